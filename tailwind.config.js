@@ -1,0 +1,6 @@
+/** @type {import('tailwindcss').Config} */
+module.exports = {
+  content: ["./templates/**/*.html", "./*/templates/**/*.html", "./*/forms.py", "./*/widgets.py"],
+  theme: { extend: {} },
+  plugins: [require("@tailwindcss/forms")],
+};

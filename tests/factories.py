@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import datetime
+
+import factory
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from tasks.models import Project, Task, TaskDetail
+from users.models import Role, User
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
+    is_active = True
+    password = factory.django.Password("Secret#123")
+
+    @factory.post_generation
+    def role(self, create: bool, extracted: str | None, **kwargs: object) -> None:
+        if create and extracted:
+            self.groups.add(Group.objects.get(name=extracted))
+
+
+class ManagerFactory(UserFactory):
+    role = Role.MANAGER
+
+
+class EmployeeFactory(UserFactory):
+    role = Role.EMPLOYEE
+
+
+class ProjectFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Project
+
+    name = factory.Sequence(lambda n: f"Project {n}")
+    description = "A project"
+    start_date = factory.LazyFunction(lambda: timezone.localdate())
+
+
+class TaskFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Task
+        skip_postgeneration_save = True
+
+    project = factory.SubFactory(ProjectFactory)
+    title = factory.Sequence(lambda n: f"Task {n}")
+    description = "Something to do"
+    due_date = factory.LazyFunction(
+        lambda: timezone.localdate() + datetime.timedelta(days=7)
+    )
+
+    @factory.post_generation
+    def assigned_to(self, create: bool, extracted: list[User] | None, **kw: object) -> None:
+        if create and extracted:
+            self.assigned_to.add(*extracted)
+
+
+class TaskDetailFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TaskDetail
+
+    task = factory.SubFactory(TaskFactory)
+    priority = TaskDetail.Priority.MEDIUM
+    notes = ""
