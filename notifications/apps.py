@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.conf import settings
 
 
 class NotificationsConfig(AppConfig):
@@ -10,4 +11,6 @@ class NotificationsConfig(AppConfig):
     def ready(self) -> None:
         from notifications import signals
 
-        signals.connect_receivers()
+        # Off only for the benchmark's "notifications off" baseline.
+        if settings.NOTIFICATIONS_ENABLED:
+            signals.connect_receivers()

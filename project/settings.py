@@ -143,6 +143,7 @@ EMAIL_USE_TLS = config("EMAIL_USE_TLS", default=False, cast=bool)
 EMAIL_HOST_USER = config("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = config("EMAIL_HOST_PASSWORD", default="")
 EMAIL_TIMEOUT = config("EMAIL_TIMEOUT", default=10, cast=int)
+NOTIFICATIONS_ENABLED = config("NOTIFICATIONS_ENABLED", default=True, cast=bool)
 DEFAULT_FROM_EMAIL = config("DEFAULT_FROM_EMAIL", default="Tasks <noreply@example.com>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
