@@ -1,42 +1,51 @@
-"""Activation tokens and the links built from FRONTEND_URL (the worker has no request)."""
+"""Activation tokens, and links built from FRONTEND_URL: the worker has no request."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.tokens import PasswordResetTokenGenerator, default_token_generator
+from django.contrib.auth.tokens import (
+    PasswordResetTokenGenerator,
+    default_token_generator,
+)
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 
 class AccountActivationTokenGenerator(PasswordResetTokenGenerator):
-    """Valid for PASSWORD_RESET_TIMEOUT; useless once the account is active."""
+    """Valid for PASSWORD_RESET_TIMEOUT; useless once the account is active.
+
+    Its own salt keeps activation and password-reset tokens apart. The hash covers
+    is_active, so activating spends every link sent so far, and the email, so a
+    link sent to an address an admin has since corrected stops working.
+    """
 
     key_salt = "users.tokens.AccountActivationTokenGenerator"
 
     def _make_hash_value(self, user: AbstractBaseUser, timestamp: int) -> str:
-        return f"{user.pk}{user.password}{user.is_active}{timestamp}"
+        email = getattr(user, "email", "")
+        return f"{user.pk}{user.password}{user.is_active}{email}{timestamp}"
 
 
 account_activation_token = AccountActivationTokenGenerator()
 
 
 def encode_uid(user: AbstractBaseUser) -> str:
+    """The uid as Django's password reset encodes it."""
     return urlsafe_base64_encode(force_bytes(user.pk))
 
 
 def activation_link(user: AbstractBaseUser) -> str:
-    path = reverse(
-        "users:activate",
-        kwargs={"uidb64": encode_uid(user), "token": account_activation_token.make_token(user)},
-    )
-    return settings.FRONTEND_URL + path
+    token = account_activation_token.make_token(user)
+    return _link("users:activate", user, token)
 
 
 def password_reset_link(user: AbstractBaseUser) -> str:
-    path = reverse(
-        "users:password-reset-confirm",
-        kwargs={"uidb64": encode_uid(user), "token": default_token_generator.make_token(user)},
-    )
+    token = default_token_generator.make_token(user)
+    return _link("users:password-reset-confirm", user, token)
+
+
+def _link(url_name: str, user: AbstractBaseUser, token: str) -> str:
+    path = reverse(url_name, kwargs={"uidb64": encode_uid(user), "token": token})
     return settings.FRONTEND_URL + path

@@ -1,11 +1,32 @@
 from __future__ import annotations
 
-from django.contrib.auth import views as auth_views
 from django.urls import path
+
+from users import views
 
 app_name = "users"
 
 urlpatterns = [
-    path("sign-in/", auth_views.LoginView.as_view(template_name="users/sign_in.html"), name="sign-in"),
-    path("sign-out/", auth_views.LogoutView.as_view(), name="sign-out"),
+    path("sign-up/", views.sign_up, name="sign-up"),
+    path("sign-up/done/", views.sign_up_done, name="sign-up-done"),
+    path("sign-in/", views.SignInView.as_view(), name="sign-in"),
+    path("sign-out/", views.SignOutView.as_view(), name="sign-out"),
+    path("activate/<uidb64>/<token>/", views.activate, name="activate"),
+    path("activation/resend/", views.resend_activation, name="activation-resend"),
+    path("password-reset/", views.PasswordResetView.as_view(), name="password-reset"),
+    path(
+        "password-reset/done/",
+        views.PasswordResetDoneView.as_view(),
+        name="password-reset-done",
+    ),
+    path(
+        "password-reset/complete/",
+        views.PasswordResetCompleteView.as_view(),
+        name="password-reset-complete",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        views.PasswordResetConfirmView.as_view(),
+        name="password-reset-confirm",
+    ),
 ]

@@ -1,0 +1,59 @@
+"""Admins manage accounts and change roles (groups) here."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from users.accounts import activate_account
+from users.models import User
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = (
+        "username",
+        "email",
+        "first_name",
+        "last_name",
+        "roles",
+        "is_active",
+        "is_staff",
+    )
+    list_filter = ("groups", "is_active", "is_staff", "is_superuser")
+    actions = ("activate_accounts",)
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": (
+                    "username",
+                    "email",
+                    "first_name",
+                    "last_name",
+                    "usable_password",
+                    "password1",
+                    "password2",
+                ),
+            },
+        ),
+        # Accounts created active here get no activation email.
+        ("Status and role", {"fields": ("is_active", "groups")}),
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        return super().get_queryset(request).prefetch_related("groups")
+
+    @admin.display(description="Roles")
+    def roles(self, user: User) -> str:
+        return ", ".join(group.name for group in user.groups.all()) or "-"
+
+    @admin.action(description="Activate selected accounts (as Employees)")
+    def activate_accounts(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        activated = sum(activate_account(user) for user in queryset)
+        self.message_user(
+            request, f"Activated {activated} account(s).", messages.SUCCESS
+        )

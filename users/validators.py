@@ -1,0 +1,78 @@
+"""The course's password rules, as a Django password validator."""
+
+from __future__ import annotations
+
+import re
+
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+
+SPECIAL_CHARACTERS = "!@#$%^&*()"
+
+
+class CoursePasswordValidator:
+    """At least 8 characters, an uppercase letter, a digit and one of !@#$%^&*()."""
+
+    def __init__(self, min_length: int = 8) -> None:
+        self.min_length = min_length
+
+    def validate(self, password: str, user: object | None = None) -> None:
+        errors = [
+            ValidationError(message, code=code)
+            for code, message, broken in self._rules(password)
+            if broken
+        ]
+        if errors:
+            raise ValidationError(errors)
+
+    def get_help_text(self) -> str:
+        return (
+            f"Use at least {self.min_length} characters, with an uppercase letter, "
+            f"a digit and one of {SPECIAL_CHARACTERS}."
+        )
+
+    def _rules(self, password: str) -> list[tuple[str, str, bool]]:
+        return [
+            (
+                "password_too_short",
+                f"Use at least {self.min_length} characters.",
+                len(password) < self.min_length,
+            ),
+            (
+                "password_no_upper",
+                "Add an uppercase letter (A-Z).",
+                not re.search(r"[A-Z]", password),
+            ),
+            (
+                "password_no_digit",
+                "Add a digit (0-9).",
+                not re.search(r"\d", password),
+            ),
+            (
+                "password_no_symbol",
+                f"Add one of these characters: {SPECIAL_CHARACTERS}",
+                not any(char in SPECIAL_CHARACTERS for char in password),
+            ),
+        ]
+
+
+def account_password_validators() -> list[object]:
+    """The course's rules plus every validator in AUTH_PASSWORD_VALIDATORS.
+
+    A MinimumLengthValidator no stricter than the course's rule is dropped: it
+    would repeat the same complaint in other words.
+    """
+    course = CoursePasswordValidator()
+    configured = [
+        validator
+        for validator in password_validation.get_default_password_validators()
+        if not _is_weaker_length_rule(validator, course.min_length)
+    ]
+    return [course, *configured]
+
+
+def _is_weaker_length_rule(validator: object, min_length: int) -> bool:
+    return (
+        isinstance(validator, password_validation.MinimumLengthValidator)
+        and validator.min_length <= min_length
+    )
