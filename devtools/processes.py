@@ -1,4 +1,4 @@
-"""Start the product's real processes (Celery worker, beat, web) for tests and benchmarks."""
+"""Start the real processes (Celery worker, beat, web) for tests and benchmarks."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ CELERY = [sys.executable, "-m", "celery", "-A", "project"]
 class Process:
     """A child process whose output goes to a log file; ready once a line appears."""
 
-    def __init__(self, name: str, command: list[str], env: Mapping[str, str], log_dir: Path) -> None:
+    def __init__(
+        self, name: str, command: list[str], env: Mapping[str, str], log_dir: Path
+    ) -> None:
         self.name = name
         self.command = command
         self.env = {**os.environ, **env}
@@ -45,7 +47,9 @@ class Process:
             time.sleep(0.1)
 
     def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return (
+            self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        )
 
     @property
     def pid(self) -> int:
@@ -68,8 +72,9 @@ class Process:
 
 def worker_command(concurrency: int = 2, name: str = "worker") -> list[str]:
     return [
-        *CELERY, "worker", "--loglevel", "INFO", "--concurrency", str(concurrency),
-        "--hostname", f"{name}-{os.getpid()}@%h", "--without-gossip", "--without-mingle",
+        *CELERY, "worker", "--loglevel", "INFO",
+        "--concurrency", str(concurrency), "--hostname", f"{name}-{os.getpid()}@%h",
+        "--without-gossip", "--without-mingle",
     ]  # fmt: skip
 
 
@@ -77,6 +82,8 @@ def beat_command(schedule_file: Path) -> list[str]:
     return [*CELERY, "beat", "--loglevel", "INFO", "--schedule", str(schedule_file)]
 
 
-def start_worker(env: Mapping[str, str], log_dir: Path, concurrency: int = 2, name: str = "worker") -> Process:
+def start_worker(
+    env: Mapping[str, str], log_dir: Path, concurrency: int = 2, name: str = "worker"
+) -> Process:
     process = Process(name, worker_command(concurrency, name), env, log_dir)
     return process.start(ready_text="ready.", timeout=60)

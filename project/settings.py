@@ -13,7 +13,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = config("DEBUG", default=False, cast=bool)
 
-_PLACEHOLDER_SECRET = "change-me"
+_PLACEHOLDER_SECRET = "change-me"  # noqa: S105 (the .env.example value)
 SECRET_KEY = config("SECRET_KEY", default="")
 if not DEBUG and (not SECRET_KEY or SECRET_KEY.startswith(_PLACEHOLDER_SECRET)):
     raise ImproperlyConfigured(
@@ -94,7 +94,9 @@ else:
             "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
             # A file, not memory: end-to-end tests start a real worker process
             # that must see the test database. One file per test run.
-            "TEST": {"NAME": str(Path(gettempdir()) / f"taskmanager-test-{getpid()}.db")},
+            "TEST": {
+                "NAME": str(Path(gettempdir()) / f"taskmanager-test-{getpid()}.db")
+            },
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -112,7 +114,12 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "users:sign-in"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "users:sign-in"
-PASSWORD_RESET_TIMEOUT = config("PASSWORD_RESET_TIMEOUT", default=60 * 60 * 24 * 3, cast=int)
+PASSWORD_RESET_TIMEOUT = config(
+    "PASSWORD_RESET_TIMEOUT", default=60 * 60 * 24 * 3, cast=int
+)
+
+# `make run` only: the password given to the demo accounts (.env, generated).
+DEMO_PASSWORD = config("DEMO_PASSWORD", default="")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = config("TIME_ZONE", default="UTC")
@@ -189,7 +196,9 @@ if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = config("SESSION_COOKIE_SECURE", default=True, cast=bool)
     CSRF_COOKIE_SECURE = config("CSRF_COOKIE_SECURE", default=True, cast=bool)
-    SECURE_HSTS_SECONDS = config("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 30, cast=int)
+    SECURE_HSTS_SECONDS = config(
+        "SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 30, cast=int
+    )
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = config("SECURE_HSTS_PRELOAD", default=False, cast=bool)
 

@@ -58,7 +58,9 @@ class TaskFactory(factory.django.DjangoModelFactory):
     )
 
     @factory.post_generation
-    def assigned_to(self, create: bool, extracted: list[User] | None, **kw: object) -> None:
+    def assigned_to(
+        self, create: bool, extracted: list[User] | None, **kw: object
+    ) -> None:
         if create and extracted:
             self.assigned_to.add(*extracted)
 

@@ -1,0 +1,44 @@
+# The two commands that matter: `make run` and `make test`. Everything else helps.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: run test lint format css bench chaos clean
+
+$(INSTALLED): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+## Run the whole product locally: web, worker, beat, Flower, SMTP catcher, Redis.
+run: $(INSTALLED)
+	$(BIN)/python -m devtools.run
+
+## Run the whole test suite (SQLite and a private Redis unless DB_NAME /
+## CELERY_BROKER_URL say otherwise). Tests never need a real SECRET_KEY.
+test: $(INSTALLED)
+	SECRET_KEY=$${SECRET_KEY:-test-only-secret-key-that-is-long-enough-for-django-checks} \
+		$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(INSTALLED)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## Rebuild static/css/app.css from the templates (needs Node; the result is committed).
+css:
+	npm install --no-audit --no-fund
+	npm run build:css
+
+bench: $(INSTALLED)
+	$(BIN)/python -m bench.run
+
+chaos: $(INSTALLED)
+	$(BIN)/python -m bench.chaos
+
+clean:
+	rm -rf $(VENV) staticfiles var test-artifacts .pytest_cache .ruff_cache
