@@ -26,7 +26,7 @@ def write_local_env_file() -> None:
         "DEBUG=True\n"
         f"SECRET_KEY={secrets.token_urlsafe(50)}\n"
         f"FLOWER_BASIC_AUTH=ops:{secrets.token_urlsafe(12)}\n"
-        f"DEMO_PASSWORD=Demo#{secrets.token_urlsafe(9)}1\n"
+        f"DEMO_PASSWORD=demo-{secrets.token_urlsafe(9)}\n"
     )
     print(f"Wrote {ENV_FILE.name} with local development settings.")
 
