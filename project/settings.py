@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from os import getpid
 from pathlib import Path
 from tempfile import gettempdir
@@ -200,7 +201,7 @@ if not DEBUG:
         "SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 30, cast=int
     )
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = config("SECURE_HSTS_PRELOAD", default=False, cast=bool)
+    SECURE_HSTS_PRELOAD = config("SECURE_HSTS_PRELOAD", default=True, cast=bool)
 
 LOGGING = {
     "version": 1,
@@ -208,3 +209,15 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": config("LOG_LEVEL", default="INFO")},
 }
+
+# django-debug-toolbar: development only. Never with DEBUG off, and never under the
+# test runner, where it refuses to load and would change the query counts.
+RUNNING_TESTS = "pytest" in sys.modules or sys.argv[1:2] == ["test"]
+if DEBUG and not RUNNING_TESTS:
+    INSTALLED_APPS += ["debug_toolbar"]
+    # After WhiteNoise, so static files skip the toolbar.
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware") + 1,
+        "debug_toolbar.middleware.DebugToolbarMiddleware",
+    )
+    INTERNAL_IPS = ["127.0.0.1", "::1"]
