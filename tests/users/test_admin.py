@@ -69,3 +69,19 @@ class TestUserAdmin:
         user.refresh_from_db()
         assert user.is_active
         assert user.groups.filter(name=Role.EMPLOYEE).exists()
+
+    def test_an_admin_cannot_reuse_an_email_in_other_case(
+        self, admin_client: Client
+    ) -> None:
+        UserFactory(email="lead@example.com")
+        data = {
+            "username": "lead",
+            "email": "LEAD@example.com",
+            "usable_password": "true",
+            "password1": "Lead#Pass123",
+            "password2": "Lead#Pass123",
+        }
+        response = admin_client.post(reverse("admin:users_user_add"), data)
+        assert response.status_code == 200
+        assert "An account with this email already exists." in response.text
+        assert not User.objects.filter(username="lead").exists()
