@@ -8,4 +8,13 @@ app_name = "tasks"
 
 urlpatterns = [
     path("", views.task_list, name="list"),
+    path("create/", views.task_create, name="create"),
+    path("<int:pk>/", views.task_detail, name="detail"),
+    path("<int:pk>/edit/", views.task_edit, name="edit"),
+    path("<int:pk>/status/", views.task_status, name="status"),
+    path("<int:pk>/delete/", views.task_delete, name="delete"),
+    path("projects/", views.project_list, name="project-list"),
+    path("projects/create/", views.project_create, name="project-create"),
+    path("projects/<int:pk>/edit/", views.project_edit, name="project-edit"),
+    path("projects/<int:pk>/delete/", views.project_delete, name="project-delete"),
 ]

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+
+from tasks.models import Project, Task, TaskDetail
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ["name", "start_date", "task_count"]
+    search_fields = ["name", "description"]
+    date_hierarchy = "start_date"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Project]:
+        return super().get_queryset(request).annotate(task_count=Count("tasks"))
+
+    @admin.display(description="Tasks", ordering="task_count")
+    def task_count(self, project: Project) -> int:
+        return project.task_count
+
+
+class TaskDetailInline(admin.StackedInline):
+    model = TaskDetail
+    can_delete = False
+    extra = 1
+    max_num = 1
+
+
+@admin.register(Task)
+class TaskAdmin(admin.ModelAdmin):
+    list_display = ["title", "project", "status", "due_date", "priority", "assignees"]
+    list_filter = ["status", "project", "details__priority"]
+    list_select_related = ["project", "details"]
+    search_fields = ["title", "description", "project__name"]
+    date_hierarchy = "due_date"
+    autocomplete_fields = ["project"]
+    filter_horizontal = ["assigned_to"]
+    readonly_fields = ["completed_at", "created_at", "updated_at"]
+    inlines = [TaskDetailInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Task]:
+        return super().get_queryset(request).prefetch_related("assigned_to")
+
+    @admin.display(description="Priority", ordering="details__priority")
+    def priority(self, task: Task) -> str:
+        detail: TaskDetail | None = getattr(task, "details", None)
+        return detail.get_priority_display() if detail else "—"
+
+    @admin.display(description="Assigned to")
+    def assignees(self, task: Task) -> str:
+        return ", ".join(str(person) for person in task.assigned_to.all()) or "—"

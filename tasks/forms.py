@@ -1,0 +1,191 @@
+"""Forms for projects and tasks. A task and its detail are edited as one form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from tasks.models import Project, Task, TaskDetail
+from users.models import User
+
+INPUT_CLASSES = (
+    "block w-full rounded-lg border-slate-300 text-sm shadow-sm "
+    "focus:border-indigo-500 focus:ring-indigo-500"
+)
+INVALID_CLASSES = "border-red-400 focus:border-red-500 focus:ring-red-500"
+CHECKBOX_CLASSES = (
+    "h-4 w-4 rounded border-slate-300 text-indigo-600 focus:ring-indigo-500"
+)
+DATE_FORMAT = "%Y-%m-%d"
+
+
+class StyledFormMixin:
+    """Tailwind classes on every widget, so templates render fields plainly."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            checkbox = is_checkbox(field.widget)
+            field.widget.attrs["class"] = (
+                CHECKBOX_CLASSES if checkbox else INPUT_CLASSES
+            )
+
+    def full_clean(self) -> None:
+        # Mark invalid inputs only once validation has run: reading self.errors
+        # earlier would validate before subclasses finish setting up their fields.
+        super().full_clean()
+        for name in self.errors:
+            field = self.fields.get(name)
+            if field is not None and not is_checkbox(field.widget):
+                field.widget.attrs["class"] = f"{INPUT_CLASSES} {INVALID_CLASSES}"
+                field.widget.attrs["aria-invalid"] = "true"
+
+
+def is_checkbox(widget: forms.Widget) -> bool:
+    return isinstance(widget, forms.CheckboxSelectMultiple | forms.CheckboxInput)
+
+
+def date_input() -> forms.DateInput:
+    return forms.DateInput(attrs={"type": "date"}, format=DATE_FORMAT)
+
+
+def assignable_users() -> QuerySet[User]:
+    return User.objects.filter(is_active=True).order_by(
+        "first_name", "last_name", "username"
+    )
+
+
+class AssigneeField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        full_name = obj.get_full_name()
+        return f"{full_name} ({obj.username})" if full_name else obj.username
+
+
+class ProjectForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = Project
+        fields = ["name", "description", "start_date"]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "start_date": date_input(),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.instance.pk:
+            self.initial.setdefault("start_date", timezone.localdate())
+
+
+class TaskForm(StyledFormMixin, forms.ModelForm):
+    """Task fields plus its TaskDetail's priority and notes, saved together."""
+
+    assigned_to = AssigneeField(
+        queryset=assignable_users(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Assign to",
+        help_text="Only active accounts can be assigned.",
+    )
+    priority = forms.ChoiceField(
+        choices=TaskDetail.Priority.choices, initial=TaskDetail.Priority.MEDIUM
+    )
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    class Meta:
+        model = Task
+        fields = [
+            "title",
+            "description",
+            "due_date",
+            "project",
+            "status",
+            "assigned_to",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 4}),
+            "due_date": date_input(),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["project"].empty_label = "Choose a project"
+        detail = self._existing_detail()
+        if detail is not None:
+            self.initial.setdefault("priority", detail.priority)
+            self.initial.setdefault("notes", detail.notes)
+
+    def _existing_detail(self) -> TaskDetail | None:
+        if not self.instance.pk:
+            return None
+        return TaskDetail.objects.filter(task=self.instance).first()
+
+    def save(self, commit: bool = True) -> Task:
+        """Always saves: a task, its detail and its assignees belong together."""
+        with transaction.atomic():
+            task = super().save(commit=False)
+            task.save()
+            TaskDetail.objects.update_or_create(
+                task=task,
+                defaults={
+                    "priority": self.cleaned_data["priority"],
+                    "notes": self.cleaned_data["notes"],
+                },
+            )
+            # set() adds only the users not yet assigned, so m2m_changed's
+            # post_add names exactly the newly assigned people.
+            task.assigned_to.set(self.cleaned_data["assigned_to"])
+        return task
+
+
+class TaskStatusForm(forms.ModelForm):
+    """The one change an assignee may make to a task."""
+
+    class Meta:
+        model = Task
+        fields = ["status"]
+
+    def save(self, commit: bool = True) -> Task:
+        # completed_at follows status through the pre_save receiver.
+        self.instance.save(update_fields=["status", "completed_at", "updated_at"])
+        return self.instance
+
+
+class TaskFilterForm(StyledFormMixin, forms.Form):
+    q = forms.CharField(required=False, label="Search")
+    status = forms.ChoiceField(
+        required=False, choices=[("", "All statuses"), *Task.Status.choices]
+    )
+    project = forms.ModelChoiceField(
+        required=False, queryset=Project.objects.none(), empty_label="All projects"
+    )
+
+    def __init__(self, *args: Any, projects: QuerySet[Project], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["project"].queryset = projects
+        self.fields["q"].widget.attrs["placeholder"] = "Search tasks, notes or projects"
+
+    def filter(self, tasks: QuerySet[Task]) -> QuerySet[Task]:
+        """The tasks matching the valid filters; invalid ones are ignored."""
+        if not self.is_valid():
+            return tasks
+        data = self.cleaned_data
+        if data["status"]:
+            tasks = tasks.filter(status=data["status"])
+        if data["project"]:
+            tasks = tasks.filter(project=data["project"])
+        return search_tasks(tasks, data["q"].strip())
+
+
+def search_tasks(tasks: QuerySet[Task], text: str) -> QuerySet[Task]:
+    if not text:
+        return tasks
+    return tasks.filter(
+        Q(title__icontains=text)
+        | Q(description__icontains=text)
+        | Q(project__name__icontains=text)
+        | Q(details__notes__icontains=text)
+    )

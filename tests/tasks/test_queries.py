@@ -1,0 +1,72 @@
+"""List pages cost the same number of queries for 1 task as for 50."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from tasks.models import Task
+from tests.factories import TaskDetailFactory
+from tests.tasks.people import make_employee, make_employees
+from users.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+def make_tasks(count: int, people: list[User]) -> None:
+    for detail in TaskDetailFactory.create_batch(count):
+        detail.task.assigned_to.add(*people)
+
+
+def queries_for(client: Client, url: str) -> list[str]:
+    client.get(url)  # warm caches (session, content types) outside the count
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return [query["sql"] for query in captured.captured_queries]
+
+
+@pytest.mark.parametrize("url", ["/", "/tasks/", "/tasks/?q=Task&status=PENDING"])
+def test_manager_lists_do_not_grow_with_the_task_count(
+    client: Client, manager: User, url: str
+) -> None:
+    people = make_employees(2)
+    client.force_login(manager)
+    make_tasks(1, people)
+    one = queries_for(client, url)
+
+    make_tasks(49, people)
+    fifty = queries_for(client, url)
+
+    assert Task.objects.count() == 50
+    assert len(fifty) == len(one), "\n".join(fifty)
+
+
+@pytest.mark.parametrize("url", ["/", "/tasks/"])
+def test_employee_lists_do_not_grow_with_the_task_count(
+    client: Client, employee: User, url: str
+) -> None:
+    people = [employee, make_employee()]
+    client.force_login(employee)
+    make_tasks(1, people)
+    one = queries_for(client, url)
+
+    make_tasks(49, people)
+    fifty = queries_for(client, url)
+
+    assert len(fifty) == len(one), "\n".join(fifty)
+
+
+def test_the_project_list_does_not_grow_with_the_project_count(
+    client: Client, manager: User
+) -> None:
+    client.force_login(manager)
+    make_tasks(1, [])
+    one = queries_for(client, "/tasks/projects/")
+
+    make_tasks(49, [])
+    fifty = queries_for(client, "/tasks/projects/")
+
+    assert len(fifty) == len(one), "\n".join(fifty)
