@@ -45,6 +45,7 @@ class Received:
     rcpt_tos: list[str]
     message: EmailMessage
     accepted_at: float
+    raw: bytes = b""  # the DATA as received, for header-injection checks
 
     @property
     def subject(self) -> str:
@@ -68,6 +69,7 @@ class MailSink:
     echo: bool = False
     received: list[Received] = field(default_factory=list)
     answers: Counter[str] = field(default_factory=Counter)
+    rejected: Counter[str] = field(default_factory=Counter)  # 550s by address
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_RCPT(
@@ -79,6 +81,8 @@ class MailSink:
         options: list[str],
     ) -> str:
         if self.behaviour.reject_recipient(address):
+            with self.lock:
+                self.rejected[address] += 1
             return self._answer("550 5.1.1 Recipient address rejected: no such user")
         envelope.rcpt_tos.append(address)
         return "250 OK"
@@ -113,7 +117,11 @@ class MailSink:
             envelope.content, policy=email.policy.default
         )
         item = Received(
-            envelope.mail_from, list(envelope.rcpt_tos), message, time.monotonic()
+            envelope.mail_from,
+            list(envelope.rcpt_tos),
+            message,
+            time.monotonic(),
+            envelope.original_content or envelope.content,
         )
         with self.lock:
             self.received.append(item)
@@ -137,6 +145,7 @@ class MailSink:
         with self.lock:
             self.received.clear()
             self.answers.clear()
+            self.rejected.clear()
 
 
 def free_port() -> int:

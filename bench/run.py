@@ -1,0 +1,565 @@
+"""`make bench`: latency, throughput, scale, commit-to-accepted and memory, one run.
+
+Every figure that is a ratio is measured in this one run against the same servers,
+so it holds on a busy machine. Exits 1 when an email is lost or duplicated.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from bench.client import Response, Session
+from bench.report import MISSED, OK, Table, ms, percentile, verdict
+from bench.stack import Stack, WebServer, cpu_seconds, descendants, status_kib
+
+if TYPE_CHECKING:  # bench.data needs Django set up, which the Stack does
+    from bench.data import Tally
+
+WORKERS = int(os.environ.get("BENCH_WORKERS", "1"))
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "4"))
+BURST_TASKS = int(os.environ.get("BENCH_BURST_TASKS", "200"))  # x 10 assignees
+ISOLATION_SAMPLES = int(os.environ.get("BENCH_ISOLATION_SAMPLES", "40"))
+LATENCY_SAMPLES = int(os.environ.get("BENCH_LATENCY_SAMPLES", "20"))
+SLOW_SMTP = 2.0  # seconds per message in the isolation phase
+ASSIGNEES = 10
+
+
+@dataclass
+class Outcome:
+    """What the run found; `failed` is set when an email was lost or duplicated."""
+
+    tables: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    missed: list[str] = field(default_factory=list)
+
+    def show(self, table: Table) -> None:
+        self.tables.append(table.show())
+        self.missed += [
+            f"{table.title}: {row[0]}" for row in table.rows if MISSED in row
+        ]
+
+    def check_delivery(self, label: str, lost: int, duplicated: int) -> str:
+        if lost or duplicated:
+            self.failed.append(f"{label}: {lost} lost, {duplicated} duplicated")
+            return MISSED
+        return OK
+
+
+def main() -> int:
+    started = time.monotonic()
+    print("make bench: starting PostgreSQL database, Redis, SMTP, web, worker, beat")
+    outcome = Outcome()
+    with Stack("bench") as stack:
+        Bench(stack, outcome).run()
+    minutes = (time.monotonic() - started) / 60
+    print(f"\nTotal time {minutes:.1f} min.")
+    for line in outcome.missed:
+        print(f"MISSED target: {line}")
+    for line in outcome.failed:
+        print(f"FAILED (emails lost or duplicated): {line}")
+    return 1 if outcome.failed else 0
+
+
+class Bench:
+    def __init__(self, stack: Stack, outcome: Outcome) -> None:
+        from bench import data
+
+        self.stack = stack
+        self.outcome = outcome
+        self.data = data
+        assert stack.smtp is not None
+        self.smtp = stack.smtp
+        self.inbox = data.Inbox(stack.smtp.received)
+
+    def run(self) -> None:
+        self._prepare()
+        self.scale_queries()
+        self.commit_to_accepted()
+        self.throughput_and_scale()
+        self.memory()
+        self.request_isolation()
+        self.report()
+
+    def _prepare(self) -> None:
+        data = self.data
+        self.manager = data.create_manager()
+        self.people = data.create_employees("emp", 100)
+        self.project = data.create_project()
+        self.workers = [self.stack.start_worker(CONCURRENCY) for _ in range(WORKERS)]
+        self.stack.start_beat()
+        self.web_on = self.stack.start_web("web-on", notifications=True)
+        self.web_off = self.stack.start_web("web-off", notifications=False)
+        self.web_seed = self.stack.start_web(
+            "web-seed", notifications=False, app="bench.seed_style:application"
+        )
+        print(
+            f"Ready: {WORKERS} worker(s) x concurrency {CONCURRENCY}, beat, "
+            f"3 gunicorn servers x {os.environ.get('BENCH_GUNICORN_WORKERS', '4')} "
+            f"sync workers, SMTP on 127.0.0.1:{self.smtp.port}",
+            flush=True,
+        )
+
+    def wait_for(self, expected: set, timeout: float) -> bool:
+        return self.data.wait_until(
+            lambda: self.inbox.arrived(expected) >= len(expected), timeout, 0.2
+        )
+
+    # (3a) SQL queries of the request that assigns 1 vs 100 users -------------------
+
+    def scale_queries(self) -> None:
+        from django.db import connection
+        from django.test import Client
+        from django.test.utils import CaptureQueriesContext
+
+        client = Client(HTTP_HOST="127.0.0.1")
+        client.force_login(self.manager)
+        counts: dict[int, int] = {}
+        tags = []
+        for index, size in enumerate((1, 1, 100)):  # the first one warms caches
+            tag = self.data.marker("sq", index)
+            tags.append((tag, self.people[:size]))
+            fields = task_fields(f"Scale {tag}", self.project.pk, self.people[:size])
+            with CaptureQueriesContext(connection) as queries:
+                answer = client.post("/tasks/create/", dict_of(fields))
+            if answer.status_code != 302:
+                raise RuntimeError(f"/tasks/create/ answered {answer.status_code}")
+            counts[size] = len(queries.captured_queries)
+        expected = set().union(*(self.data.expected_keys([t], p) for t, p in tags))
+        self.wait_for(expected, 120)
+        self.scale_expected = expected
+        self.query_counts = counts
+
+    # (4) commit-to-accepted latency --------------------------------------------------
+
+    def commit_to_accepted(self) -> None:
+        from django.db import transaction
+
+        person = self.people[0]
+        latencies: list[float] = []
+        expected: set = set()
+        for index in range(LATENCY_SAMPLES):
+            tag = self.data.marker("lat", index)
+            key = (person.email.lower(), tag)
+            expected.add(key)
+            committed: list[float] = []
+            with transaction.atomic():
+                # Registered first, so it runs right after COMMIT, before dispatch.
+                transaction.on_commit(
+                    lambda box=committed: box.append(time.monotonic())
+                )
+                self.data.create_task(self.project, f"Ping {tag}", [person])
+            if self.wait_for({key}, 30):
+                latencies.append(self.inbox.first_at[key] - committed[0])
+            time.sleep(0.3)  # idle between samples
+        self.latencies = latencies
+        self.latency_tally = self.inbox.tally(expected, "lat")
+
+    # (2) throughput and (3b) worker time per email ----------------------------------
+
+    def throughput_and_scale(self) -> None:
+        loop_rates = [self.smtplib_loop(BURST_TASKS * ASSIGNEES)]
+        small = self.burst("sm", 10)
+        large = self.burst("tp", BURST_TASKS)
+        loop_rates.append(self.smtplib_loop(BURST_TASKS * ASSIGNEES))
+        self.loop_rates = loop_rates
+        self.small, self.large = small, large
+
+    def smtplib_loop(self, count: int) -> float:
+        command = [sys.executable, "-m", "bench.smtp_loop", str(self.smtp.port)]
+        answer = subprocess.run(
+            [*command, str(count)], capture_output=True, text=True, check=True,
+            timeout=300,
+        )  # fmt: skip
+        result = json.loads(answer.stdout)
+        return result["count"] / result["seconds"]
+
+    def burst(self, prefix: str, tasks: int) -> Burst:
+        from django.db import transaction
+
+        from notifications.models import Delivery
+
+        people = self.people[:ASSIGNEES]
+        watermark = (
+            Delivery.objects.order_by("-id").values_list("id", flat=True).first()
+        )
+        cpu_before = self.worker_cpu()
+        own_before = time.process_time()
+        committed: list[float] = []
+        with transaction.atomic():
+            transaction.on_commit(lambda: committed.append(time.monotonic()))
+            for index in range(tasks):
+                tag = self.data.marker(prefix, index)
+                self.data.create_task(self.project, f"Load {tag}", people)
+        expected = self.data.expected_keys(
+            [self.data.marker(prefix, i) for i in range(tasks)], people
+        )
+        self.wait_for(expected, 300)
+        tally = self.inbox.tally(expected, prefix)
+        last = max((self.inbox.first_at.get(k, 0.0) for k in expected), default=0.0)
+        return Burst(
+            emails=len(expected),
+            seconds=last - committed[0],
+            worker_cpu=self.worker_cpu() - cpu_before,
+            smtp_cpu=time.process_time() - own_before,
+            tally=tally,
+            phases=delivery_phases(watermark or 0),
+        )
+
+    def worker_cpu(self) -> float:
+        return sum(cpu_seconds(worker.pid) for worker in self.workers)
+
+    # (5) peak memory --------------------------------------------------------------
+
+    def memory(self) -> None:
+        self.peaks = [
+            [status_kib(pid, "VmHWM") for pid in descendants(worker.pid)]
+            for worker in self.workers
+        ]
+
+    # (1) request isolation -------------------------------------------------------
+
+    def request_isolation(self) -> None:
+        self.smtp.behaviour.delay = SLOW_SMTP
+        servers = [self.web_on, self.web_off]
+        sessions = {web.label: self.manager_session(web) for web in servers}
+        for web in servers:  # warm every gunicorn worker: imports, templates
+            for index in range(8):
+                self.create_task(sessions[web.label], f"Warm {web.label} {index}")
+                self.sign_up(web, f"warm{web.label}{index}")
+        create: dict[str, list[float]] = {web.label: [] for web in servers}
+        signup: dict[str, list[float]] = {web.label: [] for web in servers}
+        for index in range(ISOLATION_SAMPLES):
+            order = servers if index % 2 == 0 else servers[::-1]
+            for web in order:
+                answer = self.create_task(sessions[web.label], f"Iso {index}")
+                create[web.label].append(answer.elapsed)
+            for web in order:
+                answer = self.sign_up(web, f"iso{web.label}{index}")
+                signup[web.label].append(answer.elapsed)
+        self.isolation = {"create": create, "signup": signup}
+        self.seed_rows = self.seed_style()
+
+    def manager_session(self, web: WebServer) -> Session:
+        session = Session(web.url)
+        session.sign_in(self.data.MANAGER_USERNAME, self.data.MANAGER_PASSWORD)
+        return session
+
+    def create_task(self, session: Session, title: str) -> Response:
+        people = self.people[10 : 10 + ASSIGNEES]
+        fields = task_fields(title, self.project.pk, people)
+        session.get("/tasks/create/")
+        answer = session.post("/tasks/create/", fields)
+        expect_redirect(answer, "/tasks/create/")
+        return answer
+
+    def sign_up(self, web: WebServer, username: str) -> Response:
+        session = Session(web.url)
+        session.get("/users/sign-up/")
+        answer = session.post("/users/sign-up/", sign_up_fields(username))
+        expect_redirect(answer, "/users/sign-up/")
+        return answer
+
+    def seed_style(self) -> dict[str, list[float]]:
+        """The seed's synchronous send: 4 requests at a time (4 gunicorn workers)."""
+        session = self.manager_session(self.web_seed)
+        tasks = in_parallel(4, lambda i: self.create_task(session, f"Seed {i}"))
+        signups = in_parallel(
+            8, lambda i: self.sign_up(self.web_seed, f"seed{i}"), workers=4
+        )
+        return {"create": tasks, "signup": signups}
+
+    # Report -----------------------------------------------------------------------
+
+    def report(self) -> None:
+        show = self.outcome.show
+        show(isolation_table(self.isolation, self.seed_rows))
+        show(self.throughput_table())
+        show(self.scale_table())
+        show(self.latency_table())
+        show(memory_table(self.peaks))
+
+    def throughput_table(self) -> Table:
+        large, loop = self.large, max(self.loop_rates)
+        ratio = large.rate / loop if loop else 0.0
+        tally = large.tally
+        delivered = self.outcome.check_delivery(
+            "throughput", tally.lost, tally.duplicated
+        )
+        table = Table(
+            "(2) Throughput, end to end from commit",
+            ("measure", "value", "target", "verdict"),
+        )
+        runs = ", ".join(f"{rate:.0f}" for rate in self.loop_rates)
+        table.add(
+            "plain smtplib loop, one connection",
+            f"{loop:.0f} emails/s (best of {runs})",
+            "",
+            "",
+        )
+        table.add(
+            f"product: {large.emails} emails, commit to last accepted",
+            f"{large.rate:.0f} emails/s ({large.seconds:.1f} s)",
+            "",
+            "",
+        )
+        table.add(
+            "product / smtplib loop", f"{ratio:.2f}", ">= 1.0", verdict(ratio >= 1.0)
+        )
+        table.add(
+            "expected / accepted / lost / duplicated",
+            f"{tally.expected} / {tally.accepted} / {tally.lost} / {tally.duplicated}",
+            "0 lost, 0 dup",
+            delivered,
+        )
+        table.add(
+            "profile: median commit -> claimed", ms(large.phases["queued"]), "", ""
+        )
+        table.add(
+            "profile: median claimed -> sent", ms(large.phases["sending"]), "", ""
+        )
+        table.add(
+            "profile: worker CPU per email",
+            f"{large.worker_cpu / large.emails * 1000:.2f} ms",
+            "",
+            "",
+        )
+        table.add(
+            "profile: SMTP server (bench process) CPU per email",
+            f"{large.smtp_cpu / large.emails * 1000:.2f} ms",
+            "",
+            "",
+        )
+        table.note(
+            f"{BURST_TASKS} tasks x {ASSIGNEES} assignees committed in one "
+            "transaction; the clock starts at COMMIT."
+        )
+        table.note(
+            f"Workers: {WORKERS} x concurrency {CONCURRENCY} (prefork). The loop "
+            "runs in its own process, before and after the burst."
+        )
+        return table
+
+    def scale_table(self) -> Table:
+        counts, small, large = self.query_counts, self.small, self.large
+        table = Table("(3) Scale", ("measure", "value", "target", "verdict"))
+        table.add("SQL queries, create task assigning 1 user", counts[1], "", "")
+        table.add(
+            "SQL queries, create task assigning 100 users",
+            counts[100],
+            "equal to 1 user",
+            verdict(counts[100] == counts[1]),
+        )
+        per_small = small.worker_cpu / small.emails * 1000
+        per_large = large.worker_cpu / large.emails * 1000
+        flat = per_large <= per_small * 1.25
+        table.add(
+            f"worker CPU per email at {small.emails} emails",
+            f"{per_small:.2f} ms",
+            "",
+            "",
+        )
+        table.add(
+            f"worker CPU per email at {large.emails} emails",
+            f"{per_large:.2f} ms",
+            "flat (<= 1.25x)",
+            verdict(flat),
+        )
+        table.add(
+            f"wall time per email at {small.emails} / {large.emails}",
+            f"{per_email_ms(small.seconds, small.emails):.2f} / "
+            f"{per_email_ms(large.seconds, large.emails):.2f} ms",
+            "",
+            "",
+        )
+        sq = self.inbox.tally(self.scale_expected, "sq")
+        sm = small.tally
+        table.add(
+            "emails of these requests / small burst: lost, duplicated",
+            f"{sq.lost + sm.lost}, {sq.duplicated + sm.duplicated}",
+            "0, 0",
+            self.outcome.check_delivery(
+                "scale", sq.lost + sm.lost, sq.duplicated + sm.duplicated
+            ),
+        )
+        table.note(
+            "Queries counted in-process with Django's test client and "
+            "CaptureQueriesContext, after one warm-up request."
+        )
+        return table
+
+    def latency_table(self) -> Table:
+        values, tally = self.latencies, self.latency_tally
+        table = Table(
+            "(4) Commit-to-accepted latency, single emails, idle system",
+            ("measure", "value", "target", "verdict"),
+        )
+        table.add("p50", ms(percentile(values, 50)), "", "")
+        table.add("p95", ms(percentile(values, 95)), "", "")
+        table.add(
+            "samples / delivered / lost / duplicated",
+            f"{LATENCY_SAMPLES} / {tally.accepted} / {tally.lost} / {tally.duplicated}",
+            "0 lost, 0 dup",
+            self.outcome.check_delivery("latency", tally.lost, tally.duplicated),
+        )
+        table.note(
+            "From the COMMIT of a task assigning one user to the SMTP "
+            "server's 250 for its email."
+        )
+        return table
+
+
+def isolation_table(
+    isolation: dict[str, dict[str, list[float]]], seed: dict[str, list[float]]
+) -> Table:
+    table = Table(
+        f"(1) Request isolation, SMTP server taking {SLOW_SMTP:.0f} s per message",
+        ("request", "off p50 / p95", "on p50 / p95", "on/off p50", "on/off p95",
+         "target", "verdict"),
+    )  # fmt: skip
+    labels = {"create": f"create task, {ASSIGNEES} assignees", "signup": "sign up"}
+    for kind, label in labels.items():
+        off, on = isolation[kind]["web-off"], isolation[kind]["web-on"]
+        p50 = percentile(on, 50) / percentile(off, 50)
+        p95 = percentile(on, 95) / percentile(off, 95)
+        table.add(
+            label,
+            pair(off),
+            pair(on),
+            f"{p50:.2f}",
+            f"{p95:.2f}",
+            "p95 <= 1.10",
+            verdict(p95 <= 1.10),
+        )
+    for kind, label in labels.items():
+        off, sync = isolation[kind]["web-off"], seed[kind]
+        p50 = percentile(sync, 50) / percentile(off, 50)
+        p95 = percentile(sync, 95) / percentile(off, 95)
+        table.add(
+            f"seed-style sync send: {label}",
+            pair(off),
+            pair(sync),
+            f"{p50:.1f}",
+            f"{p95:.1f}",
+            "comparison",
+            "",
+        )
+    table.note(
+        f"{ISOLATION_SAMPLES} requests per cell, on and off interleaved, over "
+        "HTTP to gunicorn after warm-up."
+    )
+    table.note(
+        "Seed-style row: gunicorn serving bench/seed_style.py, the product with "
+        "notifications off plus the"
+    )
+    table.note(
+        "seed's receivers calling send_mail per recipient inside the request "
+        "(4 and 8 samples, 4 at a time)."
+    )
+    return table
+
+
+def per_email_ms(seconds: float, emails: int) -> float:
+    return seconds / emails * 1000 if emails else 0.0
+
+
+def pair(values: list[float]) -> str:
+    return f"{ms(percentile(values, 50))} / {ms(percentile(values, 95))}"
+
+
+def memory_table(peaks: list[list[int]]) -> Table:
+    table = Table(
+        "(5) Peak memory of the worker (VmHWM)",
+        ("process", "peak RSS", "target", "verdict"),
+    )
+    for index, group in enumerate(peaks, start=1):
+        main, children = group[0], group[1:]
+        table.add(f"worker {index}: main process", f"{main / 1024:.0f} MiB", "", "")
+        if children:
+            table.add(
+                f"worker {index}: largest of {len(children)} pool processes",
+                f"{max(children) / 1024:.0f} MiB",
+                "",
+                "",
+            )
+        table.add(
+            f"worker {index}: sum of peaks", f"{sum(group) / 1024:.0f} MiB", "", ""
+        )
+    return table
+
+
+@dataclass
+class Burst:
+    emails: int
+    seconds: float
+    worker_cpu: float
+    smtp_cpu: float
+    tally: Tally
+    phases: dict[str, float]
+
+    @property
+    def rate(self) -> float:
+        return self.emails / self.seconds if self.seconds > 0 else 0.0
+
+
+def delivery_phases(after_id: int) -> dict[str, float]:
+    """Median seconds from commit to claim and from claim to sent (Delivery rows)."""
+    from notifications.models import Delivery
+
+    rows = Delivery.objects.filter(id__gt=after_id).values_list(
+        "created_at", "claimed_at", "sent_at"
+    )
+    waits = [(c - a).total_seconds() for a, c, _ in rows if c]
+    sends = [(s - c).total_seconds() for _, c, s in rows if c and s]
+    return {"queued": percentile(waits, 50), "sending": percentile(sends, 50)}
+
+
+def in_parallel(
+    count: int, call: Callable[[int], Response], workers: int | None = None
+) -> list[float]:
+    with ThreadPoolExecutor(max_workers=workers or count) as pool:
+        return [answer.elapsed for answer in pool.map(call, range(count))]
+
+
+def expect_redirect(answer: Response, path: str) -> None:
+    if answer.status != 302:
+        raise RuntimeError(f"POST {path} answered {answer.status}: {answer.body[:500]}")
+
+
+def task_fields(title: str, project_id: int, people: list) -> list[tuple[str, str]]:
+    due = datetime.now(UTC).date().toordinal() + 7
+    due_text = datetime.fromordinal(due).date().isoformat()
+    fields = [
+        ("title", title), ("description", "Benchmark task"), ("due_date", due_text),
+        ("project", str(project_id)), ("status", "PENDING"), ("priority", "M"),
+        ("notes", ""),
+    ]  # fmt: skip
+    return fields + [("assigned_to", str(person.pk)) for person in people]
+
+
+def dict_of(fields: list[tuple[str, str]]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for name, value in fields:
+        grouped.setdefault(name, []).append(value)
+    return grouped
+
+
+def sign_up_fields(username: str) -> list[tuple[str, str]]:
+    password = "Bench#2026pw"
+    return [
+        ("username", username), ("first_name", "Sign"), ("last_name", "Up"),
+        ("email", f"{username}@example.com"),
+        ("password1", password), ("password2", password),
+    ]  # fmt: skip
+
+
+if __name__ == "__main__":
+    sys.exit(main())
