@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class Delivery(models.Model):
@@ -34,20 +35,24 @@ class Delivery(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     job_id = models.CharField(max_length=255, blank=True)
-    claim_token = models.CharField(max_length=36, blank=True)
+    # Set by the conditional update that claims the row for one job run.
+    claim_token = models.CharField(max_length=36, blank=True, db_index=True)
     smtp_reply = models.CharField(max_length=500, blank=True)
     message_id = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # When the delivery is due: the sweep re-dispatches queued rows a grace after it,
+    # and so leaves alone those waiting for a retry countdown.
+    next_attempt_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "deliveries"
         indexes = [
-            models.Index(fields=["status", "updated_at"]),
+            models.Index(fields=["status", "next_attempt_at"]),
+            models.Index(fields=["status", "claimed_at"]),
             models.Index(fields=["recipient", "-created_at"]),
         ]
 

@@ -185,6 +185,30 @@ CELERY_RESULT_EXTENDED = True
 CELERY_TIMEZONE = TIME_ZONE
 FLOWER_BASIC_AUTH = config("FLOWER_BASIC_AUTH", default="")
 
+# Notifications: retry, sweep and lease timings for notifications/ and worker/.
+NOTIFICATIONS_BATCH_SIZE = 50  # delivery ids per job
+NOTIFICATIONS_MAX_ATTEMPTS = config("NOTIFICATIONS_MAX_ATTEMPTS", default=7, cast=int)
+NOTIFICATIONS_RETRY_BASE_DELAY = config(
+    "NOTIFICATIONS_RETRY_BASE_DELAY", default=30.0, cast=float
+)
+NOTIFICATIONS_RETRY_MAX_DELAY = config(
+    "NOTIFICATIONS_RETRY_MAX_DELAY", default=900.0, cast=float
+)
+if NOTIFICATIONS_RETRY_MAX_DELAY >= CELERY_VISIBILITY_TIMEOUT:
+    raise ImproperlyConfigured(
+        "NOTIFICATIONS_RETRY_MAX_DELAY must stay below the broker visibility "
+        "timeout, or Redis hands a retry waiting for its countdown to a second worker."
+    )
+# The sweep re-dispatches deliveries queued longer than the grace, and those left
+# in "sending" past the lease: longer than the hard time limit, so only dead ones.
+NOTIFICATIONS_SWEEP_GRACE = config("NOTIFICATIONS_SWEEP_GRACE", default=60, cast=int)
+NOTIFICATIONS_LEASE = CELERY_TASK_TIME_LIMIT + 60
+NOTIFICATIONS_RESEND_WINDOW = 300  # one activation / reset email per 5 minutes
+CELERY_BEAT_SCHEDULE = {
+    "sweep-outbox": {"task": "notifications.sweep_outbox", "schedule": 30.0},
+}
+# End of Notifications.
+
 # Security: strict unless DEBUG.
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

@@ -1,0 +1,44 @@
+"""Deliveries in the Django admin; django-celery-results registers job results."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from notifications import outbox
+from notifications.models import Delivery
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = (
+        "id", "kind", "recipient", "status", "attempts", "created_at", "sent_at",
+        "short_error",
+    )  # fmt: skip
+    list_filter = ("status", "kind", "created_at")
+    search_fields = (
+        "recipient__username", "recipient__email", "event_key", "message_id", "job_id",
+    )  # fmt: skip
+    list_select_related = ("recipient",)
+    date_hierarchy = "created_at"
+    actions = ("resend_failed",)
+    readonly_fields = [field.name for field in Delivery._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # deliveries are recorded by events, never typed in
+
+    @admin.display(description="last error")
+    def short_error(self, delivery: Delivery) -> str:
+        return delivery.last_error[:80]
+
+    @admin.action(description="Re-send the selected failed emails")
+    def resend_failed(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
+        ids = outbox.resend(queryset.values_list("pk", flat=True))
+        skipped = queryset.count() - len(ids)
+        self.message_user(request, f"{len(ids)} email(s) queued to be sent again.")
+        if skipped:
+            self.message_user(
+                request, f"{skipped} had not failed and were left alone.",
+                messages.WARNING,
+            )  # fmt: skip

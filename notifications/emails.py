@@ -1,0 +1,111 @@
+"""Email builders: the worker turns a delivery row into a message here.
+
+Every email comes from a template triple (subject, text, HTML) under
+notifications/email/. Links start from FRONTEND_URL: the worker has no request.
+Tokens are made here, in the worker, when the message is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from email.utils import parseaddr
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.core.mail.utils import DNS_NAME
+from django.template.loader import render_to_string
+
+from notifications.models import Delivery
+from tasks.models import Task
+from users.tokens import activation_link, password_reset_link
+
+
+class Skip(Exception):
+    """The email is no longer wanted: the account is active, the task is gone."""
+
+
+class Undeliverable(Exception):
+    """The email can never be sent (no address): a permanent failure."""
+
+
+def make_message(
+    template_name: str, to: str, context: dict[str, Any]
+) -> EmailMultiAlternatives:
+    """Build subject, text and HTML from notifications/email/<template_name>*."""
+    context = {"frontend_url": settings.FRONTEND_URL, **context}
+    prefix = f"notifications/email/{template_name}"
+    subject = render_to_string(f"{prefix}_subject.txt", context)
+    # One line: a CR or LF from a task title must not start a new header.
+    subject = "".join(subject.splitlines()).strip()
+    message = EmailMultiAlternatives(
+        subject, render_to_string(f"{prefix}.txt", context), to=[to]
+    )
+    message.attach_alternative(render_to_string(f"{prefix}.html", context), "text/html")
+    return message
+
+
+def build_message(delivery: Delivery) -> EmailMultiAlternatives:
+    """The message for a delivery, with a Message-ID that is the same on every try."""
+    if not delivery.recipient.email:
+        raise Undeliverable("the recipient has no email address")
+    message = BUILDERS[delivery.kind](delivery)
+    message.extra_headers["Message-ID"] = message_id_for(delivery)
+    return message
+
+
+def message_id_for(delivery: Delivery) -> str:
+    """Deterministic, so a duplicate sent after a worker crash is recognisable."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2]
+    stamp = int(delivery.created_at.timestamp())
+    return f"<delivery.{delivery.pk}.{stamp}@{domain or DNS_NAME}>"
+
+
+def task_assigned_email(delivery: Delivery) -> EmailMultiAlternatives:
+    task = live_task(delivery.context.get("task_id"))
+    context = {
+        "user": delivery.recipient,
+        "task": task,
+        "project": task.project,
+        "link": settings.FRONTEND_URL + task.get_absolute_url(),
+    }
+    return make_message("task_assigned", delivery.recipient.email, context)
+
+
+def live_task(task_id: int | None) -> Task:
+    try:
+        return Task.objects.select_related("project").get(pk=task_id)
+    except Task.DoesNotExist:
+        raise Skip("the task was deleted before the email went out") from None
+
+
+def task_deleted_email(delivery: Delivery) -> EmailMultiAlternatives:
+    context = {"user": delivery.recipient, **delivery.context}
+    context["tasks_link"] = settings.FRONTEND_URL + "/tasks/"
+    return make_message("task_deleted", delivery.recipient.email, context)
+
+
+def activation_email(delivery: Delivery) -> EmailMultiAlternatives:
+    user = delivery.recipient
+    if user.is_active:
+        raise Skip("the account is already active")
+    context = {"user": user, "link": activation_link(user)}
+    context["valid_days"] = settings.PASSWORD_RESET_TIMEOUT // 86400
+    return make_message("activation", user.email, context)
+
+
+def password_reset_email(delivery: Delivery) -> EmailMultiAlternatives:
+    user = delivery.recipient
+    if not user.is_active:
+        raise Skip("the account is inactive")
+    context = {"user": user, "link": password_reset_link(user)}
+    context["valid_days"] = settings.PASSWORD_RESET_TIMEOUT // 86400
+    return make_message("password_reset", user.email, context)
+
+
+BUILDERS: dict[str, Callable[[Delivery], EmailMultiAlternatives]] = {
+    Delivery.Kind.TASK_ASSIGNED: task_assigned_email,
+    Delivery.Kind.TASK_DELETED: task_deleted_email,
+    Delivery.Kind.ACTIVATION: activation_email,
+    Delivery.Kind.PASSWORD_RESET: password_reset_email,
+}
