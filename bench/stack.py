@@ -99,8 +99,9 @@ def wait_http_ok(url: str, timeout: float = 60.0) -> None:
 class Stack:
     """Starts the parts on loopback; Django in this process uses the same database."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, extra_env: dict[str, str] | None = None) -> None:
         self.name = name
+        self.extra_env = extra_env or {}
         self.db_name = f"taskmanager_{name}_{os.getpid()}"
         self.log_dir = ROOT / "var" / "bench" / f"{name}-{os.getpid()}"
         self.frontend_url = "http://127.0.0.1:8000"
@@ -171,6 +172,7 @@ class Stack:
             "NOTIFICATIONS_ENABLED": "True",
             "LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
+            **self.extra_env,
         }
 
     def _setup_django(self) -> None:
