@@ -71,6 +71,20 @@ class MailSink:
     answers: Counter[str] = field(default_factory=Counter)
     rejected: Counter[str] = field(default_factory=Counter)  # 550s by address
     lock: threading.Lock = field(default_factory=threading.Lock)
+    connections: int = 0  # SMTP sessions greeted with EHLO: one per connection
+
+    async def handle_EHLO(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        hostname: str,
+        responses: list[str],
+    ) -> list[str]:
+        session.host_name = hostname  # what aiosmtpd does when there is no hook
+        with self.lock:
+            self.connections += 1
+        return responses
 
     async def handle_RCPT(
         self,
@@ -145,6 +159,7 @@ class MailSink:
         with self.lock:
             self.received.clear()
             self.answers.clear()
+            self.connections = 0
             self.rejected.clear()
 
 
