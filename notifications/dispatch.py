@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Sequence
-from functools import partial
 
 import redis
 from django.conf import settings
@@ -30,7 +29,6 @@ PUBLISH_RETRY_POLICY = {
     "interval_start": 0,
     "interval_step": 0.2,
     "interval_max": 0.2,
-    "timeout": 1,
 }
 # kombu wraps connection failures in OperationalError; the rest can leak through.
 BROKER_ERRORS = (OperationalError, redis.RedisError, ConnectionError, TimeoutError)
@@ -38,8 +36,14 @@ BROKER_ERRORS = (OperationalError, redis.RedisError, ConnectionError, TimeoutErr
 
 def dispatch_on_commit(delivery_ids: Sequence[int]) -> None:
     """Publish the ids once the caller's transaction commits; never on rollback."""
-    if delivery_ids:
-        transaction.on_commit(partial(dispatch, list(delivery_ids)), robust=True)
+    ids = list(delivery_ids)
+
+    def dispatch_recorded_deliveries() -> None:
+        dispatch(ids)
+
+    if ids:
+        # robust: a failure here is logged, never raised into the committed request.
+        transaction.on_commit(dispatch_recorded_deliveries, robust=True)
 
 
 def dispatch(delivery_ids: Sequence[int], countdown: float | None = None) -> list[int]:

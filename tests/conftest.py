@@ -103,3 +103,49 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if skipped and session.exitstatus == 0:
         reporter.write_line(f"CI=true: {len(skipped)} test(s) skipped; failing.", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture
+def smtp_settings(settings: object, smtp_server: SMTPServer) -> SMTPServer:
+    """This process sends (as the worker does) over real SMTP to `smtp_server`.
+
+    pytest-django swaps in the locmem backend; the worker code is tested on the
+    production backend instead.
+    """
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = smtp_server.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_TIMEOUT = 2
+    return smtp_server
+
+
+def _point_publisher_at(url: str) -> None:
+    """Make this process's Celery app publish to `url` from now on."""
+    celery_app.pool.force_close_all()
+    celery_app.conf.broker_url = url
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def broker_down(broker_url: str) -> Iterator[None]:
+    """Redis unreachable from this process: publishing hits a closed port.
+
+    A worker process started from `worker` keeps its own connection to the real
+    broker, as a worker would on another machine.
+    """
+    _point_publisher_at(f"redis://127.0.0.1:{free_port()}/0")
+    yield
+    _point_publisher_at(broker_url)
+
+
+@pytest.fixture
+def broker_queue(broker_url: str) -> Iterator[redis.Redis]:
+    """The real broker's Redis, emptied before and after the test."""
+    client = redis.Redis.from_url(broker_url)
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()

@@ -72,3 +72,17 @@ class TaskDetailFactory(factory.django.DjangoModelFactory):
     task = factory.SubFactory(TaskFactory)
     priority = TaskDetail.Priority.MEDIUM
     notes = ""
+
+
+class DeliveryFactory(factory.django.DjangoModelFactory):
+    """An outbox row as a receiver would record it (queued, due now)."""
+
+    class Meta:
+        model = "notifications.Delivery"
+
+    kind = "task_deleted"
+    recipient = factory.SubFactory(UserFactory, role=Role.EMPLOYEE)
+    event_key = factory.Sequence(lambda n: f"test-event:{n}")
+    context = factory.LazyFunction(
+        lambda: {"task_id": 1, "title": "Old task", "project": "P", "due_date": ""}
+    )
