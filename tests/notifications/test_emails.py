@@ -1,0 +1,139 @@
+"""Email builders: subject, text and HTML from templates; links from FRONTEND_URL."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import pytest
+from django.contrib.auth.tokens import default_token_generator
+from django.core.mail import EmailMultiAlternatives
+
+from notifications.emails import Skip, Undeliverable, build_message, make_message
+from notifications.models import Delivery
+from tasks.models import Task
+from tests.factories import DeliveryFactory, ProjectFactory, TaskFactory, UserFactory
+from users.accounts import user_from_activation_link, user_from_uidb64
+
+pytestmark = pytest.mark.django_db
+Kind = Delivery.Kind
+FRONTEND = "https://tasks.example.org"
+
+
+@pytest.fixture(autouse=True)
+def frontend_url(settings: object) -> None:
+    settings.FRONTEND_URL = FRONTEND
+
+
+def html(message: EmailMultiAlternatives) -> str:
+    [(content, mimetype)] = message.alternatives
+    assert mimetype == "text/html"
+    return content
+
+
+def link_in(text: str) -> str:
+    return re.search(rf"{re.escape(FRONTEND)}/\S+", text).group(0)
+
+
+def assigned(task_title: str = "Write the report") -> Delivery:
+    task = TaskFactory(title=task_title, project=ProjectFactory(name="Apollo"))
+    return DeliveryFactory(kind=Kind.TASK_ASSIGNED, context={"task_id": task.pk})
+
+
+class TestMakeMessage:
+    def test_it_builds_subject_text_and_html_from_the_template_triple(self) -> None:
+        user = UserFactory()
+        context = {"user": user, "title": "T", "project": "P", "tasks_link": "x"}
+        message = make_message("task_deleted", "someone@example.com", context)
+        assert message.subject == "Task deleted: T"
+        assert message.to == ["someone@example.com"]
+        assert "A task assigned to you was deleted." in message.body
+        assert "<html" in html(message)
+
+
+class TestTaskAssigned:
+    def test_it_names_the_task_project_due_date_and_links_to_it(self) -> None:
+        delivery = assigned()
+        task = Task.objects.get()
+        message = build_message(delivery)
+        assert message.subject == "New Task Assigned: Write the report"
+        assert message.to == [delivery.recipient.email]
+        for part in (message.body, html(message)):
+            assert "Write the report" in part
+            assert "Apollo" in part
+            assert str(task.due_date.year) in part
+        assert link_in(message.body) == f"{FRONTEND}/tasks/{task.pk}/"
+        assert f'href="{FRONTEND}/tasks/{task.pk}/"' in html(message)
+
+    def test_a_title_with_cr_lf_stays_in_a_one_line_subject(self) -> None:
+        message = build_message(assigned("Urgent\r\nBcc: victim@example.com"))
+        assert message.subject == "New Task Assigned: UrgentBcc: victim@example.com"
+        rendered = message.message()  # raises BadHeaderError on a header break
+        assert rendered["Bcc"] is None
+        assert "victim@example.com" not in message.recipients()
+
+    def test_html_is_escaped_and_text_is_not(self) -> None:
+        message = build_message(assigned("<b>R&D</b>"))
+        assert "<b>R&D</b>" in message.body
+        assert "&lt;b&gt;R&amp;D&lt;/b&gt;" in html(message)
+
+    def test_a_task_deleted_before_sending_is_skipped(self) -> None:
+        delivery = assigned()
+        Task.objects.all().delete()
+        with pytest.raises(Skip):
+            build_message(delivery)
+
+
+class TestTaskDeleted:
+    def test_it_is_built_from_the_snapshot_alone(self) -> None:
+        snapshot = {"task_id": 999, "title": "Gone", "project": "Apollo",
+                    "due_date": "2030-01-02"}  # fmt: skip
+        message = build_message(DeliveryFactory(context=snapshot))
+        assert message.subject == "Task deleted: Gone"
+        for part in (message.body, html(message)):
+            assert "Gone" in part and "Apollo" in part and "2030-01-02" in part
+
+
+class TestAccountEmails:
+    def test_the_activation_link_is_on_the_frontend_and_activates(self) -> None:
+        user = UserFactory(is_active=False)
+        message = build_message(Delivery.objects.get(recipient=user))
+        link = link_in(message.body)
+        assert link.startswith(f"{FRONTEND}/users/activate/")
+        assert link in html(message)
+        _, _, uidb64, token, _ = urlsplit(link).path.rsplit("/", 4)
+        assert user_from_activation_link(uidb64, token) == user
+
+    def test_an_account_active_by_now_is_skipped(self) -> None:
+        user = UserFactory(is_active=False)
+        delivery = Delivery.objects.get(recipient=user)
+        user.is_active = True
+        user.save()
+        delivery.refresh_from_db()
+        with pytest.raises(Skip):
+            build_message(delivery)
+
+    def test_the_password_reset_link_is_on_the_frontend_and_valid(self) -> None:
+        user = UserFactory()
+        delivery = DeliveryFactory(kind=Kind.PASSWORD_RESET, recipient=user, context={})
+        message = build_message(delivery)
+        link = link_in(message.body)
+        assert link.startswith(f"{FRONTEND}/users/password-reset/")
+        _, uidb64, token, _ = urlsplit(link).path.rsplit("/", 3)
+        assert user_from_uidb64(uidb64) == user
+        assert default_token_generator.check_token(user, token)
+
+
+class TestHeaders:
+    def test_the_message_id_is_the_same_on_every_build(self) -> None:
+        delivery = DeliveryFactory()
+        first = build_message(delivery).extra_headers["Message-ID"]
+        again = build_message(delivery).extra_headers["Message-ID"]
+        assert first == again
+        assert first.startswith(f"<delivery.{delivery.pk}.")
+        assert first.endswith("@example.com>")
+
+    def test_a_recipient_without_an_address_is_undeliverable(self) -> None:
+        delivery = DeliveryFactory(recipient=UserFactory(email=""))
+        with pytest.raises(Undeliverable):
+            build_message(delivery)
