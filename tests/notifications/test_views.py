@@ -1,0 +1,188 @@
+"""The delivery log at /notifications/ and its re-send action."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+import redis
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from notifications.models import Delivery
+from tests.factories import DeliveryFactory, UserFactory
+from users.models import Role, User
+
+pytestmark = pytest.mark.django_db
+Status, Kind = Delivery.Status, Delivery.Kind
+LOG = "/notifications/"
+
+
+def signed_in(client: Client, role: str | None = Role.EMPLOYEE) -> User:
+    user = UserFactory(role=role)
+    client.force_login(user)
+    return user
+
+
+def shown(response: object) -> list[int]:
+    return [delivery.pk for delivery in response.context["page"]]
+
+
+def resend_url(delivery: Delivery) -> str:
+    return reverse("notifications:resend", args=[delivery.pk])
+
+
+class TestWhoSeesWhat:
+    def test_the_url_name_is_the_one_the_base_template_links(self) -> None:
+        assert reverse("notifications:list") == LOG
+
+    def test_anonymous_visitors_are_sent_to_sign_in(self, client: Client) -> None:
+        response = client.get(LOG)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("users:sign-in"))
+
+    def test_an_employee_sees_only_the_emails_sent_to_them(
+        self, client: Client
+    ) -> None:
+        me = signed_in(client)
+        mine = DeliveryFactory(recipient=me)
+        DeliveryFactory()  # someone else's
+        response = client.get(LOG)
+        assert response.status_code == 200
+        assert shown(response) == [mine.pk]
+        assert "Re-send" not in response.text
+
+    @pytest.mark.parametrize("role", [Role.MANAGER, Role.ADMIN])
+    def test_managers_and_admins_see_every_delivery_with_attempts_and_errors(
+        self, client: Client, role: str
+    ) -> None:
+        signed_in(client, role)
+        failed = DeliveryFactory(
+            status=Status.FAILED, attempts=1, last_error="550 5.1.1 no such user"
+        )
+        other = DeliveryFactory()
+        response = client.get(LOG)
+        assert sorted(shown(response)) == sorted([failed.pk, other.pk])
+        assert "550 5.1.1 no such user" in response.text
+        assert failed.recipient.email in response.text
+        assert "Re-send" in response.text
+
+    def test_filters_by_status_and_kind(self, client: Client) -> None:
+        signed_in(client, Role.MANAGER)
+        wanted = DeliveryFactory(status=Status.FAILED, kind=Kind.TASK_DELETED)
+        DeliveryFactory(status=Status.FAILED, kind=Kind.PASSWORD_RESET, context={})
+        DeliveryFactory(status=Status.SENT, kind=Kind.TASK_DELETED)
+        response = client.get(LOG, {"status": "failed", "kind": "task_deleted"})
+        assert shown(response) == [wanted.pk]
+
+    def test_unknown_filter_values_are_ignored(self, client: Client) -> None:
+        signed_in(client, Role.MANAGER)
+        DeliveryFactory.create_batch(2)
+        response = client.get(LOG, {"status": "nonsense", "kind": "' OR 1=1"})
+        assert len(shown(response)) == 2
+
+    def test_it_is_paginated(self, client: Client) -> None:
+        me = signed_in(client)
+        DeliveryFactory.create_batch(30, recipient=me)
+        first, second = client.get(LOG), client.get(LOG, {"page": 2})
+        assert (len(shown(first)), len(shown(second))) == (25, 5)
+        assert "page=2" in first.text
+
+    def test_the_page_costs_the_same_queries_for_few_and_many_rows(
+        self, client: Client
+    ) -> None:
+        signed_in(client, Role.MANAGER)
+        DeliveryFactory.create_batch(2)
+        few = count_queries(lambda: client.get(LOG))
+        DeliveryFactory.create_batch(20)
+        assert count_queries(lambda: client.get(LOG)) == few
+
+
+def count_queries(action: Callable[[], object]) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        action()
+    return len(queries)
+
+
+class TestResend:
+    def test_a_manager_resends_a_failed_delivery_through_the_worker(
+        self, client: Client, django_capture_on_commit_callbacks: Callable,
+        broker_queue: redis.Redis,
+    ) -> None:  # fmt: skip
+        signed_in(client, Role.MANAGER)
+        delivery = DeliveryFactory(
+            status=Status.FAILED, attempts=7, last_error="Gave up", claim_token="t"
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                resend_url(delivery), {"next": f"{LOG}?status=failed"}
+            )
+        assert response.status_code == 302
+        assert response["Location"] == f"{LOG}?status=failed"
+        delivery.refresh_from_db()
+        assert (delivery.status, delivery.attempts) == (Status.QUEUED, 0)
+        assert delivery.job_id  # published to the broker
+        assert broker_queue.llen("celery") == 1
+
+    def test_a_delivery_that_has_not_failed_is_left_alone(self, client: Client) -> None:
+        signed_in(client, Role.MANAGER)
+        delivery = DeliveryFactory(status=Status.SENT)
+        client.post(resend_url(delivery))
+        delivery.refresh_from_db()
+        assert delivery.status == Status.SENT
+
+    def test_an_employee_gets_403_even_for_their_own_email(
+        self, client: Client
+    ) -> None:
+        me = signed_in(client)
+        delivery = DeliveryFactory(recipient=me, status=Status.FAILED)
+        assert client.post(resend_url(delivery)).status_code == 403
+        delivery.refresh_from_db()
+        assert delivery.status == Status.FAILED
+
+    def test_it_answers_only_post(self, client: Client) -> None:
+        signed_in(client, Role.MANAGER)
+        delivery = DeliveryFactory(status=Status.FAILED)
+        assert client.get(resend_url(delivery)).status_code == 405
+
+    def test_it_needs_the_csrf_token(self) -> None:
+        client = Client(enforce_csrf_checks=True)
+        signed_in(client, Role.MANAGER)
+        delivery = DeliveryFactory(status=Status.FAILED)
+        assert client.post(resend_url(delivery)).status_code == 403
+
+    def test_an_offsite_next_is_ignored(self, client: Client) -> None:
+        signed_in(client, Role.MANAGER)
+        delivery = DeliveryFactory(status=Status.FAILED)
+        response = client.post(resend_url(delivery), {"next": "https://evil.test/"})
+        assert response["Location"] == LOG
+
+
+class TestAdmin:
+    def test_the_changelist_and_the_resend_action(
+        self, client: Client, django_capture_on_commit_callbacks: Callable,
+        broker_queue: redis.Redis,
+    ) -> None:  # fmt: skip
+        client.force_login(
+            User.objects.create_superuser("root", "root@example.com", "Root#Pass123")
+        )
+        failed = DeliveryFactory(status=Status.FAILED, last_error="554 rejected")
+        sent = DeliveryFactory(status=Status.SENT)
+        url = reverse("admin:notifications_delivery_changelist")
+        page = client.get(url, {"status__exact": "failed"})
+        assert page.status_code == 200
+        assert "554 rejected" in page.text
+        data = {"action": "resend_failed", "_selected_action": [failed.pk, sent.pk]}
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(url, data)
+        failed.refresh_from_db()
+        sent.refresh_from_db()
+        assert (failed.status, sent.status) == (Status.QUEUED, Status.SENT)
+        assert (
+            client.get(
+                reverse("admin:django_celery_results_taskresult_changelist")
+            ).status_code
+            == 200
+        )
