@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Group
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import screenshot
@@ -10,11 +11,7 @@ from tests.factories import UserFactory
 from users.models import Role, User
 from users.tokens import activation_link
 
-# serialized_rollback keeps the role groups the data migration made across flushes.
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 INVALID_LINK = "invalid or has already been used"
 
 PASSWORD = "Harbour#Lights42"
@@ -31,6 +28,17 @@ def site(settings: object, live_server: object) -> str:
         },
     }
     return live_server.url
+
+
+@pytest.fixture(autouse=True)
+def role_groups(transactional_db: None) -> None:
+    """The data migration's groups: a transactional test's flush removes them.
+
+    (serialized_rollback cannot restore them: once Playwright runs its event loop
+    in this thread, Django hands out a new connection without the saved copy.)
+    """
+    for role in Role:
+        Group.objects.get_or_create(name=role)
 
 
 def fill_sign_up(page: Page, site: str, password: str, password2: str) -> None:
