@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.auth.models import Group
 from playwright.sync_api import Page, expect
 
+from devtools.processes import Process
+from devtools.smtp import SMTPServer
 from tests.browser.conftest import screenshot
 from tests.factories import UserFactory
 from users.models import Role, User
@@ -142,3 +146,27 @@ def test_the_sign_up_page_reads_on_a_phone(page: Page, site: str) -> None:
     assert not overflows
     expect(page.locator("#id_password1")).to_be_visible()
     screenshot(page, "accounts-sign-up-phone")
+
+
+@pytest.mark.e2e
+def test_the_emailed_activation_link_works_in_the_browser(
+    page: Page, site: str, worker: Process, smtp_server: SMTPServer
+) -> None:
+    """The whole journey: the worker sends the email, the user follows its link."""
+    fill_sign_up(page, site, PASSWORD, PASSWORD)
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    smtp_server.wait_for(1, timeout=30)
+    [message] = smtp_server.received
+    assert message.rcpt_tos == ["nina@example.com"]
+    link = re.search(r"https?://\S+/users/activate/\S+/", message.body()).group(0)
+
+    page.goto(link)
+    expect(page.locator("main")).to_contain_text("Your account is active")
+    sign_in(page, site, "nina", PASSWORD)
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.locator("main")).to_contain_text("You have signed out.")
+
+    page.goto(link)
+    expect(page.get_by_role("heading")).to_contain_text(INVALID_LINK)
+    assert len(smtp_server.received) == 1
