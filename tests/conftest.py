@@ -122,8 +122,11 @@ def smtp_settings(settings: object, smtp_server: SMTPServer) -> SMTPServer:
 
 
 def _point_publisher_at(url: str) -> None:
-    """Make this process's Celery app publish to `url` from now on."""
-    celery_app.pool.force_close_all()
+    """Make this process's Celery app publish to `url` from now on.
+
+    kombu keeps one pool per broker URL, so the real broker's pool stays open and
+    is picked up again on the way back.
+    """
     celery_app.conf.broker_url = url
     celery_app._pool = None
     celery_app.amqp._producer_pool = None

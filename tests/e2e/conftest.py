@@ -1,0 +1,33 @@
+"""End-to-end fixtures: a real worker process, real Redis, a real SMTP server."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def worker_env(worker_env: dict[str, str]) -> dict[str, str]:
+    """The shared worker environment, with retries short enough for a test."""
+    return {
+        **worker_env,
+        "NOTIFICATIONS_RETRY_BASE_DELAY": "0.2",
+        "NOTIFICATIONS_RETRY_MAX_DELAY": "1",
+        "NOTIFICATIONS_MAX_ATTEMPTS": "30",
+        "EMAIL_TIMEOUT": "3",
+    }
+
+
+@pytest.fixture(autouse=True)
+def plain_static_storage(settings: object) -> None:
+    """Pages render without a collectstatic manifest (DEBUG is off in tests)."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {
+            "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        },
+    }
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: object) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,161 @@
+"""The whole pipeline: this process is the web side (real commits), a real Celery
+worker process sends over SMTP, and the emails are counted at the SMTP server."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from urllib.parse import urlsplit
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.test import Client
+
+from devtools.processes import Process
+from devtools.smtp import Received, SMTPServer
+from notifications.models import Delivery
+from tasks.models import Task
+from tests.factories import TaskFactory, UserFactory
+from users.models import Role, User
+from worker.jobs import sweep_outbox
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+Status = Delivery.Status
+SETTLE = 1.5  # seconds to wait for anything extra (a duplicate) to turn up
+
+
+def employees(count: int) -> list[User]:
+    # No role: a transactional test flushes the groups the data migration made.
+    return UserFactory.create_batch(count)
+
+
+def manager() -> User:
+    user = UserFactory()
+    user.groups.add(Group.objects.get_or_create(name=Role.MANAGER)[0])
+    return user
+
+
+def arrived(smtp: SMTPServer, count: int, timeout: float = 30) -> list[Received]:
+    """Exactly `count` messages: wait for them, then make sure no more come."""
+    smtp.wait_for(count, timeout=timeout)
+    time.sleep(SETTLE)
+    assert len(smtp.received) == count, [m.subject for m in smtp.received]
+    return list(smtp.received)
+
+
+def subjects_by_address(messages: list[Received]) -> Counter[tuple[str, str]]:
+    return Counter((m.rcpt_tos[0], m.subject) for m in messages)
+
+
+def statuses() -> set[str]:
+    return set(Delivery.objects.values_list("status", flat=True))
+
+
+def test_sign_up_sends_an_activation_link_that_works(
+    worker: Process, smtp_server: SMTPServer
+) -> None:
+    client = Client()
+    password = "Str0ng#Pass"
+    client.post("/users/sign-up/", {
+        "username": "newcomer", "first_name": "Nina", "last_name": "Newcomer",
+        "email": "nina@example.com", "password1": password, "password2": password,
+    })  # fmt: skip
+    [message] = arrived(smtp_server, 1)
+    assert message.rcpt_tos == ["nina@example.com"]
+    link = re.search(r"https?://\S+/users/activate/\S+/", message.body()).group(0)
+    assert link.startswith(settings.FRONTEND_URL)
+    response = client.get(urlsplit(link).path)
+    assert response.status_code == 302
+    assert User.objects.get(username="newcomer").is_active
+
+
+def test_assigning_and_deleting_tell_exactly_the_right_people(
+    worker: Process, smtp_server: SMTPServer
+) -> None:
+    first_three, fourth = employees(3), employees(1)[0]
+    task = TaskFactory(title="Ship it")
+    task.assigned_to.add(*first_three)
+    assigned = arrived(smtp_server, 3)
+    assert {m.rcpt_tos[0] for m in assigned} == {u.email for u in first_three}
+    assert all(m.subject == "New Task Assigned: Ship it" for m in assigned)
+
+    task.assigned_to.add(*first_three, fourth)  # only the fourth is new
+    assert arrived(smtp_server, 4)[-1].rcpt_tos == [fourth.email]
+
+    smtp_server.sink.clear()
+    Task.objects.get(pk=task.pk).delete()
+    deleted = arrived(smtp_server, 4)
+    everyone = {u.email for u in [*first_three, fourth]}
+    assert subjects_by_address(deleted) == Counter(
+        {(email, "Task deleted: Ship it"): 1 for email in everyone}
+    )
+    assert statuses() == {Status.SENT}
+
+
+def test_with_smtp_failing_transiently_every_email_arrives_exactly_once(
+    worker: Process, smtp_server: SMTPServer
+) -> None:
+    smtp_server.behaviour.tempfail_rate = 0.5
+    smtp_server.behaviour.random.seed(11)
+    people = employees(8)
+    TaskFactory(title="Flaky", assigned_to=people)
+    messages = arrived(smtp_server, 8, timeout=60)
+    assert sorted(m.rcpt_tos[0] for m in messages) == sorted(u.email for u in people)
+    assert smtp_server.sink.answers["451"] > 0  # the failures really happened
+    assert statuses() == {Status.SENT}
+    assert max(Delivery.objects.values_list("attempts", flat=True)) > 1
+
+
+def test_a_550_fails_at_once_and_the_log_shows_why(
+    worker: Process, smtp_server: SMTPServer
+) -> None:
+    good, bad = employees(2)
+    smtp_server.behaviour.reject_recipient = lambda address: address == bad.email
+    TaskFactory(assigned_to=[good, bad])
+    arrived(smtp_server, 1)
+    failed = wait_for_status(bad, Status.FAILED)
+    assert failed.attempts == 1
+    assert "550 5.1.1" in failed.last_error
+    client = Client()
+    client.force_login(manager())
+    page = client.get("/notifications/", {"status": "failed"})
+    assert "550 5.1.1" in page.text
+
+
+def test_with_redis_unreachable_at_commit_the_sweep_delivers_later(
+    worker: Process, smtp_server: SMTPServer, request: pytest.FixtureRequest,
+    settings: object,
+) -> None:  # fmt: skip
+    request.getfixturevalue("broker_down")
+    people = employees(3)
+    started = time.monotonic()
+    TaskFactory(title="While Redis was down", assigned_to=people)
+    assert time.monotonic() - started < 5  # the "request" neither failed nor hung
+    time.sleep(SETTLE)
+    assert smtp_server.received == []
+    assert statuses() == {Status.QUEUED}
+    assert set(Delivery.objects.values_list("job_id", flat=True)) == {""}
+
+    bring_broker_back(request)
+    settings.NOTIFICATIONS_SWEEP_GRACE = 0  # the beat sweep, without the wait
+    assert sweep_outbox.apply().get()["redispatched"] == 3
+    messages = arrived(smtp_server, 3)
+    assert sorted(m.rcpt_tos[0] for m in messages) == sorted(u.email for u in people)
+
+
+def bring_broker_back(request: pytest.FixtureRequest) -> None:
+    from tests.conftest import _point_publisher_at
+
+    _point_publisher_at(request.getfixturevalue("broker_url"))
+
+
+def wait_for_status(user: User, status: str, timeout: float = 20) -> Delivery:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        delivery = Delivery.objects.filter(recipient=user).first()
+        if delivery and delivery.status == status:
+            return delivery
+        time.sleep(0.1)
+    raise AssertionError(f"{user} never reached {status}: {delivery}")
