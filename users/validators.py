@@ -59,14 +59,16 @@ class CoursePasswordValidator:
 def account_password_validators() -> list[object]:
     """The course's rules plus every validator in AUTH_PASSWORD_VALIDATORS.
 
-    A MinimumLengthValidator no stricter than the course's rule is dropped: it
-    would repeat the same complaint in other words.
+    A MinimumLengthValidator no stricter than the course's rule is dropped, as is
+    the course's own rule should settings list it: either would repeat the same
+    complaint.
     """
     course = CoursePasswordValidator()
     configured = [
         validator
         for validator in password_validation.get_default_password_validators()
-        if not _is_weaker_length_rule(validator, course.min_length)
+        if not isinstance(validator, CoursePasswordValidator)
+        and not _is_weaker_length_rule(validator, course.min_length)
     ]
     return [course, *configured]
 
