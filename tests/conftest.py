@@ -29,6 +29,11 @@ LOG_DIR = Path(__file__).resolve().parent.parent / "test-artifacts" / "logs"
 settings.SECURE_SSL_REDIRECT = False
 settings.SESSION_COOKIE_SECURE = False
 settings.CSRF_COOKIE_SECURE = False
+# Pages render without a collectstatic run: no manifest in tests.
+settings.STORAGES = {
+    **settings.STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -125,9 +130,10 @@ def _point_publisher_at(url: str) -> None:
     """Make this process's Celery app publish to `url` from now on.
 
     kombu keeps one pool per broker URL, so the real broker's pool stays open and
-    is picked up again on the way back.
+    is picked up again on the way back. The write URL, because Celery prefers a
+    CELERY_BROKER_URL environment variable over conf.broker_url.
     """
-    celery_app.conf.broker_url = url
+    celery_app.conf.broker_write_url = url
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
 

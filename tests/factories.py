@@ -25,7 +25,8 @@ class UserFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def role(self, create: bool, extracted: str | None, **kwargs: object) -> None:
         if create and extracted:
-            self.groups.add(Group.objects.get(name=extracted))
+            # get_or_create: transactional tests flush the data migration's groups.
+            self.groups.add(Group.objects.get_or_create(name=extracted)[0])
 
 
 class ManagerFactory(UserFactory):
