@@ -5,18 +5,16 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.contrib.auth.models import Group
 from playwright.sync_api import Page, expect
 
+from notifications.models import Delivery
 from tasks.models import Project, Task, TaskDetail
 from tests.browser.conftest import screenshot
 from tests.factories import ProjectFactory, TaskDetailFactory, UserFactory
 from users.models import Role, User
 
-# serialized_rollback keeps the role groups the data migration made across flushes.
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "Harbour#Lights42"
 PHONE = {"width": 390, "height": 844}
 
@@ -34,6 +32,17 @@ def site(settings: object, live_server: object) -> str:
     return live_server.url
 
 
+@pytest.fixture(autouse=True)
+def role_groups(transactional_db: None) -> None:
+    """The data migration's groups: a transactional test's flush removes them.
+
+    (serialized_rollback cannot restore them: once Playwright runs its event loop
+    in this thread, Django hands out a new connection without the saved copy.)
+    """
+    for role in Role:
+        Group.objects.get_or_create(name=role)
+
+
 def person(role: str, username: str, first: str, last: str) -> User:
     return UserFactory(
         username=username,
@@ -42,6 +51,14 @@ def person(role: str, username: str, first: str, last: str) -> User:
         role=role,
         password=PASSWORD,
     )
+
+
+def assignment_emails() -> set[User]:
+    """Recipients of the recorded "task assigned" emails (one row each)."""
+    deliveries = Delivery.objects.filter(kind=Delivery.Kind.TASK_ASSIGNED)
+    recipients = [delivery.recipient for delivery in deliveries]
+    assert len(recipients) == len(set(recipients)), "someone was told twice"
+    return set(recipients)
 
 
 def sign_in(page: Page, site: str, username: str) -> None:
@@ -126,10 +143,12 @@ def test_a_manager_creates_edits_and_deletes_a_task(page: Page, site: str) -> No
     task = Task.objects.get(title="Paint the lighthouse")
     assert set(task.assigned_to.all()) == {ann, bob}
     assert TaskDetail.objects.get(task=task).notes == "Scaffolding arrives Monday"
+    assert assignment_emails() == {ann, bob}
 
     edit_task(page)
     task.refresh_from_db()
     assert set(task.assigned_to.all()) == {ann, cid}
+    assert assignment_emails() == {ann, bob, cid}, "only Cid is newly assigned"
     assert (task.status, task.details.priority) == ("IN_PROGRESS", "H")
 
     delete_task(page)
