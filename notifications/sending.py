@@ -19,6 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.core.mail.message import sanitize_address
 from django.db.models import F
 from django.utils import timezone
@@ -165,6 +166,8 @@ class Mailer:
         """Send one message; return the server's reply to its DATA."""
         if self.failures >= MAX_CONNECTION_FAILURES and self.last_error:
             raise self.last_error
+        if not isinstance(self.backend, SMTPBackend):
+            return self._hand_over(message)
         try:
             self._open()
             return transmit(self.backend.connection, message)
@@ -175,6 +178,11 @@ class Mailer:
             if error.smtp_code == 421:  # "closing connection"
                 self._drop(error)
             raise
+
+    def _hand_over(self, message: EmailMessage) -> str:
+        """A console or locmem backend (development, other apps' tests)."""
+        self.backend.send_messages([message])
+        return f"accepted by {type(self.backend).__module__}"
 
     def _open(self) -> None:
         if self.backend.connection is None:
@@ -189,7 +197,8 @@ class Mailer:
         # The connection may already be dead: any socket error on QUIT is moot.
         with suppress(OSError):
             self.backend.close()
-        self.backend.connection = None
+        if isinstance(self.backend, SMTPBackend):
+            self.backend.connection = None
 
 
 def transmit(smtp: smtplib.SMTP, message: EmailMessage) -> str:

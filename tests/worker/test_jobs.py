@@ -262,3 +262,13 @@ class TestTimeBudget:
             (Status.QUEUED, 0), (Status.QUEUED, 0)
         ]  # fmt: skip
         assert smtp.received == []
+
+
+def test_a_non_smtp_backend_gets_the_message_handed_over() -> None:
+    """Development's console backend and other apps' tests (locmem) still work."""
+    from django.core import mail
+
+    [delivery] = queued()
+    assert deliver([delivery.pk]).sent == 1
+    assert [m.to for m in mail.outbox] == [[delivery.recipient.email]]
+    assert fresh(delivery).smtp_reply.startswith("accepted by ")
