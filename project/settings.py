@@ -245,3 +245,5 @@ if DEBUG and not RUNNING_TESTS:
         "debug_toolbar.middleware.DebugToolbarMiddleware",
     )
     INTERNAL_IPS = ["127.0.0.1", "::1"]
+    # Collapsed to its handle, so the page stays usable (and tappable on a phone).
+    DEBUG_TOOLBAR_CONFIG = {"SHOW_COLLAPSED": True}
