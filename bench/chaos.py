@@ -106,10 +106,17 @@ class Chaos:
         self.web = self.stack.start_web("web", notifications=True)
         print(f"Ready: worker x concurrency {CONCURRENCY}, beat, gunicorn.", flush=True)
 
-    def wait_for(self, expected: set[Key], timeout: float) -> bool:
-        return self.data.wait_until(
-            lambda: self.inbox.arrived(expected) >= len(expected), timeout, 0.2
-        )
+    def wait_for(
+        self, expected: set[Key], timeout: float, ids: range | None = None
+    ) -> bool:
+        """Until every email arrived, or (given its rows) none is left to send."""
+
+        def settled() -> bool:
+            if self.inbox.arrived(expected) >= len(expected):
+                return True
+            return ids is not None and count_rows(ids, "queued", "sending") == 0
+
+        return self.data.wait_until(settled, timeout, 0.2)
 
     def burst(self, prefix: str, tasks: int, people: list) -> tuple[set[Key], range]:
         """Commit a burst; return its email keys and its Delivery id range."""
@@ -132,13 +139,14 @@ class Chaos:
             at = self.inbox.arrived(expected)
             print(f"  SIGKILL at {at} accepted (threshold reached: {reached})")
             self.worker = self.stack.start_worker(CONCURRENCY)
-        return {"expected": expected, "in_flight": in_flight, "killed_at": time.time()}
+        state = {"expected": expected, "ids": ids, "in_flight": in_flight}
+        return {**state, "killed_at": time.time()}
 
     def finish_killed_burst(self, state: dict[str, Any]) -> Row:
         expected = state["expected"]
         remaining = LEASE_WAIT - (time.time() - state["killed_at"])
         print(f"Run 3: waiting up to {remaining:.0f} s for the sweep", flush=True)
-        self.wait_for(expected, max(remaining, 10))
+        self.wait_for(expected, max(remaining, 10), state["ids"])
         tally = self.inbox.tally(expected, "kill")
         allowed = 2 * CONCURRENCY  # one message mid-send per pool process per kill
         ok = not tally.lost and tally.duplicated <= allowed and tally.max_copies <= 2
@@ -167,7 +175,7 @@ class Chaos:
         self.smtp.behaviour.tempfail_rate = 0.3
         started = time.monotonic()
         expected, ids = self.burst("tf", 100, self.people[10:20])
-        self.wait_for(expected, 180)
+        self.wait_for(expected, 180, ids)
         seconds = time.monotonic() - started
         self.smtp.behaviour.tempfail_rate = 0.0
         tally = self.inbox.tally(expected, "tf")
@@ -332,11 +340,11 @@ def last_delivery_id() -> int:
     return latest or 0
 
 
-def count_rows(ids: range, status: str) -> int:
+def count_rows(ids: range, *statuses: str) -> int:
     from notifications.models import Delivery
 
-    rows = Delivery.objects.filter(id__gte=ids.start, id__lt=ids.stop, status=status)
-    return rows.count()
+    rows = Delivery.objects.filter(id__gte=ids.start, id__lt=ids.stop)
+    return rows.filter(status__in=statuses).count()
 
 
 def row(name: str, tally: Tally, ok: bool, detail: list[str]) -> Row:

@@ -11,6 +11,7 @@ import base64
 import re
 import secrets
 from collections.abc import Sequence
+from urllib.parse import quote
 
 from django.contrib.auth.tokens import default_token_generator
 from django.utils.encoding import force_bytes
@@ -129,7 +130,7 @@ def tampered_links(manager: User, people: Sequence[User]) -> list[Submission]:
             uid, token = uids[index % len(uids)], f"{secrets.token_hex(3)}-{LONG[:40]}"
         else:
             uid, token = uids[index % len(uids)], f"cmbqj0-{secrets.token_hex(16)}"
-        path = f"/users/activate/{uid}/{token}/"
+        path = quote(f"/users/activate/{uid}/{token}/", safe="/%")
         items.append((f"activation link #{index}", True, "GET", path, []))
     return items
 

@@ -88,6 +88,7 @@ class Bench:
         self.memory()
         self.request_isolation()
         self.report()
+        self.profile_worker()
 
     def _prepare(self) -> None:
         data = self.data
@@ -276,6 +277,22 @@ class Bench:
             8, lambda i: self.sign_up(self.web_seed, f"seed{i}"), workers=4
         )
         return {"create": tasks, "signup": signups}
+
+    # Profile of the worker's code path ------------------------------------------
+
+    def profile_worker(self) -> None:
+        """deliver() under cProfile in this process, the workers stopped first."""
+        from bench.profile import profile_table
+        from notifications.models import Delivery
+
+        for worker in self.workers:
+            worker.kill()  # mid-way through slow isolation emails: no wait
+        self.smtp.behaviour.delay = 0.0
+        first = Delivery.objects.order_by("-id").values_list("id", flat=True).first()
+        self.data.commit_burst(self.project, "prof", 10, self.people[:50])
+        rows = Delivery.objects.filter(id__gt=first or 0).order_by("id")
+        ids = list(rows.values_list("id", flat=True))
+        self.outcome.tables.append(profile_table(ids, batch=50).show())
 
     # Report -----------------------------------------------------------------------
 
