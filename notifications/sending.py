@@ -208,17 +208,24 @@ def transmit(smtp: smtplib.SMTP, message: EmailMessage) -> str:
     recipients = [sanitize_address(a, encoding) for a in message.recipients()]
     data = message.message().as_bytes(linesep="\r\n")
     smtp.ehlo_or_helo_if_needed()
+    try:
+        return mail_transaction(smtp, sender, recipients, data)
+    except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused):
+        _reset(smtp)  # leave the connection ready for the batch's next message
+        raise
+
+
+def mail_transaction(
+    smtp: smtplib.SMTP, sender: str, recipients: list[str], data: bytes
+) -> str:
     code, reply = smtp.mail(sender)
     if code != 250:
-        _reset(smtp)
         raise smtplib.SMTPSenderRefused(code, reply, sender)
     refused = _refused_recipients(smtp, recipients)
     if refused:
-        _reset(smtp)
         raise smtplib.SMTPRecipientsRefused(refused)
-    code, reply = smtp.data(data)
+    code, reply = smtp.data(data)  # raises SMTPDataError itself unless 354
     if code != 250:
-        _reset(smtp)
         raise smtplib.SMTPDataError(code, reply)
     return f"{code} {_text(reply)}"
 

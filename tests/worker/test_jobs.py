@@ -125,6 +125,7 @@ class TestTransient:
             d.pk for d in deliveries if d.status == Status.QUEUED
         ]
         assert 0 < report.sent < 10
+        assert smtp.sink.connections == 1  # a 4xx reply does not cost the connection
 
     def test_the_job_retries_until_every_email_arrived_exactly_once(
         self, smtp: SMTPServer, settings: object
