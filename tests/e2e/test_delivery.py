@@ -12,10 +12,11 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from devtools.processes import Process
+from devtools.processes import Process, start_worker
 from devtools.smtp import Received, SMTPServer
 from notifications.models import Delivery
 from tasks.models import Task
+from tests.conftest import LOG_DIR, _point_publisher_at
 from tests.factories import TaskFactory, UserFactory
 from users.models import Role, User
 from worker.jobs import sweep_outbox
@@ -144,8 +145,6 @@ def test_with_redis_unreachable_at_commit_the_sweep_delivers_later(
 
 
 def bring_broker_back(request: pytest.FixtureRequest) -> None:
-    from tests.conftest import _point_publisher_at
-
     _point_publisher_at(request.getfixturevalue("broker_url"))
 
 
@@ -157,3 +156,30 @@ def wait_for_status(user: User, status: str, timeout: float = 20) -> Delivery:
             return delivery
         time.sleep(0.1)
     raise AssertionError(f"{user} never reached {status}: {delivery}")
+
+
+def test_a_worker_killed_mid_batch_loses_nothing(
+    worker: Process, worker_env: dict[str, str], smtp_server: SMTPServer,
+    settings: object,
+) -> None:  # fmt: skip
+    smtp_server.behaviour.delay = 0.5  # seconds per message: time to kill it
+    people = employees(5)
+    TaskFactory(title="Interrupted", assigned_to=people)
+    smtp_server.wait_for(2, timeout=30)
+    worker.kill()  # SIGKILL, mid-batch: the rest of the batch is left in "sending"
+    assert Delivery.objects.filter(status=Status.SENDING).exists()
+
+    smtp_server.behaviour.delay = 0
+    replacement = start_worker(worker_env, LOG_DIR, concurrency=1, name="e2e-worker-2")
+    try:
+        settings.NOTIFICATIONS_LEASE = 0  # the lease of the dead run is over
+        assert sweep_outbox.apply().get()["reclaimed"] > 0
+        smtp_server.wait_for(5, timeout=30)
+        time.sleep(SETTLE)
+    finally:
+        replacement.stop()
+    copies = Counter(address for m in smtp_server.received for address in m.rcpt_tos)
+    assert set(copies) == {u.email for u in people}  # nothing lost
+    # At most the one message in flight when the worker died is sent twice.
+    assert sum(copies.values()) - len(people) <= 1
+    assert statuses() == {Status.SENT}
