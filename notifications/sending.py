@@ -5,6 +5,7 @@ Plain functions, so tests reach them without a broker; worker/jobs.py wraps them
 
 from __future__ import annotations
 
+import errno
 import logging
 import random
 import smtplib
@@ -40,6 +41,10 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     ConnectionError,  # refused, reset, aborted, broken pipe
     socket.gaierror,  # DNS hiccup resolving EMAIL_HOST
 )
+# Socket errors that mean "the network, for now", not "never".
+TRANSIENT_ERRNOS = frozenset(
+    {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.EHOSTDOWN}
+)
 # After this many dropped connections a batch stops dialling and defers the rest.
 MAX_CONNECTION_FAILURES = 3
 
@@ -68,7 +73,12 @@ def is_transient(error: BaseException) -> bool:
         return bool(codes) and all(400 <= code < 500 for code in codes)
     if isinstance(error, smtplib.SMTPResponseException):
         return 400 <= error.smtp_code < 500
-    return isinstance(error, TRANSIENT_ERRORS)
+    if isinstance(error, TRANSIENT_ERRORS):
+        return True
+    network = isinstance(error, OSError) and not isinstance(
+        error, smtplib.SMTPException
+    )
+    return network and error.errno in TRANSIENT_ERRNOS
 
 
 def describe(error: BaseException) -> str:
@@ -171,12 +181,12 @@ class Mailer:
         try:
             self._open()
             return transmit(self.backend.connection, message)
-        except TRANSIENT_ERRORS as error:
-            self._drop(error)
-            raise
-        except smtplib.SMTPResponseException as error:
-            if error.smtp_code == 421:  # "closing connection"
+        except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused) as error:
+            if getattr(error, "smtp_code", None) == 421:  # "closing connection"
                 self._drop(error)
+            raise  # a refusal of this message: the connection is still good
+        except OSError as error:  # the socket or the session broke: redial next time
+            self._drop(error)
             raise
 
     def _hand_over(self, message: EmailMessage) -> str:
@@ -307,20 +317,15 @@ def send_one(
 ) -> None:  # fmt: skip
     try:
         reply = mailer.send(message)
-    except smtplib.SMTPException as error:
-        classify_and_record(delivery, token, error, report)
-    except TRANSIENT_ERRORS as error:
-        record_transient(delivery, token, describe(error), report)
-    except (ValueError, UnicodeError) as error:  # a malformed address or header
-        record_failed(delivery, token, describe(error))
-        report.failed += 1
+    except (OSError, ValueError, UnicodeError) as error:  # ValueError: bad address
+        record_failure(delivery, token, error, report)
     else:
         record_sent(delivery, token, reply, message.extra_headers["Message-ID"])
         report.sent += 1
 
 
-def classify_and_record(
-    delivery: Delivery, token: str, error: smtplib.SMTPException, report: Report
+def record_failure(
+    delivery: Delivery, token: str, error: BaseException, report: Report
 ) -> None:
     if is_transient(error):
         record_transient(delivery, token, describe(error), report)

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import errno
+import json
+import ssl
 import statistics
 from datetime import timedelta
 
 import pytest
+import redis
+from celery.exceptions import Retry
 from django.conf import settings
 from django.utils import timezone
 
@@ -127,6 +133,29 @@ class TestTransient:
         assert 0 < report.sent < 10
         assert smtp.sink.connections == 1  # a 4xx reply does not cost the connection
 
+    def test_the_job_requeues_just_the_transient_ids_with_a_countdown(
+        self, smtp: SMTPServer, broker_queue: redis.Redis
+    ) -> None:
+        smtp.behaviour.mode = "tempfail"
+        [transient] = queued()
+        skipped = DeliveryFactory(kind=Delivery.Kind.ACTIVATION, context={})
+        ids = [transient.pk, skipped.pk]
+        # As a worker runs it (not eager, not called directly): retry publishes.
+        deliver_emails.push_request(id="job-1", args=[ids], called_directly=False)
+        try:
+            with pytest.raises(Retry) as retry:
+                deliver_emails.run(ids)
+        finally:
+            deliver_emails.pop_request()
+        assert 0 <= retry.value.when <= settings.NOTIFICATIONS_RETRY_MAX_DELAY
+        [raw] = broker_queue.lrange("celery", 0, -1)
+        message = json.loads(raw)
+        args = json.loads(base64.b64decode(message["body"]))[0]
+        assert args == [[transient.pk]]
+        assert (message["headers"]["retries"], bool(message["headers"]["eta"])) == (
+            1, True
+        )  # fmt: skip
+
     def test_the_job_retries_until_every_email_arrived_exactly_once(
         self, smtp: SMTPServer, settings: object
     ) -> None:
@@ -222,7 +251,9 @@ class TestClassification:
             (TimeoutError("timed out"), True),
             (ConnectionResetError(), True),
             (ConnectionRefusedError(), True),
+            (OSError(errno.ENETUNREACH, "Network is unreachable"), True),
             (OSError("other"), False),
+            (ssl.SSLCertVerificationError("certificate verify failed"), False),
         ],
     )
     def test_transient_and_permanent_are_told_apart(
