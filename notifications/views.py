@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -15,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from notifications import outbox
 from notifications.models import Delivery
+from tasks.models import Task
 from users.models import User
 
 PAGE_SIZE = 25
@@ -27,6 +30,7 @@ def delivery_list(request: HttpRequest) -> HttpResponse:
     filters = chosen_filters(request.GET)
     deliveries = visible_to(request.user, is_manager).filter(**filters)
     page = Paginator(deliveries, PAGE_SIZE).get_page(request.GET.get("page"))
+    label_tasks(page.object_list)
     context = {
         "page": page,
         "is_manager": is_manager,
@@ -41,6 +45,16 @@ def delivery_list(request: HttpRequest) -> HttpResponse:
 def visible_to(user: User, is_manager: bool) -> QuerySet[Delivery]:
     deliveries = Delivery.objects.select_related("recipient")
     return deliveries if is_manager else deliveries.filter(recipient=user)
+
+
+def label_tasks(deliveries: Iterable[Delivery]) -> None:
+    """Assignment rows keep only the task id: one query finds every title."""
+    deliveries = list(deliveries)
+    task_ids = {d.context.get("task_id") for d in deliveries}
+    titles = dict(Task.objects.filter(pk__in=task_ids).values_list("pk", "title"))
+    for delivery in deliveries:
+        snapshot = delivery.context.get("title")  # a deleted task's snapshot
+        delivery.task_title = snapshot or titles.get(delivery.context.get("task_id"))
 
 
 def chosen_filters(params: QueryDict) -> dict[str, str]:

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from notifications.models import Delivery
-from tests.factories import DeliveryFactory, UserFactory
+from tests.factories import DeliveryFactory, TaskFactory, UserFactory
 from users.models import Role, User
 
 pytestmark = pytest.mark.django_db
@@ -68,6 +68,15 @@ class TestWhoSeesWhat:
         assert "550 5.1.1 no such user" in response.text
         assert failed.recipient.email in response.text
         assert "Re-send" in response.text
+
+    def test_rows_name_their_task_even_once_it_is_deleted(self, client: Client) -> None:
+        me = signed_in(client)
+        task = TaskFactory(title="Quarterly report", assigned_to=[me])
+        task.delete()  # its assignment row now names a task that is gone
+        TaskFactory(title="Still here", assigned_to=[me])
+        page = client.get(LOG).text
+        assert page.count("Quarterly report") == 1  # the deletion's snapshot
+        assert "Still here" in page
 
     def test_filters_by_status_and_kind(self, client: Client) -> None:
         signed_in(client, Role.MANAGER)
