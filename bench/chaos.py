@@ -265,7 +265,8 @@ class Chaos:
         failed = list(rows.values_list("status", "attempts", "last_error"))
         at_once = sum(1 for s, a, _ in failed if s == "failed" and a == 1)
         retried = sum(n - 1 for n in self.smtp.sink.rejected.values() if n > 1)
-        reasons = Counter(error for _, _, error in failed)
+        # The reason names the address; count the reasons without it.
+        reasons = Counter(error.split(": ", 1)[-1] for _, _, error in failed)
         arrived = sum(
             1
             for m in list(self.smtp.received)
