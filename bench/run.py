@@ -441,7 +441,7 @@ class Bench:
         )
         table.note(
             f"Workers: {WORKERS} x concurrency {CONCURRENCY} (prefork). The loop "
-            "runs in its own process, before each burst; the better run of each counts."
+            "runs in its own process, before each burst; the best run of each counts."
         )
         table.note(
             "The SMTP server runs in this process and needs the CPU shown above per "
