@@ -187,7 +187,7 @@ FLOWER_BASIC_AUTH = config("FLOWER_BASIC_AUTH", default="")
 
 # Notifications: retry, sweep and lease timings for notifications/ and worker/.
 NOTIFICATIONS_BATCH_SIZE = 50  # delivery ids per job
-NOTIFICATIONS_MAX_ATTEMPTS = config("NOTIFICATIONS_MAX_ATTEMPTS", default=7, cast=int)
+NOTIFICATIONS_MAX_ATTEMPTS = config("NOTIFICATIONS_MAX_ATTEMPTS", default=12, cast=int)
 NOTIFICATIONS_RETRY_BASE_DELAY = config(
     "NOTIFICATIONS_RETRY_BASE_DELAY", default=30.0, cast=float
 )
