@@ -12,10 +12,8 @@ from collections.abc import Iterable, Iterator, Sequence
 import redis
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, CharField, Value, When
 from kombu.exceptions import OperationalError
 
-from notifications.models import Delivery
 from worker.celery_app import app
 
 logger = logging.getLogger(__name__)
@@ -47,19 +45,21 @@ def dispatch_on_commit(delivery_ids: Sequence[int]) -> None:
 
 
 def dispatch(delivery_ids: Sequence[int], countdown: float | None = None) -> list[int]:
-    """Publish one deliver_emails job per chunk of ids; return the ids published."""
-    job_ids: dict[str, list[int]] = {}
+    """Publish one deliver_emails job per chunk of ids; return the ids published.
+
+    Nothing is written back: the worker records its job id when it claims the rows,
+    which keeps a second transaction out of the request.
+    """
+    published: list[int] = []
     for chunk in chunked(delivery_ids, settings.NOTIFICATIONS_BATCH_SIZE):
-        job_id = publish(chunk, countdown)
-        if job_id:
-            job_ids[job_id] = chunk
-    record_job_ids(job_ids)
-    return [pk for chunk in job_ids.values() for pk in chunk]
+        if publish(chunk, countdown):
+            published += chunk
+    return published
 
 
-def publish(chunk: list[int], countdown: float | None = None) -> str | None:
+def publish(chunk: list[int], countdown: float | None = None) -> bool:
     try:
-        result = app.send_task(
+        app.send_task(
             DELIVER_JOB,
             args=[chunk],
             countdown=countdown,
@@ -72,19 +72,8 @@ def publish(chunk: list[int], countdown: float | None = None) -> str | None:
             len(chunk),
             error,
         )
-        return None
-    return result.id
-
-
-def record_job_ids(job_ids: dict[str, list[int]]) -> None:
-    """One UPDATE for every chunk, so 100 recipients cost what one does."""
-    if not job_ids:
-        return
-    whens = [When(pk__in=chunk, then=Value(job)) for job, chunk in job_ids.items()]
-    every_id = [pk for chunk in job_ids.values() for pk in chunk]
-    Delivery.objects.filter(pk__in=every_id).update(
-        job_id=Case(*whens, output_field=CharField())
-    )
+        return False
+    return True
 
 
 def chunked(items: Iterable[int], size: int) -> Iterator[list[int]]:

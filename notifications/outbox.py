@@ -35,27 +35,39 @@ class Entry:
 def record(kind: str, entries: Iterable[Entry]) -> list[int]:
     """Record one queued delivery per entry, once per event key; dispatch on commit.
 
-    A constant number of queries however many entries: one insert (the unique
-    event_key turns a repeat into a no-op) and one read of the ids.
+    One query however many entries, and no second one for the ids: an upsert on
+    the unique event_key returns the id of every row, whether recorded now or
+    before. Its update writes back the same key, so a row recorded before is left
+    as it was; dispatching it again is harmless, the worker's claim skips any row
+    that is no longer queued.
     """
-    entries = list(entries)
-    if not entries:
-        return []
     now = timezone.now()
-    rows = [
-        Delivery(kind=kind, recipient_id=e.recipient_id, event_key=e.event_key,
-                 context=e.context, next_attempt_at=now)
+    rows = {
+        e.event_key: Delivery(kind=kind, recipient_id=e.recipient_id,
+                              event_key=e.event_key, context=e.context,
+                              next_attempt_at=now)
         for e in entries
-    ]  # fmt: skip
-    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
-    keys = [e.event_key for e in entries]
-    ids = list(
-        Delivery.objects.filter(event_key__in=keys, status=Delivery.Status.QUEUED)
-        .order_by("pk")
-        .values_list("pk", flat=True)
+    }  # fmt: skip
+    if not rows:
+        return []
+    # Keyed by event: PostgreSQL refuses an upsert touching one row twice.
+    Delivery.objects.bulk_create(
+        list(rows.values()),
+        update_conflicts=True,
+        unique_fields=["event_key"],
+        update_fields=["event_key"],
     )
+    ids = sorted(row.pk for row in rows.values() if row.pk is not None)
+    if len(ids) < len(rows):  # a backend that returns no ids, e.g. SQLite < 3.35
+        ids = recorded_ids(rows.keys())
     dispatch_on_commit(ids)
     return ids
+
+
+def recorded_ids(event_keys: Iterable[str]) -> list[int]:
+    keys = list(event_keys)
+    recorded = Delivery.objects.filter(event_key__in=keys).order_by("pk")
+    return list(recorded.values_list("pk", flat=True))
 
 
 def record_task_assigned(assignments: Iterable[tuple[int, int, int]]) -> list[int]:

@@ -109,16 +109,17 @@ def retry_countdown(attempt: int) -> float:
 # Claiming and recording ------------------------------------------------------------
 
 
-def claim(delivery_ids: Sequence[int]) -> tuple[str, list[Delivery]]:
+def claim(delivery_ids: Sequence[int], job_id: str = "") -> tuple[str, list[Delivery]]:
     """Take the queued ones among these ids for this run only.
 
     A conditional UPDATE: of two jobs holding the same ids, one gets each row.
-    Rows already sent, failed or taken by another run are left out.
+    Rows already sent, failed or taken by another run are left out. The same
+    UPDATE notes the Celery job id, so the web process never writes it back.
     """
     token = uuid.uuid4().hex
     now = timezone.now()
     Delivery.objects.filter(pk__in=delivery_ids, status=Status.QUEUED).update(
-        status=Status.SENDING, claim_token=token, claimed_at=now,
+        status=Status.SENDING, claim_token=token, claimed_at=now, job_id=job_id,
         attempts=F("attempts") + 1, updated_at=now,
     )  # fmt: skip
     claimed = Delivery.objects.filter(claim_token=token).select_related("recipient")
@@ -126,7 +127,11 @@ def claim(delivery_ids: Sequence[int]) -> tuple[str, list[Delivery]]:
 
 
 def record(delivery: Delivery, token: str, **fields: Any) -> None:
-    """Write an outcome, unless the sweep has since handed the row to another run."""
+    """Write an outcome, unless the sweep has since handed the row to another run.
+
+    One UPDATE by primary key, in its own transaction, right after each message:
+    a killed worker can duplicate at most the message in flight.
+    """
     fields.setdefault("updated_at", timezone.now())
     Delivery.objects.filter(pk=delivery.pk, claim_token=token).update(**fields)
 
@@ -259,9 +264,9 @@ def _reset(smtp: smtplib.SMTP) -> None:
 # The whole run ---------------------------------------------------------------------
 
 
-def deliver(delivery_ids: Sequence[int]) -> Report:
+def deliver(delivery_ids: Sequence[int], job_id: str = "") -> Report:
     """Claim, build, send and record every delivery among these ids."""
-    token, deliveries = claim(delivery_ids)
+    token, deliveries = claim(delivery_ids, job_id)
     report = Report()
     deadline = time.monotonic() + send_budget()
     mailer = Mailer()

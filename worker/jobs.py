@@ -24,9 +24,10 @@ def deliver_emails(self: Task, delivery_ids: list[int]) -> dict[str, int]:
     """Send the queued deliveries among these ids over one SMTP connection.
 
     Only the deliveries that failed transiently are retried, as a new run with
-    just their ids; the delivery rows count the attempts, not Celery.
+    just their ids; the delivery rows count the attempts, not Celery. Each row
+    claimed notes this job's id (a retry keeps it).
     """
-    report = deliver(delivery_ids)
+    report = deliver(delivery_ids, job_id=self.request.id or "")
     logger.info("deliver_emails %s", report.summary())
     if report.retry_ids:
         raise self.retry(args=[report.retry_ids], countdown=report.countdown)

@@ -105,9 +105,22 @@ class TestAssignment:
     def test_recording_the_same_event_twice_is_a_no_op(self) -> None:
         user = employees(1)[0]
         task = TaskFactory(assigned_to=[user])
+        Delivery.objects.update(status=Delivery.Status.SENT, attempts=1)
         row = Task.assigned_to.through.objects.get(task=task, user=user)
         outbox.record_task_assigned([(row.pk, task.pk, user.pk)])
-        assert Delivery.objects.count() == 1
+        delivery = Delivery.objects.get()  # still one row, left as it was
+        assert (delivery.status, delivery.attempts) == (Delivery.Status.SENT, 1)
+
+    def test_a_backend_that_returns_no_ids_still_dispatches_them(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:  # SQLite before 3.35
+        features = type(connection.features)
+        monkeypatch.setattr(features, "can_return_rows_from_bulk_insert", False)
+        task, users = TaskFactory(), employees(2)
+        entries = [(user.pk, task.pk, user.pk) for user in users]
+        ids = outbox.record_task_assigned(entries)
+        assert ids == sorted(Delivery.objects.values_list("pk", flat=True))
+        assert len(ids) == 2
 
 
 class TestQueryCount:
@@ -144,8 +157,26 @@ class TestQueryCount:
         assert sorted(len(args[0]) for args in published) == [10, 50]
         raw = b"".join(broker_queue.lrange("celery", 0, -1))
         assert not any(user.email.encode() in raw for user in users)
-        job_ids = set(Delivery.objects.values_list("job_id", flat=True))
-        assert job_ids == {m["headers"]["id"] for m in messages}
+
+    def test_recording_is_one_statement_that_yields_every_id(self) -> None:
+        users = employees(60)
+        entries = [outbox.Entry(user.pk, f"test:{user.pk}") for user in users]
+        with CaptureQueriesContext(connection) as queries:
+            ids = outbox.record(Kind.TASK_DELETED, entries)
+        assert len(queries) == 1 + extra_insert_batches(60)
+        assert ids == sorted(Delivery.objects.values_list("pk", flat=True))
+
+    def test_nothing_is_written_after_commit(
+        self, django_capture_on_commit_callbacks: Callable, broker_queue: redis.Redis
+    ) -> None:  # the worker notes its job id on the rows when it claims them
+        task, users = TaskFactory(), employees(3)
+        with django_capture_on_commit_callbacks() as callbacks:
+            task.assigned_to.add(*users)
+        with CaptureQueriesContext(connection) as queries:
+            for callback in callbacks:
+                callback()
+        assert queries.captured_queries == []
+        assert broker_queue.llen("celery") == 1
 
 
 def extra_insert_batches(rows: int) -> int:

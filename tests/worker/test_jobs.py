@@ -62,6 +62,11 @@ class TestAccepted:
         assert len(smtp.received) == 5
         assert smtp.sink.connections == 1
 
+    def test_each_row_names_the_job_run_that_claimed_it(self, smtp: SMTPServer) -> None:
+        deliveries = queued(2)
+        result = deliver_emails.apply(args=[pks(deliveries)])
+        assert [fresh(d).job_id for d in deliveries] == [result.id, result.id]
+
     def test_the_job_returns_counts_and_no_address(self, smtp: SMTPServer) -> None:
         [delivery] = queued()
         result = deliver_emails.apply(args=[[delivery.pk]])
