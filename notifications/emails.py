@@ -7,7 +7,7 @@ Tokens are made here, in the worker, when the message is built.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from email.utils import parseaddr
 from typing import Any
 
@@ -45,13 +45,32 @@ def make_message(
     return message
 
 
-def build_message(delivery: Delivery) -> EmailMultiAlternatives:
-    """The message for a delivery, with a Message-ID that is the same on every try."""
+def build_message(
+    delivery: Delivery, tasks: Mapping[int, Task] | None = None
+) -> EmailMultiAlternatives:
+    """The message for a delivery, with a Message-ID that is the same on every try.
+
+    `tasks` is what tasks_for() loaded for the whole batch; without it the task
+    is read for this delivery alone.
+    """
     if not delivery.recipient.email:
         raise Undeliverable("the recipient has no email address")
-    message = BUILDERS[delivery.kind](delivery)
+    if tasks is None:
+        tasks = tasks_for([delivery])
+    message = BUILDERS[delivery.kind](delivery, tasks)
     message.extra_headers["Message-ID"] = message_id_for(delivery)
     return message
+
+
+def tasks_for(deliveries: Iterable[Delivery]) -> dict[int, Task]:
+    """The live tasks (with their projects) that these deliveries name, one query."""
+    ids = {
+        delivery.context.get("task_id")
+        for delivery in deliveries
+        if delivery.kind == Delivery.Kind.TASK_ASSIGNED
+    }
+    ids.discard(None)
+    return Task.objects.select_related("project").in_bulk(ids) if ids else {}
 
 
 def message_id_for(delivery: Delivery) -> str:
@@ -61,8 +80,12 @@ def message_id_for(delivery: Delivery) -> str:
     return f"<delivery.{delivery.pk}.{stamp}@{domain or DNS_NAME}>"
 
 
-def task_assigned_email(delivery: Delivery) -> EmailMultiAlternatives:
-    task = live_task(delivery.context.get("task_id"))
+def task_assigned_email(
+    delivery: Delivery, tasks: Mapping[int, Task]
+) -> EmailMultiAlternatives:
+    task = tasks.get(delivery.context.get("task_id"))
+    if task is None:
+        raise Skip("the task was deleted before the email went out")
     context = {
         "user": delivery.recipient,
         "task": task,
@@ -72,20 +95,17 @@ def task_assigned_email(delivery: Delivery) -> EmailMultiAlternatives:
     return make_message("task_assigned", delivery.recipient.email, context)
 
 
-def live_task(task_id: int | None) -> Task:
-    try:
-        return Task.objects.select_related("project").get(pk=task_id)
-    except Task.DoesNotExist:
-        raise Skip("the task was deleted before the email went out") from None
-
-
-def task_deleted_email(delivery: Delivery) -> EmailMultiAlternatives:
+def task_deleted_email(
+    delivery: Delivery, _tasks: Mapping[int, Task]
+) -> EmailMultiAlternatives:
     context = {"user": delivery.recipient, **delivery.context}
     context["tasks_link"] = settings.FRONTEND_URL + "/tasks/"
     return make_message("task_deleted", delivery.recipient.email, context)
 
 
-def activation_email(delivery: Delivery) -> EmailMultiAlternatives:
+def activation_email(
+    delivery: Delivery, _tasks: Mapping[int, Task]
+) -> EmailMultiAlternatives:
     user = delivery.recipient
     if user.is_active:
         raise Skip("the account is already active")
@@ -94,7 +114,9 @@ def activation_email(delivery: Delivery) -> EmailMultiAlternatives:
     return make_message("activation", user.email, context)
 
 
-def password_reset_email(delivery: Delivery) -> EmailMultiAlternatives:
+def password_reset_email(
+    delivery: Delivery, _tasks: Mapping[int, Task]
+) -> EmailMultiAlternatives:
     user = delivery.recipient
     if not user.is_active:
         raise Skip("the account is inactive")
@@ -103,7 +125,9 @@ def password_reset_email(delivery: Delivery) -> EmailMultiAlternatives:
     return make_message("password_reset", user.email, context)
 
 
-BUILDERS: dict[str, Callable[[Delivery], EmailMultiAlternatives]] = {
+# Each builder takes the delivery and the batch's tasks, which only one needs.
+Builder = Callable[[Delivery, Mapping[int, Task]], EmailMultiAlternatives]
+BUILDERS: dict[str, Builder] = {
     Delivery.Kind.TASK_ASSIGNED: task_assigned_email,
     Delivery.Kind.TASK_DELETED: task_deleted_email,
     Delivery.Kind.ACTIVATION: activation_email,

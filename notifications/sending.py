@@ -12,7 +12,7 @@ import smtplib
 import socket
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -25,8 +25,9 @@ from django.core.mail.message import sanitize_address
 from django.db.models import F
 from django.utils import timezone
 
-from notifications.emails import Skip, Undeliverable, build_message
+from notifications.emails import Skip, Undeliverable, build_message, tasks_for
 from notifications.models import Delivery
+from tasks.models import Task
 
 logger = logging.getLogger(__name__)
 
@@ -267,6 +268,7 @@ def _reset(smtp: smtplib.SMTP) -> None:
 def deliver(delivery_ids: Sequence[int], job_id: str = "") -> Report:
     """Claim, build, send and record every delivery among these ids."""
     token, deliveries = claim(delivery_ids, job_id)
+    tasks = tasks_for(deliveries)  # one query for the batch, not one per email
     report = Report()
     deadline = time.monotonic() + send_budget()
     mailer = Mailer()
@@ -275,7 +277,7 @@ def deliver(delivery_ids: Sequence[int], job_id: str = "") -> Report:
             if time.monotonic() > deadline:
                 release(delivery, token, report)
                 continue
-            deliver_one(delivery, token, mailer, report)
+            deliver_one(delivery, token, mailer, report, tasks)
     finally:
         mailer.close()
     return report
@@ -297,9 +299,12 @@ def release(delivery: Delivery, token: str, report: Report) -> None:
            next_attempt_at=timezone.now(), claim_token="")  # fmt: skip
 
 
-def deliver_one(delivery: Delivery, token: str, mailer: Mailer, report: Report) -> None:
+def deliver_one(
+    delivery: Delivery, token: str, mailer: Mailer, report: Report,
+    tasks: Mapping[int, Task],
+) -> None:  # fmt: skip
     try:
-        message = build_message(delivery)
+        message = build_message(delivery, tasks)
     except Skip as reason:
         record_skipped(delivery, token, str(reason))
         report.skipped += 1

@@ -13,13 +13,15 @@ import pytest
 import redis
 from celery.exceptions import Retry
 from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from devtools.smtp import SMTPServer, free_port
 from notifications import sending
 from notifications.models import Delivery
 from notifications.sending import deliver, retry_countdown
-from tests.factories import DeliveryFactory, UserFactory
+from tests.factories import DeliveryFactory, TaskFactory, UserFactory
 from worker.jobs import deliver_emails
 
 pytestmark = pytest.mark.django_db
@@ -32,6 +34,20 @@ def queued(count: int = 1, **kwargs: object) -> list[Delivery]:
 
 def pks(deliveries: list[Delivery]) -> list[int]:
     return [delivery.pk for delivery in deliveries]
+
+
+def assigned(count: int) -> list[Delivery]:
+    """Assignment emails for as many tasks: the builder needs each live task."""
+    return [
+        DeliveryFactory(kind=Delivery.Kind.TASK_ASSIGNED, context={"task_id": task.pk})
+        for task in TaskFactory.create_batch(count)
+    ]
+
+
+def queries_to_deliver(deliveries: list[Delivery]) -> list[dict[str, str]]:
+    with CaptureQueriesContext(connection) as queries:
+        assert deliver(pks(deliveries)).sent == len(deliveries)
+    return queries.captured_queries
 
 
 def fresh(delivery: Delivery) -> Delivery:
@@ -66,6 +82,14 @@ class TestAccepted:
         deliveries = queued(2)
         result = deliver_emails.apply(args=[pks(deliveries)])
         assert [fresh(d).job_id for d in deliveries] == [result.id, result.id]
+
+    def test_each_email_costs_one_update_and_no_read(self, smtp: SMTPServer) -> None:
+        one = queries_to_deliver(assigned(1))
+        ten = queries_to_deliver(assigned(10))
+        assert len(ten) - len(one) == 9
+        writes = [q["sql"] for q in ten[-10:]]
+        assert all(sql.startswith('UPDATE "notifications_delivery"') for sql in writes)
+        assert len(smtp.received) == 11
 
     def test_the_job_returns_counts_and_no_address(self, smtp: SMTPServer) -> None:
         [delivery] = queued()
