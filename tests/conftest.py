@@ -106,7 +106,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     skipped = reporter.stats.get("skipped", []) if reporter else []
     if skipped and session.exitstatus == 0:
-        reporter.write_line(f"CI=true: {len(skipped)} test(s) skipped; failing.", red=True)
+        reporter.write_line(
+            f"CI=true: {len(skipped)} test(s) skipped; failing.", red=True
+        )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
