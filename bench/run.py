@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bench.client import Response, Session
@@ -663,8 +663,7 @@ def expect_redirect(answer: Response, path: str) -> None:
 
 
 def task_fields(title: str, project_id: int, people: list) -> list[tuple[str, str]]:
-    due = datetime.now(UTC).date().toordinal() + 7
-    due_text = datetime.fromordinal(due).date().isoformat()
+    due_text = (datetime.now(UTC).date() + timedelta(days=7)).isoformat()
     fields = [
         ("title", title), ("description", "Benchmark task"), ("due_date", due_text),
         ("project", str(project_id)), ("status", "PENDING"), ("priority", "M"),
