@@ -34,6 +34,8 @@ class Delivery(models.Model):
     )
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    # The Celery job run that last claimed the row: written by the worker's claim,
+    # so empty until a worker takes it. Matches django-celery-results' task_id.
     job_id = models.CharField(max_length=255, blank=True)
     # Set by the conditional update that claims the row for one job run.
     claim_token = models.CharField(max_length=36, blank=True, db_index=True)
