@@ -10,6 +10,18 @@ from tasks.models import Project, Task, TaskDetail
 from users.models import Role, User
 
 
+def joins_role(default: str | None) -> factory.PostGeneration:
+    """`role=...` on any user factory adds the user to that role's group."""
+
+    def join(user: User, create: bool, extracted: str | None, **kw: object) -> None:
+        role = extracted or default
+        if create and role:
+            # get_or_create: transactional tests flush the data migration's groups.
+            user.groups.add(Group.objects.get_or_create(name=role)[0])
+
+    return factory.PostGeneration(join)
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
@@ -21,20 +33,15 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.Sequence(lambda n: f"user{n}@example.com")
     is_active = True
     password = factory.django.Password("Secret#123")
-
-    @factory.post_generation
-    def role(self, create: bool, extracted: str | None, **kwargs: object) -> None:
-        if create and extracted:
-            # get_or_create: transactional tests flush the data migration's groups.
-            self.groups.add(Group.objects.get_or_create(name=extracted)[0])
+    role = joins_role(None)
 
 
 class ManagerFactory(UserFactory):
-    role = Role.MANAGER
+    role = joins_role(Role.MANAGER)
 
 
 class EmployeeFactory(UserFactory):
-    role = Role.EMPLOYEE
+    role = joins_role(Role.EMPLOYEE)
 
 
 class ProjectFactory(factory.django.DjangoModelFactory):
