@@ -29,6 +29,8 @@ LOG_DIR = Path(__file__).resolve().parent.parent / "test-artifacts" / "logs"
 settings.SECURE_SSL_REDIRECT = False
 settings.SESSION_COOKIE_SECURE = False
 settings.CSRF_COOKIE_SECURE = False
+# Factories hash a password per user; tests creating a hundred need speed.
+settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Pages render without a collectstatic run: no manifest in tests.
 settings.STORAGES = {
     **settings.STORAGES,

@@ -15,19 +15,3 @@ def worker_env(worker_env: dict[str, str]) -> dict[str, str]:
         "NOTIFICATIONS_MAX_ATTEMPTS": "30",
         "EMAIL_TIMEOUT": "3",
     }
-
-
-@pytest.fixture(autouse=True)
-def plain_static_storage(settings: object) -> None:
-    """Pages render without a collectstatic manifest (DEBUG is off in tests)."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {
-            "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        },
-    }
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings: object) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -5,42 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from django.db import transaction
 
-from notifications import outbox
 from tests.factories import UserFactory
 from users.models import User
-
-
-@pytest.fixture(autouse=True)
-def plain_static_storage(settings: object) -> None:
-    """Pages render without a collectstatic manifest (DEBUG is off in tests)."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {
-            "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        },
-    }
-
-
-class _Rollback(Exception):
-    pass
-
-
-@pytest.fixture
-def pipeline(db: None) -> None:
-    """Skips a test until the notification pipeline replaces the outbox stubs.
-
-    The probe records a password-reset email inside a savepoint it rolls back.
-    """
-    try:
-        with transaction.atomic():
-            outbox.record_password_reset_email(UserFactory())
-            raise _Rollback
-    except NotImplementedError:
-        pytest.skip("the notification pipeline's outbox is not implemented yet")
-    except _Rollback:
-        pass
 
 
 @pytest.fixture

@@ -36,7 +36,7 @@ class TestPasswordResetRequest:
         assert recorded("password_reset") == []
 
     def test_it_records_a_reset_email_for_the_worker(
-        self, client: Client, pipeline: None
+        self, client: Client, db: None
     ) -> None:
         user = UserFactory(email="me@example.com")
         client.post(URL, {"email": "me@example.com"})

@@ -62,7 +62,7 @@ class TestResendActivation:
         assert 'id="id_email_error"' in response.text
 
     def test_it_records_at_most_one_email_per_address_in_a_few_minutes(
-        self, client: Client, pipeline: None
+        self, client: Client, db: None
     ) -> None:
         user = UserFactory(is_active=False, email="waiting@example.com")
         for _ in range(3):

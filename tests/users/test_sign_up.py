@@ -121,7 +121,7 @@ class TestSignUpPage:
         assert response.status_code == 302
 
     def test_it_records_one_activation_email_for_the_new_account(
-        self, client: Client, pipeline: None
+        self, client: Client, db: None
     ) -> None:
         client.post(reverse("users:sign-up"), sign_up_data())
         user = User.objects.get(username="newcomer")
@@ -130,7 +130,7 @@ class TestSignUpPage:
 
 
 @pytest.mark.django_db
-def test_accounts_created_active_get_no_activation_email(pipeline: None) -> None:
+def test_accounts_created_active_get_no_activation_email(db: None) -> None:
     UserFactory(is_active=True)
     User.objects.create_superuser("root", "root@example.com", "Root#Pass123")
     assert not Delivery.objects.exists()
