@@ -8,6 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import Group
+
+from users.models import Role
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -25,6 +28,24 @@ CHROMIUM_ARGS = [
 # Playwright's sync API runs an event loop; Django's async-safety check must allow
 # ORM calls from the test body around it.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def site(settings: object, live_server: object) -> str:
+    """Every browser test runs against the live server; email links point at it."""
+    settings.FRONTEND_URL = live_server.url
+    return live_server.url
+
+
+@pytest.fixture(autouse=True)
+def role_groups(transactional_db: None) -> None:
+    """The data migration's groups: a transactional test's flush removes them.
+
+    (serialized_rollback cannot restore them: once Playwright runs its event loop
+    in this thread, Django hands out a new connection without the saved copy.)
+    """
+    for role in Role:
+        Group.objects.get_or_create(name=role)
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.contrib.auth.models import Group
 from playwright.sync_api import Page, expect
 
 from notifications.models import Delivery
@@ -17,30 +16,6 @@ from users.models import Role, User
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "Harbour#Lights42"
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture(autouse=True)
-def site(settings: object, live_server: object) -> str:
-    """Pages render without a static manifest, links point at the live server."""
-    settings.FRONTEND_URL = live_server.url
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {
-            "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        },
-    }
-    return live_server.url
-
-
-@pytest.fixture(autouse=True)
-def role_groups(transactional_db: None) -> None:
-    """The data migration's groups: a transactional test's flush removes them.
-
-    (serialized_rollback cannot restore them: once Playwright runs its event loop
-    in this thread, Django hands out a new connection without the saved copy.)
-    """
-    for role in Role:
-        Group.objects.get_or_create(name=role)
 
 
 def person(role: str, username: str, first: str, last: str) -> User:
