@@ -25,7 +25,14 @@ from tasks.models import Project, Task, TaskDetail
 from users.models import Role, User
 
 MANAGER_USERNAME = "bench-manager"
-MANAGER_PASSWORD = "Bench#" + secrets.token_urlsafe(12) + "9"
+
+
+def throwaway_password() -> str:
+    """A fresh password per run for the bench's own accounts: none is in the repo."""
+    return "Bench#" + secrets.token_urlsafe(12) + "9"
+
+
+MANAGER_PASSWORD = throwaway_password()
 MARKER = re.compile(r"\b([a-z]{2,12}-\d{5})\b")
 EMAIL_DOMAIN = "example.com"
 

@@ -17,6 +17,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from bench.data import throwaway_password
 from devtools.smtp import Received
 from users.models import User
 
@@ -43,7 +44,7 @@ UNICODE = [
     "עברית ועוד",
 ]
 LONG = "x" * 10_000
-PASSWORD = "Bench#2026pw"
+PASSWORD = throwaway_password()
 INVALID_EMAILS = [
     "not-an-email", "a@b", "@example.com", "user@", "user@@example.com",
     f"a@example.com\r\nBcc: x@{EVIL}", f"a@example.com,b@{EVIL}",
