@@ -10,43 +10,10 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from tasks.models import Project, Task, TaskDetail
+from users.forms import TailwindFormMixin
 from users.models import User
 
-INPUT_CLASSES = (
-    "block w-full rounded-lg border-slate-300 text-sm shadow-sm "
-    "focus:border-indigo-500 focus:ring-indigo-500"
-)
-INVALID_CLASSES = "border-red-400 focus:border-red-500 focus:ring-red-500"
-CHECKBOX_CLASSES = (
-    "h-4 w-4 rounded border-slate-300 text-indigo-600 focus:ring-indigo-500"
-)
 DATE_FORMAT = "%Y-%m-%d"
-
-
-class StyledFormMixin:
-    """Tailwind classes on every widget, so templates render fields plainly."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            checkbox = is_checkbox(field.widget)
-            field.widget.attrs["class"] = (
-                CHECKBOX_CLASSES if checkbox else INPUT_CLASSES
-            )
-
-    def full_clean(self) -> None:
-        # Mark invalid inputs only once validation has run: reading self.errors
-        # earlier would validate before subclasses finish setting up their fields.
-        super().full_clean()
-        for name in self.errors:
-            field = self.fields.get(name)
-            if field is not None and not is_checkbox(field.widget):
-                field.widget.attrs["class"] = f"{INPUT_CLASSES} {INVALID_CLASSES}"
-                field.widget.attrs["aria-invalid"] = "true"
-
-
-def is_checkbox(widget: forms.Widget) -> bool:
-    return isinstance(widget, forms.CheckboxSelectMultiple | forms.CheckboxInput)
 
 
 def date_input() -> forms.DateInput:
@@ -65,7 +32,7 @@ class AssigneeField(forms.ModelMultipleChoiceField):
         return f"{full_name} ({obj.username})" if full_name else obj.username
 
 
-class ProjectForm(StyledFormMixin, forms.ModelForm):
+class ProjectForm(TailwindFormMixin, forms.ModelForm):
     class Meta:
         model = Project
         fields = ["name", "description", "start_date"]
@@ -80,7 +47,7 @@ class ProjectForm(StyledFormMixin, forms.ModelForm):
             self.initial.setdefault("start_date", timezone.localdate())
 
 
-class TaskForm(StyledFormMixin, forms.ModelForm):
+class TaskForm(TailwindFormMixin, forms.ModelForm):
     """Task fields plus its TaskDetail's priority and notes, saved together."""
 
     assigned_to = AssigneeField(
@@ -154,7 +121,7 @@ class TaskStatusForm(forms.ModelForm):
         return self.instance
 
 
-class TaskFilterForm(StyledFormMixin, forms.Form):
+class TaskFilterForm(TailwindFormMixin, forms.Form):
     q = forms.CharField(required=False, label="Search")
     status = forms.ChoiceField(
         required=False, choices=[("", "All statuses"), *Task.Status.choices]

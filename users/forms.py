@@ -28,18 +28,18 @@ CHECKBOX_CLASSES = "rounded border-slate-300 text-indigo-600 focus:ring-indigo-5
 
 
 class TailwindFormMixin:
-    """Gives every widget the product's input styling."""
+    """Gives every widget the product's input styling (every app's forms use it)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             widget = field.widget
-            classes = (
-                CHECKBOX_CLASSES
-                if isinstance(widget, forms.CheckboxInput)
-                else INPUT_CLASSES
-            )
+            classes = CHECKBOX_CLASSES if is_checkbox(widget) else INPUT_CLASSES
             widget.attrs["class"] = f"{widget.attrs.get('class', '')} {classes}".strip()
+
+
+def is_checkbox(widget: forms.Widget) -> bool:
+    return isinstance(widget, forms.CheckboxSelectMultiple | forms.CheckboxInput)
 
 
 class AccountPasswordMixin:
