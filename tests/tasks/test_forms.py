@@ -10,11 +10,11 @@ from django.db.models.signals import m2m_changed
 from tasks.forms import ProjectForm, TaskFilterForm, TaskForm, TaskStatusForm
 from tasks.models import Project, Task, TaskDetail
 from tests.factories import (
+    EmployeeFactory,
     ProjectFactory,
     TaskDetailFactory,
     TaskFactory,
 )
-from tests.tasks.people import make_employee, make_employees
 from users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +50,7 @@ def added_user_ids() -> Iterator[list[set[int]]]:
 
 def test_one_form_creates_the_task_its_detail_and_assignees() -> None:
     project = ProjectFactory()
-    ann, bob = make_employees(2)
+    ann, bob = EmployeeFactory.create_batch(2)
 
     form = TaskForm(task_data(project, ann, bob))
     assert form.is_valid(), form.errors
@@ -94,7 +94,7 @@ def test_editing_a_task_that_lost_its_detail_creates_one() -> None:
 def test_only_newly_assigned_people_are_announced(
     added_user_ids: list[set[int]],
 ) -> None:
-    ann, bob, cid = make_employees(3)
+    ann, bob, cid = EmployeeFactory.create_batch(3)
     task = TaskFactory(assigned_to=[ann, bob])
     added_user_ids.clear()
 
@@ -109,7 +109,7 @@ def test_only_newly_assigned_people_are_announced(
 def test_resaving_the_same_assignees_announces_nobody(
     added_user_ids: list[set[int]],
 ) -> None:
-    ann = make_employee()
+    ann = EmployeeFactory()
     task = TaskFactory(assigned_to=[ann])
     added_user_ids.clear()
 
@@ -121,7 +121,7 @@ def test_resaving_the_same_assignees_announces_nobody(
 
 
 def test_inactive_people_cannot_be_assigned() -> None:
-    sleeper = make_employee(is_active=False)
+    sleeper = EmployeeFactory(is_active=False)
 
     form = TaskForm(task_data(ProjectFactory(), sleeper))
 
@@ -150,7 +150,7 @@ def test_bad_values_are_refused(field: str, value: str) -> None:
 def test_a_failure_saving_the_detail_leaves_no_task(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    form = TaskForm(task_data(ProjectFactory(), make_employee()))
+    form = TaskForm(task_data(ProjectFactory(), EmployeeFactory()))
     assert form.is_valid(), form.errors
 
     def fail(*args: Any, **kwargs: Any) -> None:

@@ -8,8 +8,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from tasks.models import Task
-from tests.factories import TaskDetailFactory
-from tests.tasks.people import make_employee, make_employees
+from tests.factories import EmployeeFactory, TaskDetailFactory
 from users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +31,7 @@ def queries_for(client: Client, url: str) -> list[str]:
 def test_manager_lists_do_not_grow_with_the_task_count(
     client: Client, manager: User, url: str
 ) -> None:
-    people = make_employees(2)
+    people = EmployeeFactory.create_batch(2)
     client.force_login(manager)
     make_tasks(1, people)
     one = queries_for(client, url)
@@ -48,7 +47,7 @@ def test_manager_lists_do_not_grow_with_the_task_count(
 def test_employee_lists_do_not_grow_with_the_task_count(
     client: Client, employee: User, url: str
 ) -> None:
-    people = [employee, make_employee()]
+    people = [employee, EmployeeFactory()]
     client.force_login(employee)
     make_tasks(1, people)
     one = queries_for(client, url)

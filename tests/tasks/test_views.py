@@ -11,12 +11,12 @@ from django.urls import reverse
 
 from tasks.models import Project, Task, TaskDetail
 from tests.factories import (
+    EmployeeFactory,
     ProjectFactory,
     TaskDetailFactory,
     TaskFactory,
     UserFactory,
 )
-from tests.tasks.people import make_employee, make_employees
 from users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -75,7 +75,7 @@ def test_the_manager_dashboard_filters_by_status(as_manager: Client) -> None:
 
 def test_employees_land_on_their_own_tasks(as_employee: Client, employee: User) -> None:
     TaskFactory(title="Mine", assigned_to=[employee], status=Task.Status.PENDING)
-    TaskFactory(title="Someone else's", assigned_to=[make_employee()])
+    TaskFactory(title="Someone else's", assigned_to=[EmployeeFactory()])
 
     response = as_employee.get("/")
 
@@ -140,7 +140,7 @@ def test_employees_list_only_their_tasks(as_employee: Client, employee: User) ->
 
 
 def test_the_detail_page_shows_the_task_and_its_detail(as_manager: Client) -> None:
-    ann = make_employee(first_name="Ann", last_name="Lee")
+    ann = EmployeeFactory(first_name="Ann", last_name="Lee")
     detail = TaskDetailFactory(
         task__title="Paint the fence", priority="H", notes="Use the blue paint"
     )
@@ -175,7 +175,7 @@ def test_a_missing_task_is_not_found(as_manager: Client) -> None:
 
 def test_a_manager_creates_a_task_and_is_told(as_manager: Client) -> None:
     project = ProjectFactory()
-    ann, bob = make_employees(2)
+    ann, bob = EmployeeFactory.create_batch(2)
     data = {
         "title": "Ship it",
         "description": "",
@@ -199,7 +199,7 @@ def test_a_manager_creates_a_task_and_is_told(as_manager: Client) -> None:
 
 def test_the_create_form_lists_only_active_people(as_manager: Client) -> None:
     ProjectFactory()
-    make_employee(username="present")
+    EmployeeFactory(username="present")
     UserFactory(username="departed", is_active=False)
 
     response = as_manager.get("/tasks/create/")
