@@ -11,7 +11,7 @@ from notifications.models import Delivery
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(admin.ModelAdmin[Delivery]):
     list_display = (
         "id", "kind", "recipient", "status", "attempts", "created_at", "sent_at",
         "short_error",

@@ -1,8 +1,169 @@
+"""The outbox: one Delivery row per email, and every move of its status.
+
+A delivery moves only through the transitions below. Each is one method, named
+after what happens, and one conditional UPDATE guarded by the state the row
+leaves, so two processes racing for a row cannot both move it. Nothing else in
+the code base writes `status`.
+
+    (event) --record--> queued --claim--> sending --mark_sent--------> sent
+                          ^  ^               |  |--mark_failed------> failed
+                          |  |               |  '--skip-------------> skipped
+                          |  '--retry_later--|                          |
+                          |  release_untried-'                          |
+                          '---------------------------resend-----------'
+
+| transition       | from                        | to      | who                       |
+|------------------|-----------------------------|---------|---------------------------|
+| record           | (nothing)                   | queued  | receivers (outbox.py)     |
+| claim            | queued                      | sending | a worker's batch run      |
+| mark_sent        | sending (this run's claim)  | sent    | the batch run, on a 250   |
+| mark_failed      | sending (this run's claim)  | failed  | permanent refusal, or the |
+|                  |                             |         | last attempt failed       |
+| retry_later      | sending (this run's claim)  | queued  | transient failure: later, |
+|                  |                             |         | one attempt spent         |
+| release_untried  | sending (this run's claim)  | queued  | the run ran out of time:  |
+|                  |                             |         | now, attempt given back   |
+| skip             | sending (this run's claim)  | skipped | the email is not wanted   |
+|                  |                             |         | any more                  |
+| requeue_stuck    | sending, lease run out      | queued  | the sweep (dead worker)   |
+| give_up_stuck    | sending, lease run out,     | failed  | the sweep                 |
+|                  | no attempt left             |         |                           |
+| resend           | failed                      | queued  | Admins and Managers       |
+| postpone         | queued                      | queued  | the sweep, after          |
+|                  |                             | (later) | publishing it again       |
+
+The per-row transitions act on a row this run claimed: the guard is the claim
+token as well as the status, so a run the sweep has given up on writes nothing.
+"""
+
 from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F
 from django.utils import timezone
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One delivery to record: who, the event's unique key, what the email needs."""
+
+    recipient_id: int
+    event_key: str
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+class DeliveryQuerySet(models.QuerySet["Delivery"]):
+    # Reads -----------------------------------------------------------------------
+
+    def overdue(self, now: datetime, grace: timedelta) -> DeliveryQuerySet:
+        """Queued and due longer ago than the grace: its publish never arrived."""
+        return self.filter(
+            status=Delivery.Status.QUEUED, next_attempt_at__lte=now - grace
+        )
+
+    def stuck(self, now: datetime) -> DeliveryQuerySet:
+        """Claimed longer ago than the lease, which outlasts the hard time limit."""
+        lease = timedelta(seconds=settings.NOTIFICATIONS_LEASE)
+        return self.filter(status=Delivery.Status.SENDING, claimed_at__lt=now - lease)
+
+    # Transitions -----------------------------------------------------------------
+
+    def record(self, kind: str, entries: Iterable[Entry]) -> list[int]:
+        """(nothing) -> queued: one row per entry, once per event key.
+
+        One query however many entries, and no second one for the ids: an upsert
+        on the unique event_key returns the id of every row, recorded now or
+        before. Its update writes back the same key, so a row recorded before is
+        left as it was.
+        """
+        now = timezone.now()
+        rows = {
+            e.event_key: Delivery(kind=kind, recipient_id=e.recipient_id,
+                                  event_key=e.event_key, context=e.context,
+                                  next_attempt_at=now)
+            for e in entries
+        }  # fmt: skip
+        if not rows:
+            return []
+        # Keyed by event: PostgreSQL refuses an upsert touching one row twice.
+        self.bulk_create(
+            list(rows.values()),
+            update_conflicts=True,
+            unique_fields=["event_key"],
+            update_fields=["event_key"],
+        )
+        ids = sorted(row.pk for row in rows.values() if row.pk is not None)
+        if len(ids) < len(rows):  # a backend that returns no ids (SQLite < 3.35)
+            recorded = self.filter(event_key__in=list(rows)).order_by("pk")
+            ids = list(recorded.values_list("pk", flat=True))
+        return ids
+
+    def claim(self, delivery_ids: Sequence[int], job_id: str = "") -> list[Delivery]:
+        """queued -> sending: take the queued ones among these ids for one run.
+
+        Of two runs holding the same ids, one gets each row; rows sent, failed or
+        taken by another run are left out. The claim spends an attempt and notes
+        the Celery job id, so the web process never writes it back.
+        """
+        token = uuid.uuid4().hex
+        now = timezone.now()
+        self.filter(pk__in=delivery_ids, status=Delivery.Status.QUEUED).update(
+            status=Delivery.Status.SENDING, claim_token=token, claimed_at=now,
+            job_id=job_id, attempts=F("attempts") + 1, updated_at=now,
+        )  # fmt: skip
+        claimed = self.filter(claim_token=token).select_related("recipient")
+        return list(claimed.order_by("pk"))
+
+    def requeue_stuck(self, now: datetime) -> list[int]:
+        """sending -> queued, for rows a dead worker left past their lease.
+
+        The attempt stays spent: a message that kills its worker every time must
+        end, which give_up_stuck sees to.
+        """
+        ids = list(self.stuck(now).values_list("pk", flat=True))
+        self.stuck(now).filter(pk__in=ids).update(
+            status=Delivery.Status.QUEUED, claim_token="", next_attempt_at=now,
+            last_error="Requeued by the sweep: the worker stopped mid-send",
+            updated_at=now,
+        )  # fmt: skip
+        return ids
+
+    def give_up_stuck(self, now: datetime) -> int:
+        """sending -> failed, for stuck rows that have no attempt left."""
+        worn_out = self.stuck(now).filter(
+            attempts__gte=settings.NOTIFICATIONS_MAX_ATTEMPTS
+        )
+        return worn_out.update(
+            status=Delivery.Status.FAILED, updated_at=now,
+            last_error="Gave up: the worker stopped mid-send on every attempt",
+        )  # fmt: skip
+
+    def resend(self, delivery_ids: Iterable[int]) -> list[int]:
+        """failed -> queued, with a fresh set of attempts.
+
+        Same row, same Message-ID: a mail client can tell it is a re-send.
+        """
+        failed = self.filter(pk__in=list(delivery_ids), status=Delivery.Status.FAILED)
+        ids = list(failed.values_list("pk", flat=True))
+        now = timezone.now()
+        failed.filter(pk__in=ids).update(
+            status=Delivery.Status.QUEUED, attempts=0, claim_token="",
+            next_attempt_at=now, updated_at=now,
+        )  # fmt: skip
+        return ids
+
+    def postpone(self, delivery_ids: Iterable[int], until: datetime) -> int:
+        """queued -> queued, due later: the sweep has just published these again."""
+        return self.filter(
+            pk__in=list(delivery_ids), status=Delivery.Status.QUEUED
+        ).update(next_attempt_at=until)
 
 
 class Delivery(models.Model):
@@ -49,6 +210,8 @@ class Delivery(models.Model):
     next_attempt_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
 
+    objects = DeliveryQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "deliveries"
@@ -60,3 +223,52 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} to {self.recipient} ({self.status})"
+
+    @property
+    def task_title(self) -> str:
+        """The task's title when the email was recorded (tasks may be gone since)."""
+        return str(self.context.get("title", ""))
+
+    # Transitions of a row this run claimed ----------------------------------------
+
+    def mark_sent(self, reply: str, message_id: str) -> bool:
+        """sending -> sent: the server accepted the message."""
+        return self._leave_sending(
+            status=Delivery.Status.SENT, sent_at=timezone.now(),
+            smtp_reply=reply[:500], message_id=message_id, last_error="",
+        )  # fmt: skip
+
+    def mark_failed(self, reason: str) -> bool:
+        """sending -> failed: refused for good, or out of attempts."""
+        return self._leave_sending(status=Delivery.Status.FAILED, last_error=reason)
+
+    def retry_later(self, reason: str, delay: float) -> bool:
+        """sending -> queued, due after `delay` seconds; the attempt stays spent."""
+        due = timezone.now() + timedelta(seconds=delay)
+        return self._leave_sending(
+            status=Delivery.Status.QUEUED, next_attempt_at=due, last_error=reason,
+            claim_token="",
+        )  # fmt: skip
+
+    def release_untried(self) -> bool:
+        """sending -> queued, due now, the attempt given back: never tried."""
+        return self._leave_sending(
+            status=Delivery.Status.QUEUED, attempts=F("attempts") - 1,
+            next_attempt_at=timezone.now(), claim_token="",
+        )  # fmt: skip
+
+    def skip(self, reason: str) -> bool:
+        """sending -> skipped: the email is no longer wanted."""
+        return self._leave_sending(status=Delivery.Status.SKIPPED, last_error=reason)
+
+    def _leave_sending(self, **changes: Any) -> bool:
+        """One UPDATE by primary key, guarded by this run's claim.
+
+        A run the sweep has since given up on (and another run re-claimed) finds
+        no row to move and writes nothing.
+        """
+        changes["updated_at"] = timezone.now()
+        moved = Delivery.objects.filter(
+            pk=self.pk, status=Delivery.Status.SENDING, claim_token=self.claim_token
+        ).update(**changes)
+        return moved == 1

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -17,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from notifications import outbox
 from notifications.models import Delivery
-from tasks.models import Task
+from users.http import AuthenticatedRequest
 from users.models import User
 
 PAGE_SIZE = 25
@@ -25,12 +23,11 @@ PAGE_SIZE = 25
 
 @login_required
 @require_GET
-def delivery_list(request: HttpRequest) -> HttpResponse:
+def delivery_list(request: AuthenticatedRequest) -> HttpResponse:
     is_manager = request.user.is_manager
     filters = chosen_filters(request.GET)
     deliveries = visible_to(request.user, is_manager).filter(**filters)
     page = Paginator(deliveries, PAGE_SIZE).get_page(request.GET.get("page"))
-    label_tasks(page.object_list)
     context = {
         "page": page,
         "is_manager": is_manager,
@@ -47,21 +44,11 @@ def visible_to(user: User, is_manager: bool) -> QuerySet[Delivery]:
     return deliveries if is_manager else deliveries.filter(recipient=user)
 
 
-def label_tasks(deliveries: Iterable[Delivery]) -> None:
-    """Assignment rows keep only the task id: one query finds every title."""
-    deliveries = list(deliveries)
-    task_ids = {d.context.get("task_id") for d in deliveries}
-    titles = dict(Task.objects.filter(pk__in=task_ids).values_list("pk", "title"))
-    for delivery in deliveries:
-        snapshot = delivery.context.get("title")  # a deleted task's snapshot
-        delivery.task_title = snapshot or titles.get(delivery.context.get("task_id"))
-
-
 def chosen_filters(params: QueryDict) -> dict[str, str]:
     """Only known values: anything else in the query string is ignored."""
     allowed = {"status": Delivery.Status.values, "kind": Delivery.Kind.values}
     return {
-        name: params[name]
+        name: params.get(name, "")
         for name, values in allowed.items()
         if params.get(name) in values
     }
@@ -75,7 +62,7 @@ def without_page(params: QueryDict) -> str:
 
 @login_required
 @require_POST
-def resend_delivery(request: HttpRequest, pk: int) -> HttpResponse:
+def resend_delivery(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if not request.user.is_manager:
         raise PermissionDenied("Only Admins and Managers re-send emails.")
     delivery = get_object_or_404(Delivery, pk=pk)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import sys
-from os import getpid
 from pathlib import Path
-from tempfile import gettempdir
 
+import django_stubs_ext
 from decouple import Csv, config
 from django.core.exceptions import ImproperlyConfigured
+
+# Lets generic Django classes be subscripted at run time (ModelAdmin[Delivery]).
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -40,6 +41,7 @@ INSTALLED_APPS = [
     "users",
     "tasks",
     "notifications",
+    "worker",
 ]
 
 MIDDLEWARE = [
@@ -93,11 +95,6 @@ else:
             "NAME": config("SQLITE_PATH", default=str(BASE_DIR / "db.sqlite3")),
             # The web process, the worker and beat share one file: wait for locks.
             "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
-            # A file, not memory: end-to-end tests start a real worker process
-            # that must see the test database. One file per test run.
-            "TEST": {
-                "NAME": str(Path(gettempdir()) / f"taskmanager-test-{getpid()}.db")
-            },
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -151,7 +148,6 @@ EMAIL_USE_TLS = config("EMAIL_USE_TLS", default=False, cast=bool)
 EMAIL_HOST_USER = config("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = config("EMAIL_HOST_PASSWORD", default="")
 EMAIL_TIMEOUT = config("EMAIL_TIMEOUT", default=10, cast=int)
-NOTIFICATIONS_ENABLED = config("NOTIFICATIONS_ENABLED", default=True, cast=bool)
 DEFAULT_FROM_EMAIL = config("DEFAULT_FROM_EMAIL", default="Tasks <noreply@example.com>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -234,10 +230,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": config("LOG_LEVEL", default="INFO")},
 }
 
-# django-debug-toolbar: development only. Never with DEBUG off, and never under the
-# test runner, where it refuses to load and would change the query counts.
-RUNNING_TESTS = "pytest" in sys.modules or sys.argv[1:2] == ["test"]
-if DEBUG and not RUNNING_TESTS:
+# django-debug-toolbar: development only, and only when asked for.
+DEBUG_TOOLBAR = DEBUG and config("DEBUG_TOOLBAR", default=False, cast=bool)
+if DEBUG_TOOLBAR:
     INSTALLED_APPS += ["debug_toolbar"]
     # After WhiteNoise, so static files skip the toolbar.
     MIDDLEWARE.insert(

@@ -14,6 +14,7 @@ import pytest
 import redis
 from django.conf import settings
 from django.db import connection
+from pytest_django.fixtures import Settings as DjangoSettings
 
 from devtools.processes import Process, start_worker
 from devtools.redis_server import EmbeddedRedis
@@ -23,19 +24,6 @@ from tests.factories import EmployeeFactory, ManagerFactory
 from users.models import User
 
 LOG_DIR = Path(__file__).resolve().parent.parent / "test-artifacts" / "logs"
-
-# The test client and live server speak plain HTTP on loopback: no HTTPS redirect
-# and no Secure-only cookies there. Production keeps them (DEBUG off by default).
-settings.SECURE_SSL_REDIRECT = False
-settings.SESSION_COOKIE_SECURE = False
-settings.CSRF_COOKIE_SECURE = False
-# Factories hash a password per user; tests creating a hundred need speed.
-settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-# Pages render without a collectstatic run: no manifest in tests.
-settings.STORAGES = {
-    **settings.STORAGES,
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-}
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -60,11 +48,15 @@ def smtp_server() -> Iterator[SMTPServer]:
 
 @pytest.fixture
 def worker_env(
-    transactional_db: None, broker_url: str, smtp_server: SMTPServer, settings: object
+    transactional_db: None,
+    broker_url: str,
+    smtp_server: SMTPServer,
+    settings: DjangoSettings,
 ) -> dict[str, str]:
     """Points a child process at this test's database, broker and SMTP server."""
     database = connection.settings_dict
     env = {
+        "DJANGO_SETTINGS_MODULE": "project.settings",
         "SECRET_KEY": settings.SECRET_KEY,
         "DEBUG": "False",
         "CELERY_BROKER_URL": broker_url,
@@ -115,7 +107,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 @pytest.fixture
-def smtp_settings(settings: object, smtp_server: SMTPServer) -> SMTPServer:
+def smtp_settings(settings: DjangoSettings, smtp_server: SMTPServer) -> SMTPServer:
     """This process sends (as the worker does) over real SMTP to `smtp_server`.
 
     pytest-django swaps in the locmem backend; the worker code is tested on the
@@ -128,6 +120,12 @@ def smtp_settings(settings: object, smtp_server: SMTPServer) -> SMTPServer:
     settings.EMAIL_HOST_USER = ""
     settings.EMAIL_TIMEOUT = 2
     return smtp_server
+
+
+@pytest.fixture
+def smtp(smtp_settings: SMTPServer) -> SMTPServer:
+    """The real SMTP server this process's worker code talks to."""
+    return smtp_settings
 
 
 def _point_publisher_at(url: str) -> None:

@@ -14,8 +14,8 @@ from django.contrib.auth.forms import (
 )
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
-from notifications.outbox import record_activation_email, record_password_reset_email
 from users.models import User
+from users.signals import activation_requested, password_reset_requested
 from users.validators import account_password_validators
 
 # aria-invalid is set by Django on fields with errors; the variant paints them red.
@@ -155,7 +155,7 @@ class ResendActivationForm(TailwindFormMixin, forms.Form):
             email__iexact=self.cleaned_data["email"], is_active=False
         )
         for user in inactive:
-            record_activation_email(user, resend=True)
+            activation_requested.send(sender=User, user=user)
 
 
 class ResetRequestForm(TailwindFormMixin, PasswordResetForm):
@@ -163,7 +163,7 @@ class ResetRequestForm(TailwindFormMixin, PasswordResetForm):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         for user in self.get_users(self.cleaned_data["email"]):
-            record_password_reset_email(user)
+            password_reset_requested.send(sender=User, user=user)
 
     def send_mail(self, *args: Any, **kwargs: Any) -> None:
         raise RuntimeError("The web process never sends mail: the worker does.")
