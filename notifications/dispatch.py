@@ -8,23 +8,47 @@ transaction announces nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from django.db import transaction
 from django.dispatch import Signal
 
-# Sent with delivery_ids=[...]. The worker app connects the receiver that
-# publishes them (worker/apps.py); were none connected, the sweep would.
+from notifications.models import ACCOUNT_KINDS, Delivery
+
+# Sent with delivery_ids=[...] and urgent=True for account emails, which go in a
+# lane of their own. The worker app connects the receiver that publishes them
+# (worker/apps.py); were none connected, the sweep would.
 deliveries_due = Signal()
 
 
-def dispatch_on_commit(delivery_ids: Sequence[int]) -> None:
+def dispatch_on_commit(delivery_ids: Sequence[int], *, urgent: bool) -> None:
     """Announce the ids once the caller's transaction commits; never on rollback."""
     ids = list(delivery_ids)
 
     def announce_recorded_deliveries() -> None:
-        deliveries_due.send(sender=None, delivery_ids=ids)
+        announce(ids, urgent=urgent)
 
     if ids:
         # robust: a failure here is logged, never raised into the committed request.
         transaction.on_commit(announce_recorded_deliveries, robust=True)
+
+
+def dispatch_any_on_commit(delivery_ids: Iterable[int]) -> None:
+    """The same for ids of any kind (a re-send): each goes in its own lane."""
+    urgent, bulk = split_by_lane(delivery_ids)
+    dispatch_on_commit(urgent, urgent=True)
+    dispatch_on_commit(bulk, urgent=False)
+
+
+def announce(delivery_ids: Sequence[int], *, urgent: bool) -> None:
+    deliveries_due.send(sender=None, delivery_ids=delivery_ids, urgent=urgent)
+
+
+def split_by_lane(delivery_ids: Iterable[int]) -> tuple[list[int], list[int]]:
+    """(account email ids, notification ids), in one query."""
+    kinds = Delivery.objects.filter(pk__in=list(delivery_ids)).order_by("pk")
+    urgent: list[int] = []
+    bulk: list[int] = []
+    for pk, kind in kinds.values_list("pk", "kind"):
+        (urgent if kind in ACCOUNT_KINDS else bulk).append(pk)
+    return urgent, bulk

@@ -6,34 +6,44 @@ leaves, so two processes racing for a row cannot both move it. Nothing else in
 the code base writes `status`.
 
     (event) --record--> queued --claim--> sending --mark_sent--------> sent
-                          ^  ^               |  |--mark_failed------> failed
-                          |  |               |  '--skip-------------> skipped
-                          |  '--retry_later--|                          |
-                          |  release_untried-'                          |
-                          '---------------------------resend-----------'
+                        ^ ^ ^ |             |  |  |--mark_failed------> failed
+                        | | | |             |  |  '--skip / suppress--> skipped
+                        | | | '--cancel--> cancelled                       |
+                        | | '--retry_later----'  |                        |
+                        | '--release_untried,   -'                        |
+                        |    wait_for_pace                                 |
+                        '---------------------------------resend----------'
 
-| transition       | from                        | to      | who                       |
-|------------------|-----------------------------|---------|---------------------------|
-| record           | (nothing)                   | queued  | receivers (outbox.py)     |
-| claim            | queued                      | sending | a worker's batch run      |
-| mark_sent        | sending (this run's claim)  | sent    | the batch run, on a 250   |
-| mark_failed      | sending (this run's claim)  | failed  | permanent refusal, or the |
-|                  |                             |         | last attempt failed       |
-| retry_later      | sending (this run's claim)  | queued  | transient failure: later, |
-|                  |                             |         | one attempt spent         |
-| release_untried  | sending (this run's claim)  | queued  | the run ran out of time:  |
-|                  |                             |         | now, attempt given back   |
-| skip             | sending (this run's claim)  | skipped | the email is not wanted   |
-|                  |                             |         | any more                  |
-| requeue_stuck    | sending, lease run out      | queued  | the sweep (dead worker)   |
-| give_up_stuck    | sending, lease run out,     | failed  | the sweep                 |
-|                  | no attempt left             |         |                           |
-| resend           | failed                      | queued  | Admins and Managers       |
-| postpone         | queued                      | queued  | the sweep, after          |
-|                  |                             | (later) | publishing it again       |
+| transition      | from                       | to        | who                       |
+|-----------------|----------------------------|-----------|---------------------------|
+| record          | (nothing)                  | queued    | receivers (outbox.py)     |
+| claim           | queued (sending not paused)| sending   | a worker's batch run      |
+| mark_sent       | sending (this run's claim) | sent      | the batch run, on a 250   |
+| mark_failed     | sending (this run's claim) | failed    | permanent refusal, or the |
+|                 |                            |           | last attempt failed       |
+| retry_later     | sending (this run's claim) | queued    | transient failure: later, |
+|                 |                            |           | one attempt spent         |
+| release_untried | sending (this run's claim) | queued    | the run's time is up: now,|
+|                 |                            |           | the attempt given back    |
+| wait_for_pace   | sending (this run's claim) | queued    | our send rate, the daily  |
+|                 |                            |           | limit or a busy provider: |
+|                 |                            |           | later, attempt given back |
+| skip            | sending (this run's claim) | skipped   | the email is not wanted   |
+|                 |                            |           | any more                  |
+| suppress        | sending (this run's claim) | skipped   | its address bounced as    |
+|                 |                            |           | unknown before            |
+| requeue_stuck   | sending, lease run out     | queued    | the sweep (dead worker)   |
+| give_up_stuck   | sending, lease run out,    | failed    | the sweep                 |
+|                 | no attempt left            |           |                           |
+| resend          | failed                     | queued    | Admins and Managers       |
+| cancel          | queued                     | cancelled | Admins                    |
+| postpone        | queued                     | queued    | the sweep, after          |
+|                 |                            | (later)   | publishing it again       |
 
 The per-row transitions act on a row this run claimed: the guard is the claim
 token as well as the status, so a run the sweep has given up on writes nothing.
+Sending as a whole can be paused (SendingPause): claims then take nothing, and
+queued rows wait, however long, until an Admin resumes.
 """
 
 from __future__ import annotations
@@ -72,6 +82,9 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         """Claimed longer ago than the lease, which outlasts the hard time limit."""
         lease = timedelta(seconds=settings.NOTIFICATIONS_LEASE)
         return self.filter(status=Delivery.Status.SENDING, claimed_at__lt=now - lease)
+
+    def due(self, now: datetime) -> DeliveryQuerySet:
+        return self.filter(status=Delivery.Status.QUEUED, next_attempt_at__lte=now)
 
     # Transitions -----------------------------------------------------------------
 
@@ -112,11 +125,14 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         taken by another run are left out. The claim spends an attempt and notes
         the Celery job id, so the web process never writes it back.
         """
+        if SendingPause.objects.is_paused():
+            return []
         token = uuid.uuid4().hex
         now = timezone.now()
         self.filter(pk__in=delivery_ids, status=Delivery.Status.QUEUED).update(
             status=Delivery.Status.SENDING, claim_token=token, claimed_at=now,
-            job_id=job_id, attempts=F("attempts") + 1, updated_at=now,
+            job_id=job_id, attempts=F("attempts") + 1, waiting_for="",
+            updated_at=now,
         )  # fmt: skip
         claimed = self.filter(claim_token=token).select_related("recipient")
         return list(claimed.order_by("pk"))
@@ -159,6 +175,15 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         )  # fmt: skip
         return ids
 
+    def cancel(self, delivery_ids: Iterable[int]) -> list[int]:
+        """queued -> cancelled: an Admin stopped these before they went out."""
+        queued = self.filter(pk__in=list(delivery_ids), status=Delivery.Status.QUEUED)
+        ids = list(queued.values_list("pk", flat=True))
+        queued.filter(pk__in=ids).update(
+            status=Delivery.Status.CANCELLED, waiting_for="", updated_at=timezone.now()
+        )
+        return ids
+
     def postpone(self, delivery_ids: Iterable[int], until: datetime) -> int:
         """queued -> queued, due later: the sweep has just published these again."""
         return self.filter(
@@ -181,6 +206,14 @@ class Delivery(models.Model):
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
         SKIPPED = "skipped", "Skipped"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Wait(models.TextChoices):
+        """Why a queued delivery waits without having failed."""
+
+        NOTHING = "", "Nothing"
+        PACE = "pace", "The send rate or daily limit"
+        PROVIDER = "provider", "The provider to accept mail again"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     recipient = models.ForeignKey(
@@ -192,6 +225,11 @@ class Delivery(models.Model):
     context = models.JSONField(default=dict, blank=True)
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    # Set while a queued row waits for the pace or a busy provider (no attempt
+    # spent); the reason, such as the provider's reply, is in last_error.
+    waiting_for = models.CharField(
+        max_length=10, choices=Wait.choices, blank=True, default=Wait.NOTHING
     )
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
@@ -257,9 +295,25 @@ class Delivery(models.Model):
             next_attempt_at=timezone.now(), claim_token="",
         )  # fmt: skip
 
+    def wait_for_pace(self, until: datetime, wait: str, reason: str = "") -> bool:
+        """sending -> queued, due `until`, the attempt given back: not this
+        message's fault (our send rate, the daily limit, a busy provider)."""
+        return self._leave_sending(
+            status=Delivery.Status.QUEUED, attempts=F("attempts") - 1,
+            next_attempt_at=until, claim_token="", waiting_for=wait,
+            last_error=reason,
+        )  # fmt: skip
+
     def skip(self, reason: str) -> bool:
         """sending -> skipped: the email is no longer wanted."""
         return self._leave_sending(status=Delivery.Status.SKIPPED, last_error=reason)
+
+    def suppress(self, reason: str) -> bool:
+        """sending -> skipped, untried: the address bounced as unknown before."""
+        return self._leave_sending(
+            status=Delivery.Status.SKIPPED, attempts=F("attempts") - 1,
+            last_error=f"suppressed: {reason}",
+        )  # fmt: skip
 
     def _leave_sending(self, **changes: Any) -> bool:
         """One UPDATE by primary key, guarded by this run's claim.
@@ -272,3 +326,81 @@ class Delivery(models.Model):
             pk=self.pk, status=Delivery.Status.SENDING, claim_token=self.claim_token
         ).update(**changes)
         return moved == 1
+
+
+# Account emails (activation, password reset) travel in their own lane, ahead of
+# notification backlogs: someone is waiting at the screen for them.
+ACCOUNT_KINDS = frozenset({Delivery.Kind.ACTIVATION, Delivery.Kind.PASSWORD_RESET})
+
+
+class SuppressionQuerySet(models.QuerySet["Suppression"]):
+    def of(self, addresses: Iterable[str]) -> dict[str, Suppression]:
+        """The suppressions among these addresses, by lower-cased address."""
+        wanted = {address.lower() for address in addresses if address}
+        return {s.address: s for s in self.filter(address__in=wanted)}
+
+    def add(self, address: str, reason: str, delivery: Delivery | None) -> None:
+        """Suppress an address; a suppression already there is kept as it was."""
+        self.get_or_create(
+            address=address.lower(),
+            defaults={"reason": reason[:500], "delivery": delivery},
+        )
+
+
+class Suppression(models.Model):
+    """An address the provider refused as unknown: nothing more is sent to it
+    until an Admin lifts the suppression (deletes this row)."""
+
+    address = models.EmailField(max_length=254, unique=True)  # lower-cased
+    reason = models.CharField(max_length=500)
+    delivery = models.ForeignKey(
+        Delivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SuppressionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.address
+
+
+class SendingPauseQuerySet(models.QuerySet["SendingPause"]):
+    def is_paused(self) -> bool:
+        return self.filter(pk=SendingPause.SINGLETON).exists()
+
+    def current(self) -> SendingPause | None:
+        return (
+            self.select_related("paused_by").filter(pk=SendingPause.SINGLETON).first()
+        )
+
+    def pause(self, by: Any) -> bool:
+        """Pause all sending; False when it was paused already."""
+        _, created = self.get_or_create(
+            pk=SendingPause.SINGLETON, defaults={"paused_by": by}
+        )
+        return created
+
+    def resume(self) -> bool:
+        """Resume sending; False when it was not paused."""
+        deleted, _ = self.filter(pk=SendingPause.SINGLETON).delete()
+        return deleted > 0
+
+
+class SendingPause(models.Model):
+    """While this one row exists no email is sent: claims take nothing and queued
+    rows wait. A row in the database, so the pause survives restarts."""
+
+    SINGLETON = 1
+
+    paused_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    paused_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SendingPauseQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"Sending paused since {self.paused_at:%Y-%m-%d %H:%M %Z}"

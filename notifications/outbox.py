@@ -14,8 +14,8 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from notifications.dispatch import dispatch_on_commit
-from notifications.models import Delivery, Entry
+from notifications.dispatch import dispatch_any_on_commit, dispatch_on_commit
+from notifications.models import ACCOUNT_KINDS, Delivery, Entry, SendingPause
 from tasks.models import Task
 from users.models import User
 
@@ -25,7 +25,7 @@ Kind = Delivery.Kind
 def record(kind: str, entries: Iterable[Entry]) -> list[int]:
     """Record one queued delivery per entry and dispatch them once committed."""
     ids = Delivery.objects.record(kind, entries)
-    dispatch_on_commit(ids)
+    dispatch_on_commit(ids, urgent=kind in ACCOUNT_KINDS)
     return ids
 
 
@@ -106,5 +106,25 @@ def recently_recorded(kind: str, user: User) -> bool:
 def resend(delivery_ids: Iterable[int]) -> list[int]:
     """Queue failed deliveries again (delivery log, admin); the worker sends them."""
     ids = Delivery.objects.resend(delivery_ids)
-    dispatch_on_commit(ids)
+    dispatch_any_on_commit(ids)
     return ids
+
+
+def cancel(delivery_ids: Iterable[int]) -> list[int]:
+    """Admins stop queued emails before they go out."""
+    return Delivery.objects.cancel(delivery_ids)
+
+
+def pause_sending(by: User) -> bool:
+    """Stop all sending; queued emails wait, however long, for resume_sending."""
+    return SendingPause.objects.pause(by)
+
+
+def resume_sending() -> bool:
+    """Sending goes on, starting with every email that waited and is due."""
+    resumed = SendingPause.objects.resume()
+    if resumed:
+        due = Delivery.objects.due(timezone.now()).order_by("next_attempt_at")
+        limit = settings.NOTIFICATIONS_BATCH_SIZE * 200  # the sweep takes the rest
+        dispatch_any_on_commit(due.values_list("pk", flat=True)[:limit])
+    return resumed

@@ -1,10 +1,11 @@
-"""The worker's batch run: claim, build, send, record.
+"""The worker's batch run: claim, build, take a turn, send, record.
 
 Plain functions, so tests reach them without a broker; worker/jobs.py wraps them.
-The SMTP conversation and what a failed send means live in notifications/smtp.py;
-every change of a delivery's status is a transition in notifications/models.py.
+The SMTP conversation and what a failed send means live in notifications/smtp.py,
+the shared pace in notifications/pace.py; every change of a delivery's status is
+a transition in notifications/models.py.
 
-Levels, outermost first: send_batch (one job run) -> send_delivery (one email)
+Levels, outermost first: send_batch (one job run) -> BatchRun.send (one email)
 -> SMTPClient.send (one SMTP transaction).
 """
 
@@ -13,18 +14,26 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
+import redis
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.utils import timezone
 
 from notifications.emails import Skip, Undeliverable, build_message, tasks_for
-from notifications.models import Delivery
+from notifications.models import ACCOUNT_KINDS, Delivery, Suppression
+from notifications.pace import Turn, shared_pace
 from notifications.smtp import Failure, SMTPClient, Verdict, classify
-from tasks.models import Task
 
 logger = logging.getLogger(__name__)
+
+# A turn this close is waited for in place; a longer wait hands the rows back.
+INLINE_WAIT = 1.0
+# When Redis cannot tell the pace, the rows wait this long and try again.
+PACE_UNKNOWN = Turn(30.0, "unknown")
 
 
 @dataclass
@@ -34,102 +43,165 @@ class Report:
     sent: int = 0
     failed: int = 0
     skipped: int = 0
+    waiting: int = 0  # handed back to wait for the pace or a busy provider
     retry_ids: list[int] = field(default_factory=list)
     countdown: float = 0.0  # when the retry job should run: the longest wait
 
     def retry(self, delivery: Delivery, delay: float) -> None:
-        self.retry_ids.append(delivery.pk)
-        self.countdown = max(self.countdown, delay)
+        """A new run takes this row after `delay` seconds. Longer waits than a
+        retry may be held in the broker are left to the sweep, which publishes
+        the row once it is due."""
+        if delay <= settings.NOTIFICATIONS_RETRY_MAX_DELAY:
+            self.retry_ids.append(delivery.pk)
+            self.countdown = max(self.countdown, delay)
 
     def summary(self) -> dict[str, int]:
         return {"sent": self.sent, "failed": self.failed, "skipped": self.skipped,
-                "retrying": len(self.retry_ids)}  # fmt: skip
+                "waiting": self.waiting, "retrying": len(self.retry_ids)}  # fmt: skip
 
 
 def send_batch(delivery_ids: Sequence[int], job_id: str = "") -> Report:
-    """Claim the queued deliveries among these ids, then send each over one
-    connection and record its outcome as soon as it is known."""
-    deliveries = Delivery.objects.claim(delivery_ids, job_id)
-    tasks = tasks_for(deliveries)  # one query for the batch, not one per email
-    report = Report()
-    deadline = time.monotonic() + send_budget()
-    client = SMTPClient()
+    """Claim the queued deliveries among these ids (none while sending is paused),
+    then send each over one connection and record its outcome at once."""
+    run = BatchRun(Delivery.objects.claim(delivery_ids, job_id))
     try:
-        for delivery in deliveries:
-            if time.monotonic() > deadline:
-                delivery.release_untried()
-                report.retry(delivery, 0)
-            else:
-                send_delivery(delivery, client, tasks, report)
+        run.send_all()
     finally:
-        client.close()
-    return report
+        run.client.close()
+    return run.report
 
 
-def send_budget() -> float:
-    """Seconds a run may spend sending before it hands the rest to a new run.
+def send_budget(deliveries: Sequence[Delivery]) -> float:
+    """Seconds a run may spend before it hands the rest to a new run.
 
     Stopping short of the soft time limit keeps a slow server from killing the
-    job mid-batch and leaving rows in "sending" until the lease runs out.
+    job mid-batch, leaving rows in "sending" until the lease runs out; a run of
+    notifications stops much sooner, so account emails never wait long for a
+    free worker.
     """
-    return float(settings.CELERY_TASK_SOFT_TIME_LIMIT - 3 * settings.EMAIL_TIMEOUT)
+    limit = settings.CELERY_TASK_SOFT_TIME_LIMIT - 3 * settings.EMAIL_TIMEOUT
+    if any(delivery.kind in ACCOUNT_KINDS for delivery in deliveries):
+        return float(limit)
+    return float(min(limit, settings.NOTIFICATIONS_BULK_RUN_SECONDS))
 
 
-def send_delivery(
-    delivery: Delivery, client: SMTPClient, tasks: Mapping[int, Task], report: Report
-) -> None:
-    """Build one email and send it; its outcome is written right away, so a killed
-    worker can duplicate at most the message in flight."""
-    message = build(delivery, tasks, report)
-    if message is None:
-        return
-    try:
-        reply = client.send(message)
-    except (OSError, ValueError, UnicodeError) as error:  # ValueError: bad address
-        settle_failure(delivery, Failure.from_error(error), report)
-    else:
+class BatchRun:
+    """One job run's claimed deliveries, sent in order over one connection."""
+
+    def __init__(self, deliveries: list[Delivery]) -> None:
+        self.deliveries = deliveries
+        self.tasks = tasks_for(deliveries)  # one query for the batch
+        emails = (delivery.recipient.email for delivery in deliveries)
+        self.suppressed = Suppression.objects.of(emails) if deliveries else {}
+        self.client = SMTPClient()
+        self.pace = shared_pace()
+        self.report = Report()
+        self.deadline = time.monotonic() + send_budget(deliveries)
+
+    def send_all(self) -> None:
+        for index, delivery in enumerate(self.deliveries):
+            if time.monotonic() > self.deadline:
+                self.release(self.deliveries[index:])
+                return
+            wait = self.send(delivery)
+            if wait is not None:
+                self.hold(self.deliveries[index:], wait)
+                return
+
+    def send(self, delivery: Delivery) -> Turn | None:
+        """Send one email and record what happened. A Turn when it, and every
+        row after it, must wait: the pace is spent or the provider is busy."""
+        suppression = self.suppressed.get(delivery.recipient.email.lower())
+        if suppression is not None:
+            delivery.suppress(suppression.reason)
+            self.report.skipped += 1
+            return None
+        message = self.build(delivery)
+        if message is None:
+            return None
+        turn = self.take_turn()
+        if not turn.granted:
+            return turn
+        try:
+            reply = self.client.send(message)
+        except (OSError, ValueError, UnicodeError) as error:  # ValueError: bad address
+            return self.settle_failure(delivery, Failure.from_error(error))
         delivery.mark_sent(reply, message.extra_headers["Message-ID"])
-        report.sent += 1
+        self.report.sent += 1
+        return None
 
+    def build(self, delivery: Delivery) -> EmailMultiAlternatives | None:
+        """The message, or None when the delivery was settled without one."""
+        try:
+            return build_message(delivery, self.tasks)
+        except Skip as reason:
+            delivery.skip(str(reason))
+            self.report.skipped += 1
+        except Undeliverable as reason:
+            delivery.mark_failed(str(reason))
+            self.report.failed += 1
+        except Exception as error:  # a template or data bug: the rest still go out
+            logger.exception("Could not build delivery %s", delivery.pk)
+            why = Failure.from_error(error).reason
+            delivery.mark_failed(f"Could not build the email: {why}")
+            self.report.failed += 1
+        return None
 
-def build(
-    delivery: Delivery, tasks: Mapping[int, Task], report: Report
-) -> EmailMultiAlternatives | None:
-    """The message, or None when the delivery was settled without one."""
-    try:
-        return build_message(delivery, tasks)
-    except Skip as reason:
-        delivery.skip(str(reason))
-        report.skipped += 1
-    except Undeliverable as reason:
-        delivery.mark_failed(str(reason))
-        report.failed += 1
-    except Exception as error:  # a template or data bug: the rest still go out
-        logger.exception("Could not build delivery %s", delivery.pk)
-        why = Failure.from_error(error).reason
-        delivery.mark_failed(f"Could not build the email: {why}")
-        report.failed += 1
-    return None
+    def take_turn(self) -> Turn:
+        """A turn to send; a short wait is waited for here, within the budget."""
+        while True:
+            try:
+                turn = self.pace.take_turn()
+            except redis.RedisError:
+                logger.warning("The pace cannot be read from Redis; waiting")
+                return PACE_UNKNOWN
+            fits = time.monotonic() + turn.wait < self.deadline
+            if turn.granted or turn.wait > INLINE_WAIT or not fits:
+                return turn
+            time.sleep(turn.wait)
 
+    def settle_failure(self, delivery: Delivery, failure: Failure) -> Turn | None:
+        verdict = classify(failure)
+        if verdict is Verdict.PROVIDER_BUSY:
+            logger.warning("The provider is busy: %s", failure.reason)
+            return Turn(self.pace.provider_busy(), "provider", failure.reason)
+        if verdict is Verdict.RETRY:
+            self.retry_or_give_up(delivery, failure.reason)
+            return None
+        logger.warning(
+            "Delivery %s failed permanently: %s", delivery.pk, failure.reason
+        )
+        delivery.mark_failed(failure.reason)
+        self.report.failed += 1
+        if verdict is Verdict.UNKNOWN_RECIPIENT:
+            Suppression.objects.add(delivery.recipient.email, failure.reason, delivery)
+        return None
 
-def settle_failure(delivery: Delivery, failure: Failure, report: Report) -> None:
-    if classify(failure) is Verdict.RETRY:
-        retry_or_give_up(delivery, failure.reason, report)
-        return
-    logger.warning("Delivery %s failed permanently: %s", delivery.pk, failure.reason)
-    delivery.mark_failed(failure.reason)
-    report.failed += 1
+    def retry_or_give_up(self, delivery: Delivery, reason: str) -> None:
+        """Later, with backoff, or failed (dead) once out of attempts."""
+        if delivery.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS:
+            delivery.mark_failed(
+                f"Gave up after {delivery.attempts} attempts: {reason}"
+            )
+            self.report.failed += 1
+            return
+        delay = retry_countdown(delivery.attempts)
+        delivery.retry_later(reason, delay)
+        self.report.retry(delivery, delay)
 
+    def hold(self, deliveries: Sequence[Delivery], turn: Turn) -> None:
+        """These rows wait for their turn, their attempts given back."""
+        until = timezone.now() + timedelta(seconds=turn.wait)
+        for delivery in deliveries:
+            delivery.wait_for_pace(until, turn.waiting_for, turn.reason)
+            self.report.waiting += 1
+            self.report.retry(delivery, turn.wait)
 
-def retry_or_give_up(delivery: Delivery, reason: str, report: Report) -> None:
-    """Later, with backoff, or failed (dead) once out of attempts."""
-    if delivery.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS:
-        delivery.mark_failed(f"Gave up after {delivery.attempts} attempts: {reason}")
-        report.failed += 1
-        return
-    delay = retry_countdown(delivery.attempts)
-    delivery.retry_later(reason, delay)
-    report.retry(delivery, delay)
+    def release(self, deliveries: Sequence[Delivery]) -> None:
+        """Out of time: these rows go back to the queue untried, for a new run."""
+        for delivery in deliveries:
+            delivery.release_untried()
+            self.report.retry(delivery, 0)
 
 
 def retry_countdown(attempt: int) -> float:

@@ -14,7 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from notifications import outbox
-from notifications.models import Delivery
+from notifications.models import Delivery, SendingPause, Suppression
 from users.http import AuthenticatedRequest
 from users.models import User
 
@@ -31,6 +31,9 @@ def delivery_list(request: AuthenticatedRequest) -> HttpResponse:
     context = {
         "page": page,
         "is_manager": is_manager,
+        "is_admin": request.user.is_admin,
+        "pause": SendingPause.objects.current(),
+        "suppressions": Suppression.objects.count() if is_manager else 0,
         "filters": filters,
         "statuses": Delivery.Status.choices,
         "kinds": Delivery.Kind.choices,
@@ -71,6 +74,68 @@ def resend_delivery(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     else:
         messages.info(request, f"Email #{delivery.pk} has not failed: nothing to do.")
     return redirect(back_to_log(request))
+
+
+@login_required
+@require_POST
+def cancel_delivery(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    ensure_admin(request.user)
+    delivery = get_object_or_404(Delivery, pk=pk)
+    if outbox.cancel([delivery.pk]):
+        messages.success(
+            request, f"Email #{delivery.pk} is cancelled: it will not go out."
+        )
+    else:
+        messages.info(
+            request, f"Email #{delivery.pk} is no longer queued: nothing to do."
+        )
+    return redirect(back_to_log(request))
+
+
+@login_required
+@require_POST
+def pause_sending(request: AuthenticatedRequest) -> HttpResponse:
+    ensure_admin(request.user)
+    if outbox.pause_sending(request.user):
+        messages.warning(
+            request, "Sending is paused. Queued emails wait until you resume."
+        )
+    return redirect(back_to_log(request))
+
+
+@login_required
+@require_POST
+def resume_sending(request: AuthenticatedRequest) -> HttpResponse:
+    ensure_admin(request.user)
+    if outbox.resume_sending():
+        messages.success(request, "Sending resumed: the emails that waited go out now.")
+    return redirect(back_to_log(request))
+
+
+@login_required
+@require_GET
+def suppression_list(request: AuthenticatedRequest) -> HttpResponse:
+    if not request.user.is_manager:
+        raise PermissionDenied("Only Admins and Managers see suppressed addresses.")
+    suppressions = Suppression.objects.select_related("delivery")
+    page = Paginator(suppressions, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"page": page, "is_admin": request.user.is_admin}
+    return render(request, "notifications/suppression_list.html", context)
+
+
+@login_required
+@require_POST
+def lift_suppression(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    ensure_admin(request.user)
+    suppression = get_object_or_404(Suppression, pk=pk)
+    suppression.delete()
+    messages.success(request, f"{suppression.address} can receive email again.")
+    return redirect("notifications:suppressions")
+
+
+def ensure_admin(user: User) -> None:
+    if not user.is_admin:
+        raise PermissionDenied("Only Admins run the mail pipeline.")
 
 
 def back_to_log(request: HttpRequest) -> str:

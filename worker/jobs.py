@@ -17,6 +17,8 @@ from django.conf import settings
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from notifications.dispatch import split_by_lane
+from notifications.models import SendingPause
 from notifications.sending import send_batch
 from notifications.sweep import postpone_published, sweep
 from worker.celery_app import app
@@ -32,14 +34,17 @@ PUBLISH_RETRY_POLICY = {
 }
 # kombu wraps connection failures in OperationalError; the rest can leak through.
 BROKER_ERRORS = (OperationalError, redis.RedisError, ConnectionError, TimeoutError)
+# The two lanes (settings.CELERY_TASK_QUEUES): account emails go first.
+URGENT_QUEUE, BULK_QUEUE = "priority", "bulk"
 
 
 @app.task(bind=True, name="notifications.deliver_emails", max_retries=None)
 def deliver_emails(self: Task[Any, Any], delivery_ids: list[int]) -> dict[str, int]:
     """Send the queued deliveries among these ids over one SMTP connection.
 
-    Only the deliveries that failed transiently are retried, as a new run with
-    just their ids; the delivery rows count the attempts, not Celery.
+    The deliveries that failed transiently, must wait for the pace or were not
+    reached in time are retried as a new run with just their ids (in the same
+    queue); the delivery rows count the attempts, not Celery.
     """
     report = send_batch(delivery_ids, job_id=self.request.id or "")
     logger.info("deliver_emails %s", report.summary())
@@ -55,7 +60,11 @@ def sweep_outbox() -> dict[str, int]:
     """Publish again what is queued past its due time or stuck in sending."""
     now = timezone.now()
     found = sweep(now)
-    published = publish_deliveries(found.due_ids)
+    published: list[int] = []
+    if not SendingPause.objects.is_paused():  # resuming publishes what waited
+        urgent, bulk = split_by_lane(found.due_ids)
+        published = publish_deliveries(urgent, urgent=True)
+        published += publish_deliveries(bulk)
     postpone_published(published, now)
     summary = {"redispatched": len(published), "reclaimed": found.reclaimed,
                "dead": found.dead}  # fmt: skip
@@ -64,7 +73,9 @@ def sweep_outbox() -> dict[str, int]:
     return summary
 
 
-def publish_deliveries(delivery_ids: Sequence[int]) -> list[int]:
+def publish_deliveries(
+    delivery_ids: Sequence[int], *, urgent: bool = False
+) -> list[int]:
     """Publish one deliver_emails job per chunk of ids; return the ids published.
 
     Never raises: with Redis down the deliveries stay queued and the sweep
@@ -72,17 +83,18 @@ def publish_deliveries(delivery_ids: Sequence[int]) -> list[int]:
     """
     published: list[int] = []
     size = settings.NOTIFICATIONS_BATCH_SIZE
+    queue = URGENT_QUEUE if urgent else BULK_QUEUE
     for start in range(0, len(delivery_ids), size):
         chunk = list(delivery_ids[start : start + size])
-        if publish(chunk):
+        if publish(chunk, queue):
             published += chunk
     return published
 
 
-def publish(chunk: list[int]) -> bool:
+def publish(chunk: list[int], queue: str) -> bool:
     try:
         deliver_emails.apply_async(
-            args=(chunk,), retry=True, retry_policy=PUBLISH_RETRY_POLICY
+            args=(chunk,), queue=queue, retry=True, retry_policy=PUBLISH_RETRY_POLICY
         )
     except BROKER_ERRORS as error:
         logger.warning(
@@ -95,7 +107,7 @@ def publish(chunk: list[int]) -> bool:
 
 
 def publish_due_deliveries(
-    sender: object, delivery_ids: Sequence[int], **kwargs: object
+    sender: object, delivery_ids: Sequence[int], urgent: bool, **kwargs: object
 ) -> None:
     """Receiver of notifications' deliveries_due: connected in worker/apps.py."""
-    publish_deliveries(delivery_ids)
+    publish_deliveries(delivery_ids, urgent=urgent)

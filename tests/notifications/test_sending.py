@@ -4,9 +4,12 @@ loopback: claim, build, send over one connection, record. No smtplib mocks."""
 from __future__ import annotations
 
 import statistics
+import time
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+import redis
 from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -14,15 +17,19 @@ from django.utils import timezone
 from pytest_django.fixtures import Settings as DjangoSettings
 
 from devtools.smtp import SMTPServer, free_port
-from notifications.models import Delivery
+from notifications import outbox
+from notifications.models import Delivery, Suppression
 from notifications.sending import retry_countdown, send_batch
+from tests.conftest import published_ids
 from tests.factories import (
+    DeliveryFactory,
     UserFactory,
     assignment_deliveries,
     fresh,
     pks,
     queued_deliveries,
 )
+from users.models import User
 
 pytestmark = pytest.mark.django_db
 Status = Delivery.Status
@@ -41,7 +48,7 @@ class TestAccepted:
         [received] = smtp.wait_for(1)
         delivery = fresh(delivery)
         assert report.summary() == {"sent": 1, "failed": 0, "skipped": 0,
-                                    "retrying": 0}  # fmt: skip
+                                    "waiting": 0, "retrying": 0}  # fmt: skip
         assert delivery.status == Status.SENT
         assert (delivery.attempts, delivery.last_error) == (1, "")
         assert delivery.smtp_reply.startswith("250 ")
@@ -79,7 +86,7 @@ class TestSkipped:
 
 
 class TestTransient:
-    def test_451_is_retried_later_with_a_capped_countdown(
+    def test_a_4xx_about_the_recipient_is_retried_later_with_a_capped_countdown(
         self, smtp: SMTPServer
     ) -> None:
         smtp.behaviour.mode = "tempfail"
@@ -90,7 +97,7 @@ class TestTransient:
         assert report.retry_ids == [delivery.pk]
         assert 0 <= report.countdown <= settings.NOTIFICATIONS_RETRY_MAX_DELAY
         assert delivery.status == Status.QUEUED
-        assert delivery.last_error.startswith("451 ")
+        assert delivery.last_error.startswith("450 4.2.1 ")
         assert delivery.attempts == 1
         ceiling = timedelta(seconds=settings.NOTIFICATIONS_RETRY_BASE_DELAY + 1)
         assert before <= delivery.next_attempt_at <= before + ceiling
@@ -159,7 +166,7 @@ class TestPermanent:
 
 class TestBackoff:
     def test_the_default_attempts_outlast_a_flaky_server(self) -> None:
-        # With 30 % of attempts answered 451 at random, 7 attempts lost about one
+        # With 30 % of attempts answered 450 at random, 7 attempts lost about one
         # email in 5,000 (0.3 ** 7); the default must make that about one in a million.
         assert 0.3**settings.NOTIFICATIONS_MAX_ATTEMPTS < 1e-6
 
@@ -194,6 +201,119 @@ class TestTimeBudget:
             (Status.QUEUED, 0), (Status.QUEUED, 0)
         ]  # fmt: skip
         assert smtp.received == []
+
+    def test_a_run_of_notifications_yields_soon_and_account_emails_do_not(
+        self, smtp: SMTPServer, settings: DjangoSettings
+    ) -> None:
+        settings.NOTIFICATIONS_BULK_RUN_SECONDS = 0  # yield at once
+        notifications = queued_deliveries(2)
+        activation = DeliveryFactory(
+            kind=Delivery.Kind.ACTIVATION, recipient=UserFactory(is_active=False)
+        )
+        assert send_batch(pks(notifications)).sent == 0
+        assert send_batch([activation.pk]).sent == 1
+
+
+class TestProviders:
+    """A provider's pace, quota and bounces, played by the local server."""
+
+    def test_at_our_rate_a_throttling_server_refuses_nothing(
+        self, smtp: SMTPServer, settings: DjangoSettings
+    ) -> None:
+        settings.EMAIL_RATE_LIMIT = 10
+        smtp.behaviour.max_rate = 12
+        deliveries = queued_deliveries(15)
+        started = time.monotonic()
+        report = send_batch(pks(deliveries))
+        assert (report.sent, smtp.sink.answers["454"]) == (15, 0)
+        assert time.monotonic() - started >= 14 / 10 * 0.95
+
+    def test_a_throttling_reply_makes_everyone_wait_without_failing(
+        self, smtp: SMTPServer
+    ) -> None:
+        smtp.behaviour.max_rate = 3  # and no pace of our own
+        deliveries = queued_deliveries(6)
+        report = send_batch(pks(deliveries))
+        rows = [fresh(d) for d in deliveries]
+        assert (report.sent, report.failed, report.waiting) == (3, 0, 3)
+        waiting = [row for row in rows if row.status == Status.QUEUED]
+        assert [(r.attempts, r.waiting_for) for r in waiting] == [
+            (0, Delivery.Wait.PROVIDER)
+        ] * 3
+        assert "454 Throttling failure" in waiting[0].last_error
+
+    def test_a_spent_quota_fails_nothing_and_every_email_goes_once_it_lifts(
+        self, smtp: SMTPServer, settings: DjangoSettings
+    ) -> None:
+        settings.NOTIFICATIONS_PROVIDER_COOLDOWN = 0.2
+        smtp.behaviour.quota_spent_until = time.monotonic() + 0.5
+        deliveries = queued_deliveries(5)
+        first = send_batch(pks(deliveries))
+        assert (first.sent, first.failed, first.waiting) == (0, 0, 5)
+        assert {fresh(d).attempts for d in deliveries} == {0}
+        assert "550 5.4.5 Daily user sending quota exceeded" in deliveries[0].last_error
+        sent_eventually(deliveries)
+        assert sorted(m.rcpt_tos[0] for m in smtp.received) == sorted(
+            d.recipient.email for d in deliveries
+        )
+
+    def test_an_unknown_address_is_suppressed_and_never_tried_again(
+        self, smtp: SMTPServer
+    ) -> None:
+        gone = UserFactory(email="gone@example.com")
+        smtp.behaviour.reject_recipient = lambda address: address == gone.email
+        first = DeliveryFactory(recipient=gone)
+        assert send_batch([first.pk]).failed == 1
+        assert Suppression.objects.get().address == "gone@example.com"
+        later = DeliveryFactory(recipient=gone)
+        assert send_batch([later.pk]).skipped == 1
+        later = fresh(later)
+        assert (later.status, later.attempts) == (Status.SKIPPED, 0)
+        assert later.last_error.startswith("suppressed: ")
+        assert smtp.sink.rejected[gone.email] == 1  # asked once, never again
+
+    def test_a_lifted_suppression_lets_the_address_receive_again(
+        self, smtp: SMTPServer
+    ) -> None:
+        Suppression.objects.add("back@example.com", "550 5.1.1 gone", None)
+        Suppression.objects.filter(address="back@example.com").delete()  # lifted
+        [delivery] = queued_deliveries(recipient=UserFactory(email="Back@example.com"))
+        assert send_batch([delivery.pk]).sent == 1
+
+
+class TestPauseAndCancel:
+    def test_while_paused_nothing_is_sent_and_resuming_sends_it_all(
+        self, smtp: SMTPServer, manager: User, broker_queue: redis.Redis,
+        django_capture_on_commit_callbacks: Callable,
+    ) -> None:  # fmt: skip
+        assert outbox.pause_sending(manager)
+        deliveries = queued_deliveries(2)
+        assert send_batch(pks(deliveries)).summary()["sent"] == 0
+        assert [(fresh(d).status, d.attempts) for d in deliveries] == [
+            (Status.QUEUED, 0), (Status.QUEUED, 0)
+        ]  # fmt: skip
+        with django_capture_on_commit_callbacks(execute=True):
+            assert outbox.resume_sending()
+        assert published_ids(broker_queue) == pks(deliveries)
+        assert send_batch(pks(deliveries)).sent == 2
+
+    def test_cancelled_emails_are_never_sent(self, smtp: SMTPServer) -> None:
+        kept, cancelled = queued_deliveries(2)
+        assert outbox.cancel([cancelled.pk]) == [cancelled.pk]
+        assert send_batch([kept.pk, cancelled.pk]).sent == 1
+        assert fresh(cancelled).status == Status.CANCELLED
+        assert [m.rcpt_tos for m in smtp.received] == [[kept.recipient.email]]
+
+
+def sent_eventually(deliveries: list[Delivery], timeout: float = 15.0) -> None:
+    """Run batches, as the worker's retries would, until every row is sent."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        send_batch(pks(deliveries))
+        if {fresh(d).status for d in deliveries} == {Status.SENT}:
+            return
+        time.sleep(0.05)
+    raise AssertionError([(d.status, d.last_error) for d in deliveries])
 
 
 def test_a_non_smtp_backend_gets_the_message_handed_over() -> None:

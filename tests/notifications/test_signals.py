@@ -19,6 +19,7 @@ from devtools.smtp import SMTPServer
 from notifications import outbox
 from notifications.models import Delivery, Entry
 from tasks.models import Task
+from tests.conftest import queued_jobs
 from tests.factories import ProjectFactory, TaskFactory, UserFactory
 from users.models import Role, User
 
@@ -148,7 +149,7 @@ class TestQueryCount:
         task, users = TaskFactory(), employees(60)
         with django_capture_on_commit_callbacks(execute=True):
             task.assigned_to.add(*users)
-        messages = [json.loads(raw) for raw in broker_queue.lrange("celery", 0, -1)]
+        messages = queued_jobs(broker_queue, "bulk")
         assert [m["headers"]["task"] for m in messages] == [
             "notifications.deliver_emails"
         ] * 2
@@ -157,7 +158,7 @@ class TestQueryCount:
             Delivery.objects.values_list("pk", flat=True)
         )
         assert sorted(len(args[0]) for args in published) == [10, 50]
-        raw = b"".join(broker_queue.lrange("celery", 0, -1))
+        raw = b"".join(broker_queue.lrange("bulk", 0, -1))
         assert not any(user.email.encode() in raw for user in users)
 
     def test_recording_is_one_statement_that_yields_every_id(self) -> None:
@@ -178,7 +179,7 @@ class TestQueryCount:
             for callback in callbacks:
                 callback()
         assert queries.captured_queries == []
-        assert broker_queue.llen("celery") == 1
+        assert len(queued_jobs(broker_queue)) == 1
 
 
 def extra_insert_batches(rows: int) -> int:
