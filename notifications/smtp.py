@@ -209,10 +209,20 @@ RULES: tuple[Rule, ...] = (
 def classify(failure: Failure) -> Verdict:
     if isinstance(failure.error, TransportError):
         return Verdict.REJECTED if failure.error.permanent else Verdict.RETRY
-    for rule in RULES:
-        if rule.matches(failure):
-            return rule.verdict
-    return Verdict.REJECTED
+    rule = matching_rule(failure)
+    return rule.verdict if rule else Verdict.REJECTED
+
+
+def matching_rule(failure: Failure) -> Rule | None:
+    return next((rule for rule in RULES if rule.matches(failure)), None)
+
+
+def meaning(failure: Failure) -> str:
+    """What the failure means, in words, for an operator."""
+    if isinstance(failure.error, TransportError):
+        return failure.error.reason
+    rule = matching_rule(failure)
+    return f"{failure.reason}: {rule.why if rule else 'an error nothing here expects'}"
 
 
 # Sending ---------------------------------------------------------------------------
@@ -237,7 +247,7 @@ class SMTPClient:
         if not isinstance(self.backend, DjangoSMTPBackend):
             return self._hand_over(message)
         try:
-            return self._transact(self._connection(self.backend), message)
+            return self.transact(self._connection(self.backend), message)
         except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused) as error:
             if getattr(error, "smtp_code", None) == 421:  # "closing connection"
                 self._drop(error)
@@ -271,7 +281,7 @@ class SMTPClient:
         self.close()
 
     @staticmethod
-    def _transact(smtp: smtplib.SMTP, message: EmailMessage) -> str:
+    def transact(smtp: smtplib.SMTP, message: EmailMessage) -> str:
         """MAIL, RCPT, DATA as smtplib.sendmail does, keeping the final reply (the
         server's queue id), and leaving the session ready for the next message."""
         encoding = message.encoding or settings.DEFAULT_CHARSET
