@@ -58,9 +58,7 @@ class Container:
 
     def __init__(self, image: str, name: str) -> None:
         self.name = name
-        buildah(
-            "from", "--pull", "never", "--quiet", "--name", name, image, capture=True
-        )
+        buildah("from", "--pull=never", "--quiet", "--name", name, image, capture=True)
 
     def run_command(
         self, command: list[str], env: Mapping[str, str], user: str | None = None
