@@ -81,6 +81,7 @@ class Setting:
     flower_auth: str = field(
         default_factory=lambda: f"image-check:{secrets.token_urlsafe(16)}"
     )
+    secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(50))
 
     @property
     def site_origin(self) -> str:
@@ -90,7 +91,7 @@ class Setting:
         """What compose's `x-app` environment gives the roles, pointed at this host."""
         pg = postgres_address()
         return {
-            "SECRET_KEY": secrets.token_urlsafe(50),
+            "SECRET_KEY": self.secret_key,
             "DEBUG": "False",
             "ALLOWED_HOSTS": SITE_HOST,
             "CSRF_TRUSTED_ORIGINS": self.site_origin,
@@ -280,14 +281,21 @@ def postgres_address() -> dict[str, str]:
 
 
 def postgres_admin(statement: str) -> None:
+    postgres_query("postgres", statement)
+
+
+def postgres_query(
+    database: str, statement: str, parameters: tuple[str, ...] = ()
+) -> list[tuple]:
     try:
-        connection = psycopg2.connect(dbname="postgres", **postgres_address())
+        connection = psycopg2.connect(dbname=database, **postgres_address())
     except psycopg2.OperationalError as error:
         raise ImageError(f"PostgreSQL does not answer: {error}") from error
     connection.autocommit = True  # CREATE/DROP DATABASE refuse a transaction
     try:
         with connection.cursor() as cursor:
-            cursor.execute(statement)
+            cursor.execute(statement, parameters)
+            return cursor.fetchall() if cursor.description else []
     finally:
         connection.close()
 
@@ -378,6 +386,7 @@ def check_roles(roles: dict[str, Role], setting: Setting, mail_dir: Path) -> Rep
     check_flower(roles, setting, report)
     check_email(web, mail_dir, setting, report)
     check_beat(roles, report)
+    check_quiet_logs(roles, report)
     return report
 
 
@@ -490,9 +499,16 @@ def check_email(
         raise ImageError(f"the email went to {message['To']}, not {address}")
     report.add("worker", f"delivered {message['Subject']!r} to the SMTP server")
     status = web.status(activation_path(message, setting))
-    if status != 302:
-        raise ImageError(f"the activation link answered {status}, not a redirect")
-    report.add("web", "the emailed activation link activates the account (302)")
+    if status >= 400 or not account_is_active(setting.database, address):
+        raise ImageError(f"the activation link answered {status}; account still off")
+    report.add("web", f"the emailed activation link activates the account ({status})")
+
+
+def account_is_active(database: str, address: str) -> bool:
+    rows = postgres_query(
+        database, "SELECT is_active FROM users_user WHERE email = %s", (address,)
+    )
+    return bool(rows and rows[0][0])
 
 
 def sign_up(web: WebClient, address: str) -> None:
@@ -537,6 +553,25 @@ def check_beat(roles: dict[str, Role], report: Report) -> None:
     if "Sending due task" not in beat.process.log():
         raise ImageError("beat's log shows no job sent")
     report.add("beat", "sends the outbox sweep; the worker role runs it")
+
+
+# What gunicorn, Celery and Django print for a problem, whatever its cause.
+LOGGED_PROBLEM = re.compile(r"\[ERROR\]|ERROR/|CRITICAL|Traceback \(most recent")
+
+
+def check_quiet_logs(roles: dict[str, Role], report: Report) -> None:
+    """A role may answer and still fail at something on the side (a socket, a file)."""
+    for role in roles.values():
+        problems = [
+            line
+            for line in role.process.log().splitlines()
+            if LOGGED_PROBLEM.search(line)
+        ]
+        if problems:
+            raise ImageError(
+                f"the {role.name} role logged:\n" + "\n".join(problems[:5])
+            )
+    report.add("all", "no role logged an error")
 
 
 def ensure_running(role: Role) -> None:
