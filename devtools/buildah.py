@@ -7,6 +7,7 @@ crun's setrlimit is refused) on the host's network.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -42,6 +43,12 @@ def run(
 
 def buildah(*args: str, capture: bool = False) -> str:
     return run(["buildah", *args], capture=capture)
+
+
+def image_config(image: str) -> dict:
+    """The image's Docker config: User, Cmd, Healthcheck, ..."""
+    inspected = json.loads(buildah("inspect", "--type", "image", image, capture=True))
+    return inspected["Docker"]["config"]
 
 
 def image_exists(name: str) -> bool:
