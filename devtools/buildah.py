@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import signal
 import subprocess
 import time
@@ -71,10 +72,15 @@ class Container:
         self, command: list[str], env: Mapping[str, str], user: str | None = None
     ) -> subprocess.CompletedProcess[str]:
         """Run a command to its end; the caller reads the exit code and output."""
-        return subprocess.run(
-            self.run_arguments(command, env, user),
-            capture_output=True, text=True, check=False, timeout=120,
-        )  # fmt: skip
+        try:
+            return subprocess.run(
+                self.run_arguments(command, env, user),
+                capture_output=True, text=True, check=False, timeout=120,
+            )  # fmt: skip
+        except subprocess.TimeoutExpired as error:
+            raise ImageError(
+                f"`{shlex.join(command)}` still running after 120 s"
+            ) from error
 
     def start(
         self, command: list[str], env: Mapping[str, str], log_path: Path, **options: str

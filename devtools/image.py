@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -84,11 +85,7 @@ def stop_on_signal(signum: int, frame: FrameType | None) -> None:
 
 
 def check_tools() -> None:
-    missing = [
-        package
-        for tool, package in TOOLS.items()
-        if subprocess.run(["which", tool], capture_output=True).returncode
-    ]
+    missing = [package for tool, package in TOOLS.items() if not shutil.which(tool)]
     if missing:
         raise ImageError(f"missing tools: apt-get install {' '.join(missing)}")
     if os.geteuid() != 0:
@@ -151,9 +148,10 @@ def describe_image(image: str, base: str) -> str:
 
 
 def run_roles(image: str) -> Report:
+    # The scratch directory (logs, mail) outlives every process writing into it.
     with (
-        ExitStack() as stack,
         tempfile.TemporaryDirectory(prefix="taskmanager-image-") as scratch,
+        ExitStack() as stack,
     ):
         work = Path(scratch)
         setting = Setting(

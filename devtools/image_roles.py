@@ -73,6 +73,8 @@ class Setting:
             "EMAIL_HOST": "127.0.0.1",
             "EMAIL_PORT": str(self.smtp_port),
             "EMAIL_USE_TLS": "False",
+            "EMAIL_HOST_USER": "",  # the local SMTP server asks for no login
+            "EMAIL_HOST_PASSWORD": "",
             "DEFAULT_FROM_EMAIL": "Tasks <noreply@example.com>",
             "FLOWER_BASIC_AUTH": self.flower_auth,
         }
@@ -190,6 +192,7 @@ def start_roles(
     services, environment = compose_services(), setting.environment()
     user = image_config(image)["User"]
     for role in roles.values():
+        ensure_environment_covers(role.name, services[role.name], environment)
         command = role_command(role.name, services[role.name], image, setting)
         say(f"starting {role.name} as user {user}: {shlex.join(command)[:110]}")
         # Docker sets HOSTNAME; compose's worker healthcheck names the node by it.
@@ -198,6 +201,18 @@ def start_roles(
             command, role.environment, work / f"{role.name}.log",
             user=user, hostname=role.hostname,
         )  # fmt: skip
+
+
+def ensure_environment_covers(
+    name: str, service: dict, environment: dict[str, str]
+) -> None:
+    """Every variable compose gives a role is given here too (pointed at this host)."""
+    missing = sorted(set(service.get("environment", {})) - set(environment))
+    if missing:
+        raise ImageError(
+            f"docker-compose.yml gives {name} {', '.join(missing)}, which "
+            "devtools/image_roles.py does not set: add them to Setting.environment"
+        )
 
 
 def show_logs(roles: dict[str, Role]) -> None:
