@@ -15,6 +15,7 @@ import subprocess
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 ISOLATION = "chroot"
 
@@ -46,10 +47,11 @@ def buildah(*args: str, capture: bool = False) -> str:
     return run(["buildah", *args], capture=capture)
 
 
-def image_config(image: str) -> dict:
+def image_config(image: str) -> dict[str, Any]:
     """The image's Docker config: User, Cmd, Healthcheck, ..."""
     inspected = json.loads(buildah("inspect", "--type", "image", image, capture=True))
-    return inspected["Docker"]["config"]
+    config: dict[str, Any] = inspected["Docker"]["config"]
+    return config
 
 
 def image_exists(name: str) -> bool:

@@ -44,7 +44,7 @@ def check_roles(roles: dict[str, Role], setting: Setting, mail_dir: Path) -> Rep
 
 def check_web(role: Role, web: WebClient, setting: Setting, report: Report) -> None:
     def healthy() -> bool:
-        ensure_running(role)
+        role.running()  # a role that died fails now, not at the deadline
         return web.status("/healthz") == 200
 
     wait_until(
@@ -91,8 +91,7 @@ def healthcheck_command(test: list[str] | str) -> list[str]:
 def check_non_root(roles: dict[str, Role], report: Report) -> None:
     uids = set()
     for role in roles.values():
-        ensure_running(role)
-        role_uids = {process_uid(pid) for pid in role.process.command_pids()}
+        role_uids = {process_uid(pid) for pid in role.running().command_pids()}
         if not role_uids or 0 in role_uids:
             raise ImageError(f"the {role.name} role runs as uids {role_uids}")
         uids |= role_uids
@@ -108,8 +107,8 @@ def process_uid(pid: int) -> int:
 
 def check_worker(worker: Role, setting: Setting, report: Report) -> None:
     def ready() -> bool:
-        ensure_running(worker)
-        return "ready." in worker.process.log()
+        worker.running()  # a role that died fails now, not at the deadline
+        return "ready." in worker.running().log()
 
     wait_until(ready, 90, "the worker role to be ready")
     test = compose_services()["worker"]["healthcheck"]["test"]
@@ -121,7 +120,7 @@ def check_flower(roles: dict[str, Role], setting: Setting, report: Report) -> No
     flower, url = roles["flower"], f"http://127.0.0.1:{setting.flower_port}/"
 
     def refuses_strangers() -> bool:
-        ensure_running(flower)
+        flower.running()  # a role that died fails now, not at the deadline
         return fetch(url).status == 401
 
     wait_until(refuses_strangers, 90, "Flower to answer 401 without credentials")
@@ -186,7 +185,8 @@ def read_email(path: Path) -> EmailMessage:
 
 
 def activation_path(message: EmailMessage, setting: Setting) -> str:
-    text = message.get_body(preferencelist=("plain",)).get_content()
+    body = message.get_body(preferencelist=("plain",))
+    text = body.get_content() if body else ""
     link = re.search(re.escape(setting.site_origin) + r"(/users/activate/\S+/)", text)
     if not link:
         raise ImageError(f"no activation link to {setting.site_origin} in:\n{text}")
@@ -199,10 +199,10 @@ SWEEP_RUN = re.compile(r"Task notifications\.sweep_outbox\[[^\]]+\] succeeded")
 def check_beat(roles: dict[str, Role], report: Report) -> None:
     beat, worker = roles["beat"], roles["worker"]
     wait_until(
-        lambda: SWEEP_RUN.search(worker.process.log()),
+        lambda: SWEEP_RUN.search(worker.running().log()),
         90, "the worker to run the sweep beat sends every 30 s", interval=1,
     )  # fmt: skip
-    if "Sending due task" not in beat.process.log():
+    if "Sending due task" not in beat.running().log():
         raise ImageError("beat's log shows no job sent")
     report.add("beat", "sends the outbox sweep; the worker role runs it")
 
@@ -216,7 +216,7 @@ def check_quiet_logs(roles: dict[str, Role], report: Report) -> None:
     for role in roles.values():
         problems = [
             line
-            for line in role.process.log().splitlines()
+            for line in role.running().log().splitlines()
             if LOGGED_PROBLEM.search(line)
         ]
         if problems:
@@ -224,8 +224,3 @@ def check_quiet_logs(roles: dict[str, Role], report: Report) -> None:
                 f"the {role.name} role logged:\n" + "\n".join(problems[:5])
             )
     report.add("all", "no role logged an error")
-
-
-def ensure_running(role: Role) -> None:
-    if role.process is None or role.process.exited():
-        raise ImageError(f"the {role.name} role exited")

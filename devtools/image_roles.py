@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psycopg2
 import yaml
@@ -73,9 +74,12 @@ class Setting:
             "EMAIL_HOST": "127.0.0.1",
             "EMAIL_PORT": str(self.smtp_port),
             "EMAIL_USE_TLS": "False",
+            "EMAIL_USE_SSL": "False",
             "EMAIL_HOST_USER": "",  # the local SMTP server asks for no login
             "EMAIL_HOST_PASSWORD": "",
             "DEFAULT_FROM_EMAIL": "Tasks <noreply@example.com>",
+            "EMAIL_RATE_LIMIT": "",  # no pace: one email
+            "EMAIL_DAILY_LIMIT": "",
             "FLOWER_BASIC_AUTH": self.flower_auth,
         }
 
@@ -97,6 +101,12 @@ class Role:
     user: str = ""
     environment: dict[str, str] = field(default_factory=dict)
     process: ContainerProcess | None = None
+
+    def running(self) -> ContainerProcess:
+        """Its process, which must not have exited: a role that died fails the run."""
+        if self.process is None or self.process.exited():
+            raise ImageError(f"the {self.name} role exited")
+        return self.process
 
 
 @contextmanager
@@ -126,7 +136,7 @@ def postgres_admin(statement: str) -> None:
 
 def postgres_query(
     database: str, statement: str, parameters: tuple[str, ...] = ()
-) -> list[tuple]:
+) -> list[tuple[Any, ...]]:
     try:
         connection = psycopg2.connect(dbname=database, **postgres_address())
     except psycopg2.OperationalError as error:
@@ -167,11 +177,15 @@ def role_container(image: str, name: str) -> Iterator[Role]:
         role.container.remove()
 
 
-def compose_services() -> dict:
-    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+def compose_services() -> dict[str, Any]:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services: dict[str, Any] = compose["services"]
+    return services
 
 
-def role_command(name: str, service: dict, image: str, setting: Setting) -> list[str]:
+def role_command(
+    name: str, service: dict[str, Any], image: str, setting: Setting
+) -> list[str]:
     """The compose command of a role, moved to this run's loopback ports."""
     command = service.get("command") or image_config(image)["Cmd"]
     if isinstance(command, str):
@@ -204,7 +218,7 @@ def start_roles(
 
 
 def ensure_environment_covers(
-    name: str, service: dict, environment: dict[str, str]
+    name: str, service: dict[str, Any], environment: dict[str, str]
 ) -> None:
     """Every variable compose gives a role is given here too (pointed at this host)."""
     missing = sorted(set(service.get("environment", {})) - set(environment))
