@@ -5,14 +5,14 @@ after what happens, and one conditional UPDATE guarded by the state the row
 leaves, so two processes racing for a row cannot both move it. Nothing else in
 the code base writes `status`.
 
-    (event) --record--> queued --claim--> sending --mark_sent--------> sent
-                        ^ ^ ^ |             |  |  |--mark_failed------> failed
-                        | | | |             |  |  '--skip / suppress--> skipped
-                        | | | '--cancel--> cancelled                       |
-                        | | '--retry_later----'  |                        |
-                        | '--release_untried,   -'                        |
-                        |    wait_for_pace                                 |
-                        '---------------------------------resend----------'
+    (event) -record-> queued -claim-> sending -mark_sent---------> sent
+                      ^ ^ ^ |           |  |  |-mark_failed-------> failed
+                      | | | |           |  |  |-skip, suppress----> skipped
+                      | | | |           |  |  '-hold_for_digest---> held
+                      | | | '-cancel-> cancelled                     |-bundle-> bundled
+                      | | '-retry_later-'  |
+                      | '-release_untried, wait_for_pace
+                      '-resend- failed
 
 | transition      | from                       | to        | who                       |
 |-----------------|----------------------------|-----------|---------------------------|
@@ -32,6 +32,10 @@ the code base writes `status`.
 |                 |                            |           | any more                  |
 | suppress        | sending (this run's claim) | skipped   | its address bounced as    |
 |                 |                            |           | unknown before            |
+| hold_for_digest | sending (this run's claim) | held      | its recipient reads this  |
+|                 |                            |           | kind in a daily digest    |
+| bundle          | held                       | bundled   | the digest job, into the  |
+|                 |                            |           | recipient's new digest    |
 | requeue_stuck   | sending, lease run out     | queued    | the sweep (dead worker)   |
 | give_up_stuck   | sending, lease run out,    | failed    | the sweep                 |
 |                 | no attempt left            |           |                           |
@@ -51,7 +55,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -184,6 +188,18 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         )
         return ids
 
+    def bundle(self, digest: Delivery) -> int:
+        """held -> bundled, into this digest: every held row of its recipient
+        that no digest has taken. One UPDATE, so a row held a moment later waits
+        for the next digest and none lands in two, or in none."""
+        held = self.filter(
+            recipient_id=digest.recipient_id, status=Delivery.Status.HELD,
+            digest__isnull=True,
+        )  # fmt: skip
+        return held.update(
+            status=Delivery.Status.BUNDLED, digest=digest, updated_at=timezone.now()
+        )
+
     def postpone(self, delivery_ids: Iterable[int], until: datetime) -> int:
         """queued -> queued, due later: the sweep has just published these again."""
         return self.filter(
@@ -196,7 +212,12 @@ class Delivery(models.Model):
 
     class Kind(models.TextChoices):
         TASK_ASSIGNED = "task_assigned", "Task assigned"
+        TASK_UNASSIGNED = "task_unassigned", "Removed from a task"
         TASK_DELETED = "task_deleted", "Task deleted"
+        DUE_DATE_CHANGED = "due_date_changed", "Due date changed"
+        TASK_COMPLETED = "task_completed", "Task completed"
+        TASK_COMMENTED = "task_commented", "New comment"
+        DIGEST = "digest", "Daily digest"
         ACTIVATION = "activation", "Account activation"
         PASSWORD_RESET = "password_reset", "Password reset"
 
@@ -207,6 +228,8 @@ class Delivery(models.Model):
         FAILED = "failed", "Failed"
         SKIPPED = "skipped", "Skipped"
         CANCELLED = "cancelled", "Cancelled"
+        HELD = "held", "Held for the digest"
+        BUNDLED = "bundled", "In a digest"
 
     class Wait(models.TextChoices):
         """Why a queued delivery waits without having failed."""
@@ -247,6 +270,10 @@ class Delivery(models.Model):
     # and so leaves alone those waiting for a retry countdown.
     next_attempt_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # The daily digest a held delivery went out in (set when it is bundled).
+    digest = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="bundled"
+    )
 
     objects = DeliveryQuerySet.as_manager()
 
@@ -257,6 +284,7 @@ class Delivery(models.Model):
             models.Index(fields=["status", "next_attempt_at"]),
             models.Index(fields=["status", "claimed_at"]),
             models.Index(fields=["recipient", "-created_at"]),
+            models.Index(fields=["recipient", "status"]),
         ]
 
     def __str__(self) -> str:
@@ -308,6 +336,12 @@ class Delivery(models.Model):
         """sending -> skipped: the email is no longer wanted."""
         return self._leave_sending(status=Delivery.Status.SKIPPED, last_error=reason)
 
+    def hold_for_digest(self) -> bool:
+        """sending -> held, untried: its recipient reads this kind in a digest."""
+        return self._leave_sending(
+            status=Delivery.Status.HELD, attempts=F("attempts") - 1, last_error=""
+        )
+
     def suppress(self, reason: str) -> bool:
         """sending -> skipped, untried: the address bounced as unknown before."""
         return self._leave_sending(
@@ -329,8 +363,49 @@ class Delivery(models.Model):
 
 
 # Account emails (activation, password reset) travel in their own lane, ahead of
-# notification backlogs: someone is waiting at the screen for them.
+# notification backlogs: someone is waiting at the screen for them. They are
+# always sent: preferences apply to the other kinds.
 ACCOUNT_KINDS = frozenset({Delivery.Kind.ACTIVATION, Delivery.Kind.PASSWORD_RESET})
+PREFERENCE_KINDS = tuple(
+    kind for kind in Delivery.Kind if kind not in ACCOUNT_KINDS and kind != "digest"
+)
+
+
+class Preference(models.Model):
+    """How one person wants one kind of notification. No row: right away."""
+
+    class Mode(models.TextChoices):
+        IMMEDIATE = "immediate", "Right away"
+        DIGEST = "digest", "In a daily digest"
+        OFF = "off", "Off"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=Delivery.Kind.choices)
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.IMMEDIATE)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "kind"], name="one_preference_per_kind"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind}: {self.mode}"
+
+
+class DigestSchedule(models.Model):
+    """When one person's daily digest goes out, in their time zone."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    send_at = models.TimeField(default=time(8, 0))
+
+    def __str__(self) -> str:
+        return f"Digest of {self.user_id} at {self.send_at:%H:%M}"
 
 
 class SuppressionQuerySet(models.QuerySet["Suppression"]):
