@@ -34,8 +34,9 @@ the code base writes `status`.
 |                 |                            |           | unknown before            |
 | hold_for_digest | sending (this run's claim) | held      | its recipient reads this  |
 |                 |                            |           | kind in a daily digest    |
-| bundle          | held                       | bundled   | the digest job, into the  |
-|                 |                            |           | recipient's new digest    |
+| record_digest   | (nothing); held            | queued;   | the digest job: a digest  |
+|                 |                            | bundled   | and what it gathers, at   |
+|                 |                            |           | once (bundle)             |
 | requeue_stuck   | sending, lease run out     | queued    | the sweep (dead worker)   |
 | give_up_stuck   | sending, lease run out,    | failed    | the sweep                 |
 |                 | no attempt left            |           |                           |
@@ -55,11 +56,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -86,6 +87,10 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         """Claimed longer ago than the lease, which outlasts the hard time limit."""
         lease = timedelta(seconds=settings.NOTIFICATIONS_LEASE)
         return self.filter(status=Delivery.Status.SENDING, claimed_at__lt=now - lease)
+
+    def held(self) -> DeliveryQuerySet:
+        """Held for a digest that has not been recorded yet."""
+        return self.filter(status=Delivery.Status.HELD, digest__isnull=True)
 
     def due(self, now: datetime) -> DeliveryQuerySet:
         return self.filter(status=Delivery.Status.QUEUED, next_attempt_at__lte=now)
@@ -187,6 +192,26 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
             status=Delivery.Status.CANCELLED, waiting_for="", updated_at=timezone.now()
         )
         return ids
+
+    def record_digest(self, recipient_id: int, day: date) -> Delivery | None:
+        """(nothing) -> a queued digest for this person and day, with every
+        notification held for them bundled into it, in one transaction.
+
+        None when nothing is held, or the day's digest exists already: what is
+        held now waits for the next one.
+        """
+        held = self.held().filter(recipient_id=recipient_id)
+        with transaction.atomic():
+            if not held.exists():
+                return None
+            digest, created = self.get_or_create(
+                event_key=f"digest:{recipient_id}:{day.isoformat()}",
+                defaults={"kind": Delivery.Kind.DIGEST, "recipient_id": recipient_id,
+                          "context": {"day": day.isoformat()}},
+            )  # fmt: skip
+            if created:
+                self.bundle(digest)
+        return digest if created else None
 
     def bundle(self, digest: Delivery) -> int:
         """held -> bundled, into this digest: every held row of its recipient

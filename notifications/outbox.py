@@ -7,16 +7,18 @@ nothing, sends nothing and makes no token.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from notifications.dispatch import dispatch_any_on_commit, dispatch_on_commit
 from notifications.models import ACCOUNT_KINDS, Delivery, Entry, SendingPause
-from tasks.models import Task
+from tasks.models import Activity, Task
+from users.actor import current_actor
 from users.models import User
 
 Kind = Delivery.Kind
@@ -36,13 +38,17 @@ def record_task_assigned(
 
     The key is the assignment row's id: removing a user and adding them again makes
     a new row, so a new email, while the same row can never be recorded twice.
-    The title is kept for the delivery log, which outlives the task.
+    The title is kept for the delivery log, which outlives the task. Nobody is
+    told of their own action.
     """
+    actor = current_actor()
+    by = name_of(actor)
     return record(
         Kind.TASK_ASSIGNED,
         (Entry(user_id, f"task_assigned:{row_id}",
-               {"task_id": task_id, "title": titles.get(task_id, "")})
-         for row_id, task_id, user_id in assignments),
+               {"task_id": task_id, "title": titles.get(task_id, ""), "by": by})
+         for row_id, task_id, user_id in assignments
+         if actor is None or user_id != actor.pk),
     )  # fmt: skip
 
 
@@ -50,11 +56,13 @@ def record_task_deleted(
     task: Task, project_name: str, user_ids: list[int]
 ) -> list[int]:
     """Record "Task deleted" with a snapshot: the task is gone when the worker runs."""
-    snapshot = task_snapshot(task, project_name)
+    actor = current_actor()
+    snapshot = {**task_snapshot(task, project_name), "by": name_of(actor)}
     return record(
         Kind.TASK_DELETED,
-        (Entry(uid, f"task_deleted:{task.pk}:{uid}", snapshot) for uid in user_ids),
-    )
+        (Entry(uid, f"task_deleted:{task.pk}:{uid}", snapshot)
+         for uid in user_ids if actor is None or uid != actor.pk),
+    )  # fmt: skip
 
 
 def task_snapshot(task: Task, project_name: str) -> dict[str, Any]:
@@ -64,6 +72,59 @@ def task_snapshot(task: Task, project_name: str) -> dict[str, Any]:
         "project": project_name,
         "due_date": task.due_date.isoformat() if task.due_date else "",
     }
+
+
+def record_activity(activity: Activity) -> list[int]:
+    """The emails one entry of a task's history calls for, if any: who was
+    removed, the assignees of a re-dated task, the creator of a completed one,
+    everyone on a commented one; never the person who did it."""
+    recipe = ACTIVITY_EMAILS.get(activity.verb)
+    if recipe is None:
+        return []
+    kind, recipients = recipe
+    people = sorted(set(recipients(activity)) - {None, activity.actor_id})
+    context = activity_snapshot(activity)
+    return record(
+        kind,
+        (Entry(uid, f"{kind}:{activity.pk}:{uid}", context) for uid in people),
+    )
+
+
+def activity_snapshot(activity: Activity) -> dict[str, Any]:
+    task = activity.task
+    snapshot: dict[str, Any] = {
+        "task_id": task.pk, "title": task.title, "by": name_of(activity.actor),
+        "before": activity.before, "after": activity.after,
+    }  # fmt: skip
+    if activity.comment is not None:
+        snapshot["excerpt"] = Truncator(activity.comment.body).chars(280)
+    return snapshot
+
+
+def name_of(user: User | None) -> str:
+    return (user.get_full_name() or user.username) if user is not None else ""
+
+
+def assignee_ids(activity: Activity) -> list[int | None]:
+    return list(activity.task.assigned_to.values_list("pk", flat=True))
+
+
+def creator_if_completed(activity: Activity) -> list[int | None]:
+    completed = activity.after == Task.Status.COMPLETED
+    return [activity.task.created_by_id] if completed else []
+
+
+def people_on_task(activity: Activity) -> list[int | None]:
+    return [*assignee_ids(activity), activity.task.created_by_id]
+
+
+Recipients = Callable[[Activity], list[int | None]]
+ACTIVITY_EMAILS: dict[str, tuple[str, Recipients]] = {
+    Activity.Verb.UNASSIGNED: (Kind.TASK_UNASSIGNED, lambda a: [a.person_id]),
+    Activity.Verb.DUE_DATE: (Kind.DUE_DATE_CHANGED, assignee_ids),
+    Activity.Verb.STATUS: (Kind.TASK_COMPLETED, creator_if_completed),
+    Activity.Verb.COMMENTED: (Kind.TASK_COMMENTED, people_on_task),
+}
 
 
 def record_activation_email(user: User) -> bool:

@@ -26,6 +26,7 @@ from django.utils import timezone
 from notifications.emails import Skip, Undeliverable, build_message, tasks_for
 from notifications.models import ACCOUNT_KINDS, Delivery, Suppression
 from notifications.pace import Turn, shared_pace
+from notifications.preferences import Mode, modes_for
 from notifications.smtp import Failure, SMTPClient, Verdict, classify
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ class Report:
     failed: int = 0
     skipped: int = 0
     waiting: int = 0  # handed back to wait for the pace or a busy provider
+    held: int = 0  # kept for their recipient's daily digest
     retry_ids: list[int] = field(default_factory=list)
     countdown: float = 0.0  # when the retry job should run: the longest wait
 
@@ -57,7 +59,8 @@ class Report:
 
     def summary(self) -> dict[str, int]:
         return {"sent": self.sent, "failed": self.failed, "skipped": self.skipped,
-                "waiting": self.waiting, "retrying": len(self.retry_ids)}  # fmt: skip
+                "held": self.held, "waiting": self.waiting,
+                "retrying": len(self.retry_ids)}  # fmt: skip
 
 
 def send_batch(delivery_ids: Sequence[int], job_id: str = "") -> Report:
@@ -93,6 +96,7 @@ class BatchRun:
         self.tasks = tasks_for(deliveries)  # one query for the batch
         emails = (delivery.recipient.email for delivery in deliveries)
         self.suppressed = Suppression.objects.of(emails) if deliveries else {}
+        self.modes = modes_for(deliveries)
         self.client = SMTPClient()
         self.pace = shared_pace()
         self.report = Report()
@@ -111,6 +115,8 @@ class BatchRun:
     def send(self, delivery: Delivery) -> Turn | None:
         """Send one email and record what happened. A Turn when it, and every
         row after it, must wait: the pace is spent or the provider is busy."""
+        if not self.wanted_now(delivery):
+            return None
         suppression = self.suppressed.get(delivery.recipient.email.lower())
         if suppression is not None:
             delivery.suppress(suppression.reason)
@@ -129,6 +135,17 @@ class BatchRun:
         delivery.mark_sent(reply, message.extra_headers["Message-ID"])
         self.report.sent += 1
         return None
+
+    def wanted_now(self, delivery: Delivery) -> bool:
+        """The recipient's choice for this kind: now, in the digest, or never."""
+        mode = self.modes.get((delivery.recipient_id, delivery.kind), Mode.IMMEDIATE)
+        if mode == Mode.DIGEST:
+            delivery.hold_for_digest()
+            self.report.held += 1
+        elif mode == Mode.OFF:
+            delivery.skip("turned off in the recipient's preferences")
+            self.report.skipped += 1
+        return mode == Mode.IMMEDIATE
 
     def build(self, delivery: Delivery) -> EmailMultiAlternatives | None:
         """The message, or None when the delivery was settled without one."""

@@ -13,7 +13,8 @@ from django.contrib.auth import get_user_model
 from django.db.models.signals import m2m_changed, post_save, pre_delete
 
 from notifications import outbox
-from tasks.models import Project, Task
+from tasks.activity import activity_recorded
+from tasks.models import Activity, Project, Task
 from users.models import User
 from users.signals import activation_requested, password_reset_requested
 
@@ -46,6 +47,14 @@ def record_deletion_emails(sender: type[Task], instance: Task, **kwargs: Any) ->
     user_ids = list(instance.assigned_to.values_list("pk", flat=True))
     if user_ids:
         outbox.record_task_deleted(instance, project_name(instance), user_ids)
+
+
+def record_activity_emails(
+    sender: type[Activity], activities: list[Activity], **kwargs: Any
+) -> None:
+    """Unassigned, re-dated, completed, commented: tasks' history says who to tell."""
+    for activity in activities:
+        outbox.record_activity(activity)
 
 
 def project_name(task: Task) -> str:
@@ -83,6 +92,11 @@ def connect_receivers() -> None:
         record_deletion_emails,
         sender=Task,
         dispatch_uid="notifications.record_deletion_emails",
+    )
+    activity_recorded.connect(
+        record_activity_emails,
+        sender=Activity,
+        dispatch_uid="notifications.record_activity_emails",
     )
     user_model = get_user_model()
     post_save.connect(

@@ -12,6 +12,8 @@ urlpatterns = [
     path("<int:pk>/cancel/", views.cancel_delivery, name="cancel"),
     path("pause/", views.pause_sending, name="pause"),
     path("resume/", views.resume_sending, name="resume"),
+    path("preferences/", views.preferences, name="preferences"),
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("suppressions/", views.suppression_list, name="suppressions"),
     path(
         "suppressions/<int:pk>/lift/", views.lift_suppression, name="lift-suppression"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -11,9 +13,12 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from notifications import outbox
+from notifications import preferences as prefs
+from notifications.forms import PreferencesForm
 from notifications.models import Delivery, SendingPause, Suppression
 from users.http import AuthenticatedRequest
 from users.models import User
@@ -146,3 +151,42 @@ def back_to_log(request: HttpRequest) -> str:
     )
     log = reverse("notifications:list")
     return target if safe and target.startswith(log) else log
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def preferences(request: AuthenticatedRequest) -> HttpResponse:
+    schedule = prefs.digest_schedule(request.user)
+    form = PreferencesForm(
+        request.POST if request.method == "POST" else None,
+        modes=prefs.modes_of(request.user),
+        initial={"digest_time": schedule.send_at},
+    )
+    if request.method == "POST" and form.is_valid():
+        prefs.set_modes(request.user, form.modes())
+        schedule.send_at = form.cleaned_data["digest_time"]
+        schedule.save(update_fields=["send_at"])
+        messages.success(request, "Your email preferences are saved.")
+        return redirect("notifications:preferences")
+    return render(request, "notifications/preferences.html", {"form": form})
+
+
+# One-click unsubscribe comes from mail clients: no session, no CSRF token. The
+# signed token in the URL is the authority, and it can only turn email off.
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    found = prefs.read_unsubscribe_token(token)
+    if found is None:
+        response = render(request, "notifications/unsubscribe_invalid.html")
+        response.status_code = HTTPStatus.BAD_REQUEST
+        return response
+    user_id, kind = found
+    context = {
+        "kind": Delivery.Kind(kind).label,
+        "digest": kind == Delivery.Kind.DIGEST,
+    }
+    if request.method == "POST":
+        prefs.turn_off(user_id, kind)
+        return render(request, "notifications/unsubscribed.html", context)
+    return render(request, "notifications/unsubscribe.html", context)

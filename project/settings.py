@@ -124,6 +124,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = config("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
+# One way of writing dates and times everywhere (project/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["project.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -190,7 +192,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # unless told otherwise with -Q.
 CELERY_TASK_QUEUES = {"priority": {}, "bulk": {}}
 CELERY_TASK_DEFAULT_QUEUE = "bulk"
-CELERY_TASK_ROUTES = {"notifications.sweep_outbox": {"queue": "priority"}}
+CELERY_TASK_ROUTES = {
+    "notifications.sweep_outbox": {"queue": "priority"},
+    "notifications.send_digests": {"queue": "priority"},
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -241,6 +246,8 @@ NOTIFICATIONS_BULK_RUN_SECONDS = config(
 )
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "notifications.sweep_outbox", "schedule": 30.0},
+    # Each person's digest goes at their hour; this looks for due ones.
+    "send-digests": {"task": "notifications.send_digests", "schedule": 300.0},
 }
 # End of Notifications.
 

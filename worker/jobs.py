@@ -17,6 +17,7 @@ from django.conf import settings
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from notifications.digests import record_due_digests
 from notifications.dispatch import split_by_lane
 from notifications.models import SendingPause
 from notifications.sending import send_batch
@@ -71,6 +72,15 @@ def sweep_outbox() -> dict[str, int]:
     if any(summary.values()):
         logger.info("sweep_outbox %s", summary)
     return summary
+
+
+@app.task(name="notifications.send_digests", ignore_result=True, send_events=False)
+def send_digests() -> int:
+    """Record the daily digests that are due and publish them (Celery beat)."""
+    ids = record_due_digests(timezone.now())
+    if ids:
+        logger.info("send_digests: %d digest(s)", len(ids))
+    return len(publish_deliveries(ids))
 
 
 def publish_deliveries(

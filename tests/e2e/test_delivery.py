@@ -125,7 +125,7 @@ def test_assigning_and_deleting_tell_exactly_the_right_people(
     deleted = arrived(smtp_server, 4)
     everyone = {u.email for u in [*first_three, fourth]}
     assert subjects_by_address(deleted) == Counter(
-        {(email, "Task deleted: Ship it"): 1 for email in everyone}
+        {(email, "Task Deleted: Ship it"): 1 for email in everyone}
     )
     assert statuses() == {Status.SENT}
     # Three changes, three job runs: each row names the run that sent it.

@@ -48,14 +48,14 @@ class TestAccepted:
         [received] = smtp.wait_for(1)
         delivery = fresh(delivery)
         assert report.summary() == {"sent": 1, "failed": 0, "skipped": 0,
-                                    "waiting": 0, "retrying": 0}  # fmt: skip
+                                    "held": 0, "waiting": 0, "retrying": 0}  # fmt: skip
         assert delivery.status == Status.SENT
         assert (delivery.attempts, delivery.last_error) == (1, "")
         assert delivery.smtp_reply.startswith("250 ")
         assert delivery.sent_at is not None
         assert received.message_id == delivery.message_id
         assert received.rcpt_tos == [delivery.recipient.email]
-        assert received.subject == "Task deleted: Old task"
+        assert received.subject == "Task Deleted: Old task"
         assert received.body("plain") and received.body("html")
 
     def test_a_batch_goes_over_one_connection(self, smtp: SMTPServer) -> None:

@@ -55,7 +55,7 @@ class TestAssignment:
         assert recipients(Kind.TASK_ASSIGNED) == ids(users)
         assert len(callbacks) == 1
         contexts = Delivery.objects.values_list("context", flat=True)
-        expected = {"task_id": task.pk, "title": task.title}
+        expected = {"task_id": task.pk, "title": task.title, "by": ""}
         assert all(context == expected for context in contexts)
 
     def test_adding_a_fourth_user_records_one_more(self) -> None:
@@ -200,7 +200,7 @@ class TestDeletion:
         deleted = Delivery.objects.filter(kind=Kind.TASK_DELETED)
         assert sorted(d.recipient_id for d in deleted) == ids(users)
         snapshot = {"task_id": task_id, "title": "Launch", "project": "Apollo",
-                    "due_date": due}  # fmt: skip
+                    "due_date": due, "by": ""}  # fmt: skip
         assert all(d.context == snapshot for d in deleted)
 
     def test_queryset_delete_tells_the_assignees_of_every_task(self) -> None:

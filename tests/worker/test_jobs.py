@@ -37,6 +37,7 @@ def test_the_job_returns_counts_and_no_address(smtp: SMTPServer) -> None:
         "sent": 1,
         "failed": 0,
         "skipped": 0,
+        "held": 0,
         "waiting": 0,
         "retrying": 0,
     }
