@@ -24,9 +24,12 @@ activity_recorded = Signal()
 Verb = Activity.Verb
 
 
-def record(task: Task, verb: str, **fields: Any) -> Activity:
+def record(
+    task: Task, verb: str, actor: User | None = None, **fields: Any
+) -> Activity:
+    """One entry; the actor is the request's user unless named."""
     activity = Activity.objects.create(
-        task=task, verb=verb, actor=current_actor(), **fields
+        task=task, verb=verb, actor=actor or current_actor(), **fields
     )
     activity_recorded.send(sender=Activity, activities=[activity])
     return activity
@@ -57,5 +60,5 @@ def record_changes(task: Task, before: dict[str, Any]) -> None:
 
 def add_comment(task: Task, author: User, body: str) -> Comment:
     comment = Comment.objects.create(task=task, author=author, body=body)
-    record(task, Verb.COMMENTED, comment=comment)
+    record(task, Verb.COMMENTED, actor=author, comment=comment)
     return comment

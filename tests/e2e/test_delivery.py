@@ -3,9 +3,11 @@ worker process sends over SMTP, and the emails are counted at the SMTP server.""
 
 from __future__ import annotations
 
+import datetime
 import re
 import time
 from collections import Counter
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import pytest
@@ -16,12 +18,12 @@ from pytest_django.fixtures import Settings as DjangoSettings
 
 from devtools.processes import Process, start_worker
 from devtools.smtp import Received, SMTPServer
-from notifications.models import Delivery
+from notifications.models import Delivery, DigestSchedule, Preference
 from tasks.models import Task
 from tests.conftest import LOG_DIR, _point_publisher_at
 from tests.factories import TaskFactory, UserFactory
 from users.models import Role, User
-from worker.jobs import sweep_outbox
+from worker.jobs import send_digests, sweep_outbox
 
 # Serialized rollback: the role groups from the data migration are there, and a
 # later serialized_rollback test does not trip over content types re-created by a
@@ -226,3 +228,37 @@ def test_a_worker_killed_mid_batch_loses_nothing(
     # At most the one message in flight when the worker died is sent twice.
     assert sum(copies.values()) - len(people) <= 1
     assert statuses() == {Status.SENT}
+
+
+def test_a_daily_digest_goes_once_with_every_event_across_a_worker_restart(
+    worker: Process, worker_env: dict[str, str], smtp_server: SMTPServer
+) -> None:
+    """A reader on the daily digest: the worker holds each event, a restarted
+    worker sends one digest with all of them, and nothing goes out alone."""
+    reader = employees(1)[0]
+    for kind in (Delivery.Kind.TASK_ASSIGNED, Delivery.Kind.TASK_DELETED):
+        Preference.objects.create(user=reader, kind=kind, mode=Preference.Mode.DIGEST)
+    DigestSchedule.objects.create(user=reader, send_at=datetime.time(0, 0))
+    for title in ("Alpha", "Beta", "Gamma"):
+        TaskFactory(title=title, assigned_to=[reader])
+    wait_until(lambda: Delivery.objects.filter(status=Status.HELD).count() == 3)
+    worker.stop()
+    restarted = start_worker(worker_env, LOG_DIR, name="e2e-worker-restarted")
+    try:
+        assert send_digests.apply().get() == 1
+        [digest] = arrived(smtp_server, 1)
+        assert send_digests.apply().get() == 0  # one a day
+    finally:
+        restarted.stop()
+    assert digest.subject == "Your Daily Digest: 3 Updates"
+    assert all(title in digest.body() for title in ("Alpha", "Beta", "Gamma"))
+    assert digest.rcpt_tos == [reader.email]
+    assert statuses() == {Status.BUNDLED, Status.SENT}
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("the condition never held")
+        time.sleep(0.1)

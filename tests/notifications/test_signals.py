@@ -4,23 +4,28 @@ dispatch on commit; nothing is rendered or sent in the web process."""
 from __future__ import annotations
 
 import base64
+import datetime
 import json
 import math
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 import pytest
 import redis
 from django.core import mail
 from django.db import connection, transaction
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from pytest_django.fixtures import Settings as DjangoSettings
 
 from devtools.smtp import SMTPServer
 from notifications import outbox
 from notifications.models import Delivery, Entry
+from tasks.activity import add_comment
 from tasks.models import Task
 from tests.conftest import queued_jobs
-from tests.factories import ProjectFactory, TaskFactory, UserFactory
+from tests.factories import ManagerFactory, ProjectFactory, TaskFactory, UserFactory
+from users.actor import acting_as
 from users.models import Role, User
 
 pytestmark = pytest.mark.django_db
@@ -292,3 +297,64 @@ def test_the_web_process_opens_no_smtp_connection(
     assert Delivery.objects.count() == 5
     assert smtp_settings.sink.connections == 0
     assert mail.outbox == []
+
+
+class TestTaskChanges:
+    """What tasks' history records, told to the right people, never the doer."""
+
+    def acting(self, user: User) -> AbstractContextManager[None]:
+        request = RequestFactory().post("/")
+        request.user = user
+        return acting_as(request)
+
+    def test_a_person_removed_is_told_unless_they_removed_themselves(self) -> None:
+        manager, ann, bob = ManagerFactory(), *employees(2)
+        task = TaskFactory(title="Audit", assigned_to=[ann, bob])
+        with self.acting(manager):
+            task.assigned_to.remove(ann)
+        with self.acting(bob):
+            task.assigned_to.remove(bob)
+        [told] = Delivery.objects.filter(kind=Kind.TASK_UNASSIGNED)
+        assert (told.recipient, told.context["title"], told.context["by"]) == (
+            ann, "Audit", manager.get_full_name()
+        )  # fmt: skip
+
+    def test_a_new_due_date_tells_the_assignees_but_not_the_one_who_moved_it(
+        self,
+    ) -> None:
+        ann, bob = employees(2)
+        task = TaskFactory(assigned_to=[ann, bob], due_date=datetime.date(2030, 1, 1))
+        task.due_date = datetime.date(2030, 1, 9)
+        with self.acting(bob):
+            task.save()
+        [told] = Delivery.objects.filter(kind=Kind.DUE_DATE_CHANGED)
+        assert told.recipient == ann
+        assert (told.context["before"], told.context["after"]) == (
+            "2030-01-01", "2030-01-09"
+        )  # fmt: skip
+
+    def test_completion_tells_the_creator(self) -> None:
+        creator, ann = ManagerFactory(), employees(1)[0]
+        task = TaskFactory(created_by=creator, assigned_to=[ann])
+        task.status = Task.Status.IN_PROGRESS
+        task.save()  # not completed: nobody told
+        task.status = Task.Status.COMPLETED
+        with self.acting(ann):
+            task.save()
+        assert recipients(Kind.TASK_COMPLETED) == [creator.pk]
+
+    def test_a_comment_tells_everyone_on_the_task_but_its_author(self) -> None:
+        creator, ann, bob = ManagerFactory(), *employees(2)
+        task = TaskFactory(created_by=creator, assigned_to=[ann, bob])
+        add_comment(task, ann, "Can we ship Friday?")
+        comments = Delivery.objects.filter(kind=Kind.TASK_COMMENTED)
+        assert sorted(d.recipient_id for d in comments) == sorted([creator.pk, bob.pk])
+        assert comments[0].context["excerpt"] == "Can we ship Friday?"
+
+    def test_assigning_yourself_sends_yourself_nothing(self) -> None:
+        manager, ann = ManagerFactory(), employees(1)[0]
+        task = TaskFactory()
+        with self.acting(manager):
+            task.assigned_to.add(manager, ann)
+        assert recipients(Kind.TASK_ASSIGNED) == [ann.pk]
+        assert Delivery.objects.get().context["by"] == manager.get_full_name()
