@@ -14,6 +14,8 @@ urlpatterns = [
     path("resume/", views.resume_sending, name="resume"),
     path("preferences/", views.preferences, name="preferences"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("preview/", views.preview_list, name="previews"),
+    path("preview/<str:kind>.<str:part>", views.preview_email, name="preview"),
     path("suppressions/", views.suppression_list, name="suppressions"),
     path(
         "suppressions/<int:pk>/lift/", views.lift_suppression, name="lift-suppression"

@@ -9,14 +9,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from notifications import outbox
+from notifications import outbox, previews
 from notifications import preferences as prefs
 from notifications.forms import PreferencesForm
 from notifications.models import Delivery, SendingPause, Suppression
@@ -190,3 +190,27 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         prefs.turn_off(user_id, kind)
         return render(request, "notifications/unsubscribed.html", context)
     return render(request, "notifications/unsubscribe.html", context)
+
+
+@login_required
+@require_GET
+def preview_list(request: AuthenticatedRequest) -> HttpResponse:
+    ensure_admin(request.user)
+    emails = [
+        (kind, label, previews.preview(kind).subject)
+        for kind, label in Delivery.Kind.choices
+    ]
+    return render(request, "notifications/preview_list.html", {"emails": emails})
+
+
+@login_required
+@require_GET
+def preview_email(request: AuthenticatedRequest, kind: str, part: str) -> HttpResponse:
+    """One email as its recipient would see it: the HTML page, or the text."""
+    ensure_admin(request.user)
+    if kind not in Delivery.Kind.values or part not in ("html", "text"):
+        raise Http404("No such email.")
+    message = previews.preview(kind)
+    if part == "text":
+        return HttpResponse(message.body, content_type="text/plain; charset=utf-8")
+    return HttpResponse(previews.html_of(message))
