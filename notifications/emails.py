@@ -107,8 +107,9 @@ def activation_email(
     delivery: Delivery, _tasks: Mapping[int, Task]
 ) -> EmailMultiAlternatives:
     user = delivery.recipient
-    if user.is_active:
-        raise Skip("the account is already active")
+    # Activated once (active, or deactivated by an Admin since): no link for it.
+    if user.is_active or user.activated_at is not None:
+        raise Skip("the account was activated already")
     context = {"user": user, "link": activation_link(user)}
     context["valid_days"] = settings.PASSWORD_RESET_TIMEOUT // 86400
     return make_message("activation", user.email, context)

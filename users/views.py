@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_http_methods
 
-from users.accounts import activate_account, user_from_activation_link
+from users.accounts import LinkOutcome, follow_activation_link
 from users.forms import (
     LoginForm,
     NewPasswordForm,
@@ -64,8 +64,10 @@ def sign_up_done(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def activate(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
-    user = user_from_activation_link(uidb64, token)
-    if user is None or not activate_account(user):
+    outcome = follow_activation_link(uidb64, token)
+    if outcome == LinkOutcome.DEACTIVATED:
+        return render(request, "users/account_deactivated.html", status=403)
+    if outcome == LinkOutcome.INVALID:
         return render(request, "users/activation_invalid.html", status=400)
     messages.success(request, "Your account is active. Sign in to get started.")
     return redirect("users:sign-in")

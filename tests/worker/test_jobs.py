@@ -127,7 +127,7 @@ class TestIdempotency:
         user.save()
         assert deliver([delivery.pk]).skipped == 1
         assert fresh(delivery).status == Status.SKIPPED
-        assert "already active" in delivery.last_error
+        assert "activated already" in delivery.last_error
         assert smtp.received == []
 
 
