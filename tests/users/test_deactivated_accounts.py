@@ -110,14 +110,14 @@ class TestActivationLinksOfADeactivatedAccount:
     def test_an_expired_sign_up_link_still_says_contact_an_admin(
         self, client: Client, deactivated: tuple[User, str], settings: object
     ) -> None:
-        user, old_link = deactivated
+        _, old_link = deactivated
         settings.PASSWORD_RESET_TIMEOUT = -1
         assert DEACTIVATED_PAGE in client.get(old_link).text
 
     def test_a_made_up_token_tells_a_stranger_nothing(
         self, client: Client, deactivated: tuple[User, str]
     ) -> None:
-        user, old_link = deactivated
+        _, old_link = deactivated
         prefix = old_link.rstrip("/").rsplit("/", 1)[0]
         response = client.get(f"{prefix}/c8g1bk-0123456789abcdef0123456789abcdef/")
         assert response.status_code == 400
