@@ -14,6 +14,7 @@ import pytest
 import redis
 from django.conf import settings
 from django.db import connection
+from django.test import override_settings
 
 from devtools.processes import Process, start_worker
 from devtools.redis_server import EmbeddedRedis
@@ -31,6 +32,9 @@ settings.SESSION_COOKIE_SECURE = False
 settings.CSRF_COOKIE_SECURE = False
 # Factories hash a password per user; tests creating a hundred need speed.
 settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Hundreds of tests sign up from 127.0.0.1: the per-client rate limits are on
+# only in the tests about them (the `rate_limits` fixture).
+settings.RATELIMIT_ENABLE = False
 # Pages render without a collectstatic run: no manifest in tests.
 settings.STORAGES = {
     **settings.STORAGES,
@@ -46,6 +50,9 @@ def broker_url() -> Iterator[str]:
     url = url or embedded.url
     settings.CELERY_BROKER_URL = url
     celery_app.conf.broker_url = url
+    # The rate-limit counters live in the broker's Redis, as in production.
+    ratelimit_cache = {**settings.CACHES["ratelimit"], "LOCATION": url}
+    override_settings(CACHES={**settings.CACHES, "ratelimit": ratelimit_cache}).enable()
     yield url
     if embedded:
         embedded.stop()

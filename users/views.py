@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_http_methods
 
 from users.accounts import LinkOutcome, follow_activation_link
@@ -21,6 +22,7 @@ from users.forms import (
     ResetRequestForm,
     SignUpForm,
 )
+from users.protection import limit_per_client
 
 SIGNED_UP_EMAIL = "users.signed_up_email"
 RESEND_ANSWER = (
@@ -30,6 +32,7 @@ RESEND_ANSWER = (
 
 
 @require_http_methods(["GET", "POST"])
+@limit_per_client("users.sign_up", "RATELIMIT_SIGN_UP")
 def sign_up(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect(settings.LOGIN_REDIRECT_URL)
@@ -74,6 +77,7 @@ def activate(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@limit_per_client("users.activation_resend", "RATELIMIT_ACCOUNT_EMAILS")
 def resend_activation(request: HttpRequest) -> HttpResponse:
     form = ResendActivationForm(
         _posted(request), initial={"email": request.GET.get("email", "")}
@@ -101,6 +105,9 @@ class SignOutView(auth_views.LogoutView):
         return response
 
 
+@method_decorator(
+    limit_per_client("users.password_reset", "RATELIMIT_ACCOUNT_EMAILS"), name="post"
+)
 class PasswordResetView(auth_views.PasswordResetView):
     form_class = ResetRequestForm
     template_name = "users/password_reset_form.html"
