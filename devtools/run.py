@@ -130,7 +130,10 @@ def main() -> None:
     (ROOT / "var").mkdir(exist_ok=True)
     manage("migrate", "--noinput")
     manage("collectstatic", "--noinput", "--verbosity", "0")
-    manage("seed_demo")
+    if config("DEBUG", default=False, cast=bool):
+        manage("seed_demo")
+    else:
+        print("DEBUG is off: no demo accounts (seed_demo is for development only).")
     venv_bin = str(Path(sys.executable).parent)
     os.environ["PATH"] = venv_bin + os.pathsep + os.environ.get("PATH", "")
     os.environ["PYTHONUNBUFFERED"] = "1"
