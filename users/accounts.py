@@ -44,9 +44,20 @@ def follow_activation_link(uidb64: str, token: str) -> LinkOutcome:
         return (
             LinkOutcome.DEACTIVATED if is_genuine(user, token) else LinkOutcome.INVALID
         )
-    if account_activation_token.check_token(user, token) and activate_account(user):
+    if can_activate(user, token) and activate_account(user):
         return LinkOutcome.ACTIVATED
     return LinkOutcome.INVALID
+
+
+def user_from_activation_link(uidb64: str, token: str) -> User | None:
+    """The never-activated user whose link this is, while the token is good."""
+    user = user_from_uidb64(uidb64)
+    return user if user is not None and can_activate(user, token) else None
+
+
+def can_activate(user: User, token: str) -> bool:
+    """Never activated, and the token is this account's and still good."""
+    return not user.was_activated and account_activation_token.check_token(user, token)
 
 
 def is_genuine(user: User, token: str) -> bool:
