@@ -94,10 +94,11 @@ def mail_plan(config: AutoConfig) -> MailPlan:
         return MailPlan(True, address, "var/mail/*.eml and this terminal")
     if greeting.startswith("220"):
         return MailPlan(False, address, f"your SMTP server on {address}")
+    said = f"it said {greeting[:60]!r}" if greeting else "it said nothing"
     sys.exit(
         f"Port {port} on {host} is taken by something that is not an SMTP server "
-        f"(its first words: {greeting[:60]!r}). Stop it, or set EMAIL_PORT to a "
-        "free port, or to the port of your SMTP server (e.g. Mailpit's 1025)."
+        f"({said}, not a 220 greeting). Stop it, or set EMAIL_PORT to a free "
+        "port, or to the port of your SMTP server (e.g. Mailpit's 1025)."
     )
 
 
