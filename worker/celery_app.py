@@ -9,12 +9,13 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 
-app = Celery("project")
+# Job modules listed explicitly: our Django app named "tasks" makes autodiscovery
+# ambiguous.
+app = Celery("project", include=["worker.jobs"])
 # Only Celery's own settings, never Django's whole configuration: workers show
-# theirs to Flower and `celery inspect conf` (see worker/celery_config.py).
+# theirs to Flower and `celery inspect conf` (see worker/celery_config.py). Read
+# when first needed, not at import.
 app.config_from_object("worker.celery_config:CONFIG")
-# Listed explicitly: our Django app named "tasks" makes autodiscovery ambiguous.
-app.conf.include = ["worker.jobs"]
 
 
 def started_command() -> str | None:
