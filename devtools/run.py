@@ -87,7 +87,9 @@ def mail_plan(config: AutoConfig) -> MailPlan:
     host = config("EMAIL_HOST", default="127.0.0.1")
     port = config("EMAIL_PORT", default=1025, cast=int)
     address = f"{host}:{port}"
-    if host not in LOCAL_SMTP_HOSTS:
+    # Implicit TLS speaks only after a handshake: no plain greeting to listen for.
+    implicit_tls = config("EMAIL_USE_SSL", default=False, cast=bool)
+    if host not in LOCAL_SMTP_HOSTS or implicit_tls:
         return MailPlan(False, address, f"the SMTP server at {address}")
     greeting = smtp_greeting(host, port)
     if greeting is None:

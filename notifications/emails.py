@@ -1,8 +1,9 @@
 """Email builders: the worker turns a delivery row into a message here.
 
 Every email comes from a template triple (subject, text, HTML) under
-notifications/email/. Links start from FRONTEND_URL: the worker has no request.
-Tokens are made here, in the worker, when the message is built.
+notifications/email/. Links are made by absolute_url(), from FRONTEND_URL: the
+worker has no request. Tokens are made here, in the worker, when the message is
+built.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.utils import DNS_NAME
 from django.template.loader import render_to_string
+from django.urls import reverse
 
 from notifications.models import Delivery
 from tasks.models import Task
-from users.tokens import activation_link, password_reset_link
+from users.tokens import activation_token, encode_uid, password_reset_token
 
 
 class Skip(Exception):
@@ -29,15 +31,21 @@ class Undeliverable(Exception):
     """The email can never be sent (no address): a permanent failure."""
 
 
+def absolute_url(viewname: str, *args: object, **kwargs: object) -> str:
+    """The link to a named URL, for an email: FRONTEND_URL plus the reversed path."""
+    frontend: str = settings.FRONTEND_URL
+    return frontend + reverse(viewname, args=args, kwargs=kwargs)
+
+
 def make_message(
     template_name: str, to: str, context: dict[str, Any]
 ) -> EmailMultiAlternatives:
     """Build subject, text and HTML from notifications/email/<template_name>*."""
-    context = {"frontend_url": settings.FRONTEND_URL, **context}
+    context = {"site_link": absolute_url("home"), **context}
     prefix = f"notifications/email/{template_name}"
-    subject = render_to_string(f"{prefix}_subject.txt", context)
+    rendered = render_to_string(f"{prefix}_subject.txt", context)
     # One line: a CR or LF from a task title must not start a new header.
-    subject = "".join(subject.splitlines()).strip()
+    subject = "".join(rendered.splitlines()).strip()
     message = EmailMultiAlternatives(
         subject, render_to_string(f"{prefix}.txt", context), to=[to]
     )
@@ -90,7 +98,7 @@ def task_assigned_email(
         "user": delivery.recipient,
         "task": task,
         "project": task.project,
-        "link": settings.FRONTEND_URL + task.get_absolute_url(),
+        "link": absolute_url("tasks:detail", task.pk),
     }
     return make_message("task_assigned", delivery.recipient.email, context)
 
@@ -99,7 +107,7 @@ def task_deleted_email(
     delivery: Delivery, _tasks: Mapping[int, Task]
 ) -> EmailMultiAlternatives:
     context = {"user": delivery.recipient, **delivery.context}
-    context["tasks_link"] = settings.FRONTEND_URL + "/tasks/"
+    context["tasks_link"] = absolute_url("tasks:list")
     return make_message("task_deleted", delivery.recipient.email, context)
 
 
@@ -109,8 +117,10 @@ def activation_email(
     user = delivery.recipient
     # Activated once (active, or deactivated by an Admin since): no link for it.
     if user.is_active or user.activated_at is not None:
-        raise Skip("the account was activated already")
-    context = {"user": user, "link": activation_link(user)}
+        raise Skip("the account is already active, or was activated before")
+    token = activation_token(user)
+    link = absolute_url("users:activate", uidb64=encode_uid(user), token=token)
+    context = {"user": user, "link": link}
     context["valid_days"] = settings.PASSWORD_RESET_TIMEOUT // 86400
     return make_message("activation", user.email, context)
 
@@ -121,7 +131,11 @@ def password_reset_email(
     user = delivery.recipient
     if not user.is_active:
         raise Skip("the account is inactive")
-    context = {"user": user, "link": password_reset_link(user)}
+    token = password_reset_token(user)
+    link = absolute_url(
+        "users:password-reset-confirm", uidb64=encode_uid(user), token=token
+    )
+    context = {"user": user, "link": link}
     context["valid_days"] = settings.PASSWORD_RESET_TIMEOUT // 86400
     return make_message("password_reset", user.email, context)
 

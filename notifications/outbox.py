@@ -1,84 +1,47 @@
-"""Recording deliveries: the only way anything asks for an email.
+"""What is recorded for each event: the only way anything asks for an email.
 
-Called by the receivers in notifications/signals.py and by the users app's forms
-and views. Records rows in the caller's transaction and dispatches on commit; it
-renders nothing, sends nothing and makes no token.
+Called by the receivers in notifications/signals.py. Records rows in the caller's
+transaction (Delivery.objects.record) and dispatches them on commit; it renders
+nothing, sends nothing and makes no token.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
 
-from notifications.dispatch import dispatch_on_commit
-from notifications.models import Delivery
+from notifications.dispatch import dispatch_any_on_commit, dispatch_on_commit
+from notifications.models import ACCOUNT_KINDS, Delivery, Entry, SendingPause
 from tasks.models import Task
 from users.models import User
 
 Kind = Delivery.Kind
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One delivery to record: who, the event's unique key, what the email needs."""
-
-    recipient_id: int
-    event_key: str
-    context: dict[str, Any] = field(default_factory=dict)
-
-
 def record(kind: str, entries: Iterable[Entry]) -> list[int]:
-    """Record one queued delivery per entry, once per event key; dispatch on commit.
-
-    One query however many entries, and no second one for the ids: an upsert on
-    the unique event_key returns the id of every row, whether recorded now or
-    before. Its update writes back the same key, so a row recorded before is left
-    as it was; dispatching it again is harmless, the worker's claim skips any row
-    that is no longer queued.
-    """
-    now = timezone.now()
-    rows = {
-        e.event_key: Delivery(kind=kind, recipient_id=e.recipient_id,
-                              event_key=e.event_key, context=e.context,
-                              next_attempt_at=now)
-        for e in entries
-    }  # fmt: skip
-    if not rows:
-        return []
-    # Keyed by event: PostgreSQL refuses an upsert touching one row twice.
-    Delivery.objects.bulk_create(
-        list(rows.values()),
-        update_conflicts=True,
-        unique_fields=["event_key"],
-        update_fields=["event_key"],
-    )
-    ids = sorted(row.pk for row in rows.values() if row.pk is not None)
-    if len(ids) < len(rows):  # a backend that returns no ids, e.g. SQLite < 3.35
-        ids = recorded_ids(rows.keys())
-    dispatch_on_commit(ids)
+    """Record one queued delivery per entry and dispatch them once committed."""
+    ids = Delivery.objects.record(kind, entries)
+    dispatch_on_commit(ids, urgent=kind in ACCOUNT_KINDS)
     return ids
 
 
-def recorded_ids(event_keys: Iterable[str]) -> list[int]:
-    keys = list(event_keys)
-    recorded = Delivery.objects.filter(event_key__in=keys).order_by("pk")
-    return list(recorded.values_list("pk", flat=True))
-
-
-def record_task_assigned(assignments: Iterable[tuple[int, int, int]]) -> list[int]:
+def record_task_assigned(
+    assignments: Iterable[tuple[int, int, int]], titles: dict[int, str]
+) -> list[int]:
     """Record "New Task Assigned" for (through row id, task id, user id) triples.
 
     The key is the assignment row's id: removing a user and adding them again makes
     a new row, so a new email, while the same row can never be recorded twice.
+    The title is kept for the delivery log, which outlives the task.
     """
     return record(
         Kind.TASK_ASSIGNED,
-        (Entry(user_id, f"task_assigned:{row_id}", {"task_id": task_id})
+        (Entry(user_id, f"task_assigned:{row_id}",
+               {"task_id": task_id, "title": titles.get(task_id, "")})
          for row_id, task_id, user_id in assignments),
     )  # fmt: skip
 
@@ -103,7 +66,7 @@ def task_snapshot(task: Task, project_name: str) -> dict[str, Any]:
     }
 
 
-def record_activation_email(user: User, *, resend: bool = False) -> bool:
+def record_activation_email(user: User) -> bool:
     """Record an activation email for an inactive user.
 
     Returns False (and records nothing) when the user is already active or an
@@ -141,18 +104,27 @@ def recently_recorded(kind: str, user: User) -> bool:
 
 
 def resend(delivery_ids: Iterable[int]) -> list[int]:
-    """Give failed deliveries a fresh set of attempts; the worker sends them again.
-
-    Same row, same Message-ID: a recipient's mail client can tell it is a re-send.
-    """
-    failed = Delivery.objects.filter(
-        pk__in=list(delivery_ids), status=Delivery.Status.FAILED
-    )
-    ids = list(failed.values_list("pk", flat=True))
-    now = timezone.now()
-    failed.filter(pk__in=ids).update(
-        status=Delivery.Status.QUEUED, attempts=0, claim_token="",
-        next_attempt_at=now, updated_at=now,
-    )  # fmt: skip
-    dispatch_on_commit(ids)
+    """Queue failed deliveries again (delivery log, admin); the worker sends them."""
+    ids = Delivery.objects.resend(delivery_ids)
+    dispatch_any_on_commit(ids)
     return ids
+
+
+def cancel(delivery_ids: Iterable[int]) -> list[int]:
+    """Admins stop queued emails before they go out."""
+    return Delivery.objects.cancel(delivery_ids)
+
+
+def pause_sending(by: User) -> bool:
+    """Stop all sending; queued emails wait, however long, for resume_sending."""
+    return SendingPause.objects.pause(by)
+
+
+def resume_sending() -> bool:
+    """Sending goes on, starting with every email that waited and is due."""
+    resumed = SendingPause.objects.resume()
+    if resumed:
+        due = Delivery.objects.due(timezone.now()).order_by("next_attempt_at")
+        limit = settings.NOTIFICATIONS_BATCH_SIZE * 200  # the sweep takes the rest
+        dispatch_any_on_commit(due.values_list("pk", flat=True)[:limit])
+    return resumed

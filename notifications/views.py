@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -16,8 +14,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from notifications import outbox
-from notifications.models import Delivery
-from tasks.models import Task
+from notifications.models import Delivery, SendingPause, Suppression
+from users.http import AuthenticatedRequest
 from users.models import User
 
 PAGE_SIZE = 25
@@ -25,15 +23,17 @@ PAGE_SIZE = 25
 
 @login_required
 @require_GET
-def delivery_list(request: HttpRequest) -> HttpResponse:
+def delivery_list(request: AuthenticatedRequest) -> HttpResponse:
     is_manager = request.user.is_manager
     filters = chosen_filters(request.GET)
     deliveries = visible_to(request.user, is_manager).filter(**filters)
     page = Paginator(deliveries, PAGE_SIZE).get_page(request.GET.get("page"))
-    label_tasks(page.object_list)
     context = {
         "page": page,
         "is_manager": is_manager,
+        "is_admin": request.user.is_admin,
+        "pause": SendingPause.objects.current(),
+        "suppressions": Suppression.objects.count() if is_manager else 0,
         "filters": filters,
         "statuses": Delivery.Status.choices,
         "kinds": Delivery.Kind.choices,
@@ -47,21 +47,11 @@ def visible_to(user: User, is_manager: bool) -> QuerySet[Delivery]:
     return deliveries if is_manager else deliveries.filter(recipient=user)
 
 
-def label_tasks(deliveries: Iterable[Delivery]) -> None:
-    """Assignment rows keep only the task id: one query finds every title."""
-    deliveries = list(deliveries)
-    task_ids = {d.context.get("task_id") for d in deliveries}
-    titles = dict(Task.objects.filter(pk__in=task_ids).values_list("pk", "title"))
-    for delivery in deliveries:
-        snapshot = delivery.context.get("title")  # a deleted task's snapshot
-        delivery.task_title = snapshot or titles.get(delivery.context.get("task_id"))
-
-
 def chosen_filters(params: QueryDict) -> dict[str, str]:
     """Only known values: anything else in the query string is ignored."""
     allowed = {"status": Delivery.Status.values, "kind": Delivery.Kind.values}
     return {
-        name: params[name]
+        name: params.get(name, "")
         for name, values in allowed.items()
         if params.get(name) in values
     }
@@ -75,7 +65,7 @@ def without_page(params: QueryDict) -> str:
 
 @login_required
 @require_POST
-def resend_delivery(request: HttpRequest, pk: int) -> HttpResponse:
+def resend_delivery(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if not request.user.is_manager:
         raise PermissionDenied("Only Admins and Managers re-send emails.")
     delivery = get_object_or_404(Delivery, pk=pk)
@@ -84,6 +74,68 @@ def resend_delivery(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.info(request, f"Email #{delivery.pk} has not failed: nothing to do.")
     return redirect(back_to_log(request))
+
+
+@login_required
+@require_POST
+def cancel_delivery(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    ensure_admin(request.user)
+    delivery = get_object_or_404(Delivery, pk=pk)
+    if outbox.cancel([delivery.pk]):
+        messages.success(
+            request, f"Email #{delivery.pk} is cancelled: it will not go out."
+        )
+    else:
+        messages.info(
+            request, f"Email #{delivery.pk} is no longer queued: nothing to do."
+        )
+    return redirect(back_to_log(request))
+
+
+@login_required
+@require_POST
+def pause_sending(request: AuthenticatedRequest) -> HttpResponse:
+    ensure_admin(request.user)
+    if outbox.pause_sending(request.user):
+        messages.warning(
+            request, "Sending is paused. Queued emails wait until you resume."
+        )
+    return redirect(back_to_log(request))
+
+
+@login_required
+@require_POST
+def resume_sending(request: AuthenticatedRequest) -> HttpResponse:
+    ensure_admin(request.user)
+    if outbox.resume_sending():
+        messages.success(request, "Sending resumed: the emails that waited go out now.")
+    return redirect(back_to_log(request))
+
+
+@login_required
+@require_GET
+def suppression_list(request: AuthenticatedRequest) -> HttpResponse:
+    if not request.user.is_manager:
+        raise PermissionDenied("Only Admins and Managers see suppressed addresses.")
+    suppressions = Suppression.objects.select_related("delivery")
+    page = Paginator(suppressions, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"page": page, "is_admin": request.user.is_admin}
+    return render(request, "notifications/suppression_list.html", context)
+
+
+@login_required
+@require_POST
+def lift_suppression(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    ensure_admin(request.user)
+    suppression = get_object_or_404(Suppression, pk=pk)
+    suppression.delete()
+    messages.success(request, f"{suppression.address} can receive email again.")
+    return redirect("notifications:suppressions")
+
+
+def ensure_admin(user: User) -> None:
+    if not user.is_admin:
+        raise PermissionDenied("Only Admins run the mail pipeline.")
 
 
 def back_to_log(request: HttpRequest) -> str:

@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from tasks.models import Project, Task, TaskDetail
-from users.forms import TailwindFormMixin
+from ui.forms import TailwindFormMixin
 from users.models import User
 
 DATE_FORMAT = "%Y-%m-%d"

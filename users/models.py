@@ -66,6 +66,11 @@ class User(AbstractUser):
         return any(group.name in roles for group in self.groups.all())
 
     @property
+    def is_admin(self) -> bool:
+        """Admins also run the mail pipeline: pause, cancel, lift suppressions."""
+        return self.has_role(Role.ADMIN)
+
+    @property
     def is_manager(self) -> bool:
         """Managers and Admins manage projects and tasks."""
         return self.has_role(Role.ADMIN, Role.MANAGER)

@@ -23,6 +23,7 @@ from django_ratelimit.decorators import ratelimit
 
 TOO_MANY_REQUESTS = 429
 View = Callable[..., HttpResponse]
+RATE_ATTRIBUTE = "rate_limit"  # the rate a limited request was held to
 
 
 def client_address(request: HttpRequest) -> str:
@@ -33,10 +34,10 @@ def client_address(request: HttpRequest) -> str:
     made up. Published directly, only the socket's address counts.
     """
     if settings.BEHIND_PROXY:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1]
+        forwarded = str(request.META.get("HTTP_X_FORWARDED_FOR", "")).split(",")[-1]
         if is_ip_address(forwarded.strip()):
             return forwarded.strip()
-    return request.META.get("REMOTE_ADDR", "")
+    return str(request.META.get("REMOTE_ADDR", ""))
 
 
 def is_ip_address(text: str) -> bool:
@@ -70,15 +71,19 @@ def limit_per_client(group: str, rate_setting: str) -> Callable[[View], View]:
     """
 
     def rate(_group: str, request: HttpRequest) -> str:
-        request.rate_limit = getattr(settings, rate_setting)
-        return request.rate_limit
+        rate = str(getattr(settings, rate_setting))
+        setattr(request, RATE_ATTRIBUTE, rate)  # for rate_limited's answer
+        return rate
 
-    return ratelimit(group=group, key="ip", rate=rate, method="POST")
+    decorator: Callable[[View], View] = ratelimit(
+        group=group, key="ip", rate=rate, method="POST"
+    )
+    return decorator
 
 
 def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
     """django-ratelimit's answer (RATELIMIT_VIEW): a page saying when to retry."""
-    _, period = _split_rate(getattr(request, "rate_limit", "1/h"))
+    _, period = _split_rate(getattr(request, RATE_ATTRIBUTE, "1/h"))
     now = timezone.now()
     wait = timeuntil(now + timedelta(seconds=period), now)
     return render(

@@ -1,19 +1,19 @@
-"""Activation tokens, and links built from FRONTEND_URL: the worker has no request."""
+"""Activation and password-reset tokens; the worker puts them in links."""
 
 from __future__ import annotations
 
 import copy
 
-from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.tokens import (
     PasswordResetTokenGenerator,
     default_token_generator,
 )
-from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 from django.utils.encoding import force_bytes
 from django.utils.http import base36_to_int, urlsafe_base64_encode
+
+from users.models import User
 
 
 class AccountActivationTokenGenerator(PasswordResetTokenGenerator):
@@ -36,7 +36,7 @@ class AccountActivationTokenGenerator(PasswordResetTokenGenerator):
         state = f"{user.is_active}{activated}"
         return f"{user.pk}{user.password}{state}{email}{timestamp}"
 
-    def was_issued_before_activation(self, user: AbstractBaseUser, token: str) -> bool:
+    def was_issued_before_activation(self, user: User, token: str) -> bool:
         """Whether `token` is a genuine link of this account from before activation.
 
         However old: the expiry does not matter here. Lets the activation page tell a
@@ -65,16 +65,9 @@ def encode_uid(user: AbstractBaseUser) -> str:
     return urlsafe_base64_encode(force_bytes(user.pk))
 
 
-def activation_link(user: AbstractBaseUser) -> str:
-    token = account_activation_token.make_token(user)
-    return _link("users:activate", user, token)
+def activation_token(user: AbstractBaseUser) -> str:
+    return account_activation_token.make_token(user)
 
 
-def password_reset_link(user: AbstractBaseUser) -> str:
-    token = default_token_generator.make_token(user)
-    return _link("users:password-reset-confirm", user, token)
-
-
-def _link(url_name: str, user: AbstractBaseUser, token: str) -> str:
-    path = reverse(url_name, kwargs={"uidb64": encode_uid(user), "token": token})
-    return settings.FRONTEND_URL + path
+def password_reset_token(user: AbstractBaseUser) -> str:
+    return default_token_generator.make_token(user)

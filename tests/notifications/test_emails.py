@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMultiAlternatives
+from pytest_django.fixtures import Settings as DjangoSettings
 
 from notifications.emails import Skip, Undeliverable, build_message, make_message
 from notifications.models import Delivery
@@ -21,7 +22,7 @@ FRONTEND = "https://tasks.example.org"
 
 
 @pytest.fixture(autouse=True)
-def frontend_url(settings: object) -> None:
+def frontend_url(settings: DjangoSettings) -> None:
     settings.FRONTEND_URL = FRONTEND
 
 

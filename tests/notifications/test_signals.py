@@ -13,11 +13,13 @@ import redis
 from django.core import mail
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from pytest_django.fixtures import Settings as DjangoSettings
 
 from devtools.smtp import SMTPServer
 from notifications import outbox
-from notifications.models import Delivery
+from notifications.models import Delivery, Entry
 from tasks.models import Task
+from tests.conftest import queued_jobs
 from tests.factories import ProjectFactory, TaskFactory, UserFactory
 from users.models import Role, User
 
@@ -53,7 +55,8 @@ class TestAssignment:
         assert recipients(Kind.TASK_ASSIGNED) == ids(users)
         assert len(callbacks) == 1
         contexts = Delivery.objects.values_list("context", flat=True)
-        assert all(context == {"task_id": task.pk} for context in contexts)
+        expected = {"task_id": task.pk, "title": task.title}
+        assert all(context == expected for context in contexts)
 
     def test_adding_a_fourth_user_records_one_more(self) -> None:
         users = employees(3)
@@ -66,8 +69,8 @@ class TestAssignment:
         user, tasks = employees(1)[0], TaskFactory.create_batch(2)
         user.tasks.add(*tasks)
         rows = Delivery.objects.filter(kind=Kind.TASK_ASSIGNED, recipient=user)
-        task_ids = sorted(row.context["task_id"] for row in rows)
-        assert task_ids == sorted(task.pk for task in tasks)
+        kept = sorted((row.context["task_id"], row.task_title) for row in rows)
+        assert kept == sorted((task.pk, task.title) for task in tasks)
 
     def test_set_tells_only_the_users_it_adds(self) -> None:
         first, second, third = employees(3)
@@ -107,7 +110,7 @@ class TestAssignment:
         task = TaskFactory(assigned_to=[user])
         Delivery.objects.update(status=Delivery.Status.SENT, attempts=1)
         row = Task.assigned_to.through.objects.get(task=task, user=user)
-        outbox.record_task_assigned([(row.pk, task.pk, user.pk)])
+        outbox.record_task_assigned([(row.pk, task.pk, user.pk)], {})
         delivery = Delivery.objects.get()  # still one row, left as it was
         assert (delivery.status, delivery.attempts) == (Delivery.Status.SENT, 1)
 
@@ -118,7 +121,7 @@ class TestAssignment:
         monkeypatch.setattr(features, "can_return_rows_from_bulk_insert", False)
         task, users = TaskFactory(), employees(2)
         entries = [(user.pk, task.pk, user.pk) for user in users]
-        ids = outbox.record_task_assigned(entries)
+        ids = outbox.record_task_assigned(entries, {task.pk: task.title})
         assert ids == sorted(Delivery.objects.values_list("pk", flat=True))
         assert len(ids) == 2
 
@@ -146,7 +149,7 @@ class TestQueryCount:
         task, users = TaskFactory(), employees(60)
         with django_capture_on_commit_callbacks(execute=True):
             task.assigned_to.add(*users)
-        messages = [json.loads(raw) for raw in broker_queue.lrange("celery", 0, -1)]
+        messages = queued_jobs(broker_queue, "bulk")
         assert [m["headers"]["task"] for m in messages] == [
             "notifications.deliver_emails"
         ] * 2
@@ -155,12 +158,12 @@ class TestQueryCount:
             Delivery.objects.values_list("pk", flat=True)
         )
         assert sorted(len(args[0]) for args in published) == [10, 50]
-        raw = b"".join(broker_queue.lrange("celery", 0, -1))
+        raw = b"".join(broker_queue.lrange("bulk", 0, -1))
         assert not any(user.email.encode() in raw for user in users)
 
     def test_recording_is_one_statement_that_yields_every_id(self) -> None:
         users = employees(60)
-        entries = [outbox.Entry(user.pk, f"test:{user.pk}") for user in users]
+        entries = [Entry(user.pk, f"test:{user.pk}") for user in users]
         with CaptureQueriesContext(connection) as queries:
             ids = outbox.record(Kind.TASK_DELETED, entries)
         assert len(queries) == 1 + extra_insert_batches(60)
@@ -176,7 +179,7 @@ class TestQueryCount:
             for callback in callbacks:
                 callback()
         assert queries.captured_queries == []
-        assert broker_queue.llen("celery") == 1
+        assert len(queued_jobs(broker_queue)) == 1
 
 
 def extra_insert_batches(rows: int) -> int:
@@ -253,7 +256,7 @@ class TestActivation:
 
     def test_a_resend_within_the_window_is_refused(self) -> None:
         user = UserFactory(is_active=False)
-        assert outbox.record_activation_email(user, resend=True) is False
+        assert outbox.record_activation_email(user) is False
         assert Delivery.objects.count() == 1
 
     def test_a_resend_after_the_window_is_recorded(self) -> None:
@@ -262,11 +265,11 @@ class TestActivation:
         Delivery.objects.update(
             created_at="2020-01-01T00:00:00Z", event_key="activation:old-bucket"
         )
-        assert outbox.record_activation_email(user, resend=True) is True
+        assert outbox.record_activation_email(user) is True
         assert Delivery.objects.filter(kind=Kind.ACTIVATION).count() == 2
 
     def test_an_active_account_is_never_sent_one(self) -> None:
-        assert outbox.record_activation_email(UserFactory(), resend=True) is False
+        assert outbox.record_activation_email(UserFactory()) is False
         assert not Delivery.objects.exists()
 
 
@@ -279,7 +282,7 @@ class TestPasswordReset:
 
 
 def test_the_web_process_opens_no_smtp_connection(
-    settings: object, smtp_settings: SMTPServer,
+    settings: DjangoSettings, smtp_settings: SMTPServer,
     django_capture_on_commit_callbacks: Callable, broker_queue: redis.Redis,
 ) -> None:  # fmt: skip
     with django_capture_on_commit_callbacks(execute=True):
