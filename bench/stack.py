@@ -169,6 +169,8 @@ class Stack:
             "EMAIL_HOST_USER": "",
             "EMAIL_HOST_PASSWORD": "",
             "FRONTEND_URL": self.frontend_url,
+            # Every benchmark client signs up from 127.0.0.1: no per-client limit.
+            "RATELIMIT_ENABLE": "False",
             "LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
             **self.extra_env,

@@ -23,12 +23,8 @@ def wait_for_web(url: str, timeout: float = 120.0) -> bool:
 def banner() -> str:
     flower_user, _, flower_password = config("FLOWER_BASIC_AUTH").partition(":")
     demo_password = config("DEMO_PASSWORD", default="(see DEMO_PASSWORD in .env)")
-    email_host = config("EMAIL_HOST", default="127.0.0.1")
-    mail = (
-        "var/mail/*.eml and this terminal"
-        if email_host in {"127.0.0.1", "localhost"}
-        else email_host
-    )
+    # devtools.run decided where mail goes (an SMTP server already there, or ours).
+    mail = config("RUN_MAIL_DESTINATION", default=config("EMAIL_HOST", default=""))
     return f"""
 ==================================================================
  Task manager is running

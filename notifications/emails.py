@@ -229,8 +229,9 @@ def digest_line(item: Item) -> dict[str, Any]:
 
 def activation(delivery: Delivery, _tasks: Mapping[int, Task]) -> Context:
     user = delivery.recipient
-    if user.is_active:
-        raise Skip("the account is already active")
+    # Activated once (active, or deactivated by an Admin since): no link for it.
+    if user.is_active or user.activated_at is not None:
+        raise Skip("the account is already active, or was activated before")
     token = activation_token(user)
     link = absolute_url("users:activate", uidb64=encode_uid(user), token=token)
     valid_days = settings.PASSWORD_RESET_TIMEOUT // 86400

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import django_stubs_ext
@@ -17,10 +18,22 @@ DEBUG = config("DEBUG", default=False, cast=bool)
 
 _PLACEHOLDER_SECRET = "change-me"  # noqa: S105 (the .env.example value)
 SECRET_KEY = config("SECRET_KEY", default="")
-if not DEBUG and (not SECRET_KEY or SECRET_KEY.startswith(_PLACEHOLDER_SECRET)):
+
+
+def _weak_secret_key(key: str) -> bool:
+    """Missing, the placeholder, short, or low in entropy (few characters, or one
+    short run repeated): Django's own bar for `check --deploy`, and a bit more."""
+    repeated = key in (key + key)[1:-1]
+    placeholder = key.startswith((_PLACEHOLDER_SECRET, "django-insecure-"))
+    return len(key) < 50 or len(set(key)) < 10 or repeated or placeholder
+
+
+if not DEBUG and _weak_secret_key(SECRET_KEY):
     raise ImproperlyConfigured(
-        "SECRET_KEY is missing or still the placeholder from .env.example. "
-        "Set a long random SECRET_KEY (or DEBUG=True for local development)."
+        "SECRET_KEY is missing, still the placeholder from .env.example, or weak "
+        "(under 50 characters, or too few different ones). Set a long random one, "
+        "e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))' "
+        "(or DEBUG=True for local development)."
     )
 if not SECRET_KEY:
     SECRET_KEY = "dev-only-" + "x" * 50  # DEBUG only: never reachable in production
@@ -38,6 +51,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_celery_results",
+    "axes",
+    "csp",
+    "django_ratelimit",
     "users",
     "tasks",
     "notifications",
@@ -46,6 +62,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -54,6 +71,9 @@ MIDDLEWARE = [
     "users.actor.ActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into its page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "project.urls"
@@ -257,10 +277,14 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Only behind a reverse proxy of ours may X-Forwarded-* be believed: published
+# directly, any client could claim HTTPS or another address.
+BEHIND_PROXY = config("BEHIND_PROXY", default=False, cast=bool)
+if BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 if not DEBUG:
     SECURE_SSL_REDIRECT = config("SECURE_SSL_REDIRECT", default=True, cast=bool)
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # probes speak plain HTTP
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = config("SESSION_COOKIE_SECURE", default=True, cast=bool)
     CSRF_COOKIE_SECURE = config("CSRF_COOKIE_SECURE", default=True, cast=bool)
     SECURE_HSTS_SECONDS = config(
@@ -268,6 +292,72 @@ if not DEBUG:
     )
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = config("SECURE_HSTS_PRELOAD", default=True, cast=bool)
+
+# Content-Security-Policy (django-csp) on every page: only our own scripts and
+# styles, no inline ones. data: images are the form controls' icons in app.css.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Sign-in lockout (django-axes): after SIGN_IN_FAILURE_LIMIT failures for one
+# username, or from one client address, sign-in is refused there for
+# SIGN_IN_LOCKOUT_MINUTES after the last failure. Kept in the database, so every
+# gunicorn process and host shares it; the admin sign-in goes through it too.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = config("SIGN_IN_FAILURE_LIMIT", default=5, cast=int)
+AXES_COOLOFF_TIME = timedelta(
+    minutes=config("SIGN_IN_LOCKOUT_MINUTES", default=15, cast=int)
+)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# Every failure is logged (WARNING, axes.handlers.database) with the username and
+# client address, never the password, and kept in the admin's access failure log.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_SENSITIVE_PARAMETERS: list[str] = []
+AXES_LOCKOUT_CALLABLE = "users.protection.locked_out"
+AXES_CLIENT_IP_CALLABLE = "users.protection.client_address"
+
+# Rate limits per client address (django-ratelimit) on sign-up, activation resend
+# and password reset. The counters live in the broker's Redis, shared by every
+# process and host (a per-process cache would multiply the limit by the number
+# of gunicorn workers); if Redis is down the limits lapse rather than the pages
+# (the outbox's per-account resend window still holds).
+RATELIMIT_ENABLE = config("RATELIMIT_ENABLE", default=True, cast=bool)
+RATELIMIT_SIGN_UP = config("RATELIMIT_SIGN_UP", default="20/h")
+RATELIMIT_ACCOUNT_EMAILS = config("RATELIMIT_ACCOUNT_EMAILS", default="10/h")
+RATELIMIT_USE_CACHE = "ratelimit"
+RATELIMIT_FAIL_OPEN = True
+RATELIMIT_IP_META_KEY = "users.protection.client_address"
+RATELIMIT_VIEW = "users.protection.rate_limited"
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": CELERY_BROKER_URL,
+        "KEY_PREFIX": "ratelimit",
+        "OPTIONS": {
+            "IGNORE_EXCEPTIONS": True,
+            "SOCKET_CONNECT_TIMEOUT": 1,
+            "SOCKET_TIMEOUT": 1,
+        },
+    },
+}
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+# End of sign-in lockout and rate limits.
 
 LOGGING = {
     "version": 1,

@@ -14,6 +14,9 @@ from ui.forms import TailwindFormMixin
 from users.models import User
 
 DATE_FORMAT = "%Y-%m-%d"
+# Ids are 64-bit; a bigger number is no one's id, and SQLite cannot even compare it.
+ID_RANGE = range(-(2**63), 2**63)
+SEARCH_MAX_LENGTH = 200
 
 
 def date_input() -> forms.DateInput:
@@ -26,7 +29,25 @@ def assignable_users() -> QuerySet[User]:
     )
 
 
+def beyond_id_range(value: object) -> bool:
+    """An integer no id can be; anything not an integer is left to Django."""
+    try:
+        return int(str(value).strip()) not in ID_RANGE
+    except ValueError:
+        return False
+
+
 class AssigneeField(forms.ModelMultipleChoiceField):
+    def _check_values(self, value: Any) -> QuerySet[User]:
+        for pk in value:
+            if beyond_id_range(pk):
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": f"{str(pk)[:20]}…"},
+                )
+        return super()._check_values(value)
+
     def label_from_instance(self, obj: User) -> str:
         full_name = obj.get_full_name()
         return f"{full_name} ({obj.username})" if full_name else obj.username
@@ -122,7 +143,8 @@ class TaskStatusForm(forms.ModelForm):
 
 
 class TaskFilterForm(TailwindFormMixin, forms.Form):
-    q = forms.CharField(required=False, label="Search")
+    # SQLite refuses LIKE patterns past 50,000 characters; no search needs 200.
+    q = forms.CharField(required=False, label="Search", max_length=SEARCH_MAX_LENGTH)
     status = forms.ChoiceField(
         required=False, choices=[("", "All statuses"), *Task.Status.choices]
     )

@@ -17,6 +17,7 @@ import pytest
 import redis
 from django.conf import settings
 from django.db import connection
+from django.test import override_settings
 from pytest_django.fixtures import Settings as DjangoSettings
 
 from devtools.processes import Process, start_worker
@@ -38,6 +39,9 @@ def broker_url() -> Iterator[str]:
     url = url or embedded.url
     settings.CELERY_BROKER_URL = url
     celery_app.conf.broker_url = url
+    # The rate-limit counters live in the broker's Redis, as in production.
+    ratelimit_cache = {**settings.CACHES["ratelimit"], "LOCATION": url}
+    override_settings(CACHES={**settings.CACHES, "ratelimit": ratelimit_cache}).enable()
     yield url
     if embedded:
         embedded.stop()

@@ -23,6 +23,10 @@ CSRF_COOKIE_SECURE = False
 # Factories hash a password per user; tests creating a hundred need speed.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+# Hundreds of tests sign up from 127.0.0.1: the per-client rate limits are on
+# only in the tests about them (tests/users/test_rate_limits.py turns them on).
+RATELIMIT_ENABLE = False
+
 # Pages render without a collectstatic run: no manifest in tests.
 STORAGES = {
     **STORAGES,

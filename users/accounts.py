@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
+from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 
 from users.models import Role, User
 from users.tokens import account_activation_token
+
+
+class LinkOutcome(models.TextChoices):
+    """What following an activation link did."""
+
+    ACTIVATED = "activated"
+    DEACTIVATED = "deactivated"  # a genuine link of an account an Admin switched off
+    INVALID = "invalid"  # tampered, expired, used, or for an unknown account
 
 
 def user_from_uidb64(uidb64: str) -> User | None:
@@ -22,26 +31,67 @@ def user_from_uidb64(uidb64: str) -> User | None:
         return None
 
 
-def user_from_activation_link(uidb64: str, token: str) -> User | None:
-    """The inactive user whose link this is, while the token is still good."""
+def follow_activation_link(uidb64: str, token: str) -> LinkOutcome:
+    """Activate a never-activated account whose link this is, while it is good.
+
+    A deactivated account stays off whatever link is used; a genuine one (however
+    old) learns it was deactivated, anything else reads as invalid.
+    """
     user = user_from_uidb64(uidb64)
-    if user is None or not account_activation_token.check_token(user, token):
-        return None
-    return user
+    if user is None:
+        return LinkOutcome.INVALID
+    if user.is_deactivated:
+        return (
+            LinkOutcome.DEACTIVATED if is_genuine(user, token) else LinkOutcome.INVALID
+        )
+    if can_activate(user, token) and activate_account(user):
+        return LinkOutcome.ACTIVATED
+    return LinkOutcome.INVALID
+
+
+def user_from_activation_link(uidb64: str, token: str) -> User | None:
+    """The never-activated user whose link this is, while the token is good."""
+    user = user_from_uidb64(uidb64)
+    return user if user is not None and can_activate(user, token) else None
+
+
+def can_activate(user: User, token: str) -> bool:
+    """Never activated, and the token is this account's and still good."""
+    return not user.was_activated and account_activation_token.check_token(user, token)
+
+
+def is_genuine(user: User, token: str) -> bool:
+    """A link made for this account: before its activation (old) or since (new)."""
+    tokens = account_activation_token
+    return tokens.was_issued_before_activation(user, token) or tokens.check_token(
+        user, token
+    )
 
 
 def activate_account(user: User) -> bool:
-    """Activate the account and make it an Employee; False if it was active already.
+    """First activation: active, activated now, an Employee. False if done before.
 
-    The conditional update lets only one of two racing clicks on a link win.
+    The conditional update lets only one of two racing clicks on a link win, and
+    never touches an account that was activated once (an Admin's deactivation
+    stands).
     """
+    now = timezone.now()
     with transaction.atomic():
-        updated = User._default_manager.filter(pk=user.pk, is_active=False).update(
-            is_active=True
-        )
+        updated = User._default_manager.filter(
+            pk=user.pk, is_active=False, activated_at__isnull=True
+        ).update(is_active=True, activated_at=now)
         if updated != 1:
             return False
         employees, _ = Group.objects.get_or_create(name=Role.EMPLOYEE)
         user.groups.add(employees)
-    user.is_active = True
+    user.is_active, user.activated_at = True, now
     return True
+
+
+def reactivate_account(user: User) -> bool:
+    """An Admin switches a deactivated account back on; its roles stay as they were."""
+    updated = User._default_manager.filter(
+        pk=user.pk, is_active=False, activated_at__isnull=False
+    ).update(is_active=True)
+    user.is_active = user.is_active or updated == 1
+    return updated == 1

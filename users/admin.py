@@ -7,7 +7,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from users.accounts import activate_account
+from users.accounts import activate_account, reactivate_account
 from users.models import User
 
 
@@ -20,10 +20,16 @@ class UserAdmin(DjangoUserAdmin):
         "last_name",
         "roles",
         "is_active",
+        "activated_at",
         "is_staff",
     )
     list_filter = ("groups", "is_active", "is_staff", "is_superuser")
     actions = ("activate_accounts",)
+    readonly_fields = ("activated_at",)
+    fieldsets = (
+        *DjangoUserAdmin.fieldsets[:-1],
+        ("Important dates", {"fields": ("last_login", "date_joined", "activated_at")}),
+    )
     add_fieldsets = (
         (
             None,
@@ -51,9 +57,12 @@ class UserAdmin(DjangoUserAdmin):
     def roles(self, user: User) -> str:
         return ", ".join(group.name for group in user.groups.all()) or "-"
 
-    @admin.action(description="Activate selected accounts (as Employees)")
+    @admin.action(description="Activate selected accounts (new ones as Employees)")
     def activate_accounts(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        activated = sum(activate_account(user) for user in queryset)
+        # Only an Admin switches a deactivated account back on, keeping its roles.
+        activated = sum(
+            activate_account(user) or reactivate_account(user) for user in queryset
+        )
         self.message_user(
             request, f"Activated {activated} account(s).", messages.SUCCESS
         )

@@ -83,13 +83,21 @@ class SignUpForm(TailwindFormMixin, AccountPasswordMixin, UserCreationForm):
 
 
 class LoginForm(TailwindFormMixin, AuthenticationForm):
-    """The course's sign-in form: tells inactive accounts to activate."""
+    """The course's sign-in form: tells inactive accounts why they cannot sign in.
+
+    A never-activated account is told to activate; one an Admin deactivated is
+    told to contact an Admin (no activation link can switch it back on).
+    """
 
     error_messages = {
         **AuthenticationForm.error_messages,
         "inactive": (
             "This account is not activated yet. Follow the link in the email we "
             "sent you, or ask for a new one."
+        ),
+        "deactivated": (
+            "This account has been deactivated. Contact an Admin if you need it "
+            "switched back on."
         ),
     }
 
@@ -99,25 +107,28 @@ class LoginForm(TailwindFormMixin, AuthenticationForm):
         except ValidationError as error:
             # ModelBackend refuses inactive users before confirm_login_allowed
             # runs, so "inactive" would otherwise read as a wrong password.
-            if error.code == "invalid_login" and self._is_inactive_with_password():
-                raise ValidationError(
-                    self.error_messages["inactive"], code="inactive"
-                ) from None
+            inactive = self._inactive_with_password()
+            if error.code == "invalid_login" and inactive is not None:
+                code = "deactivated" if inactive.is_deactivated else "inactive"
+                raise ValidationError(self.error_messages[code], code=code) from None
             raise
 
     @property
     def needs_activation(self) -> bool:
         return self.has_error(NON_FIELD_ERRORS, code="inactive")
 
-    def _is_inactive_with_password(self) -> bool:
+    def _inactive_with_password(self) -> User | None:
+        """The inactive account named, when (and only when) the password is right."""
         username = self.cleaned_data.get("username")
         password = self.cleaned_data.get("password")
         try:
             user = User._default_manager.get_by_natural_key(username)
         except User.DoesNotExist:
-            return False
+            return None
         # Only a holder of the right password learns the account is inactive.
-        return not user.is_active and user.check_password(password)
+        if user.is_active or not user.check_password(password):
+            return None
+        return user
 
 
 class ResendActivationForm(TailwindFormMixin, forms.Form):
@@ -128,11 +139,16 @@ class ResendActivationForm(TailwindFormMixin, forms.Form):
     )
 
     def save(self) -> None:
-        """Ask for a new activation email; callers must not reveal the outcome."""
-        inactive = User.objects.filter(
-            email__iexact=self.cleaned_data["email"], is_active=False
+        """Ask for a new activation email; callers must not reveal the outcome.
+
+        Only for accounts never activated: a deactivated one stays off.
+        """
+        never_activated = User.objects.filter(
+            email__iexact=self.cleaned_data["email"],
+            is_active=False,
+            activated_at__isnull=True,
         )
-        for user in inactive:
+        for user in never_activated:
             activation_requested.send(sender=User, user=user)
 
 

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 
 class Role(models.TextChoices):
@@ -18,6 +20,15 @@ class Role(models.TextChoices):
 
 class User(AbstractUser):
     email = models.EmailField("email address")
+    # Set once, on the first activation, and never cleared: an account an Admin
+    # deactivates keeps it, so no activation link or resend can switch it back on.
+    activated_at = models.DateTimeField(
+        "activated at",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the account was first activated; empty until then.",
+    )
 
     objects = UserManager()
 
@@ -32,6 +43,24 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Accounts created or switched on as active (createsuperuser, the admin)
+        # count as activated, like those activated through their link.
+        if self.is_active and self.activated_at is None:
+            self.activated_at = timezone.now()
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "activated_at"}
+        super().save(*args, **kwargs)
+
+    @property
+    def was_activated(self) -> bool:
+        return self.activated_at is not None
+
+    @property
+    def is_deactivated(self) -> bool:
+        """Activated once, switched off since (by an Admin)."""
+        return not self.is_active and self.was_activated
 
     def has_role(self, *roles: str) -> bool:
         if self.is_superuser:

@@ -2,28 +2,59 @@
 
 from __future__ import annotations
 
+import copy
+
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.tokens import (
     PasswordResetTokenGenerator,
     default_token_generator,
 )
+from django.utils.crypto import constant_time_compare
 from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
+from django.utils.http import base36_to_int, urlsafe_base64_encode
+
+from users.models import User
 
 
 class AccountActivationTokenGenerator(PasswordResetTokenGenerator):
-    """Valid for PASSWORD_RESET_TIMEOUT; useless once the account is active.
+    """Valid for PASSWORD_RESET_TIMEOUT; useless once the account was activated.
 
     Its own salt keeps activation and password-reset tokens apart. The hash covers
-    is_active, so activating spends every link sent so far, and the email, so a
-    link sent to an address an admin has since corrected stops working.
+    is_active and activated_at, so activating spends every link sent so far, for
+    good: an account an Admin deactivates is inactive again, but its activated_at
+    stays. It covers the email too, so a link sent to an address an admin has since
+    corrected stops working. (A never-activated account hashes as before
+    activated_at existed, so links sent before it was added still work.)
     """
 
     key_salt = "users.tokens.AccountActivationTokenGenerator"
 
     def _make_hash_value(self, user: AbstractBaseUser, timestamp: int) -> str:
         email = getattr(user, "email", "")
-        return f"{user.pk}{user.password}{user.is_active}{email}{timestamp}"
+        activated_at = getattr(user, "activated_at", None)
+        activated = "" if activated_at is None else int(activated_at.timestamp())
+        state = f"{user.is_active}{activated}"
+        return f"{user.pk}{user.password}{state}{email}{timestamp}"
+
+    def was_issued_before_activation(self, user: User, token: str) -> bool:
+        """Whether `token` is a genuine link of this account from before activation.
+
+        However old: the expiry does not matter here. Lets the activation page tell a
+        deactivated person to contact an Admin without telling a stranger with a
+        made-up link anything about the account.
+        """
+        try:
+            timestamp = base36_to_int(token.split("-")[0])
+        except ValueError:
+            return False
+        as_issued = copy.copy(user)
+        as_issued.is_active, as_issued.activated_at = False, None
+        return any(
+            constant_time_compare(
+                self._make_token_with_timestamp(as_issued, timestamp, secret), token
+            )
+            for secret in [self.secret, *self.secret_fallbacks]
+        )
 
 
 account_activation_token = AccountActivationTokenGenerator()

@@ -11,9 +11,10 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_http_methods
 
-from users.accounts import activate_account, user_from_activation_link
+from users.accounts import LinkOutcome, follow_activation_link
 from users.forms import (
     LoginForm,
     NewPasswordForm,
@@ -21,6 +22,7 @@ from users.forms import (
     ResetRequestForm,
     SignUpForm,
 )
+from users.protection import limit_per_client
 
 SIGNED_UP_EMAIL = "users.signed_up_email"
 RESEND_ANSWER = (
@@ -30,6 +32,7 @@ RESEND_ANSWER = (
 
 
 @require_http_methods(["GET", "POST"])
+@limit_per_client("users.sign_up", "RATELIMIT_SIGN_UP")
 def sign_up(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect(settings.LOGIN_REDIRECT_URL)
@@ -64,14 +67,17 @@ def sign_up_done(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def activate(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
-    user = user_from_activation_link(uidb64, token)
-    if user is None or not activate_account(user):
+    outcome = follow_activation_link(uidb64, token)
+    if outcome == LinkOutcome.DEACTIVATED:
+        return render(request, "users/account_deactivated.html", status=403)
+    if outcome == LinkOutcome.INVALID:
         return render(request, "users/activation_invalid.html", status=400)
     messages.success(request, "Your account is active. Sign in to get started.")
     return redirect("users:sign-in")
 
 
 @require_http_methods(["GET", "POST"])
+@limit_per_client("users.activation_resend", "RATELIMIT_ACCOUNT_EMAILS")
 def resend_activation(request: HttpRequest) -> HttpResponse:
     form = ResendActivationForm(
         _posted(request), initial={"email": request.GET.get("email", "")}
@@ -99,6 +105,9 @@ class SignOutView(auth_views.LogoutView):
         return response
 
 
+@method_decorator(
+    limit_per_client("users.password_reset", "RATELIMIT_ACCOUNT_EMAILS"), name="post"
+)
 class PasswordResetView(auth_views.PasswordResetView):
     form_class = ResetRequestForm
     template_name = "users/password_reset_form.html"

@@ -32,12 +32,34 @@ DEMO_TASKS = [
 ]
 
 
+PLACEHOLDER_PASSWORD = "change-me"  # noqa: S105 (the .env.example value)
+MIN_PASSWORD_LENGTH = 12
+
+
+def refuse_outside_development() -> None:
+    """The demo makes a superuser `admin` with a shared password: development only."""
+    if not settings.DEBUG:
+        raise CommandError(
+            "seed_demo runs only with DEBUG=True: it creates a superuser 'admin' "
+            "with a shared password, which a production database must never have."
+        )
+    password = settings.DEMO_PASSWORD
+    if not password or password.startswith(PLACEHOLDER_PASSWORD):
+        raise CommandError(
+            "Set DEMO_PASSWORD to a password of your own (make run writes a random "
+            "one into .env); the placeholder from .env.example is public."
+        )
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise CommandError(
+            f"DEMO_PASSWORD must have at least {MIN_PASSWORD_LENGTH} characters."
+        )
+
+
 class Command(BaseCommand):
     help = "Create demo accounts (password from DEMO_PASSWORD), a project and tasks."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if not settings.DEMO_PASSWORD:
-            raise CommandError("Set DEMO_PASSWORD (make run writes one into .env).")
+        refuse_outside_development()
         with transaction.atomic():
             users = {
                 name: self.demo_user(name, first, last, role)

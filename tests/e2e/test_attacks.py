@@ -1,0 +1,193 @@
+"""The attacker's sequences of issue 10, against gunicorn with DEBUG off (two
+worker processes sharing nothing but the database and Redis) and a real Celery
+worker sending to a real SMTP server."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import SplitResult, urlsplit
+
+import pytest
+import redis
+
+from bench.client import Session
+from devtools.processes import ROOT, Process
+from devtools.smtp import SMTPServer, free_port
+from notifications.models import Delivery
+from tests.conftest import LOG_DIR
+from tests.factories import UserFactory
+from users.models import User
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+PASSWORD = "Str0ng#Pass"
+SIGN_UP_LIMIT = 3
+ACCESS_LOG = "%(p)s %(m)s %(U)s %(s)s"  # <worker pid>, method, path, status
+
+
+@dataclass
+class Web:
+    url: str
+    process: Process
+
+
+@pytest.fixture
+def web(worker_env: dict[str, str], broker_url: str) -> Iterator[Web]:
+    """gunicorn, two workers, DEBUG off, on this test's database and Redis."""
+    env = {
+        **worker_env, "ALLOWED_HOSTS": "127.0.0.1", "SECURE_SSL_REDIRECT": "False",
+        "SESSION_COOKIE_SECURE": "False", "CSRF_COOKIE_SECURE": "False",
+        "SECURE_HSTS_SECONDS": "0", "RATELIMIT_ENABLE": "True",
+        "RATELIMIT_SIGN_UP": f"{SIGN_UP_LIMIT}/h",
+    }  # fmt: skip
+    collect_static(env)
+    counters = redis.Redis.from_url(broker_url)
+    for key in counters.scan_iter("ratelimit:*"):
+        counters.delete(key)
+    port = free_port()
+    command = [
+        sys.executable, "-m", "gunicorn", "project.wsgi:application",
+        "--bind", f"127.0.0.1:{port}", "--workers", "2",
+        "--access-logfile", "-", "--access-logformat", ACCESS_LOG,
+    ]  # fmt: skip
+    process = Process("attacks-web", command, env, LOG_DIR).start()
+    url = f"http://127.0.0.1:{port}"
+    wait_until_answering(url, process)
+    yield Web(url, process)
+    process.stop()
+
+
+def collect_static(env: dict[str, str]) -> None:
+    """DEBUG off serves the collected, hashed static files (WhiteNoise)."""
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+        cwd=ROOT, env={**os.environ, **env}, check=True, timeout=120,
+    )  # fmt: skip
+
+
+def wait_until_answering(url: str, process: Process, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/users/sign-in/", timeout=2)  # noqa: S310
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            assert process.popen.poll() is None, process.log()
+            assert time.monotonic() < deadline, process.log()
+            time.sleep(0.2)
+
+
+def sign_in(session: Session, username: str, password: str, path: str) -> int:
+    fields = [("username", username), ("password", password)]
+    if path.startswith("/admin/"):
+        fields.append(("next", "/admin/"))
+    return session.post(path, fields).status
+
+
+def is_signed_in(session: Session) -> bool:
+    return session.get("/tasks/").status == 200
+
+
+@pytest.mark.parametrize("path", ["/users/sign-in/", "/admin/login/"])
+def test_20_wrong_passwords_then_the_right_one_does_not_sign_in(
+    web: Web, path: str
+) -> None:
+    UserFactory(username="target", password=PASSWORD, is_staff=True, is_superuser=True)
+    attacker = Session(web.url)
+    answers = [sign_in(attacker, "target", f"Guess#{n:04d}", path) for n in range(20)]
+    final = sign_in(attacker, "target", PASSWORD, path)
+    assert final == 429
+    assert not is_signed_in(attacker)
+    assert answers[:4] == [200] * 4 and answers[-1] == 429
+    # Locked per account too: the right password from a fresh session fails.
+    assert sign_in(Session(web.url), "target", PASSWORD, path) == 429
+
+
+def sign_up(url: str, index: int) -> int:
+    name = f"visitor{index}"
+    return Session(url).post("/users/sign-up/", [
+        ("username", name), ("first_name", "Vi"), ("last_name", "Sitor"),
+        ("email", f"{name}@example.com"), ("password1", PASSWORD),
+        ("password2", PASSWORD),
+    ]).status  # fmt: skip
+
+
+def sign_up_pids(process: Process) -> set[str]:
+    lines = re.findall(r"^<(\d+)> POST /users/sign-up/ \d+$", process.log(), re.M)
+    return set(lines)
+
+
+def test_the_sign_up_limit_holds_across_gunicorn_processes(web: Web) -> None:
+    """Each process counting alone would let up to 3 through per process: once
+    both have served and more than 3 were sent, more than 3 would get through."""
+    answers: list[int] = []
+
+    def both_served_past_the_limit() -> bool:
+        served = len(sign_up_pids(web.process)) == 2
+        return served and len(answers) > SIGN_UP_LIMIT
+
+    while not both_served_past_the_limit() and len(answers) < 60:
+        answers.append(sign_up(web.url, len(answers)))
+    assert len(sign_up_pids(web.process)) == 2, "one process served every request"
+    assert answers.count(302) == SIGN_UP_LIMIT
+    assert set(answers[SIGN_UP_LIMIT:]) == {429}
+
+
+def activation_link(smtp: SMTPServer, address: str) -> SplitResult:
+    deadline = time.monotonic() + 30
+    while not smtp.sink.messages_to(address):
+        assert time.monotonic() < deadline, "no activation email"
+        time.sleep(0.1)
+    [message] = smtp.sink.messages_to(address)
+    return urlsplit(re.search(r"https?://\S+/users/activate/\S+/", message.body())[0])
+
+
+def test_a_deactivated_account_stays_off_whatever_is_tried(
+    web: Web, worker: Process, smtp_server: SMTPServer
+) -> None:
+    mallory = Session(web.url)
+    mallory.post("/users/sign-up/", [
+        ("username", "mallory"), ("first_name", "Mal"), ("last_name", "Lory"),
+        ("email", "mallory@example.com"), ("password1", PASSWORD),
+        ("password2", PASSWORD),
+    ])  # fmt: skip
+    old_link = activation_link(smtp_server, "mallory@example.com").path
+    assert mallory.get(old_link).status == 302
+    account = User.objects.get(username="mallory")
+    account.is_active = False  # an Admin switches the account off
+    account.save()
+
+    resend = mallory.post(
+        "/users/activation/resend/", [("email", "MALLORY@example.com")]
+    )
+    link_again = mallory.get(old_link)
+    signing_in = mallory.post(
+        "/users/sign-in/", [("username", "mallory"), ("password", PASSWORD)]
+    )
+    # A later sign-up's email arrives: the worker had its chance to send a resend.
+    Session(web.url).post("/users/sign-up/", [
+        ("username", "witness"), ("first_name", "Wit"), ("last_name", "Ness"),
+        ("email", "witness@example.com"), ("password1", PASSWORD),
+        ("password2", PASSWORD),
+    ])  # fmt: skip
+    activation_link(smtp_server, "witness@example.com")
+
+    assert resend.status == 302  # the same answer as for any address
+    assert link_again.status == 403 and "deactivated" in link_again.body
+    assert "has been deactivated" in signing_in.body
+    assert len(smtp_server.sink.messages_to("mallory@example.com")) == 1
+    kinds = Delivery.objects.filter(recipient=account).values_list("kind", flat=True)
+    assert list(kinds) == [Delivery.Kind.ACTIVATION]
+    assert not User.objects.get(username="mallory").is_active

@@ -1,0 +1,91 @@
+"""Accounts under attack: who the client is, lockout and rate-limit answers.
+
+django-axes (sign-in lockout) and django-ratelimit (sign-up, resend, reset) do the
+counting; this module tells them the client's address and renders what a
+locked-out or rate-limited visitor sees.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from axes.helpers import get_cool_off
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.timesince import timeuntil
+from django_ratelimit.core import _split_rate
+from django_ratelimit.decorators import ratelimit
+
+TOO_MANY_REQUESTS = 429
+View = Callable[..., HttpResponse]
+RATE_ATTRIBUTE = "rate_limit"  # the rate a limited request was held to
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's IP address, as the one counted for lockout and rate limits.
+
+    Behind our reverse proxy (BEHIND_PROXY) it is the last X-Forwarded-For entry:
+    the address the proxy saw. Earlier entries come from the client and can be
+    made up. Published directly, only the socket's address counts.
+    """
+    if settings.BEHIND_PROXY:
+        forwarded = str(request.META.get("HTTP_X_FORWARDED_FOR", "")).split(",")[-1]
+        if is_ip_address(forwarded.strip()):
+            return forwarded.strip()
+    return str(request.META.get("REMOTE_ADDR", ""))
+
+
+def is_ip_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def locked_out(
+    request: HttpRequest, original_response: HttpResponse | None, credentials: Any
+) -> HttpResponse:
+    """django-axes' lockout answer: what happened and when to try again.
+
+    The same page whether or not the username exists, and for the admin's
+    sign-in too.
+    """
+    minutes = int(get_cool_off(request).total_seconds() // 60)
+    response = render(
+        request, "users/locked_out.html", {"minutes": minutes}, status=TOO_MANY_REQUESTS
+    )
+    response["Retry-After"] = str(minutes * 60)
+    return response
+
+
+def limit_per_client(group: str, rate_setting: str) -> Callable[[View], View]:
+    """Counts a view's POSTs per client address; past the rate, rate_limited answers.
+
+    The rate is read from settings at each request, so an operator's value holds.
+    """
+
+    def rate(_group: str, request: HttpRequest) -> str:
+        rate = str(getattr(settings, rate_setting))
+        setattr(request, RATE_ATTRIBUTE, rate)  # for rate_limited's answer
+        return rate
+
+    decorator: Callable[[View], View] = ratelimit(
+        group=group, key="ip", rate=rate, method="POST"
+    )
+    return decorator
+
+
+def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """django-ratelimit's answer (RATELIMIT_VIEW): a page saying when to retry."""
+    _, period = _split_rate(getattr(request, RATE_ATTRIBUTE, "1/h"))
+    now = timezone.now()
+    wait = timeuntil(now + timedelta(seconds=period), now)
+    return render(
+        request, "users/rate_limited.html", {"wait": wait}, status=TOO_MANY_REQUESTS
+    )
