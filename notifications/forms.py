@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import available_timezones
 
 from django import forms
 
@@ -27,6 +28,13 @@ class PreferencesForm(TailwindFormMixin, forms.Form):
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         help_text="In your time zone.",
     )
+    time_zone = forms.ChoiceField(
+        label="Your time zone",
+        choices=[
+            (name, name.replace("_", " ")) for name in sorted(available_timezones())
+        ],
+        help_text="Times on the pages and in your emails are written in it.",
+    )
 
     def __init__(self, *args: Any, modes: dict[str, str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -37,7 +45,7 @@ class PreferencesForm(TailwindFormMixin, forms.Form):
                 choices=Preference.Mode.choices, widget=forms.RadioSelect,
                 initial=modes[kind],
             )  # fmt: skip
-        self.order_fields([*PREFERENCE_KINDS, "digest_time"])
+        self.order_fields([*PREFERENCE_KINDS, "digest_time", "time_zone"])
 
     def modes(self) -> dict[str, str]:
         return {kind: self.cleaned_data[kind] for kind in PREFERENCE_KINDS}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
+from csp.decorators import csp_update
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -160,12 +161,14 @@ def preferences(request: AuthenticatedRequest) -> HttpResponse:
     form = PreferencesForm(
         request.POST if request.method == "POST" else None,
         modes=prefs.modes_of(request.user),
-        initial={"digest_time": schedule.send_at},
+        initial={"digest_time": schedule.send_at, "time_zone": request.user.zone.key},
     )
     if request.method == "POST" and form.is_valid():
         prefs.set_modes(request.user, form.modes())
         schedule.send_at = form.cleaned_data["digest_time"]
         schedule.save(update_fields=["send_at"])
+        request.user.time_zone = form.cleaned_data["time_zone"]
+        request.user.save(update_fields=["time_zone"])
         messages.success(request, "Your email preferences are saved.")
         return redirect("notifications:preferences")
     return render(request, "notifications/preferences.html", {"form": form})
@@ -203,6 +206,9 @@ def preview_list(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "notifications/preview_list.html", {"emails": emails})
 
 
+# Emails style every element inline (mail clients drop style sheets): this page
+# alone, which shows our own templates on sample data, allows inline styles.
+@csp_update({"style-src": ["'unsafe-inline'"]})
 @login_required
 @require_GET
 def preview_email(request: AuthenticatedRequest, kind: str, part: str) -> HttpResponse:

@@ -24,9 +24,7 @@ activity_recorded = Signal()
 Verb = Activity.Verb
 
 
-def record(
-    task: Task, verb: str, actor: User | None = None, **fields: Any
-) -> Activity:
+def record(task: Task, verb: str, actor: User | None = None, **fields: Any) -> Activity:
     """One entry; the actor is the request's user unless named."""
     activity = Activity.objects.create(
         task=task, verb=verb, actor=actor or current_actor(), **fields

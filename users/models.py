@@ -1,13 +1,19 @@
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+
+
+def validate_time_zone(name: str) -> None:
+    if name and name not in available_timezones():
+        raise ValidationError(f"{name} is not a time zone.", code="invalid")
 
 
 class Role(models.TextChoices):
@@ -28,6 +34,12 @@ class User(AbstractUser):
         blank=True,
         editable=False,
         help_text="When the account was first activated; empty until then.",
+    )
+
+    # Where this person's pages and emails put their times (and their digest
+    # hour); empty: the site's TIME_ZONE.
+    time_zone = models.CharField(
+        "time zone", max_length=64, blank=True, validators=[validate_time_zone]
     )
 
     objects = UserManager()
@@ -70,7 +82,7 @@ class User(AbstractUser):
     @property
     def zone(self) -> ZoneInfo:
         """The time zone this person's emails and pages are written in."""
-        return ZoneInfo(settings.TIME_ZONE)
+        return ZoneInfo(self.time_zone or settings.TIME_ZONE)
 
     @property
     def is_admin(self) -> bool:

@@ -265,3 +265,22 @@ class TestSuppressions:
     def test_employees_do_not_see_them(self, client: Client) -> None:
         signed_in(client, Role.EMPLOYEE)
         assert client.get(reverse("notifications:suppressions")).status_code == 403
+
+
+class TestPreviews:
+    def test_admins_read_every_email_with_sample_data(self, client: Client) -> None:
+        signed_in(client, Role.ADMIN)
+        listing = client.get(reverse("notifications:previews")).text
+        assert "Subject: New Task Assigned: Prepare the quarterly report" in listing
+        for kind in Kind.values:
+            page = client.get(reverse("notifications:preview", args=[kind, "html"]))
+            text = client.get(reverse("notifications:preview", args=[kind, "text"]))
+            assert page.status_code == text.status_code == 200
+            assert "<main" in page.text and "Sam" in text.text
+        assert not Delivery.objects.exists()  # nothing saved, nothing sent
+
+    def test_nobody_else_sees_them(self, client: Client) -> None:
+        signed_in(client, Role.MANAGER)
+        assert client.get(reverse("notifications:previews")).status_code == 403
+        url = reverse("notifications:preview", args=["task_assigned", "html"])
+        assert client.get(url).status_code == 403

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from notifications.emails import Skip, activation_email
+from notifications.emails import Skip, build_message
 from notifications.models import Delivery
 from tests.factories import UserFactory
 from tests.links import activation_link
@@ -153,7 +153,7 @@ class TestResendForADeactivatedAccount:
         user, _ = deactivated
         delivery = Delivery(kind=Delivery.Kind.ACTIVATION, recipient=user)
         with pytest.raises(Skip, match="activated before"):
-            activation_email(delivery, {})
+            build_message(delivery, {})
 
 
 @pytest.mark.django_db
