@@ -89,7 +89,7 @@ def seed_world(seed: int = 16) -> World:
     for number in range(12):
         status = rng.choice(list(Task.Status))
         detail = TaskDetailFactory(
-            task__title=f"Task {number} " + "with a long title " * (number % 3),
+            task__title=f"Task {number}" + " with a long title" * (number % 3),
             task__project=rng.choice([harbour, launch]),
             task__status=status,
             task__due_date=today + datetime.timedelta(days=rng.randint(-5, 20)),
