@@ -83,13 +83,16 @@ def test_the_inline_status_change_works_under_the_policy(
     seed_world()
     sign_in(strict, site, "ann")
     strict.evaluate("window.__samePage = true")
-    row = strict.get_by_test_id("task-list").locator("tbody tr").first
+    row_id = strict.locator("tbody tr").first.get_attribute("data-task-id")
+    row = strict.locator(f"#task-row-{row_id}")
     select = row.get_by_role("combobox")
     title = row.get_by_role("link").first.inner_text()
     choice = "COMPLETED" if select.input_value() != "COMPLETED" else "PENDING"
 
     select.select_option(choice)
+    row.get_by_role("button", name="Update").click()
 
     expect(strict.get_by_role("status")).to_contain_text(f"“{title}” is now")
     assert strict.evaluate("window.__samePage === true"), "the page was reloaded"
+    expect(strict.locator(f"#status-update-{row_id}")).to_be_focused()
     assert violations(strict) == []

@@ -74,7 +74,7 @@ def test_a_link_to_a_deleted_task_gets_a_404_with_a_way_back(
 
 
 def count_of(page: Page, card: str) -> int:
-    return int(page.locator(f'[data-count="{card}"] span').last.inner_text())
+    return int(page.locator(f'[data-count="{card}"]').inner_text())
 
 
 def rows(page: Page) -> list[str]:
@@ -129,6 +129,33 @@ def test_sorting_and_filtering_keep_the_count_cards_matching(
     assert order == sorted(order, key=rank.__getitem__)
     assert len(order) == completed.count()
     screenshot(sized, f"layout-sorted-filtered-{request.node.callspec.id}")
+
+
+# For each avatar but the last: pixels between the end of its initials and the
+# start of the next circle's 2 px ring, which is drawn over it.
+INITIALS_CLEARANCE = """(groups) => groups.flatMap((group) => {
+  const circles = [...group.querySelectorAll("li > span[aria-hidden]")];
+  return circles.slice(0, -1).map((circle, index) => {
+    const initials = document.createRange();
+    initials.selectNodeContents(circle);
+    const nextRing = circles[index + 1].getBoundingClientRect().left - 2;
+    return nextRing - initials.getBoundingClientRect().right;
+  });
+})"""
+
+
+@pytest.mark.parametrize("sized", WIDTHS, indirect=True)
+def test_overlapping_avatars_never_cover_each_others_initials(
+    sized: Page, site: str
+) -> None:
+    seed_world()
+    sign_in(sized, site, "mira")
+
+    groups = sized.locator('ul[aria-label="Assigned to"]')
+    clearances = groups.evaluate_all(INITIALS_CLEARANCE)
+
+    assert len(clearances) > 5, "too few overlapping avatars to judge"
+    assert min(clearances) >= 0, clearances
 
 
 @pytest.mark.parametrize("sized", ["phone"], indirect=True)
