@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint format css vendor bench chaos clean
+.PHONY: run test lint format css vendor bench chaos image clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,12 @@ bench: $(INSTALLED)
 
 chaos: $(INSTALLED)
 	$(BIN)/python -m bench.chaos
+
+## Build the production image with buildah on a Debian stand-in for the official
+## base, then start web, worker, beat and Flower from it and check each answers
+## (root, buildah and debootstrap; see README "Docker").
+image: $(INSTALLED)
+	$(BIN)/python -m devtools.image
 
 clean:
 	rm -rf $(VENV) staticfiles var test-artifacts .pytest_cache .ruff_cache

@@ -103,7 +103,7 @@ class Chaos:
         self.project = data.create_project("Chaos")
         self.worker = self.stack.start_worker(CONCURRENCY)
         self.stack.start_beat()
-        self.web = self.stack.start_web("web", notifications=True)
+        self.web = self.stack.start_web("web")
         print(f"Ready: worker x concurrency {CONCURRENCY}, beat, gunicorn.", flush=True)
 
     def wait_for(

@@ -107,10 +107,10 @@ class Bench:
     def _start_processes(self) -> None:
         self.workers = [self.stack.start_worker(CONCURRENCY) for _ in range(WORKERS)]
         self.stack.start_beat()
-        self.web_on = self.stack.start_web("web-on", notifications=True)
-        self.web_off = self.stack.start_web("web-off", notifications=False)
+        self.web_on = self.stack.start_web("web-on")
+        self.web_off = self.stack.start_web("web-off", app="bench.quiet:application")
         self.web_seed = self.stack.start_web(
-            "web-seed", notifications=False, app="bench.seed_style:application"
+            "web-seed", app="bench.seed_style:application"
         )
         print(
             f"Ready: {WORKERS} worker(s) x concurrency {CONCURRENCY}, beat, "

@@ -1,7 +1,8 @@
 """The comparison row: the seed's synchronous send_mail inside the request.
 
 A WSGI entry point for gunicorn (`bench.seed_style:application`) that serves the
-product with NOTIFICATIONS_ENABLED=False and connects, for this process only, the
+product with its notification receivers disconnected (bench/quiet.py) and
+connects, for this process only, the
 receivers the seed had: send_mail to each new assignee from m2m_changed and the
 activation email from post_save, each send_mail opening its own SMTP connection
 inside the request. Bench-only: the product never imports this module.
@@ -14,10 +15,11 @@ from typing import Any
 from django.core.mail import send_mail
 from django.db.models.signals import m2m_changed, post_save
 
-from project.wsgi import application
+from bench.quiet import application
+from notifications.emails import absolute_url
 from tasks.models import Task
 from users.models import User
-from users.tokens import activation_link
+from users.tokens import activation_token, encode_uid
 
 __all__ = ["application"]
 
@@ -47,6 +49,11 @@ def send_activation_email(
             None,
             [instance.email],
         )
+
+
+def activation_link(user: User) -> str:
+    token = activation_token(user)
+    return absolute_url("users:activate", uidb64=encode_uid(user), token=token)
 
 
 m2m_changed.connect(

@@ -169,7 +169,6 @@ class Stack:
             "EMAIL_HOST_USER": "",
             "EMAIL_HOST_PASSWORD": "",
             "FRONTEND_URL": self.frontend_url,
-            "NOTIFICATIONS_ENABLED": "True",
             "LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
             **self.extra_env,
@@ -196,7 +195,7 @@ class Stack:
         return process
 
     def start_web(
-        self, label: str, *, notifications: bool, app: str = "project.wsgi:application"
+        self, label: str, *, app: str = "project.wsgi:application"
     ) -> WebServer:
         port = free_port()
         command = [
@@ -204,8 +203,7 @@ class Stack:
             "--bind", f"127.0.0.1:{port}", "--workers", str(GUNICORN_WORKERS),
             "--timeout", "120", "--graceful-timeout", "5", "--log-level", "warning",
         ]  # fmt: skip
-        env = {**self.env, "NOTIFICATIONS_ENABLED": str(notifications)}
-        process = self._register(Process(label, command, env, self.log_dir), 10)
+        process = self._register(Process(label, command, self.env, self.log_dir), 10)
         process.start()
         url = f"http://127.0.0.1:{port}"
         wait_http_ok(f"{url}/healthz")

@@ -12,6 +12,7 @@ import email
 import email.policy
 import random
 import socket
+import ssl
 import threading
 import time
 from collections import Counter
@@ -21,7 +22,13 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+# Real providers' words: Gmail's, Amazon SES's.
+TEMPFAIL = "450 4.2.1 The user you are trying to contact is receiving mail too quickly"
+BUSY = "451 4.3.0 Temporary failure, try again later"
+THROTTLED = "454 Throttling failure: Maximum sending rate exceeded."
+QUOTA_SPENT = "550 5.4.5 Daily user sending quota exceeded."
 
 
 @dataclass
@@ -29,14 +36,31 @@ class Behaviour:
     """How the server answers. Fields may be changed while it runs."""
 
     delay: float = 0.0  # seconds spent on each message before answering
-    tempfail_rate: float = 0.0  # share of messages answered 451
+    tempfail_rate: float = 0.0  # share of messages answered `tempfail_reply`
+    tempfail_reply: str = TEMPFAIL  # a 4xx about this recipient: retry it later
     permfail_rate: float = 0.0  # share of messages answered 554
-    mode: str = "accept"  # accept | tempfail | permfail | hangup | hang
+    mode: str = "accept"  # accept | tempfail | busy | permfail | hangup | hang
     reject_recipient: Callable[[str], bool] = lambda address: False  # 550 at RCPT
+    # A provider's limits: above `max_rate` messages a second it answers 454; until
+    # `quota_spent_until` (time.monotonic()) it answers 550 5.4.5.
+    max_rate: float | None = None
+    quota_spent_until: float = 0.0
     seed: int | None = None
 
     def __post_init__(self) -> None:
         self.random = random.Random(self.seed)
+        self.recent: list[float] = []  # when the last second's messages came
+
+    def over_rate(self) -> bool:
+        """Counts this message; True when it is one too many for the last second."""
+        if self.max_rate is None:
+            return False
+        now = time.monotonic()
+        self.recent = [t for t in self.recent if now - t < 1.0]
+        if len(self.recent) >= self.max_rate:
+            return True
+        self.recent.append(now)
+        return False
 
 
 @dataclass
@@ -113,9 +137,17 @@ class MailSink:
             self._answer("hangup")
             server.transport.close()
             return "421 4.4.2 Connection dropped"
+        if time.monotonic() < behaviour.quota_spent_until:
+            return self._answer(QUOTA_SPENT)
+        if behaviour.mode == "busy":
+            return self._answer(BUSY)
+        with self.lock:
+            over_rate = behaviour.over_rate()
+        if over_rate:
+            return self._answer(THROTTLED)
         roll = behaviour.random.random()
         if behaviour.mode == "tempfail" or roll < behaviour.tempfail_rate:
-            return self._answer("451 4.3.0 Temporary failure, try again later")
+            return self._answer(behaviour.tempfail_reply)
         if behaviour.mode == "permfail" or roll > 1 - behaviour.permfail_rate:
             return self._answer("554 5.7.1 Message rejected")
         self._record(envelope)
@@ -163,21 +195,77 @@ class MailSink:
             self.rejected.clear()
 
 
+def server_tls_context(certificate: Certificate | None) -> ssl.SSLContext:
+    if certificate is None:
+        raise ValueError("a TLS server needs a certificate")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(certificate.certfile, certificate.keyfile)
+    return context
+
+
+def authenticator(login: tuple[str, str]) -> Callable[..., AuthResult]:
+    """Accepts exactly this user and password (PLAIN or LOGIN)."""
+
+    def authenticate(
+        server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: object
+    ) -> AuthResult:
+        given = (
+            (data.login.decode(), data.password.decode())
+            if isinstance(data, LoginPassword)
+            else None
+        )
+        # handled=False: aiosmtpd answers a failure with 535 itself.
+        return AuthResult(success=given == login, handled=False)
+
+    return authenticate
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-class SMTPServer:
-    """Runs a MailSink on 127.0.0.1 in a background thread."""
+@dataclass(frozen=True)
+class Certificate:
+    """The server's certificate and key files, and the CA a client must trust."""
 
-    def __init__(self, sink: MailSink | None = None, port: int = 0) -> None:
+    certfile: str
+    keyfile: str
+    cafile: str
+
+
+class SMTPServer:
+    """Runs a MailSink on 127.0.0.1 in a background thread.
+
+    tls="starttls" offers STARTTLS (as port 587 does) and takes AUTH only after
+    it; tls="implicit" speaks TLS from the first byte (as port 465 does). With
+    `login`, the server requires AUTH with that user and password.
+    """
+
+    def __init__(
+        self,
+        sink: MailSink | None = None,
+        port: int = 0,
+        *,
+        tls: str = "",
+        certificate: Certificate | None = None,
+        login: tuple[str, str] | None = None,
+    ) -> None:
         self.sink = sink or MailSink()
         self.port = port or free_port()
+        options: dict[str, object] = {}
+        context = server_tls_context(certificate) if tls else None
+        if tls == "starttls":
+            options.update(tls_context=context, require_starttls=True)
+        if login:
+            options.update(authenticator=authenticator(login), auth_required=True)
+        if tls == "implicit":  # the whole session is TLS: no STARTTLS to wait for
+            options.update(auth_require_tls=False)
         self._controller = Controller(
-            self.sink, hostname="127.0.0.1", port=self.port, ready_timeout=10
-        )
+            self.sink, hostname="127.0.0.1", port=self.port, ready_timeout=10,
+            ssl_context=context if tls == "implicit" else None, **options,
+        )  # fmt: skip
 
     @property
     def behaviour(self) -> Behaviour:

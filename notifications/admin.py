@@ -9,11 +9,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
 from notifications import outbox
-from notifications.models import Delivery
+from notifications.models import Delivery, Suppression
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(admin.ModelAdmin[Delivery]):
     list_display = (
         "id", "kind", "recipient", "status", "attempts", "created_at", "sent_at",
         "short_error",
@@ -24,7 +24,7 @@ class DeliveryAdmin(admin.ModelAdmin):
     )  # fmt: skip
     list_select_related = ("recipient",)
     date_hierarchy = "created_at"
-    actions = ("resend_failed",)
+    actions = ("resend_failed", "cancel_queued")
     readonly_fields = [field.name for field in Delivery._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -59,3 +59,20 @@ class DeliveryAdmin(admin.ModelAdmin):
                 request, f"{skipped} had not failed and were left alone.",
                 messages.WARNING,
             )  # fmt: skip
+
+    @admin.action(description="Cancel the selected queued emails")
+    def cancel_queued(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
+        ids = outbox.cancel(queryset.values_list("pk", flat=True))
+        self.message_user(request, f"{len(ids)} queued email(s) cancelled.")
+
+
+@admin.register(Suppression)
+class SuppressionAdmin(admin.ModelAdmin[Suppression]):
+    """Addresses refused as unknown; deleting one lifts the suppression."""
+
+    list_display = ("address", "reason", "created_at")
+    search_fields = ("address",)
+    readonly_fields = ("address", "reason", "delivery", "created_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # suppressions come from the provider's replies

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
-from django.conf import settings
 
 
 class NotificationsConfig(AppConfig):
@@ -11,6 +10,4 @@ class NotificationsConfig(AppConfig):
     def ready(self) -> None:
         from notifications import signals
 
-        # Off only for the benchmark's "notifications off" baseline.
-        if settings.NOTIFICATIONS_ENABLED:
-            signals.connect_receivers()
+        signals.connect_receivers()

@@ -1,87 +1,54 @@
-"""Publishing delivery ids to the broker, from the web process and from jobs.
+"""Announcing deliveries that are due, for the worker app to publish.
 
-Publishing never raises: when Redis is down the deliveries stay queued and the
-beat sweep publishes them later, so a request neither fails nor hangs on it.
+notifications/ knows nothing of Celery: it sends `deliveries_due` once the
+transaction that recorded the rows commits, and worker/ (which imports
+notifications, never the other way round) publishes the jobs. A rolled-back
+transaction announces nothing.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 
-import redis
-from django.conf import settings
 from django.db import transaction
-from kombu.exceptions import OperationalError
+from django.dispatch import Signal
 
-from worker.celery_app import app
+from notifications.models import ACCOUNT_KINDS, Delivery
 
-logger = logging.getLogger(__name__)
-
-DELIVER_JOB = "notifications.deliver_emails"
-SWEEP_JOB = "notifications.sweep_outbox"
-
-# A short policy: a request waits at most about a second on a dead broker.
-PUBLISH_RETRY_POLICY = {
-    "max_retries": 1,
-    "interval_start": 0,
-    "interval_step": 0.2,
-    "interval_max": 0.2,
-}
-# kombu wraps connection failures in OperationalError; the rest can leak through.
-BROKER_ERRORS = (OperationalError, redis.RedisError, ConnectionError, TimeoutError)
+# Sent with delivery_ids=[...] and urgent=True for account emails, which go in a
+# lane of their own. The worker app connects the receiver that publishes them
+# (worker/apps.py); were none connected, the sweep would.
+deliveries_due = Signal()
 
 
-def dispatch_on_commit(delivery_ids: Sequence[int]) -> None:
-    """Publish the ids once the caller's transaction commits; never on rollback."""
+def dispatch_on_commit(delivery_ids: Sequence[int], *, urgent: bool) -> None:
+    """Announce the ids once the caller's transaction commits; never on rollback."""
     ids = list(delivery_ids)
 
-    def dispatch_recorded_deliveries() -> None:
-        dispatch(ids)
+    def announce_recorded_deliveries() -> None:
+        announce(ids, urgent=urgent)
 
     if ids:
         # robust: a failure here is logged, never raised into the committed request.
-        transaction.on_commit(dispatch_recorded_deliveries, robust=True)
+        transaction.on_commit(announce_recorded_deliveries, robust=True)
 
 
-def dispatch(delivery_ids: Sequence[int], countdown: float | None = None) -> list[int]:
-    """Publish one deliver_emails job per chunk of ids; return the ids published.
-
-    Nothing is written back: the worker records its job id when it claims the rows,
-    which keeps a second transaction out of the request.
-    """
-    published: list[int] = []
-    for chunk in chunked(delivery_ids, settings.NOTIFICATIONS_BATCH_SIZE):
-        if publish(chunk, countdown):
-            published += chunk
-    return published
+def dispatch_any_on_commit(delivery_ids: Iterable[int]) -> None:
+    """The same for ids of any kind (a re-send): each goes in its own lane."""
+    urgent, bulk = split_by_lane(delivery_ids)
+    dispatch_on_commit(urgent, urgent=True)
+    dispatch_on_commit(bulk, urgent=False)
 
 
-def publish(chunk: list[int], countdown: float | None = None) -> bool:
-    try:
-        app.send_task(
-            DELIVER_JOB,
-            args=[chunk],
-            countdown=countdown,
-            retry=True,
-            retry_policy=PUBLISH_RETRY_POLICY,
-        )
-    except BROKER_ERRORS as error:
-        logger.warning(
-            "Broker unreachable; %d deliveries stay queued for the sweep: %s",
-            len(chunk),
-            error,
-        )
-        return False
-    return True
+def announce(delivery_ids: Sequence[int], *, urgent: bool) -> None:
+    deliveries_due.send(sender=None, delivery_ids=delivery_ids, urgent=urgent)
 
 
-def chunked(items: Iterable[int], size: int) -> Iterator[list[int]]:
-    chunk: list[int] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+def split_by_lane(delivery_ids: Iterable[int]) -> tuple[list[int], list[int]]:
+    """(account email ids, notification ids), in one query."""
+    kinds = Delivery.objects.filter(pk__in=list(delivery_ids)).order_by("pk")
+    urgent: list[int] = []
+    bulk: list[int] = []
+    for pk, kind in kinds.values_list("pk", "kind"):
+        (urgent if kind in ACCOUNT_KINDS else bulk).append(pk)
+    return urgent, bulk

@@ -1,13 +1,18 @@
 """Email builders: the worker turns a delivery row into a message here.
 
 Every email comes from a template triple (subject, text, HTML) under
-notifications/email/. Links start from FRONTEND_URL: the worker has no request.
-Tokens are made here, in the worker, when the message is built.
+notifications/email/, rendered in the recipient's time zone, with dates written
+the one way the site writes them. Links are made by absolute_url(), from
+FRONTEND_URL: the worker has no request. Tokens are made here, in the worker,
+when the message is built. Notification emails (not account emails) carry the
+reason they were sent, a link to the preferences, and a one-click unsubscribe
+(RFC 8058: List-Unsubscribe and List-Unsubscribe-Post).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from datetime import date
 from email.utils import parseaddr
 from typing import Any
 
@@ -15,10 +20,31 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.utils import DNS_NAME
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.text import Truncator
 
+from notifications.digests import Item, digest_items
 from notifications.models import Delivery
+from notifications.preferences import unsubscribe_token
 from tasks.models import Task
-from users.tokens import activation_link, password_reset_link
+from users.models import User
+from users.tokens import activation_token, encode_uid, password_reset_token
+
+Kind = Delivery.Kind
+
+# Why each notification came: the last words of its footer.
+REASONS = {
+    Kind.TASK_ASSIGNED: "You get this email because you were assigned this task.",
+    Kind.TASK_UNASSIGNED: "You get this email because you were removed from this task.",
+    Kind.TASK_DELETED: "You get this email because you were assigned this task.",
+    Kind.DUE_DATE_CHANGED: "You get this email because you are assigned this task.",
+    Kind.TASK_COMPLETED: "You get this email because you created this task.",
+    Kind.TASK_COMMENTED: "You get this email because you work on this task.",
+    Kind.DIGEST: "You get this digest because you chose one for some notifications.",
+    Kind.ACTIVATION: "You get this email because this address was used to sign up.",
+    Kind.PASSWORD_RESET: "You get this email because a password reset was asked for.",
+}
 
 
 class Skip(Exception):
@@ -29,19 +55,37 @@ class Undeliverable(Exception):
     """The email can never be sent (no address): a permanent failure."""
 
 
+def absolute_url(viewname: str, *args: object, **kwargs: object) -> str:
+    """The link to a named URL, for an email: FRONTEND_URL plus the reversed path."""
+    frontend: str = settings.FRONTEND_URL
+    return frontend + reverse(viewname, args=args, kwargs=kwargs)
+
+
 def make_message(
-    template_name: str, to: str, context: dict[str, Any]
+    template_name: str, user: User, context: dict[str, Any], kind: str
 ) -> EmailMultiAlternatives:
     """Build subject, text and HTML from notifications/email/<template_name>*."""
-    context = {"frontend_url": settings.FRONTEND_URL, **context}
+    context = {"user": user, "site_link": absolute_url("home"),
+               "reason": REASONS.get(kind, ""), **context}  # fmt: skip
+    unsubscribe = ""
+    if kind not in (Kind.ACTIVATION, Kind.PASSWORD_RESET):
+        unsubscribe = absolute_url(
+            "notifications:unsubscribe", token=unsubscribe_token(user.pk, kind)
+        )
+        context["preferences_link"] = absolute_url("notifications:preferences")
+        context["unsubscribe_link"] = unsubscribe
     prefix = f"notifications/email/{template_name}"
-    subject = render_to_string(f"{prefix}_subject.txt", context)
-    # One line: a CR or LF from a task title must not start a new header.
-    subject = "".join(subject.splitlines()).strip()
-    message = EmailMultiAlternatives(
-        subject, render_to_string(f"{prefix}.txt", context), to=[to]
-    )
-    message.attach_alternative(render_to_string(f"{prefix}.html", context), "text/html")
+    with timezone.override(user.zone):
+        rendered = render_to_string(f"{prefix}_subject.txt", context)
+        # One line: a CR or LF from a task title must not start a new header.
+        context["subject"] = subject = "".join(rendered.splitlines()).strip()
+        text = render_to_string(f"{prefix}.txt", context)
+        html = render_to_string(f"{prefix}.html", context)
+    message = EmailMultiAlternatives(subject, text, to=[user.email])
+    message.attach_alternative(html, "text/html")
+    if unsubscribe:
+        message.extra_headers["List-Unsubscribe"] = f"<{unsubscribe}>"
+        message.extra_headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     return message
 
 
@@ -57,20 +101,18 @@ def build_message(
         raise Undeliverable("the recipient has no email address")
     if tasks is None:
         tasks = tasks_for([delivery])
-    message = BUILDERS[delivery.kind](delivery, tasks)
+    template_name, context = CONTEXTS[delivery.kind](delivery, tasks)
+    message = make_message(template_name, delivery.recipient, context, delivery.kind)
     message.extra_headers["Message-ID"] = message_id_for(delivery)
     return message
 
 
 def tasks_for(deliveries: Iterable[Delivery]) -> dict[int, Task]:
-    """The live tasks (with their projects) that these deliveries name, one query."""
-    ids = {
-        delivery.context.get("task_id")
-        for delivery in deliveries
-        if delivery.kind == Delivery.Kind.TASK_ASSIGNED
-    }
+    """The live tasks (project, details) these deliveries name, in one query."""
+    ids = {d.context.get("task_id") for d in deliveries if d.kind in LIVE_TASK_KINDS}
     ids.discard(None)
-    return Task.objects.select_related("project").in_bulk(ids) if ids else {}
+    related = Task.objects.select_related("project", "details")
+    return related.in_bulk(ids) if ids else {}
 
 
 def message_id_for(delivery: Delivery) -> str:
@@ -80,56 +122,156 @@ def message_id_for(delivery: Delivery) -> str:
     return f"<delivery.{delivery.pk}.{stamp}@{domain or DNS_NAME}>"
 
 
-def task_assigned_email(
-    delivery: Delivery, tasks: Mapping[int, Task]
-) -> EmailMultiAlternatives:
-    task = tasks.get(delivery.context.get("task_id"))
+def written(value: str | date | None) -> str:
+    """A date as the site writes it, from a date or its ISO form."""
+    if not value:
+        return ""
+    day = date.fromisoformat(value) if isinstance(value, str) else value
+    return formats.date_format(day)
+
+
+def live_task(delivery: Delivery, tasks: Mapping[int, Task]) -> Task:
+    task = tasks.get(delivery.context.get("task_id"))  # type: ignore[arg-type]
     if task is None:
         raise Skip("the task was deleted before the email went out")
-    context = {
-        "user": delivery.recipient,
-        "task": task,
-        "project": task.project,
-        "link": settings.FRONTEND_URL + task.get_absolute_url(),
-    }
-    return make_message("task_assigned", delivery.recipient.email, context)
+    return task
 
 
-def task_deleted_email(
-    delivery: Delivery, _tasks: Mapping[int, Task]
-) -> EmailMultiAlternatives:
-    context = {"user": delivery.recipient, **delivery.context}
-    context["tasks_link"] = settings.FRONTEND_URL + "/tasks/"
-    return make_message("task_deleted", delivery.recipient.email, context)
+# The context of each kind: (template name, context) -----------------------------
+
+Context = tuple[str, dict[str, Any]]
 
 
-def activation_email(
-    delivery: Delivery, _tasks: Mapping[int, Task]
-) -> EmailMultiAlternatives:
+def task_assigned(delivery: Delivery, tasks: Mapping[int, Task]) -> Context:
+    task = live_task(delivery, tasks)
+    detail = getattr(task, "details", None)
+    facts = [("Task", task.title), ("Project", task.project.name),
+             ("Priority", detail.get_priority_display() if detail else "Medium"),
+             ("Due", written(task.due_date))]  # fmt: skip
+    if delivery.context.get("by"):
+        facts.append(("Assigned by", delivery.context["by"]))
+    excerpt = Truncator(task.description).chars(300)
+    link = absolute_url("tasks:detail", task.pk)
+    return "task_assigned", {
+        "task": task, "facts": facts, "excerpt": excerpt, "link": link,
+        "by": delivery.context.get("by", ""),
+    }  # fmt: skip
+
+
+def task_deleted(delivery: Delivery, _tasks: Mapping[int, Task]) -> Context:
+    snapshot = delivery.context
+    facts = [
+        ("Task", snapshot.get("title", "")),
+        ("Project", snapshot.get("project", "")),
+    ]
+    if snapshot.get("due_date"):
+        facts.append(("Was due", written(snapshot["due_date"])))
+    return "task_deleted", {
+        "title": snapshot.get("title", ""), "facts": facts,
+        "by": snapshot.get("by", ""), "link": absolute_url("tasks:list"),
+    }  # fmt: skip
+
+
+def task_change(
+    template_name: str, heading: str, sentence: str
+) -> Callable[..., Context]:
+    """The kinds that tell of one change to a task: a sentence, facts, a link."""
+
+    def context(delivery: Delivery, tasks: Mapping[int, Task]) -> Context:
+        snapshot = delivery.context
+        by = snapshot.get("by") or "Someone"
+        facts = [("Task", snapshot.get("title", ""))]
+        if template_name == "due_date_changed":
+            facts += [("Was due", written(snapshot.get("before"))),
+                      ("Now due", written(snapshot.get("after")))]  # fmt: skip
+        if template_name == "task_unassigned":
+            link, link_label = absolute_url("tasks:list"), "See your tasks"
+        else:
+            link = absolute_url("tasks:detail", live_task(delivery, tasks).pk)
+            link_label = "Open the task"
+        return template_name, {
+            "title": snapshot.get("title", ""), "heading": heading,
+            "sentence": sentence.format(by=by), "facts": facts, "link": link,
+            "link_label": link_label, "excerpt": snapshot.get("excerpt", ""),
+        }  # fmt: skip
+
+    return context
+
+
+def digest(delivery: Delivery, _tasks: Mapping[int, Task]) -> Context:
+    items = [digest_line(item) for item in digest_items(delivery)]
+    if not items:
+        raise Skip("nothing was left to gather")
+    return "digest", {"items": items, "link": absolute_url("tasks:list")}
+
+
+SUMMARIES = {
+    Kind.TASK_ASSIGNED: "{by} assigned you this task.",
+    Kind.TASK_UNASSIGNED: "{by} removed you from this task.",
+    Kind.TASK_DELETED: "{by} deleted this task.",
+    Kind.DUE_DATE_CHANGED: "{by} moved the due date from {before} to {after}.",
+    Kind.TASK_COMPLETED: "{by} completed this task.",
+    Kind.TASK_COMMENTED: "{by} commented: “{excerpt}”",
+}
+
+
+def digest_line(item: Item) -> dict[str, Any]:
+    snapshot = item.context
+    summary = SUMMARIES.get(item.kind, "{by} changed this task.").format(
+        by=snapshot.get("by") or "Someone", excerpt=snapshot.get("excerpt", ""),
+        before=written(snapshot.get("before")), after=written(snapshot.get("after")),
+    )  # fmt: skip
+    gone = item.kind in (Kind.TASK_DELETED, Kind.TASK_UNASSIGNED)
+    task_id = snapshot.get("task_id")
+    link = "" if gone or not task_id else absolute_url("tasks:detail", task_id)
+    return {"title": item.title, "summary": summary, "at": item.at, "link": link}
+
+
+def activation(delivery: Delivery, _tasks: Mapping[int, Task]) -> Context:
     user = delivery.recipient
     if user.is_active:
         raise Skip("the account is already active")
-    context = {"user": user, "link": activation_link(user)}
-    context["valid_days"] = settings.PASSWORD_RESET_TIMEOUT // 86400
-    return make_message("activation", user.email, context)
+    token = activation_token(user)
+    link = absolute_url("users:activate", uidb64=encode_uid(user), token=token)
+    valid_days = settings.PASSWORD_RESET_TIMEOUT // 86400
+    return "activation", {"link": link, "valid_days": valid_days}
 
 
-def password_reset_email(
-    delivery: Delivery, _tasks: Mapping[int, Task]
-) -> EmailMultiAlternatives:
+def password_reset(delivery: Delivery, _tasks: Mapping[int, Task]) -> Context:
     user = delivery.recipient
     if not user.is_active:
         raise Skip("the account is inactive")
-    context = {"user": user, "link": password_reset_link(user)}
-    context["valid_days"] = settings.PASSWORD_RESET_TIMEOUT // 86400
-    return make_message("password_reset", user.email, context)
+    uidb64, token = encode_uid(user), password_reset_token(user)
+    link = absolute_url("users:password-reset-confirm", uidb64=uidb64, token=token)
+    valid_days = settings.PASSWORD_RESET_TIMEOUT // 86400
+    return "password_reset", {"link": link, "valid_days": valid_days}
 
 
-# Each builder takes the delivery and the batch's tasks, which only one needs.
-Builder = Callable[[Delivery, Mapping[int, Task]], EmailMultiAlternatives]
-BUILDERS: dict[str, Builder] = {
-    Delivery.Kind.TASK_ASSIGNED: task_assigned_email,
-    Delivery.Kind.TASK_DELETED: task_deleted_email,
-    Delivery.Kind.ACTIVATION: activation_email,
-    Delivery.Kind.PASSWORD_RESET: password_reset_email,
+CONTEXTS: dict[str, Callable[[Delivery, Mapping[int, Task]], Context]] = {
+    Kind.TASK_ASSIGNED: task_assigned,
+    Kind.TASK_DELETED: task_deleted,
+    Kind.TASK_UNASSIGNED: task_change(
+        "task_unassigned", "Removed From Task", "{by} removed you from a task."
+    ),
+    Kind.DUE_DATE_CHANGED: task_change(
+        "due_date_changed", "Due Date Changed", "{by} moved the due date of your task."
+    ),
+    Kind.TASK_COMPLETED: task_change(
+        "task_completed", "Task Completed", "{by} completed a task you created."
+    ),
+    Kind.TASK_COMMENTED: task_change(
+        "task_commented", "New Comment", "{by} commented on a task you work on."
+    ),
+    Kind.DIGEST: digest,
+    Kind.ACTIVATION: activation,
+    Kind.PASSWORD_RESET: password_reset,
 }
+# The kinds whose email needs the task itself (its link, or its live details).
+LIVE_TASK_KINDS = frozenset(
+    {
+        Kind.TASK_ASSIGNED,
+        Kind.DUE_DATE_CHANGED,
+        Kind.TASK_COMPLETED,
+        Kind.TASK_COMMENTED,
+    }
+)

@@ -1,8 +1,235 @@
+"""The outbox: one Delivery row per email, and every move of its status.
+
+A delivery moves only through the transitions below. Each is one method, named
+after what happens, and one conditional UPDATE guarded by the state the row
+leaves, so two processes racing for a row cannot both move it. Nothing else in
+the code base writes `status`.
+
+    (event) -record-> queued -claim-> sending -mark_sent---------> sent
+                      ^ ^ ^ |           |  |  |-mark_failed-------> failed
+                      | | | |           |  |  |-skip, suppress----> skipped
+                      | | | |           |  |  '-hold_for_digest---> held
+                      | | | '-cancel-> cancelled                     |-bundle-> bundled
+                      | | '-retry_later-'  |
+                      | '-release_untried, wait_for_pace
+                      '-resend- failed
+
+| transition      | from                       | to        | who                       |
+|-----------------|----------------------------|-----------|---------------------------|
+| record          | (nothing)                  | queued    | receivers (outbox.py)     |
+| claim           | queued (sending not paused)| sending   | a worker's batch run      |
+| mark_sent       | sending (this run's claim) | sent      | the batch run, on a 250   |
+| mark_failed     | sending (this run's claim) | failed    | permanent refusal, or the |
+|                 |                            |           | last attempt failed       |
+| retry_later     | sending (this run's claim) | queued    | transient failure: later, |
+|                 |                            |           | one attempt spent         |
+| release_untried | sending (this run's claim) | queued    | the run's time is up: now,|
+|                 |                            |           | the attempt given back    |
+| wait_for_pace   | sending (this run's claim) | queued    | our send rate, the daily  |
+|                 |                            |           | limit or a busy provider: |
+|                 |                            |           | later, attempt given back |
+| skip            | sending (this run's claim) | skipped   | the email is not wanted   |
+|                 |                            |           | any more                  |
+| suppress        | sending (this run's claim) | skipped   | its address bounced as    |
+|                 |                            |           | unknown before            |
+| hold_for_digest | sending (this run's claim) | held      | its recipient reads this  |
+|                 |                            |           | kind in a daily digest    |
+| record_digest   | (nothing); held            | queued;   | the digest job: a digest  |
+|                 |                            | bundled   | and what it gathers, at   |
+|                 |                            |           | once (bundle)             |
+| requeue_stuck   | sending, lease run out     | queued    | the sweep (dead worker)   |
+| give_up_stuck   | sending, lease run out,    | failed    | the sweep                 |
+|                 | no attempt left            |           |                           |
+| resend          | failed                     | queued    | Admins and Managers       |
+| cancel          | queued                     | cancelled | Admins                    |
+| postpone        | queued                     | queued    | the sweep, after          |
+|                 |                            | (later)   | publishing it again       |
+
+The per-row transitions act on a row this run claimed: the guard is the claim
+token as well as the status, so a run the sweep has given up on writes nothing.
+Sending as a whole can be paused (SendingPause): claims then take nothing, and
+queued rows wait, however long, until an Admin resumes.
+"""
+
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
+from django.db.models import F
 from django.utils import timezone
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One delivery to record: who, the event's unique key, what the email needs."""
+
+    recipient_id: int
+    event_key: str
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+class DeliveryQuerySet(models.QuerySet["Delivery"]):
+    # Reads -----------------------------------------------------------------------
+
+    def overdue(self, now: datetime, grace: timedelta) -> DeliveryQuerySet:
+        """Queued and due longer ago than the grace: its publish never arrived."""
+        return self.filter(
+            status=Delivery.Status.QUEUED, next_attempt_at__lte=now - grace
+        )
+
+    def stuck(self, now: datetime) -> DeliveryQuerySet:
+        """Claimed longer ago than the lease, which outlasts the hard time limit."""
+        lease = timedelta(seconds=settings.NOTIFICATIONS_LEASE)
+        return self.filter(status=Delivery.Status.SENDING, claimed_at__lt=now - lease)
+
+    def held(self) -> DeliveryQuerySet:
+        """Held for a digest that has not been recorded yet."""
+        return self.filter(status=Delivery.Status.HELD, digest__isnull=True)
+
+    def due(self, now: datetime) -> DeliveryQuerySet:
+        return self.filter(status=Delivery.Status.QUEUED, next_attempt_at__lte=now)
+
+    # Transitions -----------------------------------------------------------------
+
+    def record(self, kind: str, entries: Iterable[Entry]) -> list[int]:
+        """(nothing) -> queued: one row per entry, once per event key.
+
+        One query however many entries, and no second one for the ids: an upsert
+        on the unique event_key returns the id of every row, recorded now or
+        before. Its update writes back the same key, so a row recorded before is
+        left as it was.
+        """
+        now = timezone.now()
+        rows = {
+            e.event_key: Delivery(kind=kind, recipient_id=e.recipient_id,
+                                  event_key=e.event_key, context=e.context,
+                                  next_attempt_at=now)
+            for e in entries
+        }  # fmt: skip
+        if not rows:
+            return []
+        # Keyed by event: PostgreSQL refuses an upsert touching one row twice.
+        self.bulk_create(
+            list(rows.values()),
+            update_conflicts=True,
+            unique_fields=["event_key"],
+            update_fields=["event_key"],
+        )
+        ids = sorted(row.pk for row in rows.values() if row.pk is not None)
+        if len(ids) < len(rows):  # a backend that returns no ids (SQLite < 3.35)
+            recorded = self.filter(event_key__in=list(rows)).order_by("pk")
+            ids = list(recorded.values_list("pk", flat=True))
+        return ids
+
+    def claim(self, delivery_ids: Sequence[int], job_id: str = "") -> list[Delivery]:
+        """queued -> sending: take the queued ones among these ids for one run.
+
+        Of two runs holding the same ids, one gets each row; rows sent, failed or
+        taken by another run are left out. The claim spends an attempt and notes
+        the Celery job id, so the web process never writes it back.
+        """
+        if SendingPause.objects.is_paused():
+            return []
+        token = uuid.uuid4().hex
+        now = timezone.now()
+        self.filter(pk__in=delivery_ids, status=Delivery.Status.QUEUED).update(
+            status=Delivery.Status.SENDING, claim_token=token, claimed_at=now,
+            job_id=job_id, attempts=F("attempts") + 1, waiting_for="",
+            updated_at=now,
+        )  # fmt: skip
+        claimed = self.filter(claim_token=token).select_related("recipient")
+        return list(claimed.order_by("pk"))
+
+    def requeue_stuck(self, now: datetime) -> list[int]:
+        """sending -> queued, for rows a dead worker left past their lease.
+
+        The attempt stays spent: a message that kills its worker every time must
+        end, which give_up_stuck sees to.
+        """
+        ids = list(self.stuck(now).values_list("pk", flat=True))
+        self.stuck(now).filter(pk__in=ids).update(
+            status=Delivery.Status.QUEUED, claim_token="", next_attempt_at=now,
+            last_error="Requeued by the sweep: the worker stopped mid-send",
+            updated_at=now,
+        )  # fmt: skip
+        return ids
+
+    def give_up_stuck(self, now: datetime) -> int:
+        """sending -> failed, for stuck rows that have no attempt left."""
+        worn_out = self.stuck(now).filter(
+            attempts__gte=settings.NOTIFICATIONS_MAX_ATTEMPTS
+        )
+        return worn_out.update(
+            status=Delivery.Status.FAILED, updated_at=now,
+            last_error="Gave up: the worker stopped mid-send on every attempt",
+        )  # fmt: skip
+
+    def resend(self, delivery_ids: Iterable[int]) -> list[int]:
+        """failed -> queued, with a fresh set of attempts.
+
+        Same row, same Message-ID: a mail client can tell it is a re-send.
+        """
+        failed = self.filter(pk__in=list(delivery_ids), status=Delivery.Status.FAILED)
+        ids = list(failed.values_list("pk", flat=True))
+        now = timezone.now()
+        failed.filter(pk__in=ids).update(
+            status=Delivery.Status.QUEUED, attempts=0, claim_token="",
+            next_attempt_at=now, updated_at=now,
+        )  # fmt: skip
+        return ids
+
+    def cancel(self, delivery_ids: Iterable[int]) -> list[int]:
+        """queued -> cancelled: an Admin stopped these before they went out."""
+        queued = self.filter(pk__in=list(delivery_ids), status=Delivery.Status.QUEUED)
+        ids = list(queued.values_list("pk", flat=True))
+        queued.filter(pk__in=ids).update(
+            status=Delivery.Status.CANCELLED, waiting_for="", updated_at=timezone.now()
+        )
+        return ids
+
+    def record_digest(self, recipient_id: int, day: date) -> Delivery | None:
+        """(nothing) -> a queued digest for this person and day, with every
+        notification held for them bundled into it, in one transaction.
+
+        None when nothing is held, or the day's digest exists already: what is
+        held now waits for the next one.
+        """
+        held = self.held().filter(recipient_id=recipient_id)
+        with transaction.atomic():
+            if not held.exists():
+                return None
+            digest, created = self.get_or_create(
+                event_key=f"digest:{recipient_id}:{day.isoformat()}",
+                defaults={"kind": Delivery.Kind.DIGEST, "recipient_id": recipient_id,
+                          "context": {"day": day.isoformat()}},
+            )  # fmt: skip
+            if created:
+                self.bundle(digest)
+        return digest if created else None
+
+    def bundle(self, digest: Delivery) -> int:
+        """held -> bundled, into this digest: every held row of its recipient
+        that no digest has taken. One UPDATE, so a row held a moment later waits
+        for the next digest and none lands in two, or in none."""
+        held = self.filter(
+            recipient_id=digest.recipient_id, status=Delivery.Status.HELD,
+            digest__isnull=True,
+        )  # fmt: skip
+        return held.update(
+            status=Delivery.Status.BUNDLED, digest=digest, updated_at=timezone.now()
+        )
+
+    def postpone(self, delivery_ids: Iterable[int], until: datetime) -> int:
+        """queued -> queued, due later: the sweep has just published these again."""
+        return self.filter(
+            pk__in=list(delivery_ids), status=Delivery.Status.QUEUED
+        ).update(next_attempt_at=until)
 
 
 class Delivery(models.Model):
@@ -10,7 +237,12 @@ class Delivery(models.Model):
 
     class Kind(models.TextChoices):
         TASK_ASSIGNED = "task_assigned", "Task assigned"
+        TASK_UNASSIGNED = "task_unassigned", "Removed from a task"
         TASK_DELETED = "task_deleted", "Task deleted"
+        DUE_DATE_CHANGED = "due_date_changed", "Due date changed"
+        TASK_COMPLETED = "task_completed", "Task completed"
+        TASK_COMMENTED = "task_commented", "New comment"
+        DIGEST = "digest", "Daily digest"
         ACTIVATION = "activation", "Account activation"
         PASSWORD_RESET = "password_reset", "Password reset"
 
@@ -20,6 +252,16 @@ class Delivery(models.Model):
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
         SKIPPED = "skipped", "Skipped"
+        CANCELLED = "cancelled", "Cancelled"
+        HELD = "held", "Held for the digest"
+        BUNDLED = "bundled", "In a digest"
+
+    class Wait(models.TextChoices):
+        """Why a queued delivery waits without having failed."""
+
+        NOTHING = "", "Nothing"
+        PACE = "pace", "The send rate or daily limit"
+        PROVIDER = "provider", "The provider to accept mail again"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     recipient = models.ForeignKey(
@@ -31,6 +273,11 @@ class Delivery(models.Model):
     context = models.JSONField(default=dict, blank=True)
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    # Set while a queued row waits for the pace or a busy provider (no attempt
+    # spent); the reason, such as the provider's reply, is in last_error.
+    waiting_for = models.CharField(
+        max_length=10, choices=Wait.choices, blank=True, default=Wait.NOTHING
     )
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
@@ -48,6 +295,12 @@ class Delivery(models.Model):
     # and so leaves alone those waiting for a retry countdown.
     next_attempt_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # The daily digest a held delivery went out in (set when it is bundled).
+    digest = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="bundled"
+    )
+
+    objects = DeliveryQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -56,7 +309,198 @@ class Delivery(models.Model):
             models.Index(fields=["status", "next_attempt_at"]),
             models.Index(fields=["status", "claimed_at"]),
             models.Index(fields=["recipient", "-created_at"]),
+            models.Index(fields=["recipient", "status"]),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} to {self.recipient} ({self.status})"
+
+    @property
+    def task_title(self) -> str:
+        """The task's title when the email was recorded (tasks may be gone since)."""
+        return str(self.context.get("title", ""))
+
+    # Transitions of a row this run claimed ----------------------------------------
+
+    def mark_sent(self, reply: str, message_id: str) -> bool:
+        """sending -> sent: the server accepted the message."""
+        return self._leave_sending(
+            status=Delivery.Status.SENT, sent_at=timezone.now(),
+            smtp_reply=reply[:500], message_id=message_id, last_error="",
+        )  # fmt: skip
+
+    def mark_failed(self, reason: str) -> bool:
+        """sending -> failed: refused for good, or out of attempts."""
+        return self._leave_sending(status=Delivery.Status.FAILED, last_error=reason)
+
+    def retry_later(self, reason: str, delay: float) -> bool:
+        """sending -> queued, due after `delay` seconds; the attempt stays spent."""
+        due = timezone.now() + timedelta(seconds=delay)
+        return self._leave_sending(
+            status=Delivery.Status.QUEUED, next_attempt_at=due, last_error=reason,
+            claim_token="",
+        )  # fmt: skip
+
+    def release_untried(self) -> bool:
+        """sending -> queued, due now, the attempt given back: never tried."""
+        return self._leave_sending(
+            status=Delivery.Status.QUEUED, attempts=F("attempts") - 1,
+            next_attempt_at=timezone.now(), claim_token="",
+        )  # fmt: skip
+
+    def wait_for_pace(self, until: datetime, wait: str, reason: str = "") -> bool:
+        """sending -> queued, due `until`, the attempt given back: not this
+        message's fault (our send rate, the daily limit, a busy provider)."""
+        return self._leave_sending(
+            status=Delivery.Status.QUEUED, attempts=F("attempts") - 1,
+            next_attempt_at=until, claim_token="", waiting_for=wait,
+            last_error=reason,
+        )  # fmt: skip
+
+    def skip(self, reason: str) -> bool:
+        """sending -> skipped: the email is no longer wanted."""
+        return self._leave_sending(status=Delivery.Status.SKIPPED, last_error=reason)
+
+    def hold_for_digest(self) -> bool:
+        """sending -> held, untried: its recipient reads this kind in a digest."""
+        return self._leave_sending(
+            status=Delivery.Status.HELD, attempts=F("attempts") - 1, last_error=""
+        )
+
+    def suppress(self, reason: str) -> bool:
+        """sending -> skipped, untried: the address bounced as unknown before."""
+        return self._leave_sending(
+            status=Delivery.Status.SKIPPED, attempts=F("attempts") - 1,
+            last_error=f"suppressed: {reason}",
+        )  # fmt: skip
+
+    def _leave_sending(self, **changes: Any) -> bool:
+        """One UPDATE by primary key, guarded by this run's claim.
+
+        A run the sweep has since given up on (and another run re-claimed) finds
+        no row to move and writes nothing.
+        """
+        changes["updated_at"] = timezone.now()
+        moved = Delivery.objects.filter(
+            pk=self.pk, status=Delivery.Status.SENDING, claim_token=self.claim_token
+        ).update(**changes)
+        return moved == 1
+
+
+# Account emails (activation, password reset) travel in their own lane, ahead of
+# notification backlogs: someone is waiting at the screen for them. They are
+# always sent: preferences apply to the other kinds.
+ACCOUNT_KINDS = frozenset({Delivery.Kind.ACTIVATION, Delivery.Kind.PASSWORD_RESET})
+PREFERENCE_KINDS = tuple(
+    kind for kind in Delivery.Kind if kind not in ACCOUNT_KINDS and kind != "digest"
+)
+
+
+class Preference(models.Model):
+    """How one person wants one kind of notification. No row: right away."""
+
+    class Mode(models.TextChoices):
+        IMMEDIATE = "immediate", "Right away"
+        DIGEST = "digest", "In a daily digest"
+        OFF = "off", "Off"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=Delivery.Kind.choices)
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.IMMEDIATE)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "kind"], name="one_preference_per_kind"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind}: {self.mode}"
+
+
+class DigestSchedule(models.Model):
+    """When one person's daily digest goes out, in their time zone."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    send_at = models.TimeField(default=time(8, 0))
+
+    def __str__(self) -> str:
+        return f"Digest of {self.user_id} at {self.send_at:%H:%M}"
+
+
+class SuppressionQuerySet(models.QuerySet["Suppression"]):
+    def of(self, addresses: Iterable[str]) -> dict[str, Suppression]:
+        """The suppressions among these addresses, by lower-cased address."""
+        wanted = {address.lower() for address in addresses if address}
+        return {s.address: s for s in self.filter(address__in=wanted)}
+
+    def add(self, address: str, reason: str, delivery: Delivery | None) -> None:
+        """Suppress an address; a suppression already there is kept as it was."""
+        self.get_or_create(
+            address=address.lower(),
+            defaults={"reason": reason[:500], "delivery": delivery},
+        )
+
+
+class Suppression(models.Model):
+    """An address the provider refused as unknown: nothing more is sent to it
+    until an Admin lifts the suppression (deletes this row)."""
+
+    address = models.EmailField(max_length=254, unique=True)  # lower-cased
+    reason = models.CharField(max_length=500)
+    delivery = models.ForeignKey(
+        Delivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SuppressionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.address
+
+
+class SendingPauseQuerySet(models.QuerySet["SendingPause"]):
+    def is_paused(self) -> bool:
+        return self.filter(pk=SendingPause.SINGLETON).exists()
+
+    def current(self) -> SendingPause | None:
+        return (
+            self.select_related("paused_by").filter(pk=SendingPause.SINGLETON).first()
+        )
+
+    def pause(self, by: Any) -> bool:
+        """Pause all sending; False when it was paused already."""
+        _, created = self.get_or_create(
+            pk=SendingPause.SINGLETON, defaults={"paused_by": by}
+        )
+        return created
+
+    def resume(self) -> bool:
+        """Resume sending; False when it was not paused."""
+        deleted, _ = self.filter(pk=SendingPause.SINGLETON).delete()
+        return deleted > 0
+
+
+class SendingPause(models.Model):
+    """While this one row exists no email is sent: claims take nothing and queued
+    rows wait. A row in the database, so the pause survives restarts."""
+
+    SINGLETON = 1
+
+    paused_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    paused_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SendingPauseQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"Sending paused since {self.paused_at:%Y-%m-%d %H:%M %Z}"

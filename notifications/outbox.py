@@ -1,85 +1,54 @@
-"""Recording deliveries: the only way anything asks for an email.
+"""What is recorded for each event: the only way anything asks for an email.
 
-Called by the receivers in notifications/signals.py and by the users app's forms
-and views. Records rows in the caller's transaction and dispatches on commit; it
-renders nothing, sends nothing and makes no token.
+Called by the receivers in notifications/signals.py. Records rows in the caller's
+transaction (Delivery.objects.record) and dispatches them on commit; it renders
+nothing, sends nothing and makes no token.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.text import Truncator
 
-from notifications.dispatch import dispatch_on_commit
-from notifications.models import Delivery
-from tasks.models import Task
+from notifications.dispatch import dispatch_any_on_commit, dispatch_on_commit
+from notifications.models import ACCOUNT_KINDS, Delivery, Entry, SendingPause
+from tasks.models import Activity, Task
+from users.actor import current_actor
 from users.models import User
 
 Kind = Delivery.Kind
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One delivery to record: who, the event's unique key, what the email needs."""
-
-    recipient_id: int
-    event_key: str
-    context: dict[str, Any] = field(default_factory=dict)
-
-
 def record(kind: str, entries: Iterable[Entry]) -> list[int]:
-    """Record one queued delivery per entry, once per event key; dispatch on commit.
-
-    One query however many entries, and no second one for the ids: an upsert on
-    the unique event_key returns the id of every row, whether recorded now or
-    before. Its update writes back the same key, so a row recorded before is left
-    as it was; dispatching it again is harmless, the worker's claim skips any row
-    that is no longer queued.
-    """
-    now = timezone.now()
-    rows = {
-        e.event_key: Delivery(kind=kind, recipient_id=e.recipient_id,
-                              event_key=e.event_key, context=e.context,
-                              next_attempt_at=now)
-        for e in entries
-    }  # fmt: skip
-    if not rows:
-        return []
-    # Keyed by event: PostgreSQL refuses an upsert touching one row twice.
-    Delivery.objects.bulk_create(
-        list(rows.values()),
-        update_conflicts=True,
-        unique_fields=["event_key"],
-        update_fields=["event_key"],
-    )
-    ids = sorted(row.pk for row in rows.values() if row.pk is not None)
-    if len(ids) < len(rows):  # a backend that returns no ids, e.g. SQLite < 3.35
-        ids = recorded_ids(rows.keys())
-    dispatch_on_commit(ids)
+    """Record one queued delivery per entry and dispatch them once committed."""
+    ids = Delivery.objects.record(kind, entries)
+    dispatch_on_commit(ids, urgent=kind in ACCOUNT_KINDS)
     return ids
 
 
-def recorded_ids(event_keys: Iterable[str]) -> list[int]:
-    keys = list(event_keys)
-    recorded = Delivery.objects.filter(event_key__in=keys).order_by("pk")
-    return list(recorded.values_list("pk", flat=True))
-
-
-def record_task_assigned(assignments: Iterable[tuple[int, int, int]]) -> list[int]:
+def record_task_assigned(
+    assignments: Iterable[tuple[int, int, int]], titles: dict[int, str]
+) -> list[int]:
     """Record "New Task Assigned" for (through row id, task id, user id) triples.
 
     The key is the assignment row's id: removing a user and adding them again makes
     a new row, so a new email, while the same row can never be recorded twice.
+    The title is kept for the delivery log, which outlives the task. Nobody is
+    told of their own action.
     """
+    actor = current_actor()
+    by = name_of(actor)
     return record(
         Kind.TASK_ASSIGNED,
-        (Entry(user_id, f"task_assigned:{row_id}", {"task_id": task_id})
-         for row_id, task_id, user_id in assignments),
+        (Entry(user_id, f"task_assigned:{row_id}",
+               {"task_id": task_id, "title": titles.get(task_id, ""), "by": by})
+         for row_id, task_id, user_id in assignments
+         if actor is None or user_id != actor.pk),
     )  # fmt: skip
 
 
@@ -87,11 +56,13 @@ def record_task_deleted(
     task: Task, project_name: str, user_ids: list[int]
 ) -> list[int]:
     """Record "Task deleted" with a snapshot: the task is gone when the worker runs."""
-    snapshot = task_snapshot(task, project_name)
+    actor = current_actor()
+    snapshot = {**task_snapshot(task, project_name), "by": name_of(actor)}
     return record(
         Kind.TASK_DELETED,
-        (Entry(uid, f"task_deleted:{task.pk}:{uid}", snapshot) for uid in user_ids),
-    )
+        (Entry(uid, f"task_deleted:{task.pk}:{uid}", snapshot)
+         for uid in user_ids if actor is None or uid != actor.pk),
+    )  # fmt: skip
 
 
 def task_snapshot(task: Task, project_name: str) -> dict[str, Any]:
@@ -103,7 +74,60 @@ def task_snapshot(task: Task, project_name: str) -> dict[str, Any]:
     }
 
 
-def record_activation_email(user: User, *, resend: bool = False) -> bool:
+def record_activity(activity: Activity) -> list[int]:
+    """The emails one entry of a task's history calls for, if any: who was
+    removed, the assignees of a re-dated task, the creator of a completed one,
+    everyone on a commented one; never the person who did it."""
+    recipe = ACTIVITY_EMAILS.get(activity.verb)
+    if recipe is None:
+        return []
+    kind, recipients = recipe
+    people = sorted(set(recipients(activity)) - {None, activity.actor_id})
+    context = activity_snapshot(activity)
+    return record(
+        kind,
+        (Entry(uid, f"{kind}:{activity.pk}:{uid}", context) for uid in people),
+    )
+
+
+def activity_snapshot(activity: Activity) -> dict[str, Any]:
+    task = activity.task
+    snapshot: dict[str, Any] = {
+        "task_id": task.pk, "title": task.title, "by": name_of(activity.actor),
+        "before": activity.before, "after": activity.after,
+    }  # fmt: skip
+    if activity.comment is not None:
+        snapshot["excerpt"] = Truncator(activity.comment.body).chars(280)
+    return snapshot
+
+
+def name_of(user: User | None) -> str:
+    return (user.get_full_name() or user.username) if user is not None else ""
+
+
+def assignee_ids(activity: Activity) -> list[int | None]:
+    return list(activity.task.assigned_to.values_list("pk", flat=True))
+
+
+def creator_if_completed(activity: Activity) -> list[int | None]:
+    completed = activity.after == Task.Status.COMPLETED
+    return [activity.task.created_by_id] if completed else []
+
+
+def people_on_task(activity: Activity) -> list[int | None]:
+    return [*assignee_ids(activity), activity.task.created_by_id]
+
+
+Recipients = Callable[[Activity], list[int | None]]
+ACTIVITY_EMAILS: dict[str, tuple[str, Recipients]] = {
+    Activity.Verb.UNASSIGNED: (Kind.TASK_UNASSIGNED, lambda a: [a.person_id]),
+    Activity.Verb.DUE_DATE: (Kind.DUE_DATE_CHANGED, assignee_ids),
+    Activity.Verb.STATUS: (Kind.TASK_COMPLETED, creator_if_completed),
+    Activity.Verb.COMMENTED: (Kind.TASK_COMMENTED, people_on_task),
+}
+
+
+def record_activation_email(user: User) -> bool:
     """Record an activation email for an inactive user.
 
     Returns False (and records nothing) when the user is already active or an
@@ -141,18 +165,27 @@ def recently_recorded(kind: str, user: User) -> bool:
 
 
 def resend(delivery_ids: Iterable[int]) -> list[int]:
-    """Give failed deliveries a fresh set of attempts; the worker sends them again.
-
-    Same row, same Message-ID: a recipient's mail client can tell it is a re-send.
-    """
-    failed = Delivery.objects.filter(
-        pk__in=list(delivery_ids), status=Delivery.Status.FAILED
-    )
-    ids = list(failed.values_list("pk", flat=True))
-    now = timezone.now()
-    failed.filter(pk__in=ids).update(
-        status=Delivery.Status.QUEUED, attempts=0, claim_token="",
-        next_attempt_at=now, updated_at=now,
-    )  # fmt: skip
-    dispatch_on_commit(ids)
+    """Queue failed deliveries again (delivery log, admin); the worker sends them."""
+    ids = Delivery.objects.resend(delivery_ids)
+    dispatch_any_on_commit(ids)
     return ids
+
+
+def cancel(delivery_ids: Iterable[int]) -> list[int]:
+    """Admins stop queued emails before they go out."""
+    return Delivery.objects.cancel(delivery_ids)
+
+
+def pause_sending(by: User) -> bool:
+    """Stop all sending; queued emails wait, however long, for resume_sending."""
+    return SendingPause.objects.pause(by)
+
+
+def resume_sending() -> bool:
+    """Sending goes on, starting with every email that waited and is due."""
+    resumed = SendingPause.objects.resume()
+    if resumed:
+        due = Delivery.objects.due(timezone.now()).order_by("next_attempt_at")
+        limit = settings.NOTIFICATIONS_BATCH_SIZE * 200  # the sweep takes the rest
+        dispatch_any_on_commit(due.values_list("pk", flat=True)[:limit])
+    return resumed

@@ -1,53 +1,40 @@
-"""The worker's side of the outbox: claim, build, send over one connection, record.
+"""The worker's batch run: claim, build, take a turn, send, record.
 
 Plain functions, so tests reach them without a broker; worker/jobs.py wraps them.
+The SMTP conversation and what a failed send means live in notifications/smtp.py,
+the shared pace in notifications/pace.py; every change of a delivery's status is
+a transition in notifications/models.py.
+
+Levels, outermost first: send_batch (one job run) -> BatchRun.send (one email)
+-> SMTPClient.send (one SMTP transaction).
 """
 
 from __future__ import annotations
 
-import errno
 import logging
 import random
-import smtplib
-import socket
 import time
-import uuid
-from collections.abc import Mapping, Sequence
-from contextlib import suppress
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
+import redis
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
-from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
-from django.core.mail.message import sanitize_address
-from django.db.models import F
+from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
 
 from notifications.emails import Skip, Undeliverable, build_message, tasks_for
-from notifications.models import Delivery
-from tasks.models import Task
+from notifications.models import ACCOUNT_KINDS, Delivery, Suppression
+from notifications.pace import Turn, shared_pace
+from notifications.preferences import Mode, modes_for
+from notifications.smtp import Failure, SMTPClient, Verdict, classify
 
 logger = logging.getLogger(__name__)
 
-Status = Delivery.Status
-
-# Worth another try later. SMTPResponseException (4xx or 5xx) is classified by its
-# code instead, and OSError is not listed: smtplib.SMTPException is an OSError, so
-# listing it would retry permanent 5xx refusals forever.
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    smtplib.SMTPServerDisconnected,
-    TimeoutError,  # socket.timeout is an alias
-    ConnectionError,  # refused, reset, aborted, broken pipe
-    socket.gaierror,  # DNS hiccup resolving EMAIL_HOST
-)
-# Socket errors that mean "the network, for now", not "never".
-TRANSIENT_ERRNOS = frozenset(
-    {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.EHOSTDOWN}
-)
-# After this many dropped connections a batch stops dialling and defers the rest.
-MAX_CONNECTION_FAILURES = 3
+# A turn this close is waited for in place; a longer wait hands the rows back.
+INLINE_WAIT = 1.0
+# When Redis cannot tell the pace, the rows wait this long and try again.
+PACE_UNKNOWN = Turn(30.0, "unknown")
 
 
 @dataclass
@@ -57,45 +44,181 @@ class Report:
     sent: int = 0
     failed: int = 0
     skipped: int = 0
+    waiting: int = 0  # handed back to wait for the pace or a busy provider
+    held: int = 0  # kept for their recipient's daily digest
     retry_ids: list[int] = field(default_factory=list)
-    countdown: float = 0.0
+    countdown: float = 0.0  # when the retry job should run: the longest wait
+
+    def retry(self, delivery: Delivery, delay: float) -> None:
+        """A new run takes this row after `delay` seconds. Longer waits than a
+        retry may be held in the broker are left to the sweep, which publishes
+        the row once it is due."""
+        if delay <= settings.NOTIFICATIONS_RETRY_MAX_DELAY:
+            self.retry_ids.append(delivery.pk)
+            self.countdown = max(self.countdown, delay)
 
     def summary(self) -> dict[str, int]:
         return {"sent": self.sent, "failed": self.failed, "skipped": self.skipped,
+                "held": self.held, "waiting": self.waiting,
                 "retrying": len(self.retry_ids)}  # fmt: skip
 
 
-# Classification ------------------------------------------------------------------
+def send_batch(delivery_ids: Sequence[int], job_id: str = "") -> Report:
+    """Claim the queued deliveries among these ids (none while sending is paused),
+    then send each over one connection and record its outcome at once."""
+    run = BatchRun(Delivery.objects.claim(delivery_ids, job_id))
+    try:
+        run.send_all()
+    finally:
+        run.client.close()
+    return run.report
 
 
-def is_transient(error: BaseException) -> bool:
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        codes = [code for code, _ in error.recipients.values()]
-        return bool(codes) and all(400 <= code < 500 for code in codes)
-    if isinstance(error, smtplib.SMTPResponseException):
-        return 400 <= error.smtp_code < 500
-    if isinstance(error, TRANSIENT_ERRORS):
-        return True
-    network = isinstance(error, OSError) and not isinstance(
-        error, smtplib.SMTPException
-    )
-    return network and error.errno in TRANSIENT_ERRNOS
+def send_budget(deliveries: Sequence[Delivery]) -> float:
+    """Seconds a run may spend before it hands the rest to a new run.
+
+    Stopping short of the soft time limit keeps a slow server from killing the
+    job mid-batch, leaving rows in "sending" until the lease runs out; a run of
+    notifications stops much sooner, so account emails never wait long for a
+    free worker.
+    """
+    limit = settings.CELERY_TASK_SOFT_TIME_LIMIT - 3 * settings.EMAIL_TIMEOUT
+    if any(delivery.kind in ACCOUNT_KINDS for delivery in deliveries):
+        return float(limit)
+    return float(min(limit, settings.NOTIFICATIONS_BULK_RUN_SECONDS))
 
 
-def describe(error: BaseException) -> str:
-    """The reason kept in last_error: the server's own words when it gave any."""
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        return "; ".join(
-            f"{address}: {code} {_text(reply)}"
-            for address, (code, reply) in error.recipients.items()
+class BatchRun:
+    """One job run's claimed deliveries, sent in order over one connection."""
+
+    def __init__(self, deliveries: list[Delivery]) -> None:
+        self.deliveries = deliveries
+        self.tasks = tasks_for(deliveries)  # one query for the batch
+        emails = (delivery.recipient.email for delivery in deliveries)
+        self.suppressed = Suppression.objects.of(emails) if deliveries else {}
+        self.modes = modes_for(deliveries)
+        self.client = SMTPClient()
+        self.pace = shared_pace()
+        self.report = Report()
+        self.deadline = time.monotonic() + send_budget(deliveries)
+
+    def send_all(self) -> None:
+        for index, delivery in enumerate(self.deliveries):
+            if time.monotonic() > self.deadline:
+                self.release(self.deliveries[index:])
+                return
+            wait = self.send(delivery)
+            if wait is not None:
+                self.hold(self.deliveries[index:], wait)
+                return
+
+    def send(self, delivery: Delivery) -> Turn | None:
+        """Send one email and record what happened. A Turn when it, and every
+        row after it, must wait: the pace is spent or the provider is busy."""
+        if not self.wanted_now(delivery):
+            return None
+        suppression = self.suppressed.get(delivery.recipient.email.lower())
+        if suppression is not None:
+            delivery.suppress(suppression.reason)
+            self.report.skipped += 1
+            return None
+        message = self.build(delivery)
+        if message is None:
+            return None
+        turn = self.take_turn()
+        if not turn.granted:
+            return turn
+        try:
+            reply = self.client.send(message)
+        except (OSError, ValueError, UnicodeError) as error:  # ValueError: bad address
+            return self.settle_failure(delivery, Failure.from_error(error))
+        delivery.mark_sent(reply, message.extra_headers["Message-ID"])
+        self.report.sent += 1
+        return None
+
+    def wanted_now(self, delivery: Delivery) -> bool:
+        """The recipient's choice for this kind: now, in the digest, or never."""
+        mode = self.modes.get((delivery.recipient_id, delivery.kind), Mode.IMMEDIATE)
+        if mode == Mode.DIGEST:
+            delivery.hold_for_digest()
+            self.report.held += 1
+        elif mode == Mode.OFF:
+            delivery.skip("turned off in the recipient's preferences")
+            self.report.skipped += 1
+        return mode == Mode.IMMEDIATE
+
+    def build(self, delivery: Delivery) -> EmailMultiAlternatives | None:
+        """The message, or None when the delivery was settled without one."""
+        try:
+            return build_message(delivery, self.tasks)
+        except Skip as reason:
+            delivery.skip(str(reason))
+            self.report.skipped += 1
+        except Undeliverable as reason:
+            delivery.mark_failed(str(reason))
+            self.report.failed += 1
+        except Exception as error:  # a template or data bug: the rest still go out
+            logger.exception("Could not build delivery %s", delivery.pk)
+            why = Failure.from_error(error).reason
+            delivery.mark_failed(f"Could not build the email: {why}")
+            self.report.failed += 1
+        return None
+
+    def take_turn(self) -> Turn:
+        """A turn to send; a short wait is waited for here, within the budget."""
+        while True:
+            try:
+                turn = self.pace.take_turn()
+            except redis.RedisError:
+                logger.warning("The pace cannot be read from Redis; waiting")
+                return PACE_UNKNOWN
+            fits = time.monotonic() + turn.wait < self.deadline
+            if turn.granted or turn.wait > INLINE_WAIT or not fits:
+                return turn
+            time.sleep(turn.wait)
+
+    def settle_failure(self, delivery: Delivery, failure: Failure) -> Turn | None:
+        verdict = classify(failure)
+        if verdict is Verdict.PROVIDER_BUSY:
+            logger.warning("The provider is busy: %s", failure.reason)
+            return Turn(self.pace.provider_busy(), "provider", failure.reason)
+        if verdict is Verdict.RETRY:
+            self.retry_or_give_up(delivery, failure.reason)
+            return None
+        logger.warning(
+            "Delivery %s failed permanently: %s", delivery.pk, failure.reason
         )
-    if isinstance(error, smtplib.SMTPResponseException):
-        return f"{error.smtp_code} {_text(error.smtp_error)}"
-    return f"{type(error).__name__}: {error}"[:500]
+        delivery.mark_failed(failure.reason)
+        self.report.failed += 1
+        if verdict is Verdict.UNKNOWN_RECIPIENT:
+            Suppression.objects.add(delivery.recipient.email, failure.reason, delivery)
+        return None
 
+    def retry_or_give_up(self, delivery: Delivery, reason: str) -> None:
+        """Later, with backoff, or failed (dead) once out of attempts."""
+        if delivery.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS:
+            delivery.mark_failed(
+                f"Gave up after {delivery.attempts} attempts: {reason}"
+            )
+            self.report.failed += 1
+            return
+        delay = retry_countdown(delivery.attempts)
+        delivery.retry_later(reason, delay)
+        self.report.retry(delivery, delay)
 
-def _text(reply: bytes | str) -> str:
-    return reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+    def hold(self, deliveries: Sequence[Delivery], turn: Turn) -> None:
+        """These rows wait for their turn, their attempts given back."""
+        until = timezone.now() + timedelta(seconds=turn.wait)
+        for delivery in deliveries:
+            delivery.wait_for_pace(until, turn.waiting_for, turn.reason)
+            self.report.waiting += 1
+            self.report.retry(delivery, turn.wait)
+
+    def release(self, deliveries: Sequence[Delivery]) -> None:
+        """Out of time: these rows go back to the queue untried, for a new run."""
+        for delivery in deliveries:
+            delivery.release_untried()
+            self.report.retry(delivery, 0)
 
 
 def retry_countdown(attempt: int) -> float:
@@ -105,241 +228,3 @@ def retry_countdown(attempt: int) -> float:
         settings.NOTIFICATIONS_RETRY_BASE_DELAY * 2 ** max(attempt - 1, 0),
     )
     return random.uniform(0, ceiling)  # noqa: S311 (jitter, not a secret)
-
-
-# Claiming and recording ------------------------------------------------------------
-
-
-def claim(delivery_ids: Sequence[int], job_id: str = "") -> tuple[str, list[Delivery]]:
-    """Take the queued ones among these ids for this run only.
-
-    A conditional UPDATE: of two jobs holding the same ids, one gets each row.
-    Rows already sent, failed or taken by another run are left out. The same
-    UPDATE notes the Celery job id, so the web process never writes it back.
-    """
-    token = uuid.uuid4().hex
-    now = timezone.now()
-    Delivery.objects.filter(pk__in=delivery_ids, status=Status.QUEUED).update(
-        status=Status.SENDING, claim_token=token, claimed_at=now, job_id=job_id,
-        attempts=F("attempts") + 1, updated_at=now,
-    )  # fmt: skip
-    claimed = Delivery.objects.filter(claim_token=token).select_related("recipient")
-    return token, list(claimed.order_by("pk"))
-
-
-def record(delivery: Delivery, token: str, **fields: Any) -> None:
-    """Write an outcome, unless the sweep has since handed the row to another run.
-
-    One UPDATE by primary key, in its own transaction, right after each message:
-    a killed worker can duplicate at most the message in flight.
-    """
-    fields.setdefault("updated_at", timezone.now())
-    Delivery.objects.filter(pk=delivery.pk, claim_token=token).update(**fields)
-
-
-def record_sent(delivery: Delivery, token: str, reply: str, message_id: str) -> None:
-    record(delivery, token, status=Status.SENT, sent_at=timezone.now(),
-           smtp_reply=reply[:500], message_id=message_id, last_error="")  # fmt: skip
-
-
-def record_failed(delivery: Delivery, token: str, reason: str) -> None:
-    record(delivery, token, status=Status.FAILED, last_error=reason)
-
-
-def record_skipped(delivery: Delivery, token: str, reason: str) -> None:
-    record(delivery, token, status=Status.SKIPPED, last_error=reason)
-
-
-def record_transient(
-    delivery: Delivery, token: str, reason: str, report: Report
-) -> None:
-    """Back to queued with a due time, or failed (dead) once out of attempts."""
-    if delivery.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS:
-        reason = f"Gave up after {delivery.attempts} attempts: {reason}"
-        record_failed(delivery, token, reason)
-        report.failed += 1
-        return
-    countdown = retry_countdown(delivery.attempts)
-    report.countdown = max(report.countdown, countdown)
-    report.retry_ids.append(delivery.pk)
-    due = timezone.now() + timedelta(seconds=countdown)
-    record(delivery, token, status=Status.QUEUED, next_attempt_at=due,
-           last_error=reason, claim_token="")  # fmt: skip
-
-
-# Sending ---------------------------------------------------------------------------
-
-
-class Mailer:
-    """One SMTP connection for a whole batch, reopened (a few times) if it drops."""
-
-    def __init__(self) -> None:
-        self.backend = get_connection(fail_silently=False)
-        self.failures = 0
-        self.last_error: BaseException | None = None
-
-    def send(self, message: EmailMessage) -> str:
-        """Send one message; return the server's reply to its DATA."""
-        if self.failures >= MAX_CONNECTION_FAILURES and self.last_error:
-            raise self.last_error
-        if not isinstance(self.backend, SMTPBackend):
-            return self._hand_over(message)
-        try:
-            self._open()
-            return transmit(self.backend.connection, message)
-        except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused) as error:
-            if getattr(error, "smtp_code", None) == 421:  # "closing connection"
-                self._drop(error)
-            raise  # a refusal of this message: the connection is still good
-        except OSError as error:  # the socket or the session broke: redial next time
-            self._drop(error)
-            raise
-
-    def _hand_over(self, message: EmailMessage) -> str:
-        """A console or locmem backend (development, other apps' tests)."""
-        self.backend.send_messages([message])
-        return f"accepted by {type(self.backend).__module__}"
-
-    def _open(self) -> None:
-        if self.backend.connection is None:
-            self.backend.open()
-
-    def _drop(self, error: BaseException) -> None:
-        self.failures += 1
-        self.last_error = error
-        self.close()
-
-    def close(self) -> None:
-        # The connection may already be dead: any socket error on QUIT is moot.
-        with suppress(OSError):
-            self.backend.close()
-        if isinstance(self.backend, SMTPBackend):
-            self.backend.connection = None
-
-
-def transmit(smtp: smtplib.SMTP, message: EmailMessage) -> str:
-    """smtplib's sendmail, keeping the final reply (the server's queue id)."""
-    encoding = message.encoding or settings.DEFAULT_CHARSET
-    sender = sanitize_address(message.from_email, encoding)
-    recipients = [sanitize_address(a, encoding) for a in message.recipients()]
-    data = message.message().as_bytes(linesep="\r\n")
-    smtp.ehlo_or_helo_if_needed()
-    try:
-        return mail_transaction(smtp, sender, recipients, data)
-    except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused):
-        _reset(smtp)  # leave the connection ready for the batch's next message
-        raise
-
-
-def mail_transaction(
-    smtp: smtplib.SMTP, sender: str, recipients: list[str], data: bytes
-) -> str:
-    code, reply = smtp.mail(sender)
-    if code != 250:
-        raise smtplib.SMTPSenderRefused(code, reply, sender)
-    refused = _refused_recipients(smtp, recipients)
-    if refused:
-        raise smtplib.SMTPRecipientsRefused(refused)
-    code, reply = smtp.data(data)  # raises SMTPDataError itself unless 354
-    if code != 250:
-        raise smtplib.SMTPDataError(code, reply)
-    return f"{code} {_text(reply)}"
-
-
-def _refused_recipients(
-    smtp: smtplib.SMTP, recipients: list[str]
-) -> dict[str, tuple[int, bytes]]:
-    refused = {}
-    for address in recipients:
-        code, reply = smtp.rcpt(address)
-        if code not in (250, 251):
-            refused[address] = (code, reply)
-    return refused
-
-
-def _reset(smtp: smtplib.SMTP) -> None:
-    with suppress(smtplib.SMTPServerDisconnected):
-        smtp.rset()
-
-
-# The whole run ---------------------------------------------------------------------
-
-
-def deliver(delivery_ids: Sequence[int], job_id: str = "") -> Report:
-    """Claim, build, send and record every delivery among these ids."""
-    token, deliveries = claim(delivery_ids, job_id)
-    tasks = tasks_for(deliveries)  # one query for the batch, not one per email
-    report = Report()
-    deadline = time.monotonic() + send_budget()
-    mailer = Mailer()
-    try:
-        for delivery in deliveries:
-            if time.monotonic() > deadline:
-                release(delivery, token, report)
-                continue
-            deliver_one(delivery, token, mailer, report, tasks)
-    finally:
-        mailer.close()
-    return report
-
-
-def send_budget() -> float:
-    """Seconds a run may spend sending before it hands the rest to a new run.
-
-    Stopping short of the soft time limit keeps a slow server from killing the
-    job mid-batch and leaving rows in "sending" until the lease runs out.
-    """
-    return settings.CELERY_TASK_SOFT_TIME_LIMIT - 3 * settings.EMAIL_TIMEOUT
-
-
-def release(delivery: Delivery, token: str, report: Report) -> None:
-    """Untried for lack of time: queue it again without spending an attempt."""
-    report.retry_ids.append(delivery.pk)
-    record(delivery, token, status=Status.QUEUED, attempts=F("attempts") - 1,
-           next_attempt_at=timezone.now(), claim_token="")  # fmt: skip
-
-
-def deliver_one(
-    delivery: Delivery, token: str, mailer: Mailer, report: Report,
-    tasks: Mapping[int, Task],
-) -> None:  # fmt: skip
-    try:
-        message = build_message(delivery, tasks)
-    except Skip as reason:
-        record_skipped(delivery, token, str(reason))
-        report.skipped += 1
-        return
-    except Undeliverable as reason:
-        record_failed(delivery, token, str(reason))
-        report.failed += 1
-        return
-    except Exception as error:  # a template or data bug: the rest still go out
-        logger.exception("Could not build delivery %s", delivery.pk)
-        record_failed(delivery, token, f"Could not build the email: {describe(error)}")
-        report.failed += 1
-        return
-    send_one(delivery, token, message, mailer, report)
-
-
-def send_one(
-    delivery: Delivery, token: str, message: EmailMessage, mailer: Mailer,
-    report: Report,
-) -> None:  # fmt: skip
-    try:
-        reply = mailer.send(message)
-    except (OSError, ValueError, UnicodeError) as error:  # ValueError: bad address
-        record_failure(delivery, token, error, report)
-    else:
-        record_sent(delivery, token, reply, message.extra_headers["Message-ID"])
-        report.sent += 1
-
-
-def record_failure(
-    delivery: Delivery, token: str, error: BaseException, report: Report
-) -> None:
-    if is_transient(error):
-        record_transient(delivery, token, describe(error), report)
-        return
-    logger.warning("Delivery %s failed permanently: %s", delivery.pk, describe(error))
-    record_failed(delivery, token, describe(error))
-    report.failed += 1

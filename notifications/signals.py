@@ -1,6 +1,8 @@
 """Receivers: guard, record deliveries in the caller's transaction, dispatch on commit.
 
-None of them renders, sends or makes a token: the worker does all of that.
+Every email trigger enters here: model signals of tasks and users, and the users
+app's own signals (activation resend, password reset). None of them renders,
+sends or makes a token: the worker does all of that.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from django.contrib.auth import get_user_model
 from django.db.models.signals import m2m_changed, post_save, pre_delete
 
 from notifications import outbox
-from tasks.models import Project, Task
+from tasks.activity import activity_recorded
+from tasks.models import Activity, Project, Task
 from users.models import User
+from users.signals import activation_requested, password_reset_requested
 
 
 def record_assignment_emails(
@@ -25,12 +29,14 @@ def record_assignment_emails(
     """
     if action != "post_add" or not pk_set:
         return
-    rows = Task.assigned_to.through.objects
     if reverse:  # user.tasks.add(*tasks): the instance is the user
-        rows = rows.filter(user_id=instance.pk, task_id__in=pk_set)
+        added = {"user_id": instance.pk, "task_id__in": pk_set}
+        titles = dict(Task.objects.filter(pk__in=pk_set).values_list("pk", "title"))
     else:  # task.assigned_to.add(*users)
-        rows = rows.filter(task_id=instance.pk, user_id__in=pk_set)
-    outbox.record_task_assigned(rows.values_list("id", "task_id", "user_id"))
+        added = {"task_id": instance.pk, "user_id__in": pk_set}
+        titles = {instance.pk: str(instance)}
+    rows = Task.assigned_to.through.objects.filter(**added)
+    outbox.record_task_assigned(rows.values_list("id", "task_id", "user_id"), titles)
 
 
 def record_deletion_emails(sender: type[Task], instance: Task, **kwargs: Any) -> None:
@@ -41,6 +47,14 @@ def record_deletion_emails(sender: type[Task], instance: Task, **kwargs: Any) ->
     user_ids = list(instance.assigned_to.values_list("pk", flat=True))
     if user_ids:
         outbox.record_task_deleted(instance, project_name(instance), user_ids)
+
+
+def record_activity_emails(
+    sender: type[Activity], activities: list[Activity], **kwargs: Any
+) -> None:
+    """Unassigned, re-dated, completed, commented: tasks' history says who to tell."""
+    for activity in activities:
+        outbox.record_activity(activity)
 
 
 def project_name(task: Task) -> str:
@@ -58,6 +72,15 @@ def record_activation_email(
         outbox.record_activation_email(instance)
 
 
+def record_new_activation_email(sender: type[User], user: User, **kwargs: Any) -> None:
+    """The resend form asked (rate limited per account by the outbox)."""
+    outbox.record_activation_email(user)
+
+
+def record_password_reset_email(sender: type[User], user: User, **kwargs: Any) -> None:
+    outbox.record_password_reset_email(user)
+
+
 def connect_receivers() -> None:
     """Connect every receiver with an explicit sender and dispatch_uid."""
     m2m_changed.connect(
@@ -70,8 +93,24 @@ def connect_receivers() -> None:
         sender=Task,
         dispatch_uid="notifications.record_deletion_emails",
     )
+    activity_recorded.connect(
+        record_activity_emails,
+        sender=Activity,
+        dispatch_uid="notifications.record_activity_emails",
+    )
+    user_model = get_user_model()
     post_save.connect(
         record_activation_email,
-        sender=get_user_model(),
+        sender=user_model,
         dispatch_uid="notifications.record_activation_email",
+    )
+    activation_requested.connect(
+        record_new_activation_email,
+        sender=user_model,
+        dispatch_uid="notifications.record_new_activation_email",
+    )
+    password_reset_requested.connect(
+        record_password_reset_email,
+        sender=user_model,
+        dispatch_uid="notifications.record_password_reset_email",
     )

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from http import HTTPStatus
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest, PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from notifications import outbox
-from notifications.models import Delivery
-from tasks.models import Task
+from notifications import outbox, previews
+from notifications import preferences as prefs
+from notifications.forms import PreferencesForm
+from notifications.models import Delivery, SendingPause, Suppression
+from users.http import AuthenticatedRequest
 from users.models import User
 
 PAGE_SIZE = 25
@@ -26,17 +29,19 @@ SEARCH_MAX_LENGTH = 254  # the longest email address: nothing longer can match
 
 @login_required
 @require_GET
-def delivery_list(request: HttpRequest) -> HttpResponse:
+def delivery_list(request: AuthenticatedRequest) -> HttpResponse:
     is_manager = request.user.is_manager
     filters = chosen_filters(request.GET)
     search = recipient_search(request.GET) if is_manager else ""
     deliveries = visible_to(request.user, is_manager).filter(**filters)
     deliveries = search_recipients(deliveries, search)
     page = Paginator(deliveries, PAGE_SIZE).get_page(request.GET.get("page"))
-    label_tasks(page.object_list)
     context = {
         "page": page,
         "is_manager": is_manager,
+        "is_admin": request.user.is_admin,
+        "pause": SendingPause.objects.current(),
+        "suppressions": Suppression.objects.count() if is_manager else 0,
         "filters": filters,
         "search": search,
         "statuses": Delivery.Status.choices,
@@ -51,21 +56,11 @@ def visible_to(user: User, is_manager: bool) -> QuerySet[Delivery]:
     return deliveries if is_manager else deliveries.filter(recipient=user)
 
 
-def label_tasks(deliveries: Iterable[Delivery]) -> None:
-    """Assignment rows keep only the task id: one query finds every title."""
-    deliveries = list(deliveries)
-    task_ids = {d.context.get("task_id") for d in deliveries}
-    titles = dict(Task.objects.filter(pk__in=task_ids).values_list("pk", "title"))
-    for delivery in deliveries:
-        snapshot = delivery.context.get("title")  # a deleted task's snapshot
-        delivery.task_title = snapshot or titles.get(delivery.context.get("task_id"))
-
-
 def chosen_filters(params: QueryDict) -> dict[str, str]:
     """Only known values: anything else in the query string is ignored."""
     allowed = {"status": Delivery.Status.values, "kind": Delivery.Kind.values}
     return {
-        name: params[name]
+        name: params.get(name, "")
         for name, values in allowed.items()
         if params.get(name) in values
     }
@@ -96,7 +91,7 @@ def without_page(params: QueryDict) -> str:
 
 @login_required
 @require_POST
-def resend_delivery(request: HttpRequest, pk: int) -> HttpResponse:
+def resend_delivery(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if not request.user.is_manager:
         raise PermissionDenied("Only Admins and Managers re-send emails.")
     delivery = get_object_or_404(Delivery, pk=pk)
@@ -107,6 +102,68 @@ def resend_delivery(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(back_to_log(request))
 
 
+@login_required
+@require_POST
+def cancel_delivery(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    ensure_admin(request.user)
+    delivery = get_object_or_404(Delivery, pk=pk)
+    if outbox.cancel([delivery.pk]):
+        messages.success(
+            request, f"Email #{delivery.pk} is cancelled: it will not go out."
+        )
+    else:
+        messages.info(
+            request, f"Email #{delivery.pk} is no longer queued: nothing to do."
+        )
+    return redirect(back_to_log(request))
+
+
+@login_required
+@require_POST
+def pause_sending(request: AuthenticatedRequest) -> HttpResponse:
+    ensure_admin(request.user)
+    if outbox.pause_sending(request.user):
+        messages.warning(
+            request, "Sending is paused. Queued emails wait until you resume."
+        )
+    return redirect(back_to_log(request))
+
+
+@login_required
+@require_POST
+def resume_sending(request: AuthenticatedRequest) -> HttpResponse:
+    ensure_admin(request.user)
+    if outbox.resume_sending():
+        messages.success(request, "Sending resumed: the emails that waited go out now.")
+    return redirect(back_to_log(request))
+
+
+@login_required
+@require_GET
+def suppression_list(request: AuthenticatedRequest) -> HttpResponse:
+    if not request.user.is_manager:
+        raise PermissionDenied("Only Admins and Managers see suppressed addresses.")
+    suppressions = Suppression.objects.select_related("delivery")
+    page = Paginator(suppressions, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"page": page, "is_admin": request.user.is_admin}
+    return render(request, "notifications/suppression_list.html", context)
+
+
+@login_required
+@require_POST
+def lift_suppression(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    ensure_admin(request.user)
+    suppression = get_object_or_404(Suppression, pk=pk)
+    suppression.delete()
+    messages.success(request, f"{suppression.address} can receive email again.")
+    return redirect("notifications:suppressions")
+
+
+def ensure_admin(user: User) -> None:
+    if not user.is_admin:
+        raise PermissionDenied("Only Admins run the mail pipeline.")
+
+
 def back_to_log(request: HttpRequest) -> str:
     """Back to the page and filters the button was pressed on, if it is ours."""
     target = request.POST.get("next", "")
@@ -115,3 +172,66 @@ def back_to_log(request: HttpRequest) -> str:
     )
     log = reverse("notifications:list")
     return target if safe and target.startswith(log) else log
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def preferences(request: AuthenticatedRequest) -> HttpResponse:
+    schedule = prefs.digest_schedule(request.user)
+    form = PreferencesForm(
+        request.POST if request.method == "POST" else None,
+        modes=prefs.modes_of(request.user),
+        initial={"digest_time": schedule.send_at},
+    )
+    if request.method == "POST" and form.is_valid():
+        prefs.set_modes(request.user, form.modes())
+        schedule.send_at = form.cleaned_data["digest_time"]
+        schedule.save(update_fields=["send_at"])
+        messages.success(request, "Your email preferences are saved.")
+        return redirect("notifications:preferences")
+    return render(request, "notifications/preferences.html", {"form": form})
+
+
+# One-click unsubscribe comes from mail clients: no session, no CSRF token. The
+# signed token in the URL is the authority, and it can only turn email off.
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    found = prefs.read_unsubscribe_token(token)
+    if found is None:
+        response = render(request, "notifications/unsubscribe_invalid.html")
+        response.status_code = HTTPStatus.BAD_REQUEST
+        return response
+    user_id, kind = found
+    context = {
+        "kind": Delivery.Kind(kind).label,
+        "digest": kind == Delivery.Kind.DIGEST,
+    }
+    if request.method == "POST":
+        prefs.turn_off(user_id, kind)
+        return render(request, "notifications/unsubscribed.html", context)
+    return render(request, "notifications/unsubscribe.html", context)
+
+
+@login_required
+@require_GET
+def preview_list(request: AuthenticatedRequest) -> HttpResponse:
+    ensure_admin(request.user)
+    emails = [
+        (kind, label, previews.preview(kind).subject)
+        for kind, label in Delivery.Kind.choices
+    ]
+    return render(request, "notifications/preview_list.html", {"emails": emails})
+
+
+@login_required
+@require_GET
+def preview_email(request: AuthenticatedRequest, kind: str, part: str) -> HttpResponse:
+    """One email as its recipient would see it: the HTML page, or the text."""
+    ensure_admin(request.user)
+    if kind not in Delivery.Kind.values or part not in ("html", "text"):
+        raise Http404("No such email.")
+    message = previews.preview(kind)
+    if part == "text":
+        return HttpResponse(message.body, content_type="text/plain; charset=utf-8")
+    return HttpResponse(previews.html_of(message))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from os import getpid
 from pathlib import Path
-from tempfile import gettempdir
 
+import django_stubs_ext
 from decouple import Csv, config
 from django.core.exceptions import ImproperlyConfigured
+
+# Lets generic Django classes be subscripted at run time (ModelAdmin[Delivery]).
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -39,6 +41,7 @@ INSTALLED_APPS = [
     "users",
     "tasks",
     "notifications",
+    "worker",
 ]
 
 MIDDLEWARE = [
@@ -48,6 +51,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "users.actor.ActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -92,11 +96,6 @@ else:
             "NAME": config("SQLITE_PATH", default=str(BASE_DIR / "db.sqlite3")),
             # The web process, the worker and beat share one file: wait for locks.
             "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
-            # A file, not memory: end-to-end tests start a real worker process
-            # that must see the test database. One file per test run.
-            "TEST": {
-                "NAME": str(Path(gettempdir()) / f"taskmanager-test-{getpid()}.db")
-            },
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -125,6 +124,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = config("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
+# One way of writing dates and times everywhere (project/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["project.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -141,16 +142,32 @@ STORAGES = {
 }
 
 # Email: only the worker talks to SMTP.
-EMAIL_BACKEND = config(
-    "EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend"
-)
+# Django's SMTP backend, with certificates verified even beside a client
+# certificate (notifications/smtp.py says why).
+EMAIL_BACKEND = config("EMAIL_BACKEND", default="notifications.smtp.EmailBackend")
 EMAIL_HOST = config("EMAIL_HOST", default="127.0.0.1")
 EMAIL_PORT = config("EMAIL_PORT", default=1025, cast=int)
-EMAIL_USE_TLS = config("EMAIL_USE_TLS", default=False, cast=bool)
+EMAIL_USE_TLS = config("EMAIL_USE_TLS", default=False, cast=bool)  # STARTTLS, 587
+EMAIL_USE_SSL = config("EMAIL_USE_SSL", default=False, cast=bool)  # implicit, 465
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured(
+        "EMAIL_USE_TLS (STARTTLS, usually port 587) and EMAIL_USE_SSL (implicit "
+        "TLS, usually port 465) exclude each other: set only the one your "
+        "provider's port speaks."
+    )
+EMAIL_SSL_CERTFILE = config("EMAIL_SSL_CERTFILE", default="") or None
+EMAIL_SSL_KEYFILE = config("EMAIL_SSL_KEYFILE", default="") or None
+EMAIL_SSL_CAFILE = config("EMAIL_SSL_CAFILE", default="") or None  # a private CA
 EMAIL_HOST_USER = config("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = config("EMAIL_HOST_PASSWORD", default="")
 EMAIL_TIMEOUT = config("EMAIL_TIMEOUT", default=10, cast=int)
-NOTIFICATIONS_ENABLED = config("NOTIFICATIONS_ENABLED", default=True, cast=bool)
+# The provider's pace, shared by every worker (notifications/pace.py); unset: none.
+EMAIL_RATE_LIMIT = config(
+    "EMAIL_RATE_LIMIT", default="", cast=lambda v: float(v) if v else None
+)
+EMAIL_DAILY_LIMIT = config(
+    "EMAIL_DAILY_LIMIT", default="", cast=lambda v: int(v) if v else None
+)
 DEFAULT_FROM_EMAIL = config("DEFAULT_FROM_EMAIL", default="Tasks <noreply@example.com>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -167,6 +184,17 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
+    # Queues in the order listed below, not round robin: account emails first.
+    "queue_order_strategy": "priority",
+}
+# Two lanes. "priority" carries account emails (activation, password reset) and
+# the sweep; "bulk" the notifications. A worker consumes both, "priority" first,
+# unless told otherwise with -Q.
+CELERY_TASK_QUEUES = {"priority": {}, "bulk": {}}
+CELERY_TASK_DEFAULT_QUEUE = "bulk"
+CELERY_TASK_ROUTES = {
+    "notifications.sweep_outbox": {"queue": "priority"},
+    "notifications.send_digests": {"queue": "priority"},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
@@ -203,8 +231,23 @@ if NOTIFICATIONS_RETRY_MAX_DELAY >= CELERY_VISIBILITY_TIMEOUT:
 NOTIFICATIONS_SWEEP_GRACE = config("NOTIFICATIONS_SWEEP_GRACE", default=60, cast=int)
 NOTIFICATIONS_LEASE = CELERY_TASK_TIME_LIMIT + 60
 NOTIFICATIONS_RESEND_WINDOW = 300  # one activation / reset email per 5 minutes
+# A busy provider (throttling, quota spent) pauses all sending this long, doubled
+# while it keeps refusing, up to the cap.
+NOTIFICATIONS_PROVIDER_COOLDOWN = config(
+    "NOTIFICATIONS_PROVIDER_COOLDOWN", default=10.0, cast=float
+)
+NOTIFICATIONS_PROVIDER_COOLDOWN_MAX = config(
+    "NOTIFICATIONS_PROVIDER_COOLDOWN_MAX", default=1800.0, cast=float
+)
+# A notifications run hands what it has not sent to a new job after this long,
+# so account emails queued behind it find a free worker within seconds.
+NOTIFICATIONS_BULK_RUN_SECONDS = config(
+    "NOTIFICATIONS_BULK_RUN_SECONDS", default=3.0, cast=float
+)
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "notifications.sweep_outbox", "schedule": 30.0},
+    # Each person's digest goes at their hour; this looks for due ones.
+    "send-digests": {"task": "notifications.send_digests", "schedule": 300.0},
 }
 # End of Notifications.
 
@@ -241,8 +284,7 @@ LOGGING = {
     },
 }
 
-# django-debug-toolbar: only when asked for (DEBUG_TOOLBAR=True), and never with
-# DEBUG off. Off by default, `make run` included: its handle covers page content.
+# django-debug-toolbar: development only, and only when asked for.
 DEBUG_TOOLBAR = DEBUG and config("DEBUG_TOOLBAR", default=False, cast=bool)
 if DEBUG_TOOLBAR:
     INSTALLED_APPS += ["debug_toolbar"]

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from notifications.health import healthz
+from project.health import healthz
 from tasks.views import home
 
 urlpatterns = [

@@ -11,7 +11,7 @@ from django.db.models import Case, F, OrderBy, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from tasks.models import Project, Task, TaskDetail
-from users.forms import TailwindFormMixin
+from ui.forms import TailwindFormMixin
 from users.models import User
 
 DATE_FORMAT = "%Y-%m-%d"

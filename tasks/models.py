@@ -34,6 +34,14 @@ class Task(models.Model):
     assigned_to = models.ManyToManyField(
         settings.AUTH_USER_MODEL, related_name="tasks", blank=True
     )
+    # Told when the task is completed; empty for tasks made before it was kept.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="created_tasks",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -64,3 +72,61 @@ class TaskDetail(models.Model):
 
     def __str__(self) -> str:
         return f"Details of {self.task_id}"
+
+
+class Comment(models.Model):
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = models.TextField(max_length=5000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Comment {self.pk} on {self.task_id}"
+
+
+class Activity(models.Model):
+    """One thing that happened to a task, who did it and when: the task's history.
+
+    Recorded by tasks/activity.py, which announces each with activity_recorded.
+    """
+
+    class Verb(models.TextChoices):
+        CREATED = "created", "created the task"
+        ASSIGNED = "assigned", "assigned"
+        UNASSIGNED = "unassigned", "unassigned"
+        STATUS = "status", "changed the status"
+        DUE_DATE = "due_date", "changed the due date"
+        COMMENTED = "commented", "commented"
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="activity")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    verb = models.CharField(max_length=12, choices=Verb.choices)
+    # The person assigned or unassigned.
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    comment = models.ForeignKey(
+        Comment, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    before = models.CharField(max_length=40, blank=True)  # a status or a date
+    after = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["task", "-created_at"])]
+        verbose_name_plural = "activities"
+
+    def __str__(self) -> str:
+        return f"{self.actor or 'Someone'} {self.get_verb_display()} on {self.task_id}"

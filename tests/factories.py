@@ -1,13 +1,19 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
+from typing import TypeVar
 
 import factory
 from django.contrib.auth.models import Group
+from django.db.models import Model
 from django.utils import timezone
 
+from notifications.models import Delivery
 from tasks.models import Project, Task, TaskDetail
 from users.models import Role, User
+
+M = TypeVar("M", bound=Model)
 
 
 def joins_role(default: str | None) -> factory.PostGeneration:
@@ -86,7 +92,7 @@ class DeliveryFactory(factory.django.DjangoModelFactory):
     """An outbox row as a receiver would record it (queued, due now)."""
 
     class Meta:
-        model = "notifications.Delivery"
+        model = Delivery
 
     kind = "task_deleted"
     recipient = factory.SubFactory(UserFactory, role=Role.EMPLOYEE)
@@ -94,3 +100,26 @@ class DeliveryFactory(factory.django.DjangoModelFactory):
     context = factory.LazyFunction(
         lambda: {"task_id": 1, "title": "Old task", "project": "P", "due_date": ""}
     )
+
+
+def queued_deliveries(count: int = 1, **kwargs: object) -> list[Delivery]:
+    """Outbox rows as receivers record them (Task deleted: no live task needed)."""
+    return DeliveryFactory.create_batch(count, **kwargs)
+
+
+def assignment_deliveries(count: int) -> list[Delivery]:
+    """Assignment emails for as many tasks: the builder needs each live task."""
+    return [
+        DeliveryFactory(kind=Delivery.Kind.TASK_ASSIGNED, context={"task_id": task.pk})
+        for task in TaskFactory.create_batch(count)
+    ]
+
+
+def pks(instances: Iterable[Model]) -> list[int]:
+    return [instance.pk for instance in instances]
+
+
+def fresh(instance: M) -> M:
+    """The instance as the database has it now."""
+    instance.refresh_from_db()
+    return instance

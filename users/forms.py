@@ -14,32 +14,10 @@ from django.contrib.auth.forms import (
 )
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
-from notifications.outbox import record_activation_email, record_password_reset_email
+from ui.forms import TailwindFormMixin
 from users.models import User
+from users.signals import activation_requested, password_reset_requested
 from users.validators import account_password_validators
-
-# aria-invalid is set by Django on fields with errors; the variant paints them red.
-INPUT_CLASSES = (
-    "block w-full rounded-md border-slate-300 shadow-sm text-base sm:text-sm "
-    "focus:border-indigo-500 focus:ring-indigo-500 "
-    "aria-[invalid=true]:border-red-500 aria-[invalid=true]:ring-red-500"
-)
-CHECKBOX_CLASSES = "rounded border-slate-300 text-indigo-600 focus:ring-indigo-500"
-
-
-class TailwindFormMixin:
-    """Gives every widget the product's input styling (every app's forms use it)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            widget = field.widget
-            classes = CHECKBOX_CLASSES if is_checkbox(widget) else INPUT_CLASSES
-            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {classes}".strip()
-
-
-def is_checkbox(widget: forms.Widget) -> bool:
-    return isinstance(widget, forms.CheckboxSelectMultiple | forms.CheckboxInput)
 
 
 class AccountPasswordMixin:
@@ -155,7 +133,7 @@ class ResendActivationForm(TailwindFormMixin, forms.Form):
             email__iexact=self.cleaned_data["email"], is_active=False
         )
         for user in inactive:
-            record_activation_email(user, resend=True)
+            activation_requested.send(sender=User, user=user)
 
 
 class ResetRequestForm(TailwindFormMixin, PasswordResetForm):
@@ -163,7 +141,7 @@ class ResetRequestForm(TailwindFormMixin, PasswordResetForm):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         for user in self.get_users(self.cleaned_data["email"]):
-            record_password_reset_email(user)
+            password_reset_requested.send(sender=User, user=user)
 
     def send_mail(self, *args: Any, **kwargs: Any) -> None:
         raise RuntimeError("The web process never sends mail: the worker does.")

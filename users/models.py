@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models.functions import Lower
@@ -34,6 +37,16 @@ class User(AbstractUser):
         if self.is_superuser:
             return True
         return any(group.name in roles for group in self.groups.all())
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The time zone this person's emails and pages are written in."""
+        return ZoneInfo(settings.TIME_ZONE)
+
+    @property
+    def is_admin(self) -> bool:
+        """Admins also run the mail pipeline: pause, cancel, lift suppressions."""
+        return self.has_role(Role.ADMIN)
 
     @property
     def is_manager(self) -> bool:

@@ -1,14 +1,12 @@
-"""Activation tokens, and links built from FRONTEND_URL: the worker has no request."""
+"""Activation and password-reset tokens; the worker puts them in links."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.tokens import (
     PasswordResetTokenGenerator,
     default_token_generator,
 )
-from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
@@ -36,16 +34,9 @@ def encode_uid(user: AbstractBaseUser) -> str:
     return urlsafe_base64_encode(force_bytes(user.pk))
 
 
-def activation_link(user: AbstractBaseUser) -> str:
-    token = account_activation_token.make_token(user)
-    return _link("users:activate", user, token)
+def activation_token(user: AbstractBaseUser) -> str:
+    return account_activation_token.make_token(user)
 
 
-def password_reset_link(user: AbstractBaseUser) -> str:
-    token = default_token_generator.make_token(user)
-    return _link("users:password-reset-confirm", user, token)
-
-
-def _link(url_name: str, user: AbstractBaseUser, token: str) -> str:
-    path = reverse(url_name, kwargs={"uidb64": encode_uid(user), "token": token})
-    return settings.FRONTEND_URL + path
+def password_reset_token(user: AbstractBaseUser) -> str:
+    return default_token_generator.make_token(user)

@@ -1,40 +1,123 @@
-"""Celery jobs. Arguments are ids only: no addresses, tokens or bodies.
+"""Celery jobs, and the one place that publishes them.
 
-Each job is a thin shell around notifications.sending / notifications.sweep, whose
-plain functions the tests call without a broker. Return values are counts: they
-land in the results table and in Flower, so they never carry an address.
+Arguments are ids only (no addresses, tokens or bodies), and return values are
+counts: both land in the broker, the results table and Flower. Each job is a thin
+shell around plain functions of notifications/, which tests call without a broker.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from typing import Any
 
+import redis
 from celery import Task
+from django.conf import settings
+from django.utils import timezone
+from kombu.exceptions import OperationalError
 
-from notifications.dispatch import DELIVER_JOB, SWEEP_JOB
-from notifications.sending import deliver
-from notifications.sweep import sweep
+from notifications.digests import record_due_digests
+from notifications.dispatch import split_by_lane
+from notifications.models import SendingPause
+from notifications.sending import send_batch
+from notifications.sweep import postpone_published, sweep
 from worker.celery_app import app
 
 logger = logging.getLogger(__name__)
 
+# A short policy: a request waits at most about a second on a dead broker.
+PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+# kombu wraps connection failures in OperationalError; the rest can leak through.
+BROKER_ERRORS = (OperationalError, redis.RedisError, ConnectionError, TimeoutError)
+# The two lanes (settings.CELERY_TASK_QUEUES): account emails go first.
+URGENT_QUEUE, BULK_QUEUE = "priority", "bulk"
 
-@app.task(bind=True, name=DELIVER_JOB, max_retries=None)
-def deliver_emails(self: Task, delivery_ids: list[int]) -> dict[str, int]:
+
+@app.task(bind=True, name="notifications.deliver_emails", max_retries=None)
+def deliver_emails(self: Task[Any, Any], delivery_ids: list[int]) -> dict[str, int]:
     """Send the queued deliveries among these ids over one SMTP connection.
 
-    Only the deliveries that failed transiently are retried, as a new run with
-    just their ids; the delivery rows count the attempts, not Celery. Each row
-    claimed notes this job's id (a retry keeps it).
+    The deliveries that failed transiently, must wait for the pace or were not
+    reached in time are retried as a new run with just their ids (in the same
+    queue); the delivery rows count the attempts, not Celery.
     """
-    report = deliver(delivery_ids, job_id=self.request.id or "")
+    report = send_batch(delivery_ids, job_id=self.request.id or "")
     logger.info("deliver_emails %s", report.summary())
     if report.retry_ids:
-        raise self.retry(args=[report.retry_ids], countdown=report.countdown)
+        raise self.retry(args=(report.retry_ids,), countdown=report.countdown)
     return report.summary()
 
 
-@app.task(name=SWEEP_JOB)
+# Every 30 s: no stored result and no Flower events, which would crowd out the
+# jobs people look for. What it did is logged.
+@app.task(name="notifications.sweep_outbox", ignore_result=True, send_events=False)
 def sweep_outbox() -> dict[str, int]:
-    """Re-dispatch deliveries left queued or stuck in sending (Celery beat)."""
-    return sweep().summary()
+    """Publish again what is queued past its due time or stuck in sending."""
+    now = timezone.now()
+    found = sweep(now)
+    published: list[int] = []
+    if not SendingPause.objects.is_paused():  # resuming publishes what waited
+        urgent, bulk = split_by_lane(found.due_ids)
+        published = publish_deliveries(urgent, urgent=True)
+        published += publish_deliveries(bulk)
+    postpone_published(published, now)
+    summary = {"redispatched": len(published), "reclaimed": found.reclaimed,
+               "dead": found.dead}  # fmt: skip
+    if any(summary.values()):
+        logger.info("sweep_outbox %s", summary)
+    return summary
+
+
+@app.task(name="notifications.send_digests", ignore_result=True, send_events=False)
+def send_digests() -> int:
+    """Record the daily digests that are due and publish them (Celery beat)."""
+    ids = record_due_digests(timezone.now())
+    if ids:
+        logger.info("send_digests: %d digest(s)", len(ids))
+    return len(publish_deliveries(ids))
+
+
+def publish_deliveries(
+    delivery_ids: Sequence[int], *, urgent: bool = False
+) -> list[int]:
+    """Publish one deliver_emails job per chunk of ids; return the ids published.
+
+    Never raises: with Redis down the deliveries stay queued and the sweep
+    publishes them later, so a request neither fails nor hangs on it.
+    """
+    published: list[int] = []
+    size = settings.NOTIFICATIONS_BATCH_SIZE
+    queue = URGENT_QUEUE if urgent else BULK_QUEUE
+    for start in range(0, len(delivery_ids), size):
+        chunk = list(delivery_ids[start : start + size])
+        if publish(chunk, queue):
+            published += chunk
+    return published
+
+
+def publish(chunk: list[int], queue: str) -> bool:
+    try:
+        deliver_emails.apply_async(
+            args=(chunk,), queue=queue, retry=True, retry_policy=PUBLISH_RETRY_POLICY
+        )
+    except BROKER_ERRORS as error:
+        logger.warning(
+            "Broker unreachable; %d deliveries stay queued for the sweep: %s",
+            len(chunk),
+            error,
+        )
+        return False
+    return True
+
+
+def publish_due_deliveries(
+    sender: object, delivery_ids: Sequence[int], urgent: bool, **kwargs: object
+) -> None:
+    """Receiver of notifications' deliveries_due: connected in worker/apps.py."""
+    publish_deliveries(delivery_ids, urgent=urgent)

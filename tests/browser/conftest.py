@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
+from pytest_django.fixtures import Settings as DjangoSettings
 
 from users.models import Role
 
@@ -31,7 +32,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(autouse=True)
-def site(settings: object, live_server: object) -> str:
+def site(settings: DjangoSettings, live_server: object) -> str:
     """Every browser test runs against the live server; email links point at it."""
     settings.FRONTEND_URL = live_server.url
     return live_server.url

@@ -11,8 +11,8 @@ from devtools.processes import Process
 from devtools.smtp import SMTPServer
 from tests.browser.conftest import screenshot
 from tests.factories import UserFactory
+from tests.links import activation_link
 from users.models import Role, User
-from users.tokens import activation_link
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 INVALID_LINK = "invalid or has already been used"

@@ -3,24 +3,27 @@ worker process sends over SMTP, and the emails are counted at the SMTP server.""
 
 from __future__ import annotations
 
+import datetime
 import re
 import time
 from collections import Counter
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
 from django.test import Client
 from django_celery_results.models import TaskResult
+from pytest_django.fixtures import Settings as DjangoSettings
 
 from devtools.processes import Process, start_worker
 from devtools.smtp import Received, SMTPServer
-from notifications.models import Delivery
+from notifications.models import Delivery, DigestSchedule, Preference
 from tasks.models import Task
 from tests.conftest import LOG_DIR, _point_publisher_at
 from tests.factories import TaskFactory, UserFactory
 from users.models import Role, User
-from worker.jobs import sweep_outbox
+from worker.jobs import send_digests, sweep_outbox
 
 # Serialized rollback: the role groups from the data migration are there, and a
 # later serialized_rollback test does not trip over content types re-created by a
@@ -71,6 +74,41 @@ def test_sign_up_sends_an_activation_link_that_works(
     assert User.objects.get(username="newcomer").is_active
 
 
+def test_an_activation_email_overtakes_a_backlog_of_notifications(
+    worker: Process, smtp_server: SMTPServer
+) -> None:
+    """The fast lane: a sign-up during a burst of 200 assignment emails, the
+    server taking 50 ms a message, is mailed within seconds, not after the burst."""
+    smtp_server.behaviour.delay = 0.05
+    people = employees(40)
+    for number in range(5):
+        TaskFactory(title=f"Bulk {number}", assigned_to=people)
+    smtp_server.wait_for(4)  # the backlog is being worked through
+    started = time.monotonic()
+    Client().post("/users/sign-up/", {
+        "username": "hasty", "first_name": "Hal", "last_name": "Hasty",
+        "email": "hal@example.com", "password1": "Str0ng#Pass",
+        "password2": "Str0ng#Pass",
+    })  # fmt: skip
+    activation = wait_for_message_to(smtp_server, "hal@example.com", timeout=30)
+    waited = activation.accepted_at - started
+    everything = smtp_server.wait_for(201, timeout=60)
+    after = [m for m in everything if m.accepted_at > activation.accepted_at]
+    assert waited < 5.0, f"the activation email waited {waited:.1f} s"
+    assert len(after) >= 50  # it did not wait for the backlog
+    assert len(smtp_server.received) == 201
+
+
+def wait_for_message_to(smtp: SMTPServer, address: str, timeout: float) -> Received:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [m for m in list(smtp.received) if address in m.rcpt_tos]
+        if found:
+            return found[0]
+        time.sleep(0.02)
+    raise AssertionError(f"no email to {address} within {timeout} s")
+
+
 def test_assigning_and_deleting_tell_exactly_the_right_people(
     worker: Process, smtp_server: SMTPServer
 ) -> None:
@@ -89,7 +127,7 @@ def test_assigning_and_deleting_tell_exactly_the_right_people(
     deleted = arrived(smtp_server, 4)
     everyone = {u.email for u in [*first_three, fourth]}
     assert subjects_by_address(deleted) == Counter(
-        {(email, "Task deleted: Ship it"): 1 for email in everyone}
+        {(email, "Task Deleted: Ship it"): 1 for email in everyone}
     )
     assert statuses() == {Status.SENT}
     # Three changes, three job runs: each row names the run that sent it.
@@ -110,7 +148,7 @@ def test_with_smtp_failing_transiently_every_email_arrives_exactly_once(
     TaskFactory(title="Flaky", assigned_to=people)
     messages = arrived(smtp_server, 8, timeout=60)
     assert sorted(m.rcpt_tos[0] for m in messages) == sorted(u.email for u in people)
-    assert smtp_server.sink.answers["451"] > 0  # the failures really happened
+    assert smtp_server.sink.answers["450"] > 0  # the failures really happened
     assert statuses() == {Status.SENT}
     assert max(Delivery.objects.values_list("attempts", flat=True)) > 1
 
@@ -133,7 +171,7 @@ def test_a_550_fails_at_once_and_the_log_shows_why(
 
 def test_with_redis_unreachable_at_commit_the_sweep_delivers_later(
     worker: Process, smtp_server: SMTPServer, request: pytest.FixtureRequest,
-    settings: object,
+    settings: DjangoSettings,
 ) -> None:  # fmt: skip
     request.getfixturevalue("broker_down")
     people = employees(3)
@@ -167,7 +205,7 @@ def wait_for_status(user: User, status: str, timeout: float = 20) -> Delivery:
 
 def test_a_worker_killed_mid_batch_loses_nothing(
     worker: Process, worker_env: dict[str, str], smtp_server: SMTPServer,
-    settings: object,
+    settings: DjangoSettings,
 ) -> None:  # fmt: skip
     smtp_server.behaviour.delay = 0.5  # seconds per message: time to kill it
     people = employees(5)
@@ -190,3 +228,37 @@ def test_a_worker_killed_mid_batch_loses_nothing(
     # At most the one message in flight when the worker died is sent twice.
     assert sum(copies.values()) - len(people) <= 1
     assert statuses() == {Status.SENT}
+
+
+def test_a_daily_digest_goes_once_with_every_event_across_a_worker_restart(
+    worker: Process, worker_env: dict[str, str], smtp_server: SMTPServer
+) -> None:
+    """A reader on the daily digest: the worker holds each event, a restarted
+    worker sends one digest with all of them, and nothing goes out alone."""
+    reader = employees(1)[0]
+    for kind in (Delivery.Kind.TASK_ASSIGNED, Delivery.Kind.TASK_DELETED):
+        Preference.objects.create(user=reader, kind=kind, mode=Preference.Mode.DIGEST)
+    DigestSchedule.objects.create(user=reader, send_at=datetime.time(0, 0))
+    for title in ("Alpha", "Beta", "Gamma"):
+        TaskFactory(title=title, assigned_to=[reader])
+    wait_until(lambda: Delivery.objects.filter(status=Status.HELD).count() == 3)
+    worker.stop()
+    restarted = start_worker(worker_env, LOG_DIR, name="e2e-worker-restarted")
+    try:
+        assert send_digests.apply().get() == 1
+        [digest] = arrived(smtp_server, 1)
+        assert send_digests.apply().get() == 0  # one a day
+    finally:
+        restarted.stop()
+    assert digest.subject == "Your Daily Digest: 3 Updates"
+    assert all(title in digest.body() for title in ("Alpha", "Beta", "Gamma"))
+    assert digest.rcpt_tos == [reader.email]
+    assert statuses() == {Status.BUNDLED, Status.SENT}
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("the condition never held")
+        time.sleep(0.1)

@@ -8,11 +8,19 @@ from urllib.parse import urlsplit
 import pytest
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMultiAlternatives
+from pytest_django.fixtures import Settings as DjangoSettings
 
 from notifications.emails import Skip, Undeliverable, build_message, make_message
 from notifications.models import Delivery
+from notifications.preferences import read_unsubscribe_token
 from tasks.models import Task
-from tests.factories import DeliveryFactory, ProjectFactory, TaskFactory, UserFactory
+from tests.factories import (
+    DeliveryFactory,
+    ProjectFactory,
+    TaskDetailFactory,
+    TaskFactory,
+    UserFactory,
+)
 from users.accounts import user_from_activation_link, user_from_uidb64
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +29,7 @@ FRONTEND = "https://tasks.example.org"
 
 
 @pytest.fixture(autouse=True)
-def frontend_url(settings: object) -> None:
+def frontend_url(settings: DjangoSettings) -> None:
     settings.FRONTEND_URL = FRONTEND
 
 
@@ -40,15 +48,51 @@ def assigned(task_title: str = "Write the report") -> Delivery:
     return DeliveryFactory(kind=Kind.TASK_ASSIGNED, context={"task_id": task.pk})
 
 
+def about(kind: str, task: Task | None = None, **snapshot: str) -> Delivery:
+    task = task or TaskFactory(title="Quarterly report")
+    context = {"task_id": task.pk, "title": task.title, "by": "Mia Manager", **snapshot}
+    return DeliveryFactory(kind=kind, context=context)
+
+
 class TestMakeMessage:
     def test_it_builds_subject_text_and_html_from_the_template_triple(self) -> None:
-        user = UserFactory()
-        context = {"user": user, "title": "T", "project": "P", "tasks_link": "x"}
-        message = make_message("task_deleted", "someone@example.com", context)
-        assert message.subject == "Task deleted: T"
+        user = UserFactory(email="someone@example.com")
+        context = {"title": "T", "facts": [("Task", "T")], "link": "x", "by": "Al"}
+        message = make_message("task_deleted", user, context, Kind.TASK_DELETED)
+        assert message.subject == "Task Deleted: T"
         assert message.to == ["someone@example.com"]
-        assert "A task assigned to you was deleted." in message.body
+        assert "Al deleted a task assigned to you." in message.body
         assert "<html" in html(message)
+
+    def test_the_html_is_a_titled_page_with_a_heading_made_for_phones(self) -> None:
+        page = html(build_message(assigned()))
+        assert '<meta name="viewport" content="width=device-width' in page
+        assert "<title>New Task Assigned: Write the report</title>" in page
+        assert '<main role="main"' in page and "<h1" in page
+        assert "max-width:560px" in page and "width:100%" in page
+
+
+class TestUnsubscribe:
+    def test_a_notification_carries_the_one_click_headers_and_footer(self) -> None:
+        delivery = assigned()
+        message = build_message(delivery)
+        link = message.extra_headers["List-Unsubscribe"].strip("<>")
+        assert link.startswith(f"{FRONTEND}/notifications/unsubscribe/")
+        assert message.extra_headers["List-Unsubscribe-Post"] == (
+            "List-Unsubscribe=One-Click"
+        )
+        assert read_unsubscribe_token(urlsplit(link).path.split("/")[3]) == (
+            delivery.recipient_id, Kind.TASK_ASSIGNED
+        )  # fmt: skip
+        for part in (message.body, html(message)):
+            assert f"{FRONTEND}/notifications/preferences/" in part
+            assert "because you were assigned this task" in part
+
+    def test_account_emails_have_no_unsubscribe(self) -> None:
+        user = UserFactory(is_active=False)
+        message = build_message(Delivery.objects.get(recipient=user))
+        assert "List-Unsubscribe" not in message.extra_headers
+        assert "/notifications/preferences/" not in message.body
 
 
 class TestTaskAssigned:
@@ -77,6 +121,14 @@ class TestTaskAssigned:
         assert "<b>R&D</b>" in message.body
         assert "&lt;b&gt;R&amp;D&lt;/b&gt;" in html(message)
 
+    def test_it_says_who_assigned_it_its_priority_and_what_it_is_about(self) -> None:
+        task = TaskFactory(title="Audit", description="Check every invoice of May.")
+        TaskDetailFactory(task=task, priority="H")
+        delivery = about(Kind.TASK_ASSIGNED, task)
+        for part in (build_message(delivery).body, html(build_message(delivery))):
+            assert "Mia Manager assigned you a task" in part
+            assert "High" in part and "Check every invoice of May." in part
+
     def test_a_task_deleted_before_sending_is_skipped(self) -> None:
         delivery = assigned()
         Task.objects.all().delete()
@@ -89,9 +141,32 @@ class TestTaskDeleted:
         snapshot = {"task_id": 999, "title": "Gone", "project": "Apollo",
                     "due_date": "2030-01-02"}  # fmt: skip
         message = build_message(DeliveryFactory(context=snapshot))
-        assert message.subject == "Task deleted: Gone"
+        assert message.subject == "Task Deleted: Gone"
         for part in (message.body, html(message)):
-            assert "Gone" in part and "Apollo" in part and "2030-01-02" in part
+            assert "Gone" in part and "Apollo" in part and "Wed 2 Jan 2030" in part
+
+
+class TestTaskChanges:
+    def test_removed_from_a_task_links_to_the_persons_own_tasks(self) -> None:
+        message = build_message(about(Kind.TASK_UNASSIGNED))
+        assert message.subject == "Removed From Task: Quarterly report"
+        assert "Mia Manager removed you from a task." in message.body
+        assert link_in(message.body).startswith(f"{FRONTEND}/tasks/")
+
+    def test_a_new_due_date_shows_the_old_and_the_new(self) -> None:
+        delivery = about(Kind.DUE_DATE_CHANGED, before="2030-01-02", after="2030-02-03")
+        message = build_message(delivery)
+        assert message.subject == "Due Date Changed: Quarterly report"
+        for part in (message.body, html(message)):
+            assert "Wed 2 Jan 2030" in part and "Sun 3 Feb 2030" in part
+
+    def test_completed_and_commented_name_who_did_it(self) -> None:
+        done = build_message(about(Kind.TASK_COMPLETED, after="COMPLETED"))
+        said = build_message(about(Kind.TASK_COMMENTED, excerpt="Ship it Friday?"))
+        assert done.subject == "Task Completed: Quarterly report"
+        assert "Mia Manager completed a task you created." in done.body
+        assert said.subject == "New Comment: Quarterly report"
+        assert "Ship it Friday?" in said.body and "Ship it Friday?" in html(said)
 
 
 class TestAccountEmails:

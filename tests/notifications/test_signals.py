@@ -4,21 +4,28 @@ dispatch on commit; nothing is rendered or sent in the web process."""
 from __future__ import annotations
 
 import base64
+import datetime
 import json
 import math
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 import pytest
 import redis
 from django.core import mail
 from django.db import connection, transaction
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
+from pytest_django.fixtures import Settings as DjangoSettings
 
 from devtools.smtp import SMTPServer
 from notifications import outbox
-from notifications.models import Delivery
+from notifications.models import Delivery, Entry
+from tasks.activity import add_comment
 from tasks.models import Task
-from tests.factories import ProjectFactory, TaskFactory, UserFactory
+from tests.conftest import queued_jobs
+from tests.factories import ManagerFactory, ProjectFactory, TaskFactory, UserFactory
+from users.actor import acting_as
 from users.models import Role, User
 
 pytestmark = pytest.mark.django_db
@@ -53,7 +60,8 @@ class TestAssignment:
         assert recipients(Kind.TASK_ASSIGNED) == ids(users)
         assert len(callbacks) == 1
         contexts = Delivery.objects.values_list("context", flat=True)
-        assert all(context == {"task_id": task.pk} for context in contexts)
+        expected = {"task_id": task.pk, "title": task.title, "by": ""}
+        assert all(context == expected for context in contexts)
 
     def test_adding_a_fourth_user_records_one_more(self) -> None:
         users = employees(3)
@@ -66,8 +74,8 @@ class TestAssignment:
         user, tasks = employees(1)[0], TaskFactory.create_batch(2)
         user.tasks.add(*tasks)
         rows = Delivery.objects.filter(kind=Kind.TASK_ASSIGNED, recipient=user)
-        task_ids = sorted(row.context["task_id"] for row in rows)
-        assert task_ids == sorted(task.pk for task in tasks)
+        kept = sorted((row.context["task_id"], row.task_title) for row in rows)
+        assert kept == sorted((task.pk, task.title) for task in tasks)
 
     def test_set_tells_only_the_users_it_adds(self) -> None:
         first, second, third = employees(3)
@@ -107,7 +115,7 @@ class TestAssignment:
         task = TaskFactory(assigned_to=[user])
         Delivery.objects.update(status=Delivery.Status.SENT, attempts=1)
         row = Task.assigned_to.through.objects.get(task=task, user=user)
-        outbox.record_task_assigned([(row.pk, task.pk, user.pk)])
+        outbox.record_task_assigned([(row.pk, task.pk, user.pk)], {})
         delivery = Delivery.objects.get()  # still one row, left as it was
         assert (delivery.status, delivery.attempts) == (Delivery.Status.SENT, 1)
 
@@ -118,7 +126,7 @@ class TestAssignment:
         monkeypatch.setattr(features, "can_return_rows_from_bulk_insert", False)
         task, users = TaskFactory(), employees(2)
         entries = [(user.pk, task.pk, user.pk) for user in users]
-        ids = outbox.record_task_assigned(entries)
+        ids = outbox.record_task_assigned(entries, {task.pk: task.title})
         assert ids == sorted(Delivery.objects.values_list("pk", flat=True))
         assert len(ids) == 2
 
@@ -146,7 +154,7 @@ class TestQueryCount:
         task, users = TaskFactory(), employees(60)
         with django_capture_on_commit_callbacks(execute=True):
             task.assigned_to.add(*users)
-        messages = [json.loads(raw) for raw in broker_queue.lrange("celery", 0, -1)]
+        messages = queued_jobs(broker_queue, "bulk")
         assert [m["headers"]["task"] for m in messages] == [
             "notifications.deliver_emails"
         ] * 2
@@ -155,12 +163,12 @@ class TestQueryCount:
             Delivery.objects.values_list("pk", flat=True)
         )
         assert sorted(len(args[0]) for args in published) == [10, 50]
-        raw = b"".join(broker_queue.lrange("celery", 0, -1))
+        raw = b"".join(broker_queue.lrange("bulk", 0, -1))
         assert not any(user.email.encode() in raw for user in users)
 
     def test_recording_is_one_statement_that_yields_every_id(self) -> None:
         users = employees(60)
-        entries = [outbox.Entry(user.pk, f"test:{user.pk}") for user in users]
+        entries = [Entry(user.pk, f"test:{user.pk}") for user in users]
         with CaptureQueriesContext(connection) as queries:
             ids = outbox.record(Kind.TASK_DELETED, entries)
         assert len(queries) == 1 + extra_insert_batches(60)
@@ -176,7 +184,7 @@ class TestQueryCount:
             for callback in callbacks:
                 callback()
         assert queries.captured_queries == []
-        assert broker_queue.llen("celery") == 1
+        assert len(queued_jobs(broker_queue)) == 1
 
 
 def extra_insert_batches(rows: int) -> int:
@@ -197,7 +205,7 @@ class TestDeletion:
         deleted = Delivery.objects.filter(kind=Kind.TASK_DELETED)
         assert sorted(d.recipient_id for d in deleted) == ids(users)
         snapshot = {"task_id": task_id, "title": "Launch", "project": "Apollo",
-                    "due_date": due}  # fmt: skip
+                    "due_date": due, "by": ""}  # fmt: skip
         assert all(d.context == snapshot for d in deleted)
 
     def test_queryset_delete_tells_the_assignees_of_every_task(self) -> None:
@@ -253,7 +261,7 @@ class TestActivation:
 
     def test_a_resend_within_the_window_is_refused(self) -> None:
         user = UserFactory(is_active=False)
-        assert outbox.record_activation_email(user, resend=True) is False
+        assert outbox.record_activation_email(user) is False
         assert Delivery.objects.count() == 1
 
     def test_a_resend_after_the_window_is_recorded(self) -> None:
@@ -262,11 +270,11 @@ class TestActivation:
         Delivery.objects.update(
             created_at="2020-01-01T00:00:00Z", event_key="activation:old-bucket"
         )
-        assert outbox.record_activation_email(user, resend=True) is True
+        assert outbox.record_activation_email(user) is True
         assert Delivery.objects.filter(kind=Kind.ACTIVATION).count() == 2
 
     def test_an_active_account_is_never_sent_one(self) -> None:
-        assert outbox.record_activation_email(UserFactory(), resend=True) is False
+        assert outbox.record_activation_email(UserFactory()) is False
         assert not Delivery.objects.exists()
 
 
@@ -279,7 +287,7 @@ class TestPasswordReset:
 
 
 def test_the_web_process_opens_no_smtp_connection(
-    settings: object, smtp_settings: SMTPServer,
+    settings: DjangoSettings, smtp_settings: SMTPServer,
     django_capture_on_commit_callbacks: Callable, broker_queue: redis.Redis,
 ) -> None:  # fmt: skip
     with django_capture_on_commit_callbacks(execute=True):
@@ -289,3 +297,64 @@ def test_the_web_process_opens_no_smtp_connection(
     assert Delivery.objects.count() == 5
     assert smtp_settings.sink.connections == 0
     assert mail.outbox == []
+
+
+class TestTaskChanges:
+    """What tasks' history records, told to the right people, never the doer."""
+
+    def acting(self, user: User) -> AbstractContextManager[None]:
+        request = RequestFactory().post("/")
+        request.user = user
+        return acting_as(request)
+
+    def test_a_person_removed_is_told_unless_they_removed_themselves(self) -> None:
+        manager, ann, bob = ManagerFactory(), *employees(2)
+        task = TaskFactory(title="Audit", assigned_to=[ann, bob])
+        with self.acting(manager):
+            task.assigned_to.remove(ann)
+        with self.acting(bob):
+            task.assigned_to.remove(bob)
+        [told] = Delivery.objects.filter(kind=Kind.TASK_UNASSIGNED)
+        assert (told.recipient, told.context["title"], told.context["by"]) == (
+            ann, "Audit", manager.get_full_name()
+        )  # fmt: skip
+
+    def test_a_new_due_date_tells_the_assignees_but_not_the_one_who_moved_it(
+        self,
+    ) -> None:
+        ann, bob = employees(2)
+        task = TaskFactory(assigned_to=[ann, bob], due_date=datetime.date(2030, 1, 1))
+        task.due_date = datetime.date(2030, 1, 9)
+        with self.acting(bob):
+            task.save()
+        [told] = Delivery.objects.filter(kind=Kind.DUE_DATE_CHANGED)
+        assert told.recipient == ann
+        assert (told.context["before"], told.context["after"]) == (
+            "2030-01-01", "2030-01-09"
+        )  # fmt: skip
+
+    def test_completion_tells_the_creator(self) -> None:
+        creator, ann = ManagerFactory(), employees(1)[0]
+        task = TaskFactory(created_by=creator, assigned_to=[ann])
+        task.status = Task.Status.IN_PROGRESS
+        task.save()  # not completed: nobody told
+        task.status = Task.Status.COMPLETED
+        with self.acting(ann):
+            task.save()
+        assert recipients(Kind.TASK_COMPLETED) == [creator.pk]
+
+    def test_a_comment_tells_everyone_on_the_task_but_its_author(self) -> None:
+        creator, ann, bob = ManagerFactory(), *employees(2)
+        task = TaskFactory(created_by=creator, assigned_to=[ann, bob])
+        add_comment(task, ann, "Can we ship Friday?")
+        comments = Delivery.objects.filter(kind=Kind.TASK_COMMENTED)
+        assert sorted(d.recipient_id for d in comments) == sorted([creator.pk, bob.pk])
+        assert comments[0].context["excerpt"] == "Can we ship Friday?"
+
+    def test_assigning_yourself_sends_yourself_nothing(self) -> None:
+        manager, ann = ManagerFactory(), employees(1)[0]
+        task = TaskFactory()
+        with self.acting(manager):
+            task.assigned_to.add(manager, ann)
+        assert recipients(Kind.TASK_ASSIGNED) == [ann.pk]
+        assert Delivery.objects.get().context["by"] == manager.get_full_name()

@@ -2,40 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
 from tests.factories import UserFactory
 from users.models import User
+from users.signals import activation_requested, password_reset_requested
 
 
 @pytest.fixture
-def recorded(monkeypatch: pytest.MonkeyPatch) -> Callable[..., list[User]]:
-    """Replaces the outbox calls the users app makes; returns who was asked for.
+def recorded() -> Iterator[Callable[[str], list[User]]]:
+    """Listens to what the users app asks of notifications, beside its receivers.
 
     recorded("activation") / recorded("password_reset") list the users, in order.
-    `recorded.answer` is what the stubs return (False mimics rate limiting).
     """
     calls: dict[str, list[User]] = {"activation": [], "password_reset": []}
 
-    def record_activation(user: User, *, resend: bool = False) -> bool:
+    def on_activation(sender: type[User], user: User, **kwargs: Any) -> None:
         calls["activation"].append(user)
-        return lookup.answer
 
-    def record_password_reset(user: User) -> bool:
+    def on_password_reset(sender: type[User], user: User, **kwargs: Any) -> None:
         calls["password_reset"].append(user)
-        return lookup.answer
 
-    def lookup(kind: str) -> list[User]:
-        return calls[kind]
-
-    lookup.answer = True
-    monkeypatch.setattr("users.forms.record_activation_email", record_activation)
-    monkeypatch.setattr(
-        "users.forms.record_password_reset_email", record_password_reset
-    )
-    return lookup
+    activation_requested.connect(on_activation, dispatch_uid="tests.activation")
+    password_reset_requested.connect(on_password_reset, dispatch_uid="tests.reset")
+    yield calls.__getitem__
+    activation_requested.disconnect(dispatch_uid="tests.activation")
+    password_reset_requested.disconnect(dispatch_uid="tests.reset")
 
 
 @pytest.fixture

@@ -9,10 +9,12 @@ from django.contrib.auth.tokens import default_token_generator
 from django.test import Client
 from django.urls import reverse
 from django.utils.http import urlsafe_base64_encode
+from pytest_django.fixtures import Settings as DjangoSettings
 
 from tests.factories import UserFactory
+from tests.links import activation_link
 from users.models import Role, User
-from users.tokens import account_activation_token, activation_link, encode_uid
+from users.tokens import account_activation_token, encode_uid
 
 INVALID_PAGE = "This activation link is invalid or has already been used"
 
@@ -28,7 +30,7 @@ def tampered(path: str) -> str:
     return f"{prefix}/{token[:-1]}{last}/"
 
 
-def past_the_timeout(settings: object) -> Callable[[], datetime.datetime]:
+def past_the_timeout(settings: DjangoSettings) -> Callable[[], datetime.datetime]:
     later = datetime.datetime.now() + datetime.timedelta(
         seconds=settings.PASSWORD_RESET_TIMEOUT + 60
     )
@@ -37,7 +39,7 @@ def past_the_timeout(settings: object) -> Callable[[], datetime.datetime]:
 
 @pytest.mark.django_db
 class TestActivationLink:
-    def test_it_is_built_from_frontend_url(self, settings: object) -> None:
+    def test_it_is_built_from_frontend_url(self, settings: DjangoSettings) -> None:
         settings.FRONTEND_URL = "https://tasks.example.org"
         user = UserFactory(is_active=False)
         link = activation_link(user)
@@ -51,7 +53,7 @@ class TestActivationLink:
         assert not account_activation_token.check_token(user, token)
 
     def test_its_token_expires_after_password_reset_timeout(
-        self, settings: object, monkeypatch: pytest.MonkeyPatch
+        self, settings: DjangoSettings, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         user = UserFactory(is_active=False)
         token = account_activation_token.make_token(user)
@@ -101,7 +103,7 @@ class TestActivationPage:
         assert not user.is_active
 
     def test_an_expired_link_activates_nothing(
-        self, client: Client, settings: object, monkeypatch: pytest.MonkeyPatch
+        self, client: Client, settings: DjangoSettings, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         user = UserFactory(is_active=False)
         path = link_path(user)

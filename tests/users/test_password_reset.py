@@ -10,8 +10,8 @@ from django.urls import reverse
 
 from notifications.models import Delivery
 from tests.factories import UserFactory
+from tests.links import password_reset_link
 from users.models import User
-from users.tokens import password_reset_link
 
 URL = reverse("users:password-reset")
 

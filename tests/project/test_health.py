@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.test import Client
+from pytest_django.fixtures import Settings as DjangoSettings
 
 
 def test_healthz_reports_database_and_broker_up(client: Client, db: None) -> None:
@@ -10,7 +11,7 @@ def test_healthz_reports_database_and_broker_up(client: Client, db: None) -> Non
 
 
 def test_healthz_answers_503_when_the_broker_is_down(
-    client: Client, db: None, settings: object
+    client: Client, db: None, settings: DjangoSettings
 ) -> None:
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
     response = client.get("/healthz")

@@ -1,0 +1,30 @@
+"""The "notifications off" baseline: the product with its email receivers
+disconnected, as a WSGI entry point for gunicorn (`bench.quiet:application`).
+
+Bench-only: the product never imports this module and has no such switch.
+"""
+
+from __future__ import annotations
+
+from django.db.models.signals import m2m_changed, post_save, pre_delete
+
+from project.wsgi import application
+from tasks.models import Task
+from users.models import User
+
+__all__ = ["application"]
+
+RECEIVERS = [
+    (m2m_changed, Task.assigned_to.through, "notifications.record_assignment_emails"),
+    (pre_delete, Task, "notifications.record_deletion_emails"),
+    (post_save, User, "notifications.record_activation_email"),
+]
+
+
+def disconnect_notifications() -> None:
+    for signal, sender, uid in RECEIVERS:
+        if not signal.disconnect(sender=sender, dispatch_uid=uid):
+            raise RuntimeError(f"{uid} was not connected: the baseline would be wrong")
+
+
+disconnect_notifications()

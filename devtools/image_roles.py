@@ -1,0 +1,236 @@
+"""The roles of `make image`: what they share, and each started in its container.
+
+Each role runs the command docker-compose.yml gives it, from the built image, as
+the image's user, on the host's network: so compose's 0.0.0.0:8000 and 5555 become
+free loopback ports, and compose's `postgres`, `redis` and `mailpit` the host's
+PostgreSQL (a database of the run's own), a private Redis and a local SMTP server.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shlex
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg2
+import yaml
+
+from devtools.buildah import Container, ContainerProcess, ImageError, image_config, say
+from devtools.redis_server import EmbeddedRedis
+from devtools.smtp import MailSink, SMTPServer, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+ROLES = ("web", "worker", "beat", "flower")
+# Names a real deployment's domain would take; `.test` never resolves anywhere.
+SITE_HOST = "tasks.image-check.test"
+# Where compose's roles listen, replaced by free loopback ports on the host network.
+COMPOSE_WEB_PORT, COMPOSE_FLOWER_PORT = "8000", "5555"
+COMPOSE_PORTS = {"web": COMPOSE_WEB_PORT, "flower": COMPOSE_FLOWER_PORT}
+
+
+@dataclass
+class Setting:
+    """Everything the roles share: ports, credentials, the environment they get."""
+
+    database: str
+    redis_port: int
+    smtp_port: int
+    web_port: int = field(default_factory=free_port)
+    flower_port: int = field(default_factory=free_port)
+    flower_auth: str = field(
+        default_factory=lambda: f"image-check:{secrets.token_urlsafe(16)}"
+    )
+    secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(50))
+
+    @property
+    def site_origin(self) -> str:
+        return f"http://{SITE_HOST}:{self.web_port}"
+
+    def environment(self) -> dict[str, str]:
+        """What compose's `x-app` environment gives the roles, pointed at this host."""
+        pg = postgres_address()
+        return {
+            "SECRET_KEY": self.secret_key,
+            "DEBUG": "False",
+            "ALLOWED_HOSTS": SITE_HOST,
+            "CSRF_TRUSTED_ORIGINS": self.site_origin,
+            "FRONTEND_URL": self.site_origin,
+            # Plain HTTP on loopback, as compose's defaults without a TLS proxy.
+            "SECURE_SSL_REDIRECT": "False",
+            "SESSION_COOKIE_SECURE": "False",
+            "CSRF_COOKIE_SECURE": "False",
+            "DB_NAME": self.database,
+            "DB_USER": pg["user"],
+            "DB_PASSWORD": "",
+            "DB_HOST": pg["host"],
+            "DB_PORT": pg["port"],
+            "CELERY_BROKER_URL": f"redis://127.0.0.1:{self.redis_port}/0",
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(self.smtp_port),
+            "EMAIL_USE_TLS": "False",
+            "EMAIL_USE_SSL": "False",
+            "EMAIL_HOST_USER": "",  # the local SMTP server asks for no login
+            "EMAIL_HOST_PASSWORD": "",
+            "DEFAULT_FROM_EMAIL": "Tasks <noreply@example.com>",
+            "EMAIL_RATE_LIMIT": "",  # no pace: one email
+            "EMAIL_DAILY_LIMIT": "",
+            "FLOWER_BASIC_AUTH": self.flower_auth,
+        }
+
+    def on_free_ports(self, argument: str) -> str:
+        """A compose command or healthcheck moved to loopback and this run's ports."""
+        return (
+            argument.replace("0.0.0.0", "127.0.0.1")  # noqa: S104 (replaced, not bound)
+            .replace(COMPOSE_WEB_PORT, str(self.web_port))
+            .replace(COMPOSE_FLOWER_PORT, str(self.flower_port))
+        )
+
+
+@dataclass
+class Role:
+    name: str
+    image: str
+    container: Container
+    hostname: str
+    user: str = ""
+    environment: dict[str, str] = field(default_factory=dict)
+    process: ContainerProcess | None = None
+
+    def running(self) -> ContainerProcess:
+        """Its process, which must not have exited: a role that died fails the run."""
+        if self.process is None or self.process.exited():
+            raise ImageError(f"the {self.name} role exited")
+        return self.process
+
+
+@contextmanager
+def scratch_database() -> Iterator[str]:
+    name = f"taskmanager_image_{os.getpid()}"
+    postgres_admin(f'CREATE DATABASE "{name}"')
+    say(f"PostgreSQL database {name} created")
+    try:
+        yield name
+    finally:
+        postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        say(f"PostgreSQL database {name} dropped")
+
+
+def postgres_address() -> dict[str, str]:
+    """The host's PostgreSQL, as libpq's own variables name it (trust auth)."""
+    return {
+        "host": os.environ.get("PGHOST", "127.0.0.1"),
+        "port": os.environ.get("PGPORT", "5432"),
+        "user": os.environ.get("PGUSER", "postgres"),
+    }
+
+
+def postgres_admin(statement: str) -> None:
+    postgres_query("postgres", statement)
+
+
+def postgres_query(
+    database: str, statement: str, parameters: tuple[str, ...] = ()
+) -> list[tuple[Any, ...]]:
+    try:
+        connection = psycopg2.connect(dbname=database, **postgres_address())
+    except psycopg2.OperationalError as error:
+        raise ImageError(f"PostgreSQL does not answer: {error}") from error
+    connection.autocommit = True  # CREATE/DROP DATABASE refuse a transaction
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(statement, parameters)
+            return cursor.fetchall() if cursor.description else []
+    finally:
+        connection.close()
+
+
+@contextmanager
+def private_redis() -> Iterator[int]:
+    with EmbeddedRedis(free_port()) as redis:
+        say(f"private Redis on 127.0.0.1:{redis.port}")
+        yield redis.port
+
+
+@contextmanager
+def smtp_server(save_dir: Path) -> Iterator[int]:
+    with SMTPServer(MailSink(save_dir=save_dir)) as server:
+        say(f"SMTP server on 127.0.0.1:{server.port}, mail saved in {save_dir}")
+        yield server.port
+
+
+@contextmanager
+def role_container(image: str, name: str) -> Iterator[Role]:
+    hostname = f"{name}-{os.getpid()}"
+    container = Container(image, f"taskmanager-image-{hostname}")
+    role = Role(name, image, container, hostname)
+    try:
+        yield role
+    finally:
+        if role.process:
+            role.process.stop()
+        role.container.remove()
+
+
+def compose_services() -> dict[str, Any]:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services: dict[str, Any] = compose["services"]
+    return services
+
+
+def role_command(
+    name: str, service: dict[str, Any], image: str, setting: Setting
+) -> list[str]:
+    """The compose command of a role, moved to this run's loopback ports."""
+    command = service.get("command") or image_config(image)["Cmd"]
+    if isinstance(command, str):
+        command = shlex.split(command)
+    port = COMPOSE_PORTS.get(name)
+    if port and not any(port in argument for argument in command):
+        # It would listen where no check looks: say so rather than time out.
+        raise ImageError(
+            f"docker-compose.yml's {name} command no longer names port {port}: "
+            "teach devtools/image_roles.py how it listens now"
+        )
+    return [setting.on_free_ports(argument) for argument in command]
+
+
+def start_roles(
+    roles: dict[str, Role], setting: Setting, image: str, work: Path
+) -> None:
+    services, environment = compose_services(), setting.environment()
+    user = image_config(image)["User"]
+    for role in roles.values():
+        ensure_environment_covers(role.name, services[role.name], environment)
+        command = role_command(role.name, services[role.name], image, setting)
+        say(f"starting {role.name} as user {user}: {shlex.join(command)[:110]}")
+        # Docker sets HOSTNAME; compose's worker healthcheck names the node by it.
+        role.user, role.environment = user, {**environment, "HOSTNAME": role.hostname}
+        role.process = role.container.start(
+            command, role.environment, work / f"{role.name}.log",
+            user=user, hostname=role.hostname,
+        )  # fmt: skip
+
+
+def ensure_environment_covers(
+    name: str, service: dict[str, Any], environment: dict[str, str]
+) -> None:
+    """Every variable compose gives a role is given here too (pointed at this host)."""
+    missing = sorted(set(service.get("environment", {})) - set(environment))
+    if missing:
+        raise ImageError(
+            f"docker-compose.yml gives {name} {', '.join(missing)}, which "
+            "devtools/image_roles.py does not set: add them to Setting.environment"
+        )
+
+
+def show_logs(roles: dict[str, Role]) -> None:
+    for role in roles.values():
+        if role.process:
+            print(f"\n--- {role.name} log (last lines) ---", file=sys.stderr)
+            print(role.process.log()[-3000:], file=sys.stderr, flush=True)

@@ -1,0 +1,55 @@
+"""The daily digest: one email per person per day, at the time they chose in
+their time zone, listing every notification held for it since the last one.
+
+A digest is a delivery like any other (recorded once, claimed, sent at least
+once, swept when stuck). Recording it and bundling the held rows into it is one
+transaction (Delivery.objects.record_digest), so an event held a moment later
+waits for the next digest, and none is in two digests, or in none. A beat job
+runs record_due_digests every few minutes; one that was missed (beat down at
+the hour) is caught up on the next run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time
+
+from notifications.models import Delivery, DigestSchedule
+from users.models import User
+
+DEFAULT_TIME = time(8, 0)
+
+
+def record_due_digests(now: datetime) -> list[int]:
+    """Record the digests due at `now`; return their ids, to publish."""
+    waiting = Delivery.objects.held().values("recipient_id")
+    people = User.objects.filter(pk__in=waiting)
+    schedules = dict(
+        DigestSchedule.objects.filter(user__in=people).values_list("user_id", "send_at")
+    )
+    ids = []
+    for person in people:
+        local = now.astimezone(person.zone)
+        if local.time() >= schedules.get(person.pk, DEFAULT_TIME):
+            digest = Delivery.objects.record_digest(person.pk, local.date())
+            if digest is not None:
+                ids.append(digest.pk)
+    return ids
+
+
+@dataclass(frozen=True)
+class Item:
+    """One line of a digest."""
+
+    kind: str
+    title: str
+    context: dict[str, str]
+    at: datetime
+
+
+def digest_items(digest: Delivery) -> list[Item]:
+    """What a digest gathers, oldest first, from the snapshots of its rows."""
+    rows = digest.bundled.order_by("created_at", "pk")
+    return [
+        Item(row.kind, row.task_title, {**row.context}, row.created_at) for row in rows
+    ]

@@ -1,0 +1,154 @@
+"""The shared pace of sending, kept in Redis so that it holds across every worker
+process and host at once:
+
+- our own rate, EMAIL_RATE_LIMIT messages per second (unset: none);
+- our own daily limit, EMAIL_DAILY_LIMIT messages per rolling 24 hours (unset:
+  none);
+- a cool-down while the provider says it is busy (throttling, quota spent),
+  which grows while the provider keeps refusing and falls back once it is quiet.
+
+Every send first takes a turn. One Lua script decides, on Redis's own clock, so
+hosts whose clocks disagree still share one pace; waiting for a turn is not a
+failure and spends no attempt.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from functools import cache
+
+import redis
+from django.conf import settings
+
+from notifications.models import Delivery
+
+PREFIX = "notifications:pace:"
+RATE_KEY, DAY_KEY = f"{PREFIX}next-turn", f"{PREFIX}sent-24h"
+COOLDOWN_KEY, LEVEL_KEY = f"{PREFIX}cooldown-until", f"{PREFIX}cooldown-level"
+DAY = 86400
+
+# KEYS: next turn, sends of the last 24 h, cool-down end
+# ARGV: seconds between sends (0: no rate limit), daily limit (0: none), member
+# Returns {verdict, seconds to wait}: "go" (the turn is taken and counted),
+# "provider", "daily" or "rate".
+TAKE_TURN = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local interval, daily = tonumber(ARGV[1]), tonumber(ARGV[2])
+local cool = tonumber(redis.call('GET', KEYS[3]) or '0')
+if cool > now then return {'provider', tostring(cool - now)} end
+if daily > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - 86400)
+  if redis.call('ZCARD', KEYS[2]) >= daily then
+    local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+    return {'daily', tostring(tonumber(oldest[2]) + 86400 - now)}
+  end
+end
+if interval > 0 then
+  local next_turn = tonumber(redis.call('GET', KEYS[1]) or '0')
+  if next_turn > now then return {'rate', tostring(next_turn - now)} end
+  local ttl = math.ceil(interval * 1000) + 1000
+  redis.call('SET', KEYS[1], tostring(math.max(next_turn, now) + interval), 'PX', ttl)
+end
+if daily > 0 then
+  redis.call('ZADD', KEYS[2], now, ARGV[3])
+  redis.call('EXPIRE', KEYS[2], 86400 + 3600)
+end
+return {'go', '0'}
+"""
+
+# KEYS: cool-down end, level. ARGV: base seconds, cap seconds.
+# Each busy reply while a level is remembered doubles the cool-down; the level
+# is forgotten after twice the cool-down without another busy reply.
+PROVIDER_BUSY = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local base, cap = tonumber(ARGV[1]), tonumber(ARGV[2])
+local level = redis.call('INCR', KEYS[2])
+local pause = math.min(base * 2 ^ (level - 1), cap)
+redis.call('EXPIRE', KEYS[2], math.ceil(pause * 2))
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if now + pause > current then
+  redis.call('SET', KEYS[1], tostring(now + pause), 'PX', math.ceil(pause * 1000))
+end
+return tostring(pause)
+"""
+
+
+REASONS = {
+    "provider": "The provider asked us to slow down; sending resumes after a pause",
+    "daily": "The daily limit (EMAIL_DAILY_LIMIT) is reached",
+    "rate": "Waiting for the send rate (EMAIL_RATE_LIMIT)",
+    "unknown": "The pace could not be read from Redis; trying again shortly",
+}
+
+
+@dataclass(frozen=True)
+class Turn:
+    """Whether to send now, or how long to wait and why."""
+
+    wait: float = 0.0  # 0.0: go, the turn is taken
+    cause: str = ""  # a key of REASONS while waiting
+    detail: str = ""  # the provider's reply, when it is the cause
+
+    @property
+    def granted(self) -> bool:
+        return self.wait <= 0
+
+    @property
+    def waiting_for(self) -> str:
+        provider = self.cause == "provider"
+        return Delivery.Wait.PROVIDER if provider else Delivery.Wait.PACE
+
+    @property
+    def reason(self) -> str:
+        """What the delivery log shows for a row waiting for this turn."""
+        said = f": {self.detail}" if self.detail else ""
+        return f"{REASONS.get(self.cause, 'Waiting')}{said}"[:500]
+
+
+class Pace:
+    def __init__(
+        self, client: redis.Redis, rate: float | None = None, daily: int | None = None
+    ) -> None:
+        self.client = client
+        self.interval = 1 / rate if rate else 0.0
+        self.daily = daily or 0
+        self._take_turn = client.register_script(TAKE_TURN)
+        self._provider_busy = client.register_script(PROVIDER_BUSY)
+
+    def take_turn(self) -> Turn:
+        """Take the next turn to send, or learn how long until there is one."""
+        keys = [RATE_KEY, DAY_KEY, COOLDOWN_KEY]
+        verdict, wait = self._take_turn(
+            keys=keys, args=[self.interval, self.daily, uuid.uuid4().hex]
+        )
+        cause = verdict.decode() if isinstance(verdict, bytes) else str(verdict)
+        if cause == "go":
+            return Turn()
+        return Turn(max(float(wait), 0.001), cause)
+
+    def provider_busy(self) -> float:
+        """The provider refused for a reason of its own: pause everyone; return
+        how long the pause lasts."""
+        base = settings.NOTIFICATIONS_PROVIDER_COOLDOWN
+        cap = settings.NOTIFICATIONS_PROVIDER_COOLDOWN_MAX
+        return float(
+            self._provider_busy(keys=[COOLDOWN_KEY, LEVEL_KEY], args=[base, cap])
+        )
+
+
+def shared_pace() -> Pace:
+    """The pace every worker process shares, from settings."""
+    return Pace(
+        redis_client(settings.CELERY_BROKER_URL),
+        rate=settings.EMAIL_RATE_LIMIT,
+        daily=settings.EMAIL_DAILY_LIMIT,
+    )
+
+
+@cache
+def redis_client(url: str) -> redis.Redis:
+    """One connection pool per URL and process: the broker's Redis."""
+    return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)

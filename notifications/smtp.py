@@ -1,0 +1,406 @@
+"""The SMTP client: a connection kept open, a send that keeps the server's final
+reply, and one table of rules that says what a failed send means.
+
+The batch run (notifications/sending.py) only orchestrates: it asks this module
+to send a message and to classify what went wrong.
+"""
+
+from __future__ import annotations
+
+import errno
+import re
+import smtplib
+import socket
+import ssl
+from contextlib import suppress
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.smtp import EmailBackend as DjangoSMTPBackend
+from django.core.mail.message import sanitize_address
+from django.utils.functional import cached_property
+
+# After this many dropped connections a client stops dialling and fails fast,
+# so one batch does not wait out a dead server once per message.
+MAX_CONNECTION_FAILURES = 3
+
+
+class EmailBackend(DjangoSMTPBackend):
+    """Django's SMTP backend with certificates always verified.
+
+    Django verifies the server's certificate against the system's CAs, except
+    when a client certificate is configured: then its context trusts no CA at
+    all. Here both hold, and EMAIL_SSL_CAFILE adds a private CA.
+    """
+
+    @cached_property
+    def ssl_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context(cafile=settings.EMAIL_SSL_CAFILE or None)
+        if self.ssl_certfile:
+            context.load_cert_chain(self.ssl_certfile, self.ssl_keyfile or None)
+        return context
+
+
+class TransportError(OSError):
+    """No SMTP session could be had: the reason in words an operator understands."""
+
+    def __init__(self, reason: str, *, permanent: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+
+
+# What a failure means --------------------------------------------------------------
+
+
+class Verdict(StrEnum):
+    RETRY = "retry"  # this message, later: one attempt spent
+    REJECTED = "rejected"  # this message or recipient, never: fail the delivery
+    UNKNOWN_RECIPIENT = "unknown_recipient"  # fail, and suppress the address
+    PROVIDER_BUSY = "provider_busy"  # pause all sending a while; nobody's fault
+
+
+ENHANCED_CODE = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A failed send reduced to what the rules look at."""
+
+    code: int | None  # the SMTP reply code, when the server answered at all
+    text: str  # the server's own words, or the error's
+    error: BaseException
+
+    @classmethod
+    def from_error(cls, error: BaseException) -> Failure:
+        if isinstance(error, smtplib.SMTPRecipientsRefused):
+            replies = error.recipients.items()
+            text = "; ".join(
+                f"{to}: {code} {_text(msg)}" for to, (code, msg) in replies
+            )
+            # One recipient per message here; were there more, the worst decides.
+            return cls(max(code for _, (code, _) in replies), text, error)
+        if isinstance(error, smtplib.SMTPResponseException):
+            text = f"{error.smtp_code} {_text(error.smtp_error)}"
+            return cls(error.smtp_code, text, error)
+        if isinstance(error, TransportError):
+            return cls(None, error.reason, error)
+        return cls(None, f"{type(error).__name__}: {error}", error)
+
+    @property
+    def reason(self) -> str:
+        """What last_error keeps."""
+        return self.text[:500]
+
+    @property
+    def enhanced(self) -> str:
+        """The enhanced status code (RFC 3463) in the reply, e.g. "5.1.1", or ""."""
+        found = ENHANCED_CODE.search(self.text)
+        return ".".join(found.groups()) if found else ""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A failure matches when every condition given matches."""
+
+    verdict: Verdict
+    why: str
+    codes: range | frozenset[int] | None = None
+    enhanced: re.Pattern[str] | None = None  # matched against "5.1.1"
+    text: re.Pattern[str] | None = None  # searched in the reply
+    errors: tuple[type[BaseException], ...] = ()
+    errnos: frozenset[int] = frozenset()
+
+    def matches(self, failure: Failure) -> bool:
+        checks = [
+            self.codes is None or failure.code in self.codes,
+            self.enhanced is None or bool(self.enhanced.fullmatch(failure.enhanced)),
+            self.text is None or bool(self.text.search(failure.text)),
+            not self.errors or isinstance(failure.error, self.errors),
+            not self.errnos or getattr(failure.error, "errno", None) in self.errnos,
+        ]
+        return all(checks)
+
+
+def _words(*patterns: str) -> re.Pattern[str]:
+    return re.compile("|".join(patterns), re.IGNORECASE)
+
+
+# Words of replies without an enhanced code: "550 No such user here".
+UNKNOWN_USER = _words(
+    r"user unknown", r"unknown user", r"no such (user|mailbox|recipient)",
+    r"does not exist", r"recipient not found", r"invalid recipient",
+)  # fmt: skip
+# The sender's quota or rate, never the recipient's mailbox ("is over quota").
+SENDER_QUOTA_OR_RATE = _words(
+    r"sending quota", r"submission ?quota", r"message quota", r"relay limit",
+    r"rate limit", r"sending rate", r"throttl", r"too many (messages|emails)",
+)  # fmt: skip
+BUSY_CODES = frozenset({421, 432, 450, 451, 452, 454})
+
+# First match wins; a failure no rule matches is REJECTED: retrying an error we
+# do not understand for hours helps nobody. The order matters: an unknown address
+# first; then our own quota or rate in the provider's words (Microsoft says it
+# with 5.2.0); then a reply about one recipient's mailbox (x.1.x, x.2.x: full,
+# receiving too fast), which is that delivery's even where its code alone would
+# mean the provider is busy. SMTPException is an OSError, so network errors are
+# named one by one, never "any OSError".
+RULES: tuple[Rule, ...] = (
+    Rule(
+        Verdict.UNKNOWN_RECIPIENT,
+        "the recipient's address does not exist",
+        codes=range(500, 600),
+        enhanced=re.compile(r"5\.1\.(1|2|3|6|10)"),
+    ),
+    Rule(
+        Verdict.UNKNOWN_RECIPIENT,
+        "the recipient's address does not exist",
+        codes=range(500, 600),
+        enhanced=re.compile(r"|5\.0\.0"),
+        text=UNKNOWN_USER,
+    ),
+    Rule(
+        Verdict.PROVIDER_BUSY,
+        "our sending quota is spent or the provider limits our rate",
+        codes=range(400, 600),
+        text=SENDER_QUOTA_OR_RATE,
+    ),
+    Rule(
+        Verdict.REJECTED,
+        "this recipient's mailbox refuses it for good (full, disabled, moved)",
+        codes=range(500, 600),
+        enhanced=re.compile(r"5\.[12]\.\d+"),
+    ),
+    Rule(
+        Verdict.RETRY,
+        "this recipient's mailbox cannot take it now (full, receiving too fast)",
+        codes=range(400, 500),
+        enhanced=re.compile(r"4\.[12]\.\d+"),
+    ),
+    Rule(
+        Verdict.PROVIDER_BUSY,
+        "the provider is busy or throttling: try everything later",
+        codes=BUSY_CODES,
+    ),
+    Rule(Verdict.RETRY, "the server asks to try this one later", codes=range(400, 500)),
+    Rule(Verdict.REJECTED, "the server refused it for good", codes=range(500, 600)),
+    Rule(
+        Verdict.RETRY,
+        "the connection dropped, timed out or was refused",
+        errors=(
+            smtplib.SMTPServerDisconnected,
+            TimeoutError,
+            ConnectionError,
+            socket.gaierror,
+        ),
+    ),
+    Rule(
+        Verdict.RETRY,
+        "the network is unreachable for now",
+        errnos=frozenset(
+            {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.EHOSTDOWN}
+        ),
+    ),
+)
+
+
+def classify(failure: Failure) -> Verdict:
+    if isinstance(failure.error, TransportError):
+        return Verdict.REJECTED if failure.error.permanent else Verdict.RETRY
+    rule = matching_rule(failure)
+    return rule.verdict if rule else Verdict.REJECTED
+
+
+def matching_rule(failure: Failure) -> Rule | None:
+    return next((rule for rule in RULES if rule.matches(failure)), None)
+
+
+def meaning(failure: Failure) -> str:
+    """What the failure means, in words, for an operator."""
+    if isinstance(failure.error, TransportError):
+        return failure.error.reason
+    rule = matching_rule(failure)
+    return f"{failure.reason}: {rule.why if rule else 'an error nothing here expects'}"
+
+
+# Sending ---------------------------------------------------------------------------
+
+
+class SMTPClient:
+    """One SMTP connection, opened on first use and reused until close().
+
+    A refusal of one message leaves the connection usable; a broken socket or a
+    421 drops it, and the next send dials again (a few times at most).
+    """
+
+    def __init__(self) -> None:
+        self.backend = get_connection(fail_silently=False)
+        self.failures = 0
+        self.last_error: BaseException | None = None
+
+    def send(self, message: EmailMessage) -> str:
+        """Send one message; return the server's final reply to it."""
+        if self.failures >= MAX_CONNECTION_FAILURES and self.last_error:
+            raise self.last_error
+        if not isinstance(self.backend, DjangoSMTPBackend):
+            return self._hand_over(message)
+        try:
+            return self.transact(self._connection(self.backend), message)
+        except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused) as error:
+            if getattr(error, "smtp_code", None) == 421:  # "closing connection"
+                self._drop(error)
+            raise  # a refusal of this message: the connection is still good
+        except OSError as error:  # the socket or the session broke: redial next time
+            self._drop(error)
+            raise
+
+    def close(self) -> None:
+        # The connection may already be dead: any socket error on QUIT is moot.
+        with suppress(OSError):
+            self.backend.close()
+        if isinstance(self.backend, DjangoSMTPBackend):
+            self.backend.connection = None
+
+    def _hand_over(self, message: EmailMessage) -> str:
+        """A console or locmem backend (development, other apps' tests)."""
+        self.backend.send_messages([message])
+        return f"accepted by {type(self.backend).__module__}"
+
+    @staticmethod
+    def _connection(backend: DjangoSMTPBackend) -> smtplib.SMTP:
+        if backend.connection is None:
+            open_session(backend)
+        assert backend.connection is not None  # open_session raises when it cannot
+        return backend.connection
+
+    def _drop(self, error: BaseException) -> None:
+        self.failures += 1
+        self.last_error = error
+        self.close()
+
+    @staticmethod
+    def transact(smtp: smtplib.SMTP, message: EmailMessage) -> str:
+        """MAIL, RCPT, DATA as smtplib.sendmail does, keeping the final reply (the
+        server's queue id), and leaving the session ready for the next message."""
+        encoding = message.encoding or settings.DEFAULT_CHARSET
+        sender = sanitize_address(message.from_email, encoding)
+        recipients = [sanitize_address(a, encoding) for a in message.recipients()]
+        # Django's MIME classes take a linesep; the standard library's do not.
+        data = message.message().as_bytes(linesep="\r\n")  # type: ignore[call-arg]
+        smtp.ehlo_or_helo_if_needed()
+        try:
+            code, reply = smtp.mail(sender)
+            if code != 250:
+                raise smtplib.SMTPSenderRefused(code, reply, sender)
+            refused = _refused_recipients(smtp, recipients)
+            if refused:
+                raise smtplib.SMTPRecipientsRefused(refused)
+            code, reply = smtp.data(data)  # raises SMTPDataError itself unless 354
+            if code != 250:
+                raise smtplib.SMTPDataError(code, reply)
+        except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused):
+            with suppress(smtplib.SMTPServerDisconnected):
+                smtp.rset()
+            raise
+        return f"{code} {_text(reply)}"
+
+
+def open_session(backend: DjangoSMTPBackend) -> None:
+    """Connect, secure and sign in, or raise TransportError saying what failed.
+
+    Replies (a refused login, say) stay SMTPResponseExceptions: the rules table
+    reads their codes.
+    """
+    try:
+        backend.open()
+    except (smtplib.SMTPResponseException, TransportError):
+        raise
+    except OSError as error:
+        raise explain_session_failure(backend, error) from error
+
+
+def explain_session_failure(
+    backend: DjangoSMTPBackend, error: OSError
+) -> TransportError:
+    where = f"{backend.host}:{backend.port}"
+    mode = (
+        "implicit TLS"
+        if backend.use_ssl
+        else "STARTTLS"
+        if backend.use_tls
+        else "plain"
+    )
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return TransportError(
+            f"The certificate of {where} does not verify ({error.verify_message}); "
+            "nothing was sent. Fix the server's certificate or trust its CA with "
+            "EMAIL_SSL_CAFILE.",
+            permanent=True,
+        )
+    if isinstance(error, ssl.SSLError):
+        return TransportError(_tls_mismatch(where, backend, error), permanent=True)
+    if isinstance(error, smtplib.SMTPNotSupportedError):
+        return TransportError(_missing_extension(where, backend, error), permanent=True)
+    if _no_greeting(error):
+        hint = (
+            " If this port speaks implicit TLS (usually 465), set EMAIL_USE_SSL=True."
+            if not backend.use_ssl
+            else ""
+        )
+        return TransportError(
+            f"No SMTP greeting from {where} within {backend.timeout} s ({mode}).{hint}",
+            permanent=False,
+        )
+    return TransportError(
+        f"Could not connect to {where} ({mode}): {type(error).__name__}: {error}",
+        permanent=False,
+    )
+
+
+def _no_greeting(error: OSError) -> bool:
+    timed_out = isinstance(error, TimeoutError) or "timed out" in str(error)
+    return timed_out and isinstance(
+        error, TimeoutError | smtplib.SMTPServerDisconnected
+    )
+
+
+def _tls_mismatch(where: str, backend: DjangoSMTPBackend, error: ssl.SSLError) -> str:
+    what = error.reason or str(error)
+    if backend.use_ssl:
+        return (
+            f"TLS handshake with {where} failed ({what}): the server does not speak "
+            "implicit TLS on this port. For STARTTLS (usually port 587) set "
+            "EMAIL_USE_TLS=True and EMAIL_USE_SSL=False."
+        )
+    return f"STARTTLS with {where} failed ({what})."
+
+
+def _missing_extension(
+    where: str, backend: DjangoSMTPBackend, error: smtplib.SMTPNotSupportedError
+) -> str:
+    if "STARTTLS" in str(error):
+        return (
+            f"{where} does not offer STARTTLS. Use the provider's STARTTLS port "
+            "(usually 587), or EMAIL_USE_SSL=True for implicit TLS (usually 465)."
+        )
+    return (
+        f"{where} offers no SMTP AUTH on this connection ({error}). Most providers "
+        "offer it only over TLS: set EMAIL_USE_TLS or EMAIL_USE_SSL."
+    )
+
+
+def _refused_recipients(
+    smtp: smtplib.SMTP, recipients: list[str]
+) -> dict[str, tuple[int, bytes]]:
+    refused = {}
+    for address in recipients:
+        code, reply = smtp.rcpt(address)
+        if code not in (250, 251):
+            refused[address] = (code, reply)
+    return refused
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)

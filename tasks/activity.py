@@ -1,0 +1,62 @@
+"""A task's history: what happened to it, who did it and when.
+
+Recorded here by the domain receivers (tasks/signals.py) and the comment form,
+each Activity announced with `activity_recorded` once saved: notifications
+listens, and tells the people concerned. The actor is the signed-in user of the
+request (users.actor); changes made outside a request have none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.dispatch import Signal
+
+from tasks.models import Activity, Comment, Task
+from users.actor import current_actor
+from users.models import User
+
+# Sent with sender=Activity and activities=[Activity, ...], in the transaction
+# that saved them.
+activity_recorded = Signal()
+
+Verb = Activity.Verb
+
+
+def record(task: Task, verb: str, actor: User | None = None, **fields: Any) -> Activity:
+    """One entry; the actor is the request's user unless named."""
+    activity = Activity.objects.create(
+        task=task, verb=verb, actor=actor or current_actor(), **fields
+    )
+    activity_recorded.send(sender=Activity, activities=[activity])
+    return activity
+
+
+def record_people(verb: str, pairs: Iterable[tuple[int, int]]) -> list[Activity]:
+    """ASSIGNED or UNASSIGNED for (task id, user id) pairs, in one INSERT."""
+    actor = current_actor()
+    activities = Activity.objects.bulk_create(
+        Activity(task_id=task_id, person_id=user_id, verb=verb, actor=actor)
+        for task_id, user_id in pairs
+    )
+    if activities:
+        activity_recorded.send(sender=Activity, activities=activities)
+    return activities
+
+
+def record_changes(task: Task, before: dict[str, Any]) -> None:
+    """STATUS and DUE_DATE entries for what a save changed."""
+    if before["status"] != task.status:
+        record(task, Verb.STATUS, before=before["status"], after=task.status)
+    if before["due_date"] != task.due_date:
+        record(
+            task, Verb.DUE_DATE, before=str(before["due_date"]),
+            after=str(task.due_date),
+        )  # fmt: skip
+
+
+def add_comment(task: Task, author: User, body: str) -> Comment:
+    comment = Comment.objects.create(task=task, author=author, body=body)
+    record(task, Verb.COMMENTED, actor=author, comment=comment)
+    return comment

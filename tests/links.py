@@ -1,0 +1,19 @@
+"""The links the worker puts in account emails, made the same way, for tests."""
+
+from __future__ import annotations
+
+from notifications.emails import absolute_url
+from users.models import User
+from users.tokens import activation_token, encode_uid, password_reset_token
+
+
+def activation_link(user: User) -> str:
+    token = activation_token(user)
+    return absolute_url("users:activate", uidb64=encode_uid(user), token=token)
+
+
+def password_reset_link(user: User) -> str:
+    token = password_reset_token(user)
+    return absolute_url(
+        "users:password-reset-confirm", uidb64=encode_uid(user), token=token
+    )

@@ -1,0 +1,37 @@
+"""Settings for the test suite: the product's, plus what only tests need.
+
+The product settings know nothing of tests; this module is pytest's
+DJANGO_SETTINGS_MODULE (pyproject.toml). Child processes the tests start (a real
+worker, gunicorn) run on project.settings, pointed at the test database.
+"""
+
+from __future__ import annotations
+
+from os import getpid
+from pathlib import Path
+from tempfile import gettempdir
+
+from project.settings import *  # noqa: F403
+from project.settings import DATABASES, STORAGES
+
+# The test client and live server speak plain HTTP on loopback: no HTTPS redirect
+# and no Secure-only cookies there. Production keeps them (DEBUG off by default).
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+
+# Factories hash a password per user; tests creating a hundred need speed.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Pages render without a collectstatic run: no manifest in tests.
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # A file, not memory: end-to-end tests start a real worker process that must
+    # see the test database. One file per test run, so two runs never meet.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(gettempdir()) / f"taskmanager-test-{getpid()}.db")
+    }

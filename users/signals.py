@@ -1,0 +1,14 @@
+"""What the users app announces. notifications/ listens and records the emails.
+
+Sign-up needs no signal of its own: a new inactive account is a post_save of
+User. Each is sent with sender=User and user=<the account>.
+"""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+# Someone asked for a new activation link for this never-activated account.
+activation_requested = Signal()
+# Someone asked to reset this account's password.
+password_reset_requested = Signal()
