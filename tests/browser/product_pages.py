@@ -15,7 +15,8 @@ from pathlib import Path
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from notifications.models import Delivery
+from notifications.models import Delivery, Suppression
+from notifications.preferences import unsubscribe_token
 from tasks.models import Task
 from tests.factories import (
     DeliveryFactory,
@@ -50,6 +51,7 @@ class World:
     other_task_id: int
     project_id: int
     delivery_id: int
+    unsubscribe_token: str
 
 
 def seed_world(seed: int = 16) -> World:
@@ -109,15 +111,20 @@ def seed_world(seed: int = 16) -> World:
         recipient=team[2], status=Delivery.Status.SENT, sent_at=timezone.now()
     )
     DeliveryFactory(recipient=ann, status=Delivery.Status.QUEUED)
+    Suppression.objects.add(
+        "gone.for.good@example.com", "550 5.1.1 The email account does not exist", None
+    )
     return World(
         task_id=tasks[1].pk,
         other_task_id=other.task.pk,
         project_id=harbour.pk,
         delivery_id=failed.pk,
+        unsubscribe_token=unsubscribe_token(ann.pk, Delivery.Kind.TASK_ASSIGNED),
     )
 
 
-def signed_out_pages() -> list[ProductPage]:
+def signed_out_pages(world: World) -> list[ProductPage]:
+    unsubscribe = f"/notifications/unsubscribe/{world.unsubscribe_token}/"
     return [
         ProductPage("sign-in", "/users/sign-in/"),
         ProductPage(
@@ -141,6 +148,9 @@ def signed_out_pages() -> list[ProductPage]:
         ProductPage("resend", "/users/activation/resend/"),
         ProductPage("resend-errors", "/users/activation/resend/", "Send link"),
         ProductPage("activation-bad-link", "/users/activate/MQ/bad-token/"),
+        ProductPage("unsubscribe", unsubscribe),
+        ProductPage("unsubscribed", unsubscribe, "Unsubscribe"),
+        ProductPage("unsubscribe-bad-link", "/notifications/unsubscribe/bad-token/"),
         ProductPage("not-found", "/no-such-page/"),
     ]
 
@@ -167,6 +177,11 @@ def manager_pages(world: World) -> list[ProductPage]:
         ProductPage("project-delete", f"/tasks/projects/{project}/delete/"),
         ProductPage("emails", "/notifications/"),
         ProductPage("emails-search", "/notifications/?q=ann&status=failed"),
+        ProductPage("suppressions", "/notifications/suppressions/"),
+        ProductPage("email-settings", "/notifications/preferences/"),
+        ProductPage(
+            "email-settings-saved", "/notifications/preferences/", "Save preferences"
+        ),
         ProductPage("not-found", "/tasks/987654/"),
     ]
 
@@ -177,6 +192,7 @@ def employee_pages(world: World) -> list[ProductPage]:
         ProductPage("my-tasks-filtered", "/?status=COMPLETED&sort=title"),
         ProductPage("task", f"/tasks/{world.task_id}/"),
         ProductPage("emails", "/notifications/"),
+        ProductPage("email-settings", "/notifications/preferences/"),
         ProductPage("forbidden", f"/tasks/{world.other_task_id}/"),
         ProductPage("not-found", "/tasks/987654/"),
     ]
@@ -186,6 +202,9 @@ def admin_pages(world: World) -> list[ProductPage]:
     """What only an Admin sees: the Django admin (product pages as a Manager)."""
     return [
         ProductPage("dashboard", "/"),
+        ProductPage("emails", "/notifications/"),
+        ProductPage("email-previews", "/notifications/preview/"),
+        ProductPage("email-preview", "/notifications/preview/task_assigned.html"),
         ProductPage("admin", "/admin/"),
         ProductPage("admin-deliveries", "/admin/notifications/delivery/"),
         ProductPage(
@@ -198,7 +217,7 @@ def admin_pages(world: World) -> list[ProductPage]:
 
 
 ROLES = {
-    "signed-out": ("", lambda world: signed_out_pages()),
+    "signed-out": ("", signed_out_pages),
     "manager": ("mira", manager_pages),
     "employee": ("ann", employee_pages),
     "admin": ("ada", admin_pages),
