@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint format css bench chaos image clean
+.PHONY: run test lint format css vendor bench chaos image clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ format: $(INSTALLED)
 css:
 	npm install --no-audit --no-fund
 	npm run build:css
+
+## Refresh the vendored scripts (htmx, axe-core) from the versions pinned in
+## package.json (needs Node; the copies are committed).
+vendor:
+	npm install --no-audit --no-fund
+	npm run vendor
 
 bench: $(INSTALLED)
 	$(BIN)/python -m bench.run

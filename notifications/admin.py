@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from notifications import outbox
 from notifications.models import Delivery, Suppression
@@ -27,6 +29,21 @@ class DeliveryAdmin(admin.ModelAdmin[Delivery]):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # deliveries are recorded by events, never typed in
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        # Every field is read-only: a Save button would save nothing, so "Close".
+        no_save = dict.fromkeys(
+            ("show_save", "show_save_and_continue", "show_save_and_add_another"), False
+        )
+        return super().change_view(
+            request, object_id, form_url, {**(extra_context or {}), **no_save}
+        )
 
     @admin.display(description="last error")
     def short_error(self, delivery: Delivery) -> str:

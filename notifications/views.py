@@ -9,9 +9,9 @@ from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -31,6 +31,7 @@ from users.http import AuthenticatedRequest
 from users.models import User
 
 PAGE_SIZE = 25
+SEARCH_MAX_LENGTH = 254  # the longest email address: nothing longer can match
 
 
 @login_required
@@ -38,7 +39,9 @@ PAGE_SIZE = 25
 def delivery_list(request: AuthenticatedRequest) -> HttpResponse:
     is_manager = request.user.is_manager
     filters = chosen_filters(request.GET)
+    search = recipient_search(request.GET) if is_manager else ""
     deliveries = visible_to(request.user, is_manager).filter(**filters)
+    deliveries = search_recipients(deliveries, search)
     page = Paginator(deliveries, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
@@ -48,6 +51,7 @@ def delivery_list(request: AuthenticatedRequest) -> HttpResponse:
         "pause": SendingPause.objects.current(),
         "suppressions": Suppression.objects.count() if is_manager else 0,
         "filters": filters,
+        "search": search,
         "statuses": Delivery.Status.choices,
         "kinds": Delivery.Kind.choices,
         "query": without_page(request.GET),
@@ -73,6 +77,23 @@ def chosen_filters(params: QueryDict) -> dict[str, str]:
         for name, values in allowed.items()
         if params.get(name) in values
     }
+
+
+def recipient_search(params: QueryDict) -> str:
+    """The recipient search text; one longer than any address is a bad request."""
+    text = params.get("q", "").strip()
+    if len(text) > SEARCH_MAX_LENGTH:
+        raise BadRequest("The recipient search is longer than any username or email.")
+    return text
+
+
+def search_recipients(deliveries: QuerySet[Delivery], text: str) -> QuerySet[Delivery]:
+    """Deliveries whose recipient's username or email contains the text."""
+    if not text:
+        return deliveries
+    return deliveries.filter(
+        Q(recipient__username__icontains=text) | Q(recipient__email__icontains=text)
+    )
 
 
 def without_page(params: QueryDict) -> str:

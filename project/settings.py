@@ -399,6 +399,14 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": config("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # Through the root's handler only: Django's own console handler (DEBUG)
+        # printed every record, tracebacks included, a second time.
+        "django": {"handlers": [], "propagate": True},
+        # 4xx answers (an ordinary 403 or 404) are in the access log; only 5xx
+        # are worth a traceback here.
+        "django.request": {"level": "ERROR"},
+    },
 }
 
 # django-debug-toolbar: development only, and only when asked for.

@@ -18,5 +18,5 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
 ]
 
-if settings.DEBUG and "debug_toolbar" in settings.INSTALLED_APPS:
+if settings.DEBUG_TOOLBAR:
     urlpatterns += [path("__debug__/", include("debug_toolbar.urls"))]

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
+from django.db import models
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
@@ -36,7 +38,11 @@ class TaskAdmin(admin.ModelAdmin):
     search_fields = ["title", "description", "project__name"]
     date_hierarchy = "due_date"
     autocomplete_fields = ["project"]
-    filter_horizontal = ["assigned_to"]
+    # Checkboxes rather than filter_horizontal, whose script gives a span an
+    # aria-label without a role (axe-core: aria-prohibited-attr).
+    formfield_overrides = {
+        models.ManyToManyField: {"widget": forms.CheckboxSelectMultiple}
+    }
     readonly_fields = ["completed_at", "created_at", "updated_at"]
     inlines = [TaskDetailInline]
 

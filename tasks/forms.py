@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Case, F, OrderBy, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from tasks.models import Project, Task, TaskDetail
@@ -14,9 +15,11 @@ from ui.forms import TailwindFormMixin
 from users.models import User
 
 DATE_FORMAT = "%Y-%m-%d"
-# Ids are 64-bit; a bigger number is no one's id, and SQLite cannot even compare it.
-ID_RANGE = range(-(2**63), 2**63)
+# Ids are 64-bit integers: a larger one matches nothing, and SQLite cannot even
+# be asked about it (OverflowError), so forms refuse it as an invalid choice.
+MAX_ID = 2**63 - 1
 SEARCH_MAX_LENGTH = 200
+UNASSIGNED = "none"
 
 
 def date_input() -> forms.DateInput:
@@ -29,28 +32,29 @@ def assignable_users() -> QuerySet[User]:
     )
 
 
-def beyond_id_range(value: object) -> bool:
-    """An integer no id can be; anything not an integer is left to Django."""
-    try:
-        return int(str(value).strip()) not in ID_RANGE
-    except ValueError:
-        return False
+def person_label(user: User) -> str:
+    full_name = user.get_full_name()
+    return f"{full_name} ({user.username})" if full_name else user.username
+
+
+def is_id(value: object) -> bool:
+    text = str(value)
+    return text.isascii() and text.isdigit() and int(text) <= MAX_ID
 
 
 class AssigneeField(forms.ModelMultipleChoiceField):
-    def _check_values(self, value: Any) -> QuerySet[User]:
+    def label_from_instance(self, obj: User) -> str:
+        return person_label(obj)
+
+    def _check_values(self, value: list[str]) -> QuerySet[User]:
         for pk in value:
-            if beyond_id_range(pk):
-                raise forms.ValidationError(
+            if not is_id(pk):
+                raise ValidationError(
                     self.error_messages["invalid_choice"],
                     code="invalid_choice",
-                    params={"value": f"{str(pk)[:20]}…"},
+                    params={"value": pk},
                 )
         return super()._check_values(value)
-
-    def label_from_instance(self, obj: User) -> str:
-        full_name = obj.get_full_name()
-        return f"{full_name} ({obj.username})" if full_name else obj.username
 
 
 class ProjectForm(TailwindFormMixin, forms.ModelForm):
@@ -142,31 +146,136 @@ class TaskStatusForm(forms.ModelForm):
         return self.instance
 
 
+PRIORITY_RANK = Case(
+    When(details__priority=TaskDetail.Priority.HIGH, then=Value(0)),
+    When(details__priority=TaskDetail.Priority.MEDIUM, then=Value(1)),
+    When(details__priority=TaskDetail.Priority.LOW, then=Value(2)),
+    default=Value(3),
+)
+STATUS_RANK = Case(
+    When(status=Task.Status.PENDING, then=Value(0)),
+    When(status=Task.Status.IN_PROGRESS, then=Value(1)),
+    default=Value(2),
+)
+
+
+class SortColumn(NamedTuple):
+    label: str
+    expression: F | Case
+    ascending: str  # how each direction reads in the phones' "Sort by" select
+    descending: str
+
+
+# The list's sortable columns by their key in ?sort= ("-key" reverses), the
+# default first. Priority and status sort by meaning, not by stored letters.
+SORT_COLUMNS = {
+    "due": SortColumn("Due date", F("due_date"), "soonest first", "latest first"),
+    "title": SortColumn("Title", F("title"), "A to Z", "Z to A"),
+    "project": SortColumn("Project", F("project__name"), "A to Z", "Z to A"),
+    "priority": SortColumn("Priority", PRIORITY_RANK, "high first", "low first"),
+    "status": SortColumn("Status", STATUS_RANK, "pending first", "completed first"),
+}
+DEFAULT_SORT = "due"
+SORT_CHOICES = [
+    choice
+    for key, column in SORT_COLUMNS.items()
+    for choice in (
+        (key, f"{column.label}, {column.ascending}"),
+        (f"-{key}", f"{column.label}, {column.descending}"),
+    )
+]
+
+
+def ordering(sort: str) -> list[OrderBy | str]:
+    """Rows in the chosen column's order, then by due date and id for ties."""
+    column = SORT_COLUMNS.get(sort.removeprefix("-"), SORT_COLUMNS[DEFAULT_SORT])
+    descending = sort.startswith("-")
+    order = column.expression.desc() if descending else column.expression.asc()
+    return [order, "due_date", "pk"]
+
+
 class TaskFilterForm(TailwindFormMixin, forms.Form):
-    # SQLite refuses LIKE patterns past 50,000 characters; no search needs 200.
+    """The list's search, filters and sort order.
+
+    Each valid field applies on its own: an invalid one (too long, unknown) shows
+    its error and is ignored, the others still filter.
+    """
+
     q = forms.CharField(required=False, label="Search", max_length=SEARCH_MAX_LENGTH)
+    assignee = forms.ChoiceField(required=False, label="Assignee")
     status = forms.ChoiceField(
         required=False, choices=[("", "All statuses"), *Task.Status.choices]
+    )
+    priority = forms.ChoiceField(
+        required=False, choices=[("", "All priorities"), *TaskDetail.Priority.choices]
     )
     project = forms.ModelChoiceField(
         required=False, queryset=Project.objects.none(), empty_label="All projects"
     )
+    sort = forms.ChoiceField(required=False, label="Sort by", choices=SORT_CHOICES)
 
-    def __init__(self, *args: Any, projects: QuerySet[Project], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        projects: QuerySet[Project],
+        assignees: QuerySet[User] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["project"].queryset = projects
         self.fields["q"].widget.attrs["placeholder"] = "Search tasks, notes or projects"
+        if assignees is None:  # someone who sees only their own tasks
+            del self.fields["assignee"]
+        else:
+            self.fields["assignee"].choices = [
+                ("", "Anyone"),
+                (UNASSIGNED, "Unassigned"),
+                *((str(user.pk), person_label(user)) for user in assignees),
+            ]
+
+    def value_of(self, name: str) -> Any:
+        """The field's cleaned value, or empty when it is missing or invalid."""
+        if not self.is_bound or name not in self.fields:
+            return ""
+        self.is_valid()
+        return self.cleaned_data.get(name) or ""
+
+    @property
+    def sort_key(self) -> str:
+        return self.value_of("sort") or DEFAULT_SORT
+
+    @property
+    def sort_label(self) -> str:
+        return dict(SORT_CHOICES)[self.sort_key]
+
+    @property
+    def is_filtering(self) -> bool:
+        names = ("q", "assignee", "status", "priority", "project")
+        return any(self.value_of(name) for name in names)
 
     def filter(self, tasks: QuerySet[Task]) -> QuerySet[Task]:
-        """The tasks matching the valid filters; invalid ones are ignored."""
-        if not self.is_valid():
-            return tasks
-        data = self.cleaned_data
-        if data["status"]:
-            tasks = tasks.filter(status=data["status"])
-        if data["project"]:
-            tasks = tasks.filter(project=data["project"])
-        return search_tasks(tasks, data["q"].strip())
+        """The tasks matching every valid filter."""
+        return self.filter_by_status(self.filter_but_status(tasks))
+
+    def filter_but_status(self, tasks: QuerySet[Task]) -> QuerySet[Task]:
+        """What the status count cards count: everything but their own filter."""
+        assignee = self.value_of("assignee")
+        if assignee == UNASSIGNED:
+            tasks = tasks.filter(assigned_to=None)
+        elif assignee:
+            tasks = tasks.filter(assigned_to=assignee)
+        if priority := self.value_of("priority"):
+            tasks = tasks.filter(details__priority=priority)
+        if project := self.value_of("project"):
+            tasks = tasks.filter(project=project)
+        return search_tasks(tasks, self.value_of("q").strip())
+
+    def filter_by_status(self, tasks: QuerySet[Task]) -> QuerySet[Task]:
+        status = self.value_of("status")
+        return tasks.filter(status=status) if status else tasks
+
+    def order(self, tasks: QuerySet[Task]) -> QuerySet[Task]:
+        return tasks.order_by(*ordering(self.sort_key))
 
 
 def search_tasks(tasks: QuerySet[Task], text: str) -> QuerySet[Task]:

@@ -7,6 +7,7 @@ assigned to them and may change only their status (tasks.permissions).
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,17 +15,24 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tasks.forms import ProjectForm, TaskFilterForm, TaskForm, TaskStatusForm
+from tasks.forms import (
+    SORT_COLUMNS,
+    ProjectForm,
+    TaskFilterForm,
+    TaskForm,
+    TaskStatusForm,
+    assignable_users,
+)
 from tasks.models import Project, Task
 from tasks.permissions import ensure_can_view_task, manager_required, visible_tasks
 from users.models import User
 
 TASKS_PER_PAGE = 20
 PROJECTS_PER_PAGE = 25
-INVALID_FORM = "Please correct the errors below."
 
 
 # Listing helpers ----------------------------------------------------------
@@ -48,22 +56,46 @@ def paginate(request: HttpRequest, items: QuerySet[Any], per_page: int) -> Page:
     return Paginator(items, per_page).get_page(request.GET.get("page"))
 
 
-def task_listing(request: HttpRequest, *, is_manager: bool) -> dict[str, Any]:
-    """The filter form and one page of the tasks this user may see."""
-    user = request.user
-    form = TaskFilterForm(
-        request.GET or None, projects=filter_projects(user, is_manager=is_manager)
+def filter_form(user: User, params: QueryDict, *, is_manager: bool) -> TaskFilterForm:
+    return TaskFilterForm(
+        params,
+        projects=filter_projects(user, is_manager=is_manager),
+        assignees=assignable_users() if is_manager else None,
     )
-    tasks = form.filter(visible_tasks(user, is_manager=is_manager))
+
+
+def task_listing(
+    request: HttpRequest, *, is_manager: bool, with_counts: bool
+) -> dict[str, Any]:
+    """The filters, the status counts they give and one page of matching tasks."""
+    user = request.user
+    form = filter_form(user, request.GET, is_manager=is_manager)
+    narrowed = form.filter_but_status(visible_tasks(user, is_manager=is_manager))
+    tasks = form.order(form.filter_by_status(narrowed))
     page = paginate(request, with_list_relations(tasks), TASKS_PER_PAGE)
     return {
         "filter_form": form,
+        "counts": status_counts(narrowed) if with_counts else None,
         "page_obj": page,
         "is_manager": is_manager,
         # Assignees change status right from their list; managers open the task.
         "quick_status": not is_manager,
         "status_choices": Task.Status.choices,
+        "sort_headers": sort_headers(form.sort_key),
+        "list_query": request.GET,
+        "list_base": request.path,
+        "list_path": request.get_full_path(),
     }
+
+
+def sort_headers(current: str) -> dict[str, dict[str, str]]:
+    """Per sortable column: the ?sort= its header links to and its aria-sort."""
+    headers = {}
+    for key in SORT_COLUMNS:
+        direction = {key: "ascending", f"-{key}": "descending"}.get(current, "")
+        following = f"-{key}" if direction == "ascending" else key
+        headers[key] = {"sort": following, "aria_sort": direction}
+    return headers
 
 
 def status_counts(tasks: QuerySet[Task]) -> dict[str, int]:
@@ -74,6 +106,10 @@ def status_counts(tasks: QuerySet[Task]) -> dict[str, int]:
         in_progress=Count("id", filter=Q(status=Task.Status.IN_PROGRESS)),
         completed=Count("id", filter=Q(status=Task.Status.COMPLETED)),
     )
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
 
 
 def form_data(request: HttpRequest) -> QueryDict | None:
@@ -96,15 +132,17 @@ def safe_next(request: HttpRequest, fallback: str) -> str:
 def home(request: HttpRequest) -> HttpResponse:
     """The manager dashboard for Managers and Admins, "my tasks" for the rest."""
     is_manager = request.user.is_manager
-    context = task_listing(request, is_manager=is_manager)
-    own_tasks = visible_tasks(request.user, is_manager=is_manager)
-    context["counts"] = status_counts(own_tasks)
+    context = task_listing(request, is_manager=is_manager, with_counts=True)
     return render(request, "tasks/dashboard.html", context)
 
 
 @login_required
 def task_list(request: HttpRequest) -> HttpResponse:
-    context = task_listing(request, is_manager=request.user.is_manager)
+    if not request.user.is_manager:
+        # Employees have one list, "My tasks", on the home page.
+        query = request.GET.urlencode()
+        return redirect(f"{reverse('home')}?{query}" if query else reverse("home"))
+    context = task_listing(request, is_manager=True, with_counts=False)
     return render(request, "tasks/task_list.html", context)
 
 
@@ -128,9 +166,14 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def task_status(request: HttpRequest, pk: int) -> HttpResponse:
-    """Assignees (and managers) change a task's status, and nothing else."""
+    """Assignees (and managers) change a task's status, and nothing else.
+
+    From the list through htmx the answer is the task's row, the messages and
+    the count cards, swapped in place; otherwise a redirect back.
+    """
     task = get_object_or_404(with_list_relations(Task.objects.all()), pk=pk)
-    ensure_can_view_task(request.user, task, is_manager=request.user.is_manager)
+    is_manager = request.user.is_manager
+    ensure_can_view_task(request.user, task, is_manager=is_manager)
     form = TaskStatusForm(request.POST, instance=task)
     if not form.is_valid():
         messages.error(request, "Choose one of the listed statuses.")
@@ -140,7 +183,30 @@ def task_status(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"“{task}” is now {label.lower()}.")
     else:
         messages.info(request, f"“{task}” was already {task.get_status_display()}.")
-    return redirect(safe_next(request, task.get_absolute_url()))
+    back = safe_next(request, task.get_absolute_url())
+    if is_htmx(request):
+        context = list_context_of(request, back, is_manager=is_manager)
+        return render(request, "tasks/_status_changed.html", {**context, "task": task})
+    return redirect(back)
+
+
+def list_context_of(
+    request: HttpRequest, path: str, *, is_manager: bool
+) -> dict[str, Any]:
+    """What a task row and the count cards need, for the list at `path`."""
+    url = urlsplit(path)
+    params = QueryDict(url.query)
+    form = filter_form(request.user, params, is_manager=is_manager)
+    visible = visible_tasks(request.user, is_manager=is_manager)
+    return {
+        "counts": status_counts(form.filter_but_status(visible)),
+        "is_manager": is_manager,
+        "quick_status": not is_manager,
+        "status_choices": Task.Status.choices,
+        "list_query": params,
+        "list_base": url.path,
+        "list_path": path,
+    }
 
 
 @manager_required
@@ -166,8 +232,6 @@ def save_task_form(
         verb = "created" if created else "saved"
         messages.success(request, f"Task “{task}” {verb}.")
         return redirect(task)
-    if form.is_bound:
-        messages.error(request, INVALID_FORM)
     context = {
         "form": form,
         "created": created,
@@ -223,8 +287,6 @@ def save_project_form(
         verb = "created" if created else "saved"
         messages.success(request, f"Project “{project}” {verb}.")
         return redirect("tasks:project-list")
-    if form.is_bound:
-        messages.error(request, INVALID_FORM)
     context = {"form": form, "created": created}
     return render(request, "tasks/project_form.html", context)
 

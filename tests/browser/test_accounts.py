@@ -70,7 +70,7 @@ def test_a_new_account_activates_through_its_link_once(page: Page, site: str) ->
     screenshot(page, "accounts-sign-up-done")
 
     sign_in(page, site, "nina", PASSWORD)
-    expect(page.get_by_role("alert")).to_contain_text("not activated yet")
+    expect(page.get_by_test_id("error-summary")).to_contain_text("not activated yet")
     screenshot(page, "accounts-sign-in-inactive")
 
     link = activation_link(User.objects.get(username="nina"))

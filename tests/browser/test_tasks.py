@@ -197,9 +197,9 @@ def test_an_employee_sees_only_their_tasks_and_changes_a_status(
     assert mine.task.status == Task.Status.IN_PROGRESS
 
     page.goto(f"{site}/")
-    row = page.locator("li", has_text="Order rope")
+    row = page.locator("tr", has_text="Order rope")
     row.get_by_label("Status of Order rope").select_option("COMPLETED")
-    row.get_by_role("button", name="Update").click()
+    row.get_by_role("button", name="Update").click()  # htmx swaps the row in place
     expect_message(page, "“Order rope” is now completed.")
     expect(page).to_have_url(f"{site}/")
 

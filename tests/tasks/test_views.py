@@ -131,9 +131,21 @@ def test_employees_list_only_their_tasks(as_employee: Client, employee: User) ->
     TaskFactory(title="Mine", assigned_to=[employee])
     TaskFactory(title="Not mine")
 
-    response = as_employee.get("/tasks/")
+    response = as_employee.get("/")
 
     assert [task.title for task in response.context["page_obj"]] == ["Mine"]
+
+
+def test_employees_have_one_list_my_tasks_on_the_home_page(
+    as_employee: Client,
+) -> None:
+    response = as_employee.get("/tasks/", {"status": "PENDING"})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/?status=PENDING"
+    home = as_employee.get("/")
+    assert "My tasks" in home.text
+    assert "Dashboard" not in home.text
 
 
 # Detail ---------------------------------------------------------------------------
@@ -217,7 +229,10 @@ def test_an_invalid_task_form_shows_errors_and_saves_nothing(
     assert response.status_code == 200
     assert not Task.objects.exists()
     assert "This field is required." in response.text
-    assert messages_of(response) == ["Please correct the errors below."]
+    # One summary that takes the focus and links to each field, no flash on top.
+    assert 'id="error-summary"' in response.text
+    assert 'href="#id_title"' in response.text
+    assert messages_of(response) == []
 
 
 def test_the_create_form_can_preselect_a_project(as_manager: Client) -> None:

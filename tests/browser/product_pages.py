@@ -1,0 +1,251 @@
+"""Every page of the product, per role, on a small seeded world.
+
+The accessibility, layout and keyboard tests walk these lists. A page is a URL,
+or a URL and the button to press there with the form left empty or wrong, to
+see the form shown with its errors.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from notifications.models import Delivery, Suppression
+from notifications.preferences import unsubscribe_token
+from tasks.models import Task
+from tests.factories import (
+    DeliveryFactory,
+    ProjectFactory,
+    TaskDetailFactory,
+    UserFactory,
+)
+from users.models import Role
+
+PASSWORD = "Harbour#Lights42"
+DESKTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
+WIDTHS = {"desktop": DESKTOP, "phone": PHONE}
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
+LONG_ERROR = (
+    "421 4.7.0 Try again later, closing connection. (EHLO) "
+    "a-provider-reply-with-no-spaces-at-all-0123456789abcdefghijklmnopqrstuvwxyz"
+)
+
+
+@dataclass(frozen=True)
+class ProductPage:
+    name: str
+    url: str
+    submit: str = ""  # a button to press first: the form comes back with errors
+    fill: tuple[tuple[str, str], ...] = ()  # (selector, value) to fill before it
+
+
+@dataclass(frozen=True)
+class World:
+    task_id: int
+    other_task_id: int
+    project_id: int
+    delivery_id: int
+    unsubscribe_token: str
+
+
+def seed_world(seed: int = 16) -> World:
+    """Users of every role, two projects, tasks of every kind and some emails."""
+    rng = random.Random(seed)
+    UserFactory(
+        username="ada",
+        first_name="Ada",
+        last_name="Admin",
+        role=Role.ADMIN,
+        is_staff=True,
+        is_superuser=True,
+        password=PASSWORD,
+    )
+    UserFactory(
+        username="mira",
+        first_name="Mira",
+        last_name="Manager",
+        role=Role.MANAGER,
+        password=PASSWORD,
+    )
+    ann = UserFactory(
+        username="ann",
+        first_name="Ann",
+        last_name="Lee",
+        role=Role.EMPLOYEE,
+        password=PASSWORD,
+    )
+    team = [ann] + [
+        UserFactory(first_name=first, last_name="Stone", role=Role.EMPLOYEE)
+        for first in ("Bob", "Cid", "Dee", "Eve")
+    ]
+    harbour = ProjectFactory(name="Harbour refit", description="Spring works")
+    launch = ProjectFactory(name="A launch with a rather long project name indeed")
+    today = timezone.localdate()
+    tasks = []
+    for number in range(12):
+        status = rng.choice(list(Task.Status))
+        detail = TaskDetailFactory(
+            task__title=f"Task {number}" + " with a long title" * (number % 3),
+            task__project=rng.choice([harbour, launch]),
+            task__status=status,
+            task__due_date=today + datetime.timedelta(days=rng.randint(-5, 20)),
+            priority=rng.choice("HML"),
+            notes="Bring the ladder" if number % 2 else "",
+        )
+        if number % 4:  # every fourth task stays unassigned
+            people = rng.sample(team, rng.randint(1, 5))
+            detail.task.assigned_to.add(ann, *people)
+        tasks.append(detail.task)
+    other = TaskDetailFactory(task__title="Someone else's", task__project=harbour)
+    other.task.assigned_to.add(team[1])
+    failed = DeliveryFactory(
+        recipient=ann, status=Delivery.Status.FAILED, attempts=12, last_error=LONG_ERROR
+    )
+    DeliveryFactory(
+        recipient=team[2], status=Delivery.Status.SENT, sent_at=timezone.now()
+    )
+    DeliveryFactory(recipient=ann, status=Delivery.Status.QUEUED)
+    Suppression.objects.add(
+        "gone.for.good@example.com", "550 5.1.1 The email account does not exist", None
+    )
+    return World(
+        task_id=tasks[1].pk,
+        other_task_id=other.task.pk,
+        project_id=harbour.pk,
+        delivery_id=failed.pk,
+        unsubscribe_token=unsubscribe_token(ann.pk, Delivery.Kind.TASK_ASSIGNED),
+    )
+
+
+def signed_out_pages(world: World) -> list[ProductPage]:
+    unsubscribe = f"/notifications/unsubscribe/{world.unsubscribe_token}/"
+    return [
+        ProductPage("sign-in", "/users/sign-in/"),
+        ProductPage(
+            "sign-in-wrong",
+            "/users/sign-in/",
+            "Sign in",
+            (("#id_username", "nobody"), ("#id_password", "wrong")),
+        ),
+        ProductPage("sign-in-empty", "/users/sign-in/", "Sign in"),
+        ProductPage("sign-up", "/users/sign-up/"),
+        ProductPage(
+            "sign-up-errors",
+            "/users/sign-up/",
+            "Sign up",
+            (("#id_password1", "short"),),
+        ),
+        ProductPage("reset", "/users/password-reset/"),
+        ProductPage("reset-errors", "/users/password-reset/", "Send reset link"),
+        ProductPage("reset-done", "/users/password-reset/done/"),
+        ProductPage("reset-bad-link", "/users/password-reset/MQ/bad-token/"),
+        ProductPage("resend", "/users/activation/resend/"),
+        ProductPage("resend-errors", "/users/activation/resend/", "Send link"),
+        ProductPage("activation-bad-link", "/users/activate/MQ/bad-token/"),
+        ProductPage("unsubscribe", unsubscribe),
+        ProductPage("unsubscribed", unsubscribe, "Unsubscribe"),
+        ProductPage("unsubscribe-bad-link", "/notifications/unsubscribe/bad-token/"),
+        ProductPage("not-found", "/no-such-page/"),
+    ]
+
+
+def manager_pages(world: World) -> list[ProductPage]:
+    task, project = world.task_id, world.project_id
+    return [
+        ProductPage("dashboard", "/"),
+        ProductPage("dashboard-filtered", "/?assignee=none&sort=-priority"),
+        ProductPage("all-tasks", "/tasks/"),
+        ProductPage("all-tasks-no-match", "/tasks/?q=nothing-matches-this"),
+        ProductPage("search-too-long", "/tasks/?q=" + "x" * 300),
+        ProductPage("task", f"/tasks/{task}/"),
+        ProductPage("task-create", "/tasks/create/"),
+        ProductPage("task-create-errors", "/tasks/create/", "Create task"),
+        ProductPage("task-edit", f"/tasks/{task}/edit/"),
+        ProductPage("task-delete", f"/tasks/{task}/delete/"),
+        ProductPage("projects", "/tasks/projects/"),
+        ProductPage("project-create", "/tasks/projects/create/"),
+        ProductPage(
+            "project-create-errors", "/tasks/projects/create/", "Create project"
+        ),
+        ProductPage("project-edit", f"/tasks/projects/{project}/edit/"),
+        ProductPage("project-delete", f"/tasks/projects/{project}/delete/"),
+        ProductPage("emails", "/notifications/"),
+        ProductPage("emails-search", "/notifications/?q=ann&status=failed"),
+        ProductPage("suppressions", "/notifications/suppressions/"),
+        ProductPage("email-settings", "/notifications/preferences/"),
+        ProductPage(
+            "email-settings-saved", "/notifications/preferences/", "Save preferences"
+        ),
+        ProductPage("not-found", "/tasks/987654/"),
+    ]
+
+
+def employee_pages(world: World) -> list[ProductPage]:
+    return [
+        ProductPage("my-tasks", "/"),
+        ProductPage("my-tasks-filtered", "/?status=COMPLETED&sort=title"),
+        ProductPage("task", f"/tasks/{world.task_id}/"),
+        ProductPage("emails", "/notifications/"),
+        ProductPage("email-settings", "/notifications/preferences/"),
+        ProductPage("forbidden", f"/tasks/{world.other_task_id}/"),
+        ProductPage("not-found", "/tasks/987654/"),
+    ]
+
+
+def admin_pages(world: World) -> list[ProductPage]:
+    """What only an Admin sees: the Django admin (product pages as a Manager)."""
+    return [
+        ProductPage("dashboard", "/"),
+        ProductPage("emails", "/notifications/"),
+        ProductPage("email-previews", "/notifications/preview/"),
+        ProductPage("email-preview", "/notifications/preview/task_assigned.html"),
+        ProductPage("admin", "/admin/"),
+        ProductPage("admin-deliveries", "/admin/notifications/delivery/"),
+        ProductPage(
+            "admin-delivery",
+            f"/admin/notifications/delivery/{world.delivery_id}/change/",
+        ),
+        ProductPage("admin-tasks", "/admin/tasks/task/"),
+        ProductPage("admin-task", f"/admin/tasks/task/{world.task_id}/change/"),
+    ]
+
+
+ROLES = {
+    "signed-out": ("", signed_out_pages),
+    "manager": ("mira", manager_pages),
+    "employee": ("ann", employee_pages),
+    "admin": ("ada", admin_pages),
+}
+
+
+def sign_in(page: Page, site: str, username: str) -> None:
+    page.goto(f"{site}/users/sign-in/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.locator("main").get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{site}/")
+
+
+def open_page(page: Page, site: str, product_page: ProductPage) -> None:
+    """Go to the page; press its button (after filling) when it has one."""
+    page.goto(site + product_page.url)
+    for selector, value in product_page.fill:
+        page.fill(selector, value)
+    if product_page.submit:
+        with page.expect_navigation():
+            page.locator("main").get_by_role(
+                "button", name=product_page.submit, exact=True
+            ).click()
+
+
+def sideways_overflow(page: Page) -> int:
+    """How many CSS pixels the page is wider than the viewport."""
+    return page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )

@@ -1,0 +1,108 @@
+"""axe-core in Chromium over every page of the product and the HTML emails.
+
+Fails on any serious or critical violation, at 1366 and 390 px, signed out and as
+each role (forms shown with their errors included), and once more at 1366 px with
+the system asking for dark mode. axe-core is vendored (tests/browser/vendor) at
+the version pinned in package.json.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page
+
+from notifications.models import Delivery
+from notifications.previews import html_of, preview
+from tests.browser.product_pages import (
+    AXE,
+    DESKTOP,
+    PHONE,
+    ROLES,
+    open_page,
+    seed_world,
+    sign_in,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+VIEWS = {
+    "1366": (DESKTOP, "light"),
+    "390": (PHONE, "light"),
+    "1366-dark": (DESKTOP, "dark"),
+}
+RUN_AXE = """async () => {
+  const result = await axe.run(document, {resultTypes: ["violations"]});
+  return result.violations
+    .filter((violation) => ["serious", "critical"].includes(violation.impact))
+    .map((violation) => ({
+      rule: violation.id,
+      impact: violation.impact,
+      help: violation.help,
+      where: violation.nodes.slice(0, 5).map((node) => node.target.join(" ")),
+    }));
+}"""
+
+
+@pytest.fixture
+def view(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A fresh browser context at the test's width and colour scheme, with axe."""
+    viewport, scheme = VIEWS[request.param]
+    context: BrowserContext = browser.new_context(
+        viewport=viewport, color_scheme=scheme
+    )
+    # An init script, not a <script> tag: the page's CSP does not apply to it.
+    context.add_init_script(path=str(AXE))
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+def serious_violations(page: Page) -> list[dict[str, Any]]:
+    return page.evaluate(RUN_AXE)
+
+
+def report(found: dict[str, list[dict[str, Any]]]) -> str:
+    lines = []
+    for name, violations in found.items():
+        for violation in violations:
+            lines.append(
+                f"{name}: {violation['rule']} ({violation['impact']}) "
+                f"{violation['help']} at {violation['where']}"
+            )
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("view", VIEWS, indirect=True)
+@pytest.mark.parametrize("role", ROLES)
+def test_no_page_has_a_serious_or_critical_axe_violation(
+    view: Page, site: str, role: str
+) -> None:
+    world = seed_world()
+    username, pages_of = ROLES[role]
+    if username:
+        sign_in(view, site, username)
+
+    found = {}
+    for product_page in pages_of(world):
+        open_page(view, site, product_page)
+        if violations := serious_violations(view):
+            found[product_page.name] = violations
+
+    assert found == {}, report(found)
+
+
+@pytest.mark.parametrize("view", ["1366", "390"], indirect=True)
+def test_no_html_email_has_a_serious_or_critical_axe_violation(view: Page) -> None:
+    found = {}
+    for kind in Delivery.Kind.values:  # each built by the real code (previews)
+        view.set_content(html_of(preview(kind)))
+        if not view.evaluate("typeof axe === 'object'"):
+            view.add_script_tag(path=str(AXE))
+        if violations := serious_violations(view):
+            found[kind] = violations
+
+    assert found == {}, report(found)

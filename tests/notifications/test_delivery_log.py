@@ -1,0 +1,75 @@
+"""The delivery log's recipient search and its dates (year and time zone)."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.test import Client
+
+from notifications.models import Delivery
+from tests.factories import DeliveryFactory, UserFactory
+from users.models import Role, User
+
+pytestmark = pytest.mark.django_db
+LOG = "/notifications/"
+
+
+@pytest.fixture
+def as_manager(client: Client, manager: User) -> Client:
+    client.force_login(manager)
+    return client
+
+
+def shown(response: object) -> list[int]:
+    return [delivery.pk for delivery in response.context["page"]]
+
+
+@pytest.mark.parametrize("search", ["ann", "ANN.LEE@EXAMPLE", "lee@"])
+def test_managers_search_by_recipient_username_or_email(
+    as_manager: Client, search: str
+) -> None:
+    ann = UserFactory(username="ann", email="ann.lee@example.com")
+    hers = DeliveryFactory(recipient=ann)
+    DeliveryFactory(recipient=UserFactory(username="bob", email="bob@example.com"))
+
+    response = as_manager.get(LOG, {"q": search})
+
+    assert shown(response) == [hers.pk]
+    assert "1 email matches your filters" in response.text
+    assert f'value="{search}"' in response.text
+
+
+def test_the_search_combines_with_the_status_filter(as_manager: Client) -> None:
+    ann = UserFactory(username="ann")
+    failed = DeliveryFactory(recipient=ann, status=Delivery.Status.FAILED)
+    DeliveryFactory(recipient=ann, status=Delivery.Status.SENT)
+
+    response = as_manager.get(LOG, {"q": "ann", "status": "failed"})
+
+    assert shown(response) == [failed.pk]
+
+
+def test_employees_have_no_recipient_search(client: Client) -> None:
+    me = UserFactory(role=Role.EMPLOYEE)
+    client.force_login(me)
+    mine = DeliveryFactory(recipient=me)
+
+    response = client.get(LOG, {"q": "somebody-else"})
+
+    assert shown(response) == [mine.pk]
+    assert 'name="q"' not in response.text
+
+
+def test_dates_show_the_year_and_the_time_zone(
+    as_manager: Client, settings: object
+) -> None:
+    settings.TIME_ZONE = "Europe/Paris"
+    moment = datetime.datetime(2031, 7, 14, 9, 30, tzinfo=datetime.UTC)
+    delivery = DeliveryFactory(status=Delivery.Status.SENT, sent_at=moment)
+    Delivery.objects.filter(pk=delivery.pk).update(created_at=moment)
+
+    page = as_manager.get(LOG).text
+
+    assert "Jul 14, 2031, 11:30 CEST" in page  # recorded
+    assert "Jul 14, 2031, 11:30:00 CEST" in page  # sent
