@@ -21,6 +21,22 @@ class LinkOutcome(models.TextChoices):
     INVALID = "invalid"  # tampered, expired, used, or for an unknown account
 
 
+def find_account(identifier: str) -> User | None:
+    """The account a sign-in names: by username (exactly), else by email (any case).
+
+    A username wins over an email address: sign-up refuses "@" in new usernames,
+    so only an account made before that rule could shadow an address. Email
+    addresses are unique whatever their case, so at most one account matches.
+    """
+    if not identifier:
+        return None
+    manager = User._default_manager
+    by_username = manager.filter(username=identifier).first()
+    if by_username is not None or "@" not in identifier:
+        return by_username
+    return manager.filter(email__iexact=identifier).first()
+
+
 def user_from_uidb64(uidb64: str) -> User | None:
     """The user a link names, or None for anything malformed or unknown."""
     try:

@@ -60,14 +60,14 @@ class AccountActivationTokenGenerator(PasswordResetTokenGenerator):
 account_activation_token = AccountActivationTokenGenerator()
 
 
-def encode_uid(user: AbstractBaseUser) -> str:
+def encode_uid(user: User) -> str:
     """The uid as Django's password reset encodes it."""
     return urlsafe_base64_encode(force_bytes(user.pk))
 
 
-def activation_token(user: AbstractBaseUser) -> str:
+def activation_token(user: User) -> str:
     return account_activation_token.make_token(user)
 
 
-def password_reset_token(user: AbstractBaseUser) -> str:
+def password_reset_token(user: User) -> str:
     return default_token_generator.make_token(user)

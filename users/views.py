@@ -12,6 +12,8 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from users.accounts import LinkOutcome, follow_activation_link
@@ -31,6 +33,10 @@ RESEND_ANSWER = (
 )
 
 
+# The form comes back with the passwords typed (users.forms.AccountFormMixin): no
+# cache may keep that page, and no error report may show them.
+@sensitive_post_parameters("password1", "password2")
+@never_cache
 @require_http_methods(["GET", "POST"])
 @limit_per_client("users.sign_up", "RATELIMIT_SIGN_UP")
 def sign_up(request: HttpRequest) -> HttpResponse:
