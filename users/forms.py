@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from zoneinfo import available_timezones
 
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import (
     AuthenticationForm,
+    PasswordChangeForm,
     PasswordResetForm,
     SetPasswordForm,
     UserCreationForm,
@@ -16,7 +18,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.forms.boundfield import BoundField
 
 from ui.forms import TailwindFormMixin
-from users.accounts import find_account
+from users.accounts import email_taken, find_account
 from users.models import User
 from users.signals import activation_requested, password_reset_requested
 from users.validators import account_password_validators
@@ -251,3 +253,115 @@ class NewPasswordForm(AccountFormMixin, AccountPasswordMixin, _SetPasswordForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["new_password1"].help_text = self.password_help_text()
+
+    def save(self, commit: bool = True) -> Any:
+        forget_waiting_email(self.user)
+        return super().save(commit)
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    return [(name, name.replace("_", " ")) for name in sorted(available_timezones())]
+
+
+class ProfileForm(AccountFormMixin, forms.ModelForm[User]):
+    """Name and time zone: what a person changes about themselves at once."""
+
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        choices=time_zone_choices,
+        help_text="Dates and times on the pages and in your emails are written in it.",
+    )
+
+    class Meta:
+        model = User
+        fields = ("first_name", "last_name", "time_zone")
+        widgets = {
+            "first_name": forms.TextInput(attrs={"autocomplete": "given-name"}),
+            "last_name": forms.TextInput(attrs={"autocomplete": "family-name"}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # An account without a zone of its own reads in the site's.
+        self.initial["time_zone"] = self.instance.zone.key
+
+
+class EmailChangeForm(AccountFormMixin, forms.Form):
+    """A new address, and the current password: a session left open on someone
+    else's screen must not be enough to move the account (and its password
+    resets) to another mailbox."""
+
+    email = forms.EmailField(
+        label="New email address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    password = forms.CharField(
+        label="Your current password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_email(self) -> str:
+        email = User.objects.normalize_email(self.cleaned_data["email"])
+        if email.lower() == self.user.email.lower():
+            raise ValidationError("This is already your email address.", code="same")
+        if email_taken(email, by_other_than=self.user):
+            raise ValidationError(
+                "An account with this email already exists.", code="unique"
+            )
+        return email
+
+    def clean_password(self) -> str:
+        password: str = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise ValidationError(
+                "Your password was entered incorrectly. Please enter it again.",
+                code="password_incorrect",
+            )
+        return password
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        keep_password_if_right(self, "password")
+        return cleaned
+
+
+class AccountPasswordChangeForm(
+    AccountFormMixin, AccountPasswordMixin, PasswordChangeForm
+):
+    """Django's password change (old password first), held to the sign-up rules."""
+
+    checked_field = "new_password1"
+    kept_passwords = ("new_password1", "new_password2")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].help_text = self.password_help_text()
+
+    def save(self, commit: bool = True) -> Any:
+        forget_waiting_email(self.user)
+        return super().save(commit)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        keep_password_if_right(self, "old_password")
+        return cleaned
+
+
+def keep_password_if_right(form: forms.BaseForm, name: str) -> None:
+    """Send a current password back only when it was right: a wrong one is
+    worth typing again, and is not shown to whoever stands at the screen."""
+    widget = form.fields[name].widget
+    if isinstance(widget, forms.PasswordInput):
+        widget.render_value = name not in form.errors
+
+
+def forget_waiting_email(user: User) -> None:
+    """A new password voids a waiting email change: its link hashes the old
+    password, and whoever resets a password may be taking the account back."""
+    user.pending_email = ""

@@ -41,6 +41,11 @@ class User(AbstractUser):
     time_zone = models.CharField(
         "time zone", max_length=64, blank=True, validators=[validate_time_zone]
     )
+    # The address this person asked to move to, until they follow the link sent
+    # there (users.accounts.confirm_email_change); empty when none is waiting.
+    pending_email = models.EmailField(
+        "new email address (waiting for confirmation)", blank=True
+    )
 
     class Meta:
         constraints = [
