@@ -44,6 +44,8 @@ the code base writes `status`.
 | cancel          | queued                     | cancelled | Admins                    |
 | postpone        | queued                     | queued    | the sweep, after          |
 |                 |                            | (later)   | publishing it again       |
+| purge_finished  | sent, skipped, cancelled,  | (deleted) | the nightly retention job |
+|                 | bundled, for long          |           |                           |
 
 The per-row transitions act on a row this run claimed: the guard is the claim
 token as well as the status, so a run the sweep has given up on writes nothing.
@@ -225,6 +227,19 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
             status=Delivery.Status.BUNDLED, digest=digest, updated_at=timezone.now()
         )
 
+    def purge_finished(self, before: datetime, batch: int = 1000) -> int:
+        """sent, skipped, cancelled, bundled -> (deleted), when last changed
+        before `before`: in batches, each its own short transaction, so the
+        table is never locked for long. Failed rows stay until dealt with."""
+        finished = self.filter(status__in=FINISHED, updated_at__lt=before)
+        deleted = 0
+        while ids := list(finished.values_list("pk", flat=True)[:batch]):
+            with transaction.atomic():
+                deleted += (
+                    self.filter(pk__in=ids).delete()[1].get(Delivery._meta.label, 0)
+                )
+        return deleted
+
     def postpone(self, delivery_ids: Iterable[int], until: datetime) -> int:
         """queued -> queued, due later: the sweep has just published these again."""
         return self.filter(
@@ -312,6 +327,8 @@ class Delivery(models.Model):
             models.Index(fields=["status", "claimed_at"]),
             models.Index(fields=["recipient", "-created_at"]),
             models.Index(fields=["recipient", "status"]),
+            models.Index(fields=["status", "kind"]),  # the metrics' counts
+            models.Index(fields=["status", "updated_at"]),  # retention
         ]
 
     def __str__(self) -> str:
@@ -395,6 +412,12 @@ class Delivery(models.Model):
         ).update(**changes)
         return moved == 1
 
+
+# Rows nothing will move again; the retention job deletes them after a while.
+FINISHED = (
+    Delivery.Status.SENT, Delivery.Status.SKIPPED, Delivery.Status.CANCELLED,
+    Delivery.Status.BUNDLED,
+)  # fmt: skip
 
 # Account emails (activation, password reset, email change) travel in their own
 # lane, ahead of notification backlogs: someone is waiting at the screen for them.

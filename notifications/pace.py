@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from functools import cache
 
 import redis
 from django.conf import settings
 
 from notifications.models import Delivery
+from notifications.redis_client import redis_client
 
 PREFIX = "notifications:pace:"
 RATE_KEY, DAY_KEY = f"{PREFIX}next-turn", f"{PREFIX}sent-24h"
@@ -142,13 +142,5 @@ class Pace:
 def shared_pace() -> Pace:
     """The pace every worker process shares, from settings."""
     return Pace(
-        redis_client(settings.CELERY_BROKER_URL),
-        rate=settings.EMAIL_RATE_LIMIT,
-        daily=settings.EMAIL_DAILY_LIMIT,
+        redis_client(), rate=settings.EMAIL_RATE_LIMIT, daily=settings.EMAIL_DAILY_LIMIT
     )
-
-
-@cache
-def redis_client(url: str) -> redis.Redis:
-    """One connection pool per URL and process: the broker's Redis."""
-    return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)

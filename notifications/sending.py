@@ -24,9 +24,11 @@ from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
 
 from notifications.emails import Skip, Undeliverable, build_message, tasks_for
+from notifications.metrics import Tally
 from notifications.models import ACCOUNT_KINDS, Delivery, Suppression
 from notifications.pace import Turn, shared_pace
 from notifications.preferences import Mode, modes_for
+from notifications.redis_client import redis_client
 from notifications.smtp import Failure, SMTPClient, Verdict, classify
 
 logger = logging.getLogger(__name__)
@@ -39,7 +41,8 @@ PACE_UNKNOWN = Turn(30.0, "unknown")
 
 @dataclass
 class Report:
-    """What a job run did; small and address-free, it ends up in the results."""
+    """What a job run did; small and address-free, it ends up in the results.
+    Its tally, by kind, goes to the metrics."""
 
     sent: int = 0
     failed: int = 0
@@ -48,6 +51,12 @@ class Report:
     held: int = 0  # kept for their recipient's daily digest
     retry_ids: list[int] = field(default_factory=list)
     countdown: float = 0.0  # when the retry job should run: the longest wait
+    tally: Tally = field(default_factory=Tally)
+
+    def count(self, outcome: str, delivery: Delivery) -> None:
+        """sent, failed, skipped or held: one more, here and in the metrics."""
+        setattr(self, outcome, getattr(self, outcome) + 1)
+        self.tally.count(outcome, delivery.kind)
 
     def retry(self, delivery: Delivery, delay: float) -> None:
         """A new run takes this row after `delay` seconds. Longer waits than a
@@ -71,7 +80,16 @@ def send_batch(delivery_ids: Sequence[int], job_id: str = "") -> Report:
         run.send_all()
     finally:
         run.client.close()
+        publish_tally(run.report.tally)
     return run.report
+
+
+def publish_tally(tally: Tally) -> None:
+    """The batch's counts to the shared metrics; never fatal to the batch."""
+    try:
+        tally.flush(redis_client())
+    except redis.RedisError:
+        logger.warning("The metrics could not be written to Redis")
 
 
 def send_budget(deliveries: Sequence[Delivery]) -> float:
@@ -120,7 +138,7 @@ class BatchRun:
         suppression = self.suppressed.get(delivery.address.lower())
         if suppression is not None:
             delivery.suppress(suppression.reason)
-            self.report.skipped += 1
+            self.report.count("skipped", delivery)
             return None
         message = self.build(delivery)
         if message is None:
@@ -128,12 +146,14 @@ class BatchRun:
         turn = self.take_turn()
         if not turn.granted:
             return turn
+        started = time.monotonic()
         try:
             reply = self.client.send(message)
         except (OSError, ValueError, UnicodeError) as error:  # ValueError: bad address
             return self.settle_failure(delivery, Failure.from_error(error))
+        self.report.tally.send_seconds.append(time.monotonic() - started)
         delivery.mark_sent(reply, message.extra_headers["Message-ID"])
-        self.report.sent += 1
+        self.report.count("sent", delivery)
         return None
 
     def wanted_now(self, delivery: Delivery) -> bool:
@@ -141,10 +161,10 @@ class BatchRun:
         mode = self.modes.get((delivery.recipient_id, delivery.kind), Mode.IMMEDIATE)
         if mode == Mode.DIGEST:
             delivery.hold_for_digest()
-            self.report.held += 1
+            self.report.count("held", delivery)
         elif mode == Mode.OFF:
             delivery.skip("turned off in the recipient's preferences")
-            self.report.skipped += 1
+            self.report.count("skipped", delivery)
         return mode == Mode.IMMEDIATE
 
     def build(self, delivery: Delivery) -> EmailMultiAlternatives | None:
@@ -153,15 +173,15 @@ class BatchRun:
             return build_message(delivery, self.tasks)
         except Skip as reason:
             delivery.skip(str(reason))
-            self.report.skipped += 1
+            self.report.count("skipped", delivery)
         except Undeliverable as reason:
             delivery.mark_failed(str(reason))
-            self.report.failed += 1
+            self.report.count("failed", delivery)
         except Exception as error:  # a template or data bug: the rest still go out
             logger.exception("Could not build delivery %s", delivery.pk)
             why = Failure.from_error(error).reason
             delivery.mark_failed(f"Could not build the email: {why}")
-            self.report.failed += 1
+            self.report.count("failed", delivery)
         return None
 
     def take_turn(self) -> Turn:
@@ -189,7 +209,7 @@ class BatchRun:
             "Delivery %s failed permanently: %s", delivery.pk, failure.reason
         )
         delivery.mark_failed(failure.reason)
-        self.report.failed += 1
+        self.report.count("failed", delivery)
         if verdict is Verdict.UNKNOWN_RECIPIENT:
             Suppression.objects.add(delivery.address, failure.reason, delivery)
         return None
@@ -200,11 +220,12 @@ class BatchRun:
             delivery.mark_failed(
                 f"Gave up after {delivery.attempts} attempts: {reason}"
             )
-            self.report.failed += 1
+            self.report.count("failed", delivery)
             return
         delay = retry_countdown(delivery.attempts)
         delivery.retry_later(reason, delay)
         self.report.retry(delivery, delay)
+        self.report.tally.count("retried", delivery.kind)
 
     def hold(self, deliveries: Sequence[Delivery], turn: Turn) -> None:
         """These rows wait for their turn, their attempts given back."""

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hmac
 from http import HTTPStatus
 
 from csp.decorators import csp_update
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -13,13 +15,17 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from notifications import outbox, previews
 from notifications import preferences as prefs
 from notifications.forms import PreferencesForm
+from notifications.metrics import exposition, oldest_due_age
 from notifications.models import Delivery, SendingPause, Suppression
 from users.http import AuthenticatedRequest
 from users.models import User
@@ -37,6 +43,7 @@ def delivery_list(request: AuthenticatedRequest) -> HttpResponse:
     context = {
         "page": page,
         "is_manager": is_manager,
+        "outbox": outbox_health() if is_manager else None,
         "is_admin": request.user.is_admin,
         "pause": SendingPause.objects.current(),
         "suppressions": Suppression.objects.count() if is_manager else 0,
@@ -46,6 +53,11 @@ def delivery_list(request: AuthenticatedRequest) -> HttpResponse:
         "query": without_page(request.GET),
     }
     return render(request, "notifications/delivery_list.html", context)
+
+
+def outbox_health() -> dict[str, float | bool]:
+    age = oldest_due_age(timezone.now())
+    return {"age": age, "lagging": age > settings.NOTIFICATIONS_LAG_THRESHOLD}
 
 
 def visible_to(user: User, is_manager: bool) -> QuerySet[Delivery]:
@@ -220,3 +232,17 @@ def preview_email(request: AuthenticatedRequest, kind: str, part: str) -> HttpRe
     if part == "text":
         return HttpResponse(message.body, content_type="text/plain; charset=utf-8")
     return HttpResponse(previews.html_of(message))
+
+
+@never_cache
+@require_GET
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus text, for "Authorization: Bearer <METRICS_TOKEN>" only.
+
+    Without a configured token, or with a wrong one, the page does not exist.
+    """
+    token: str = settings.METRICS_TOKEN
+    given = request.headers.get("Authorization", "")
+    if not token or not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        raise Http404("No such page.")
+    return HttpResponse(exposition(), content_type=CONTENT_TYPE_LATEST)

@@ -1,4 +1,6 @@
-"""/healthz: is the database answering, is the broker answering."""
+"""/healthz: is the database answering, is the broker answering, is the outbox
+keeping up. 503 only when the database or the broker is down: a lagging outbox
+is reported (an alert's business), not a reason to restart the web."""
 
 from __future__ import annotations
 
@@ -6,8 +8,12 @@ import redis
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from notifications.metrics import oldest_due_age
+from notifications.redis_client import redis_client
 
 
 def database_ok() -> bool:
@@ -20,15 +26,20 @@ def database_ok() -> bool:
 
 
 def broker_ok() -> bool:
-    client = redis.Redis.from_url(
-        settings.CELERY_BROKER_URL, socket_connect_timeout=1, socket_timeout=1
-    )
     try:
-        return bool(client.ping())
+        return bool(redis_client().ping())
     except redis.RedisError:
         return False
-    finally:
-        client.close()
+
+
+def outbox_state() -> dict[str, object]:
+    """The oldest due delivery's wait, and whether that is lagging."""
+    try:
+        age = oldest_due_age(timezone.now())
+    except DatabaseError:
+        return {"oldest_due_age_seconds": None, "lagging": None}
+    lagging = age > settings.NOTIFICATIONS_LAG_THRESHOLD
+    return {"oldest_due_age_seconds": round(age, 1), "lagging": lagging}
 
 
 @never_cache
@@ -36,6 +47,6 @@ def broker_ok() -> bool:
 def healthz(request: HttpRequest) -> JsonResponse:
     checks = {"database": database_ok(), "broker": broker_ok()}
     status = 200 if all(checks.values()) else 503
-    return JsonResponse(
-        {"status": "ok" if status == 200 else "fail", **checks}, status=status
-    )
+    body = {"status": "ok" if status == 200 else "fail", **checks}
+    body["outbox"] = outbox_state() if checks["database"] else None
+    return JsonResponse(body, status=status)

@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import django_stubs_ext
+from celery.schedules import crontab
 from decouple import Csv, config
 from django.core.exceptions import ImproperlyConfigured
 
@@ -198,6 +199,9 @@ EMBEDDED_REDIS_PORT = config("EMBEDDED_REDIS_PORT", default=6390, cast=int)
 CELERY_BROKER_URL = config(
     "CELERY_BROKER_URL", default=f"redis://127.0.0.1:{EMBEDDED_REDIS_PORT}/0"
 )
+# With Sentinels (CELERY_BROKER_URL=sentinel://host:26379;sentinel://host2:26379/0)
+# the name of the primary they watch.
+REDIS_SENTINEL_MASTER = config("REDIS_SENTINEL_MASTER", default="mymaster")
 # Jobs are acknowledged late; Redis hands an unacknowledged job to another worker
 # after this many seconds, so every retry countdown and time limit stays below it.
 CELERY_VISIBILITY_TIMEOUT = 3600
@@ -207,6 +211,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 5,
     # Queues in the order listed below, not round robin: account emails first.
     "queue_order_strategy": "priority",
+    # Read by kombu's sentinel:// transport only.
+    "master_name": REDIS_SENTINEL_MASTER,
 }
 # Two lanes. "priority" carries account emails (activation, password reset) and
 # the sweep; "bulk" the notifications. A worker consumes both, "priority" first,
@@ -230,6 +236,16 @@ CELERY_TASK_SEND_SENT_EVENT = True
 CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_RESULT_BACKEND = "django-db"
 CELERY_RESULT_EXTENDED = True
+# Job results are deleted this long after they were stored (by the nightly
+# retention job, in batches).
+CELERY_RESULT_EXPIRES = timedelta(
+    days=config("CELERY_RESULT_EXPIRE_DAYS", default=7, cast=int)
+)
+# A long-running worker process is replaced after this many jobs, so memory a
+# library keeps (template caches, SSL contexts, fragmentation) cannot grow
+# without end; at 50 emails a job that is every 50,000 emails, about one new
+# process a few minutes into a large burst, which costs a fork.
+CELERY_WORKER_MAX_TASKS_PER_CHILD = 1000
 CELERY_TIMEZONE = TIME_ZONE
 FLOWER_BASIC_AUTH = config("FLOWER_BASIC_AUTH", default="")
 
@@ -250,6 +266,19 @@ if NOTIFICATIONS_RETRY_MAX_DELAY >= CELERY_VISIBILITY_TIMEOUT:
 # The sweep re-dispatches deliveries queued longer than the grace, and those left
 # in "sending" past the lease: longer than the hard time limit, so only dead ones.
 NOTIFICATIONS_SWEEP_GRACE = config("NOTIFICATIONS_SWEEP_GRACE", default=60, cast=int)
+# /healthz and the delivery log call the outbox lagging when the oldest due
+# delivery has waited longer than this (seconds).
+NOTIFICATIONS_LAG_THRESHOLD = config(
+    "NOTIFICATIONS_LAG_THRESHOLD", default=600, cast=int
+)
+# Sent, skipped, cancelled and bundled deliveries older than this many days are
+# deleted by the nightly retention job; failed ones stay until dealt with.
+NOTIFICATIONS_RETENTION_DAYS = config(
+    "NOTIFICATIONS_RETENTION_DAYS", default=90, cast=int
+)
+# Prometheus scrapes /metrics with "Authorization: Bearer <METRICS_TOKEN>";
+# unset, /metrics answers 404.
+METRICS_TOKEN = config("METRICS_TOKEN", default="")
 NOTIFICATIONS_LEASE = CELERY_TASK_TIME_LIMIT + 60
 NOTIFICATIONS_RESEND_WINDOW = 300  # one activation / reset email per 5 minutes
 # A busy provider (throttling, quota spent) pauses all sending this long, doubled
@@ -269,6 +298,10 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "notifications.sweep_outbox", "schedule": 30.0},
     # Each person's digest goes at their hour; this looks for due ones.
     "send-digests": {"task": "notifications.send_digests", "schedule": 300.0},
+    "purge-outbox": {
+        "task": "notifications.purge_outbox",
+        "schedule": crontab(hour=3, minute=17),  # nightly, off the hour
+    },
 }
 # End of Notifications.
 
@@ -285,7 +318,8 @@ if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 if not DEBUG:
     SECURE_SSL_REDIRECT = config("SECURE_SSL_REDIRECT", default=True, cast=bool)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # probes speak plain HTTP
+    # Probes and Prometheus speak plain HTTP inside the deployment.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
     SESSION_COOKIE_SECURE = config("SESSION_COOKIE_SECURE", default=True, cast=bool)
     CSRF_COOKIE_SECURE = config("CSRF_COOKIE_SECURE", default=True, cast=bool)
     SECURE_HSTS_SECONDS = config(

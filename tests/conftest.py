@@ -23,7 +23,6 @@ from pytest_django.fixtures import Settings as DjangoSettings
 from devtools.processes import Process, start_worker
 from devtools.redis_server import EmbeddedRedis
 from devtools.smtp import SMTPServer, free_port
-from notifications.pace import PREFIX as PACE_PREFIX
 from project import celery_app
 from tests.factories import EmployeeFactory, ManagerFactory
 from users.models import User
@@ -48,10 +47,11 @@ def broker_url() -> Iterator[str]:
 
 
 @pytest.fixture(autouse=True)
-def fresh_pace(broker_url: str) -> None:
-    """Every test starts with no send rate spent and no provider cool-down."""
+def fresh_shared_state(broker_url: str) -> None:
+    """Every test starts with no send rate spent, no provider cool-down and
+    metrics counters at zero (they live in the broker's Redis)."""
     client = redis.Redis.from_url(broker_url)
-    keys = list(client.scan_iter(f"{PACE_PREFIX}*"))
+    keys = list(client.scan_iter("notifications:*"))
     if keys:
         client.delete(*keys)
     client.close()

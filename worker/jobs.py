@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 import redis
 from celery import Task
 from django.conf import settings
 from django.utils import timezone
+from django_celery_results.models import TaskResult
 from kombu.exceptions import OperationalError
 
 from notifications.digests import record_due_digests
 from notifications.dispatch import split_by_lane
-from notifications.models import SendingPause
+from notifications.models import Delivery, SendingPause
 from notifications.sending import send_batch
 from notifications.sweep import postpone_published, sweep
 from worker.celery_app import app
@@ -81,6 +83,25 @@ def send_digests() -> int:
     if ids:
         logger.info("send_digests: %d digest(s)", len(ids))
     return len(publish_deliveries(ids))
+
+
+@app.task(name="notifications.purge_outbox")
+def purge_outbox() -> dict[str, int]:
+    """Nightly retention: old finished deliveries and expired job results go."""
+    now = timezone.now()
+    retention = timedelta(days=settings.NOTIFICATIONS_RETENTION_DAYS)
+    deliveries = Delivery.objects.purge_finished(now - retention)
+    results = purge_job_results(now - settings.CELERY_RESULT_EXPIRES)
+    logger.info("purge_outbox: %d deliveries, %d job results", deliveries, results)
+    return {"deliveries": deliveries, "job_results": results}
+
+
+def purge_job_results(before: datetime, batch: int = 1000) -> int:
+    expired = TaskResult.objects.filter(date_done__lt=before)
+    deleted = 0
+    while ids := list(expired.values_list("pk", flat=True)[:batch]):
+        deleted += TaskResult.objects.filter(pk__in=ids).delete()[0]
+    return deleted
 
 
 def publish_deliveries(

@@ -12,13 +12,14 @@ import redis
 from celery.exceptions import Retry
 from django.conf import settings
 from django.utils import timezone
+from django_celery_results.models import TaskResult
 from pytest_django.fixtures import Settings as DjangoSettings
 
 from devtools.smtp import SMTPServer
 from notifications.models import Delivery
 from tests.conftest import published_ids, queued_jobs
 from tests.factories import DeliveryFactory, fresh, pks, queued_deliveries
-from worker.jobs import deliver_emails, sweep_outbox
+from worker.jobs import deliver_emails, purge_outbox, sweep_outbox
 
 pytestmark = pytest.mark.django_db
 Status = Delivery.Status
@@ -192,3 +193,33 @@ def test_the_beat_schedule_runs_the_sweep_often() -> None:
     entry = settings.CELERY_BEAT_SCHEDULE["sweep-outbox"]
     assert entry["task"] == sweep_outbox.name
     assert 30 <= entry["schedule"] <= 60
+
+
+# Retention ----------------------------------------------------------------------
+
+
+def test_the_nightly_purge_deletes_old_finished_rows_and_keeps_the_rest(
+    settings: DjangoSettings,
+) -> None:
+    settings.NOTIFICATIONS_RETENTION_DAYS = 90
+    long_ago = timezone.now() - timedelta(days=91)
+    old = [DeliveryFactory(status=status) for status in
+           (Status.SENT, Status.SKIPPED, Status.CANCELLED)]  # fmt: skip
+    old_failed = DeliveryFactory(status=Status.FAILED)
+    Delivery.objects.filter(pk__in=pks([*old, old_failed])).update(updated_at=long_ago)
+    recent = DeliveryFactory(status=Status.SENT)
+    expired = TaskResult.objects.create(task_id="old-job", status="SUCCESS")
+    TaskResult.objects.filter(pk=expired.pk).update(date_done=long_ago)
+    fresh_result = TaskResult.objects.create(task_id="new-job", status="SUCCESS")
+    assert purge_outbox.apply().get() == {"deliveries": 3, "job_results": 1}
+    assert set(Delivery.objects.values_list("pk", flat=True)) == {
+        old_failed.pk, recent.pk
+    }  # fmt: skip
+    assert list(TaskResult.objects.values_list("pk", flat=True)) == [fresh_result.pk]
+
+
+def test_the_purge_works_in_small_batches() -> None:
+    rows = DeliveryFactory.create_batch(5, status=Status.SENT)
+    before = timezone.now() + timedelta(seconds=1)
+    assert Delivery.objects.purge_finished(before, batch=2) == 5
+    assert not Delivery.objects.filter(pk__in=pks(rows)).exists()

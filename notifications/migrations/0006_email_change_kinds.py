@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notifications', '0004_preferences_and_digests'),
+        ('notifications', '0005_metrics_and_retention_indexes'),
     ]
 
     operations = [

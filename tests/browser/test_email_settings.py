@@ -1,0 +1,92 @@
+"""Email settings in headless Chromium: the preferences page, the unsubscribe page
+reached from a real email's link, and every email read on a phone."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from notifications.emails import build_message
+from notifications.models import Delivery, Preference
+from notifications.preferences import modes_of
+from notifications.previews import html_of, preview
+from tests.browser.conftest import screenshot
+from tests.factories import DeliveryFactory, TaskFactory, UserFactory
+from users.models import User
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+PASSWORD = "Harbour#Lights42"
+PHONE = {"width": 390, "height": 844}
+Kind, Mode = Delivery.Kind, Preference.Mode
+
+
+def sign_in(page: Page, site: str, user: User) -> None:
+    page.goto(f"{site}/users/sign-in/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", PASSWORD)
+    page.locator("main").get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{site}/")
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_a_person_chooses_a_digest_for_assignments_from_the_header_menu(
+    browser: Browser, site: str, width: int
+) -> None:
+    user = UserFactory(password=PASSWORD)
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    sign_in(page, site, user)
+    page.get_by_role("link", name="Email settings").click()
+    expect(page.get_by_role("heading", name="Email preferences")).to_be_visible()
+    expect(page.get_by_text("Account emails")).to_be_visible()
+    group = page.get_by_role("group", name="Task assigned")
+    group.get_by_label("In a daily digest").check()
+    page.get_by_role("group", name="New comment").get_by_label("Off").check()
+    page.get_by_label("Send my daily digest at").fill("18:15")
+    page.get_by_role("button", name="Save preferences").click()
+    expect(page.get_by_role("status")).to_contain_text("preferences are saved")
+    expect(group.get_by_label("In a daily digest")).to_be_checked()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    screenshot(page, f"email-preferences-{width}")
+    modes = modes_of(user)
+    assert (modes[Kind.TASK_ASSIGNED], modes[Kind.TASK_COMMENTED]) == (
+        Mode.DIGEST, Mode.OFF
+    )  # fmt: skip
+    page.close()
+
+
+def test_the_unsubscribe_link_of_a_real_email_turns_that_kind_off_on_a_phone(
+    browser: Browser, site: str
+) -> None:
+    user = UserFactory()
+    task = TaskFactory(title="Quarterly report")
+    email = build_message(
+        DeliveryFactory(recipient=user, kind=Kind.TASK_ASSIGNED,
+                        context={"task_id": task.pk, "title": task.title})
+    )  # fmt: skip
+    link = email.extra_headers["List-Unsubscribe"].strip("<>")
+    page = browser.new_page(viewport=PHONE)  # no session: from the mail app
+    page.goto(link)
+    expect(page.get_by_role("heading", name="Stop these emails?")).to_be_visible()
+    expect(
+        page.get_by_role("link", name="Choose in my preferences instead")
+    ).to_be_visible()
+    assert modes_of(user)[Kind.TASK_ASSIGNED] == Mode.IMMEDIATE  # a GET changes nothing
+    page.get_by_role("button", name="Unsubscribe").click()
+    expect(page.get_by_role("heading", name="You are unsubscribed")).to_be_visible()
+    screenshot(page, "unsubscribed-390")
+    assert modes_of(user)[Kind.TASK_ASSIGNED] == Mode.OFF
+    page.close()
+
+
+@pytest.mark.parametrize("kind", Kind.values)
+def test_every_email_reads_on_a_phone_without_sideways_scrolling(
+    browser: Browser, kind: str
+) -> None:
+    page = browser.new_page(viewport=PHONE)
+    page.set_content(html_of(preview(kind)))
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page.locator("main h1").is_visible()
+    font = page.evaluate("getComputedStyle(document.body).fontSize")
+    assert float(font.removesuffix("px")) >= 15  # readable, not shrunk to fit
+    screenshot(page, f"email-{kind}-390")
+    page.close()
