@@ -25,16 +25,21 @@ from django.utils import formats, timezone
 from django.utils.text import Truncator
 
 from notifications.digests import Item, digest_items
-from notifications.models import Delivery
+from notifications.models import ACCOUNT_KINDS, Delivery
 from notifications.preferences import unsubscribe_token
 from tasks.models import Task
 from users.models import User
-from users.tokens import activation_token, encode_uid, password_reset_token
+from users.tokens import (
+    activation_token,
+    email_change_token,
+    encode_uid,
+    password_reset_token,
+)
 
 Kind = Delivery.Kind
 
 # Why each notification came: the last words of its footer.
-REASONS = {
+REASONS: dict[str, str] = {
     Kind.TASK_ASSIGNED: "You get this email because you were assigned this task.",
     Kind.TASK_UNASSIGNED: "You get this email because you were removed from this task.",
     Kind.TASK_DELETED: "You get this email because you were assigned this task.",
@@ -44,6 +49,14 @@ REASONS = {
     Kind.DIGEST: "You get this digest because you chose one for some notifications.",
     Kind.ACTIVATION: "You get this email because this address was used to sign up.",
     Kind.PASSWORD_RESET: "You get this email because a password reset was asked for.",
+    Kind.EMAIL_CHANGE: (
+        "You get this email because this address was entered as the new one of a "
+        "Tasks account."
+    ),
+    Kind.EMAIL_CHANGE_NOTICE: (
+        "You get this email because a change of your account's email address was "
+        "asked for."
+    ),
 }
 
 
@@ -62,13 +75,18 @@ def absolute_url(viewname: str, *args: object, **kwargs: object) -> str:
 
 
 def make_message(
-    template_name: str, user: User, context: dict[str, Any], kind: str
+    template_name: str,
+    user: User,
+    context: dict[str, Any],
+    kind: str,
+    to: str | None = None,
 ) -> EmailMultiAlternatives:
-    """Build subject, text and HTML from notifications/email/<template_name>*."""
+    """Build subject, text and HTML from notifications/email/<template_name>*,
+    to `to` (by default the user's address)."""
     context = {"user": user, "site_link": absolute_url("home"),
                "reason": REASONS.get(kind, ""), **context}  # fmt: skip
     unsubscribe = ""
-    if kind not in (Kind.ACTIVATION, Kind.PASSWORD_RESET):
+    if kind not in ACCOUNT_KINDS:
         unsubscribe = absolute_url(
             "notifications:unsubscribe", token=unsubscribe_token(user.pk, kind)
         )
@@ -81,7 +99,7 @@ def make_message(
         context["subject"] = subject = "".join(rendered.splitlines()).strip()
         text = render_to_string(f"{prefix}.txt", context)
         html = render_to_string(f"{prefix}.html", context)
-    message = EmailMultiAlternatives(subject, text, to=[user.email])
+    message = EmailMultiAlternatives(subject, text, to=[to or user.email])
     message.attach_alternative(html, "text/html")
     if unsubscribe:
         message.extra_headers["List-Unsubscribe"] = f"<{unsubscribe}>"
@@ -97,12 +115,14 @@ def build_message(
     `tasks` is what tasks_for() loaded for the whole batch; without it the task
     is read for this delivery alone.
     """
-    if not delivery.recipient.email:
+    if not delivery.address:
         raise Undeliverable("the recipient has no email address")
     if tasks is None:
         tasks = tasks_for([delivery])
     template_name, context = CONTEXTS[delivery.kind](delivery, tasks)
-    message = make_message(template_name, delivery.recipient, context, delivery.kind)
+    message = make_message(
+        template_name, delivery.recipient, context, delivery.kind, delivery.address
+    )
     message.extra_headers["Message-ID"] = message_id_for(delivery)
     return message
 
@@ -131,7 +151,7 @@ def written(value: str | date | None) -> str:
 
 
 def live_task(delivery: Delivery, tasks: Mapping[int, Task]) -> Task:
-    task = tasks.get(delivery.context.get("task_id"))  # type: ignore[arg-type]
+    task = tasks.get(delivery.context.get("task_id"))
     if task is None:
         raise Skip("the task was deleted before the email went out")
     return task
@@ -205,7 +225,7 @@ def digest(delivery: Delivery, _tasks: Mapping[int, Task]) -> Context:
     return "digest", {"items": items, "link": absolute_url("tasks:list")}
 
 
-SUMMARIES = {
+SUMMARIES: dict[str, str] = {
     Kind.TASK_ASSIGNED: "{by} assigned you this task.",
     Kind.TASK_UNASSIGNED: "{by} removed you from this task.",
     Kind.TASK_DELETED: "{by} deleted this task.",
@@ -248,6 +268,31 @@ def password_reset(delivery: Delivery, _tasks: Mapping[int, Task]) -> Context:
     return "password_reset", {"link": link, "valid_days": valid_days}
 
 
+def email_change(delivery: Delivery, _tasks: Mapping[int, Task]) -> Context:
+    """The link that confirms the new address, sent to that address only."""
+    user = delivery.recipient
+    if not user.is_active:
+        raise Skip("the account is inactive")
+    if user.pending_email != delivery.address:
+        raise Skip("the change was confirmed, cancelled or replaced since")
+    uidb64, token = encode_uid(user), email_change_token(user)
+    link = absolute_url("users:email-confirm", uidb64=uidb64, token=token)
+    valid_days = settings.PASSWORD_RESET_TIMEOUT // 86400
+    return "email_change", {
+        "link": link, "valid_days": valid_days, "new_email": delivery.address,
+    }  # fmt: skip
+
+
+def email_change_notice(delivery: Delivery, _tasks: Mapping[int, Task]) -> Context:
+    """Tells the address the account had that a change was asked for; sent even
+    when the change is done or cancelled by now: the holder should know."""
+    return "email_change_notice", {
+        "new_email": delivery.context.get("new_email", ""),
+        "reset_link": absolute_url("users:password-reset"),
+        "profile_link": absolute_url("users:profile"),
+    }
+
+
 CONTEXTS: dict[str, Callable[[Delivery, Mapping[int, Task]], Context]] = {
     Kind.TASK_ASSIGNED: task_assigned,
     Kind.TASK_DELETED: task_deleted,
@@ -266,6 +311,8 @@ CONTEXTS: dict[str, Callable[[Delivery, Mapping[int, Task]], Context]] = {
     Kind.DIGEST: digest,
     Kind.ACTIVATION: activation,
     Kind.PASSWORD_RESET: password_reset,
+    Kind.EMAIL_CHANGE: email_change,
+    Kind.EMAIL_CHANGE_NOTICE: email_change_notice,
 }
 # The kinds whose email needs the task itself (its link, or its live details).
 LIVE_TASK_KINDS = frozenset(

@@ -260,6 +260,8 @@ class Delivery(models.Model):
         DIGEST = "digest", "Daily digest"
         ACTIVATION = "activation", "Account activation"
         PASSWORD_RESET = "password_reset", "Password reset"
+        EMAIL_CHANGE = "email_change", "New email address to confirm"
+        EMAIL_CHANGE_NOTICE = "email_change_notice", "Email change asked for"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -331,6 +333,13 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} to {self.recipient} ({self.status})"
+
+    @property
+    def address(self) -> str:
+        """Where the email goes: the recipient's address, unless the row names
+        one. An email change's confirmation goes to the new address, and its
+        notice to the address the account had when the change was asked for."""
+        return str(self.context.get("to") or self.recipient.email)
 
     @property
     def task_title(self) -> str:
@@ -410,10 +419,17 @@ FINISHED = (
     Delivery.Status.BUNDLED,
 )  # fmt: skip
 
-# Account emails (activation, password reset) travel in their own lane, ahead of
-# notification backlogs: someone is waiting at the screen for them. They are
-# always sent: preferences apply to the other kinds.
-ACCOUNT_KINDS = frozenset({Delivery.Kind.ACTIVATION, Delivery.Kind.PASSWORD_RESET})
+# Account emails (activation, password reset, email change) travel in their own
+# lane, ahead of notification backlogs: someone is waiting at the screen for them.
+# They are always sent: preferences apply to the other kinds.
+ACCOUNT_KINDS = frozenset(
+    {
+        Delivery.Kind.ACTIVATION,
+        Delivery.Kind.PASSWORD_RESET,
+        Delivery.Kind.EMAIL_CHANGE,
+        Delivery.Kind.EMAIL_CHANGE_NOTICE,
+    }
+)
 PREFERENCE_KINDS = tuple(
     kind for kind in Delivery.Kind if kind not in ACCOUNT_KINDS and kind != "digest"
 )

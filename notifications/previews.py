@@ -5,6 +5,7 @@ the builders run on unsaved objects."""
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
@@ -17,11 +18,13 @@ from users.models import User
 
 Kind = Delivery.Kind
 SAMPLE_TASK_ID = 0
-SNAPSHOT = {"task_id": SAMPLE_TASK_ID, "title": "Prepare the quarterly report",
-            "project": "Finance", "due_date": "2030-03-29", "by": "Mia Manager",
-            "before": "2030-03-22", "after": "2030-03-29",
-            "excerpt": "Can we move the review to Friday? The numbers from May "
-                       "are not in yet."}  # fmt: skip
+SNAPSHOT: dict[str, Any] = {
+    "task_id": SAMPLE_TASK_ID, "title": "Prepare the quarterly report",
+    "project": "Finance", "due_date": "2030-03-29", "by": "Mia Manager",
+    "before": "2030-03-22", "after": "2030-03-29",
+    "excerpt": "Can we move the review to Friday? The numbers from May "
+               "are not in yet.",
+}  # fmt: skip
 
 
 def sample_task() -> Task:
@@ -35,9 +38,18 @@ def sample_task() -> Task:
     return task
 
 
+# Account emails that go to an address of their own (Delivery.address).
+NEW_ADDRESS = "sam.new@example.com"
+ADDRESSED: dict[str, dict[str, str]] = {
+    Kind.EMAIL_CHANGE: {"to": NEW_ADDRESS},
+    Kind.EMAIL_CHANGE_NOTICE: {"to": "sam@example.com", "new_email": NEW_ADDRESS},
+}
+
+
 def sample_recipient(kind: str) -> User:
     user = User(pk=0, username="sam", first_name="Sam", email="sam@example.com")
     user.is_active = kind != Kind.ACTIVATION
+    user.pending_email = NEW_ADDRESS
     return user
 
 
@@ -45,9 +57,10 @@ def preview(kind: str) -> EmailMultiAlternatives:
     recipient = sample_recipient(kind)
     if kind == Kind.DIGEST:
         return make_message("digest", recipient, sample_digest(), kind)
-    delivery = Delivery(kind=kind, recipient=recipient, context=dict(SNAPSHOT))
+    context = {**SNAPSHOT, **ADDRESSED.get(kind, {})}
+    delivery = Delivery(kind=kind, recipient=recipient, context=context)
     template_name, context = CONTEXTS[kind](delivery, {SAMPLE_TASK_ID: sample_task()})
-    return make_message(template_name, recipient, context, kind)
+    return make_message(template_name, recipient, context, kind, delivery.address)
 
 
 def sample_digest() -> dict[str, object]:

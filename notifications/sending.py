@@ -112,7 +112,7 @@ class BatchRun:
     def __init__(self, deliveries: list[Delivery]) -> None:
         self.deliveries = deliveries
         self.tasks = tasks_for(deliveries)  # one query for the batch
-        emails = (delivery.recipient.email for delivery in deliveries)
+        emails = (delivery.address for delivery in deliveries)
         self.suppressed = Suppression.objects.of(emails) if deliveries else {}
         self.modes = modes_for(deliveries)
         self.client = SMTPClient()
@@ -135,7 +135,7 @@ class BatchRun:
         row after it, must wait: the pace is spent or the provider is busy."""
         if not self.wanted_now(delivery):
             return None
-        suppression = self.suppressed.get(delivery.recipient.email.lower())
+        suppression = self.suppressed.get(delivery.address.lower())
         if suppression is not None:
             delivery.suppress(suppression.reason)
             self.report.count("skipped", delivery)
@@ -211,7 +211,7 @@ class BatchRun:
         delivery.mark_failed(failure.reason)
         self.report.count("failed", delivery)
         if verdict is Verdict.UNKNOWN_RECIPIENT:
-            Suppression.objects.add(delivery.recipient.email, failure.reason, delivery)
+            Suppression.objects.add(delivery.address, failure.reason, delivery)
         return None
 
     def retry_or_give_up(self, delivery: Delivery, reason: str) -> None:

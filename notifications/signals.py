@@ -1,8 +1,8 @@
 """Receivers: guard, record deliveries in the caller's transaction, dispatch on commit.
 
 Every email trigger enters here: model signals of tasks and users, and the users
-app's own signals (activation resend, password reset). None of them renders,
-sends or makes a token: the worker does all of that.
+app's own signals (activation resend, password reset, email change). None of them
+renders, sends or makes a token: the worker does all of that.
 """
 
 from __future__ import annotations
@@ -16,7 +16,11 @@ from notifications import outbox
 from tasks.activity import activity_recorded
 from tasks.models import Activity, Project, Task
 from users.models import User
-from users.signals import activation_requested, password_reset_requested
+from users.signals import (
+    activation_requested,
+    email_change_requested,
+    password_reset_requested,
+)
 
 
 def record_assignment_emails(
@@ -81,6 +85,11 @@ def record_password_reset_email(sender: type[User], user: User, **kwargs: Any) -
     outbox.record_password_reset_email(user)
 
 
+def record_email_change_emails(sender: type[User], user: User, **kwargs: Any) -> None:
+    """The new address confirms the change; the current one is told of it."""
+    outbox.record_email_change_emails(user)
+
+
 def connect_receivers() -> None:
     """Connect every receiver with an explicit sender and dispatch_uid."""
     m2m_changed.connect(
@@ -113,4 +122,9 @@ def connect_receivers() -> None:
         record_password_reset_email,
         sender=user_model,
         dispatch_uid="notifications.record_password_reset_email",
+    )
+    email_change_requested.connect(
+        record_email_change_emails,
+        sender=user_model,
+        dispatch_uid="notifications.record_email_change_emails",
     )

@@ -351,8 +351,10 @@ CONTENT_SECURITY_POLICY = {
 # gunicorn process and host shares it; the admin sign-in goes through it too.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Sign-in by username or email address; axes counts both against the account.
+    "users.backends.UsernameOrEmailBackend",
 ]
+AXES_USERNAME_CALLABLE = "users.protection.account_key"
 AXES_FAILURE_LIMIT = config("SIGN_IN_FAILURE_LIMIT", default=5, cast=int)
 AXES_COOLOFF_TIME = timedelta(
     minutes=config("SIGN_IN_LOCKOUT_MINUTES", default=15, cast=int)

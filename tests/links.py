@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from notifications.emails import absolute_url
 from users.models import User
-from users.tokens import activation_token, encode_uid, password_reset_token
+from users.tokens import (
+    activation_token,
+    email_change_token,
+    encode_uid,
+    password_reset_token,
+)
 
 
 def activation_link(user: User) -> str:
@@ -17,3 +22,8 @@ def password_reset_link(user: User) -> str:
     return absolute_url(
         "users:password-reset-confirm", uidb64=encode_uid(user), token=token
     )
+
+
+def email_change_link(user: User) -> str:
+    token = email_change_token(user)
+    return absolute_url("users:email-confirm", uidb64=encode_uid(user), token=token)

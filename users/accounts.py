@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 
 from users.models import Role, User
-from users.tokens import account_activation_token
+from users.signals import email_change_requested
+from users.tokens import account_activation_token, email_change_token_generator
+
+
+class EmailChangeOutcome(models.TextChoices):
+    """What confirming a new email address did."""
+
+    CHANGED = "changed"
+    TAKEN = "taken"  # another account has used the address since the request
+    INVALID = "invalid"  # confirmed, replaced or cancelled in the meantime
 
 
 class LinkOutcome(models.TextChoices):
@@ -19,6 +28,22 @@ class LinkOutcome(models.TextChoices):
     ACTIVATED = "activated"
     DEACTIVATED = "deactivated"  # a genuine link of an account an Admin switched off
     INVALID = "invalid"  # tampered, expired, used, or for an unknown account
+
+
+def find_account(identifier: str) -> User | None:
+    """The account a sign-in names: by username (exactly), else by email (any case).
+
+    A username wins over an email address: sign-up refuses "@" in new usernames,
+    so only an account made before that rule could shadow an address. Email
+    addresses are unique whatever their case, so at most one account matches.
+    """
+    if not identifier:
+        return None
+    manager = User._default_manager
+    by_username = manager.filter(username=identifier).first()
+    if by_username is not None or "@" not in identifier:
+        return by_username
+    return manager.filter(email__iexact=identifier).first()
 
 
 def user_from_uidb64(uidb64: str) -> User | None:
@@ -31,22 +56,22 @@ def user_from_uidb64(uidb64: str) -> User | None:
         return None
 
 
-def follow_activation_link(uidb64: str, token: str) -> LinkOutcome:
+def follow_activation_link(uidb64: str, token: str) -> tuple[LinkOutcome, User | None]:
     """Activate a never-activated account whose link this is, while it is good.
 
     A deactivated account stays off whatever link is used; a genuine one (however
-    old) learns it was deactivated, anything else reads as invalid.
+    old) learns it was deactivated, anything else reads as invalid. The account
+    comes back only when it was activated now.
     """
     user = user_from_uidb64(uidb64)
     if user is None:
-        return LinkOutcome.INVALID
+        return LinkOutcome.INVALID, None
     if user.is_deactivated:
-        return (
-            LinkOutcome.DEACTIVATED if is_genuine(user, token) else LinkOutcome.INVALID
-        )
+        genuine = is_genuine(user, token)
+        return (LinkOutcome.DEACTIVATED if genuine else LinkOutcome.INVALID), None
     if can_activate(user, token) and activate_account(user):
-        return LinkOutcome.ACTIVATED
-    return LinkOutcome.INVALID
+        return LinkOutcome.ACTIVATED, user
+    return LinkOutcome.INVALID, None
 
 
 def user_from_activation_link(uidb64: str, token: str) -> User | None:
@@ -95,3 +120,64 @@ def reactivate_account(user: User) -> bool:
     ).update(is_active=True)
     user.is_active = user.is_active or updated == 1
     return updated == 1
+
+
+def email_taken(email: str, by_other_than: User | None = None) -> bool:
+    """Whether an account (other than this one) has the address, in any case."""
+    accounts = User._default_manager.filter(email__iexact=email)
+    if by_other_than is not None:
+        accounts = accounts.exclude(pk=by_other_than.pk)
+    return accounts.exists()
+
+
+def request_email_change(user: User, new_email: str) -> None:
+    """Wait for `new_email` to be confirmed; the worker emails both addresses.
+
+    The new address gets a link that confirms the change, the current one is
+    told a change was asked for. A newer request replaces an older one, whose
+    link stops working.
+    """
+    with transaction.atomic():
+        user.pending_email = new_email
+        user.save(update_fields=["pending_email"])
+        email_change_requested.send(sender=User, user=user)
+
+
+def cancel_email_change(user: User) -> bool:
+    """Forget the waiting address; its link stops working. False if none waited."""
+    cancelled = User._default_manager.filter(pk=user.pk).exclude(pending_email="")
+    changed = cancelled.update(pending_email="") == 1
+    user.pending_email = ""
+    return changed
+
+
+def user_from_email_change_link(uidb64: str, token: str) -> User | None:
+    """The active account whose waiting address this link confirms, while good."""
+    user = user_from_uidb64(uidb64)
+    if user is None or not user.is_active or not user.pending_email:
+        return None
+    return user if email_change_token_generator.check_token(user, token) else None
+
+
+def confirm_email_change(user: User) -> EmailChangeOutcome:
+    """Move the account to its waiting address, once.
+
+    The conditional update lets one of two racing confirmations win; an address
+    another account took in the meantime is given up.
+    """
+    new_email = user.pending_email
+    waiting = User._default_manager.filter(
+        pk=user.pk, email=user.email, pending_email=new_email
+    )
+    if email_taken(new_email, by_other_than=user):
+        waiting.update(pending_email="")
+        return EmailChangeOutcome.TAKEN
+    try:
+        with transaction.atomic():
+            updated = waiting.update(email=new_email, pending_email="")
+    except IntegrityError:  # taken between the check and the update
+        return EmailChangeOutcome.TAKEN
+    if updated != 1:
+        return EmailChangeOutcome.INVALID
+    user.email, user.pending_email = new_email, ""
+    return EmailChangeOutcome.CHANGED

@@ -12,7 +12,7 @@ from users.models import User
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(DjangoUserAdmin[User]):
     list_display = (
         "username",
         "email",
@@ -27,7 +27,7 @@ class UserAdmin(DjangoUserAdmin):
     actions = ("activate_accounts",)
     readonly_fields = ("activated_at",)
     fieldsets = (
-        *DjangoUserAdmin.fieldsets[:-1],
+        *(DjangoUserAdmin.fieldsets or ())[:-1],
         ("Important dates", {"fields": ("last_login", "date_joined", "activated_at")}),
     )
     add_fieldsets = (

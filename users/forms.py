@@ -1,26 +1,79 @@
-"""Account forms: sign-up, sign-in, activation resend and password reset."""
+"""Account forms: sign-up, sign-in, activation resend, password reset, profile."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from zoneinfo import available_timezones
 
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import (
     AuthenticationForm,
+    PasswordChangeForm,
     PasswordResetForm,
     SetPasswordForm,
     UserCreationForm,
 )
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.forms.boundfield import BoundField
 
 from ui.forms import TailwindFormMixin
+from users.accounts import email_taken, find_account
 from users.models import User
 from users.signals import activation_requested, password_reset_requested
 from users.validators import account_password_validators
 
+if TYPE_CHECKING:  # the password mixin only ever sits in front of a Django form
+    _FormBase = forms.BaseForm
+    _SetPasswordForm = SetPasswordForm[User]  # generic in django-stubs only
+else:
+    _FormBase = object
+    _SetPasswordForm = SetPasswordForm
 
-class AccountPasswordMixin:
+
+class AccountBoundField(BoundField):
+    """A field whose errors, once it has any, replace its help text.
+
+    The errors say what to fix; the help beneath them would say it again (the
+    password rules twice over), to the eye and to screen readers alike.
+    """
+
+    @property
+    def shows_help(self) -> bool:
+        return bool(self.help_text) and not self.errors
+
+    @property
+    def aria_describedby(self) -> str | None:
+        described: str | None = super().aria_describedby
+        if not described or self.shows_help:
+            return described
+        hidden_help = f"{self.auto_id}_helptext"
+        return " ".join(ref for ref in described.split() if ref != hidden_help)
+
+
+class AccountFormMixin(TailwindFormMixin):
+    """The account pages' forms: product styling, errors instead of help, and
+    typed passwords kept when the form comes back with errors.
+
+    Keeping a password is safe here: the page goes back, over the same HTTPS
+    connection, only to the person who typed it a moment ago, is never stored
+    or logged (sensitive_post_parameters), and the views that show it send
+    Cache-Control: no-store, so no copy stays in a cache.
+    """
+
+    bound_field_class = AccountBoundField
+    kept_passwords: tuple[str, ...] = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if isinstance(field.widget, forms.PasswordInput):
+                # Shares a row with its Show button, down to a phone's width.
+                field.widget.attrs["class"] += " min-w-0"
+                field.widget.render_value = name in self.kept_passwords
+
+
+class AccountPasswordMixin(_FormBase):
     """Judges a new password by the course's rules and Django's validators at once.
 
     Django reports validator errors beside the confirmation field; here every
@@ -31,8 +84,10 @@ class AccountPasswordMixin:
     checked_field = "password1"
 
     def password_help_text(self) -> str:
-        return password_validation.password_validators_help_text_html(
-            account_password_validators()
+        return str(
+            password_validation.password_validators_help_text_html(
+                account_password_validators()
+            )
         )
 
     def validate_password_for_user(
@@ -49,7 +104,7 @@ class AccountPasswordMixin:
             self.add_error(self.checked_field, error)
 
 
-class SignUpForm(TailwindFormMixin, AccountPasswordMixin, UserCreationForm):
+class SignUpForm(AccountFormMixin, AccountPasswordMixin, UserCreationForm[User]):
     """Creates an inactive account; the activation email follows from the worker."""
 
     email = forms.EmailField(
@@ -57,6 +112,7 @@ class SignUpForm(TailwindFormMixin, AccountPasswordMixin, UserCreationForm):
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
+    kept_passwords = ("password1", "password2")
 
     class Meta(UserCreationForm.Meta):
         model = User
@@ -64,7 +120,22 @@ class SignUpForm(TailwindFormMixin, AccountPasswordMixin, UserCreationForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields[
+            "username"
+        ].help_text = "Letters, digits and . + - _ only, up to 150 characters."
         self.fields["password1"].help_text = self.password_help_text()
+
+    def clean_username(self) -> str:
+        username = super().clean_username() or ""  # Django's None: already taken
+        # People sign in with a username or an email address: a username that
+        # could be someone's address would make "which account?" ambiguous.
+        if "@" in username:
+            raise ValidationError(
+                "Use a username without @ (you can sign in with your email "
+                "address as well).",
+                code="invalid",
+            )
+        return username
 
     def clean_email(self) -> str:
         email = User.objects.normalize_email(self.cleaned_data["email"])
@@ -75,22 +146,28 @@ class SignUpForm(TailwindFormMixin, AccountPasswordMixin, UserCreationForm):
         return email
 
     def save(self, commit: bool = True) -> User:
-        user = super().save(commit=False)
+        user: User = super().save(commit=False)
         user.is_active = False
         if commit:
             user.save()
         return user
 
 
-class LoginForm(TailwindFormMixin, AuthenticationForm):
-    """The course's sign-in form: tells inactive accounts why they cannot sign in.
+class LoginForm(AccountFormMixin, AuthenticationForm):
+    """The course's sign-in form, by username or email address (any case).
 
-    A never-activated account is told to activate; one an Admin deactivated is
-    told to contact an Admin (no activation link can switch it back on).
+    Tells inactive accounts why they cannot sign in: a never-activated account
+    is told to activate; one an Admin deactivated is told to contact an Admin
+    (no activation link can switch it back on). The password is not kept after
+    an error: it was wrong, or the account cannot sign in anyway.
     """
 
     error_messages = {
         **AuthenticationForm.error_messages,
+        "invalid_login": (
+            "Please enter a correct username or email and password. Passwords "
+            "and usernames are case-sensitive; email addresses are not."
+        ),
         "inactive": (
             "This account is not activated yet. Follow the link in the email we "
             "sent you, or ask for a new one."
@@ -100,6 +177,14 @@ class LoginForm(TailwindFormMixin, AuthenticationForm):
             "switched back on."
         ),
     }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        username = self.fields["username"]
+        assert isinstance(username, forms.CharField)  # Django's UsernameField
+        username.label = "Username or email"
+        username.max_length = 254  # an email address is longer than a username
+        username.widget.attrs["maxlength"] = 254
 
     def clean(self) -> dict[str, Any]:
         try:
@@ -119,19 +204,15 @@ class LoginForm(TailwindFormMixin, AuthenticationForm):
 
     def _inactive_with_password(self) -> User | None:
         """The inactive account named, when (and only when) the password is right."""
-        username = self.cleaned_data.get("username")
+        user = find_account(self.cleaned_data.get("username") or "")
         password = self.cleaned_data.get("password")
-        try:
-            user = User._default_manager.get_by_natural_key(username)
-        except User.DoesNotExist:
-            return None
         # Only a holder of the right password learns the account is inactive.
-        if user.is_active or not user.check_password(password):
+        if user is None or user.is_active or not user.check_password(password):
             return None
         return user
 
 
-class ResendActivationForm(TailwindFormMixin, forms.Form):
+class ResendActivationForm(AccountFormMixin, forms.Form):
     email = forms.EmailField(
         label="Email",
         max_length=254,
@@ -152,7 +233,7 @@ class ResendActivationForm(TailwindFormMixin, forms.Form):
             activation_requested.send(sender=User, user=user)
 
 
-class ResetRequestForm(TailwindFormMixin, PasswordResetForm):
+class ResetRequestForm(AccountFormMixin, PasswordResetForm):
     """Django's reset form whose email is recorded for the worker, never sent here."""
 
     def save(self, *args: Any, **kwargs: Any) -> None:
@@ -163,11 +244,124 @@ class ResetRequestForm(TailwindFormMixin, PasswordResetForm):
         raise RuntimeError("The web process never sends mail: the worker does.")
 
 
-class NewPasswordForm(TailwindFormMixin, AccountPasswordMixin, SetPasswordForm):
+class NewPasswordForm(AccountFormMixin, AccountPasswordMixin, _SetPasswordForm):
     """Password reset's last step, held to the same rules as sign-up."""
 
     checked_field = "new_password1"
+    kept_passwords = ("new_password1", "new_password2")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["new_password1"].help_text = self.password_help_text()
+
+    def save(self, commit: bool = True) -> Any:
+        forget_waiting_email(self.user)
+        return super().save(commit)
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    return [(name, name.replace("_", " ")) for name in sorted(available_timezones())]
+
+
+class ProfileForm(AccountFormMixin, forms.ModelForm[User]):
+    """Name and time zone: what a person changes about themselves at once."""
+
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        choices=time_zone_choices,
+        help_text="Dates and times on the pages and in your emails are written in it.",
+    )
+
+    class Meta:
+        model = User
+        fields = ("first_name", "last_name", "time_zone")
+        widgets = {
+            "first_name": forms.TextInput(attrs={"autocomplete": "given-name"}),
+            "last_name": forms.TextInput(attrs={"autocomplete": "family-name"}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # An account without a zone of its own reads in the site's.
+        self.initial["time_zone"] = self.instance.zone.key
+
+
+class EmailChangeForm(AccountFormMixin, forms.Form):
+    """A new address, and the current password: a session left open on someone
+    else's screen must not be enough to move the account (and its password
+    resets) to another mailbox."""
+
+    email = forms.EmailField(
+        label="New email address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    password = forms.CharField(
+        label="Current password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_email(self) -> str:
+        email = User.objects.normalize_email(self.cleaned_data["email"])
+        if email.lower() == self.user.email.lower():
+            raise ValidationError("This is already your email address.", code="same")
+        if email_taken(email, by_other_than=self.user):
+            raise ValidationError(
+                "An account with this email already exists.", code="unique"
+            )
+        return email
+
+    def clean_password(self) -> str:
+        password: str = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise ValidationError(
+                "Your password was entered incorrectly. Please enter it again.",
+                code="password_incorrect",
+            )
+        return password
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        keep_password_if_right(self, "password")
+        return cleaned
+
+
+class AccountPasswordChangeForm(
+    AccountFormMixin, AccountPasswordMixin, PasswordChangeForm
+):
+    """Django's password change (old password first), held to the sign-up rules."""
+
+    checked_field = "new_password1"
+    kept_passwords = ("new_password1", "new_password2")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].help_text = self.password_help_text()
+
+    def save(self, commit: bool = True) -> Any:
+        forget_waiting_email(self.user)
+        return super().save(commit)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        keep_password_if_right(self, "old_password")
+        return cleaned
+
+
+def keep_password_if_right(form: forms.BaseForm, name: str) -> None:
+    """Send a current password back only when it was right: a wrong one is
+    worth typing again, and is not shown to whoever stands at the screen."""
+    widget = form.fields[name].widget
+    if isinstance(widget, forms.PasswordInput):
+        widget.render_value = name not in form.errors
+
+
+def forget_waiting_email(user: User) -> None:
+    """A new password voids a waiting email change: its link hashes the old
+    password, and whoever resets a password may be taking the account back."""
+    user.pending_email = ""

@@ -4,7 +4,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
@@ -41,8 +41,11 @@ class User(AbstractUser):
     time_zone = models.CharField(
         "time zone", max_length=64, blank=True, validators=[validate_time_zone]
     )
-
-    objects = UserManager()
+    # The address this person asked to move to, until they follow the link sent
+    # there (users.accounts.confirm_email_change); empty when none is waiting.
+    pending_email = models.EmailField(
+        "new email address (waiting for confirmation)", blank=True
+    )
 
     class Meta:
         constraints = [

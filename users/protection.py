@@ -1,8 +1,9 @@
 """Accounts under attack: who the client is, lockout and rate-limit answers.
 
-django-axes (sign-in lockout) and django-ratelimit (sign-up, resend, reset) do the
-counting; this module tells them the client's address and renders what a
-locked-out or rate-limited visitor sees.
+django-axes (sign-in lockout) and django-ratelimit (sign-up, resend, reset, email
+change) do the counting; this module tells them the client's address and the
+account an attempt is against, and renders what a locked-out or rate-limited
+visitor sees.
 """
 
 from __future__ import annotations
@@ -14,15 +15,17 @@ from typing import Any
 
 from axes.helpers import get_cool_off
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.timesince import timeuntil
 from django_ratelimit.core import _split_rate
 from django_ratelimit.decorators import ratelimit
 
+from users.accounts import find_account
+
 TOO_MANY_REQUESTS = 429
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 RATE_ATTRIBUTE = "rate_limit"  # the rate a limited request was held to
 
 
@@ -38,6 +41,35 @@ def client_address(request: HttpRequest) -> str:
         if is_ip_address(forwarded.strip()):
             return forwarded.strip()
     return str(request.META.get("REMOTE_ADDR", ""))
+
+
+def account_key(
+    request: HttpRequest | None, credentials: dict[str, Any] | None
+) -> str | None:
+    """The name django-axes counts a sign-in attempt under (AXES_USERNAME_CALLABLE).
+
+    The account's username, whichever identifier was typed (its username or
+    its email address in any case), so that per-account lockout holds however
+    the account is named. What names no account is counted as typed, an email
+    address lower-cased. Axes asks several times per request: the answer is
+    kept on the request.
+    """
+    typed = (credentials or {}).get("username")
+    if typed is None and request is not None:
+        typed = request.POST.get("username")
+    if not typed:
+        return None
+    known: dict[str, str] = getattr(request, "_axes_account_keys", {})
+    if typed not in known:
+        account = find_account(str(typed))
+        known[typed] = account.username if account else _as_counted(str(typed))
+        if request is not None:
+            request._axes_account_keys = known  # type: ignore[attr-defined]
+    return known[typed]
+
+
+def _as_counted(typed: str) -> str:
+    return typed.lower() if "@" in typed else typed
 
 
 def is_ip_address(text: str) -> bool:

@@ -12,3 +12,6 @@ from django.dispatch import Signal
 activation_requested = Signal()
 # Someone asked to reset this account's password.
 password_reset_requested = Signal()
+# The account holder asked to move to the address now in user.pending_email: the
+# new address is sent a link to confirm, the current one is told.
+email_change_requested = Signal()

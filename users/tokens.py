@@ -1,4 +1,4 @@
-"""Activation and password-reset tokens; the worker puts them in links."""
+"""Activation, password-reset and email-change tokens; the worker puts them in links."""
 
 from __future__ import annotations
 
@@ -60,14 +60,38 @@ class AccountActivationTokenGenerator(PasswordResetTokenGenerator):
 account_activation_token = AccountActivationTokenGenerator()
 
 
-def encode_uid(user: AbstractBaseUser) -> str:
+class EmailChangeTokenGenerator(PasswordResetTokenGenerator):
+    """Confirms a move to the address waiting in User.pending_email.
+
+    Valid for PASSWORD_RESET_TIMEOUT. The hash covers the current address and the
+    waiting one, so the link is spent once the address changes, and a newer
+    request (or a cancelled one) voids it; it covers the password too, so
+    changing the password voids a change someone else asked for.
+    """
+
+    key_salt = "users.tokens.EmailChangeTokenGenerator"
+
+    def _make_hash_value(self, user: AbstractBaseUser, timestamp: int) -> str:
+        current = getattr(user, "email", "")
+        waiting = getattr(user, "pending_email", "")
+        return f"{user.pk}{user.password}{current}{waiting}{timestamp}"
+
+
+email_change_token_generator = EmailChangeTokenGenerator()
+
+
+def encode_uid(user: User) -> str:
     """The uid as Django's password reset encodes it."""
     return urlsafe_base64_encode(force_bytes(user.pk))
 
 
-def activation_token(user: AbstractBaseUser) -> str:
+def activation_token(user: User) -> str:
     return account_activation_token.make_token(user)
 
 
-def password_reset_token(user: AbstractBaseUser) -> str:
+def password_reset_token(user: User) -> str:
     return default_token_generator.make_token(user)
+
+
+def email_change_token(user: User) -> str:
+    return email_change_token_generator.make_token(user)

@@ -13,6 +13,24 @@ urlpatterns = [
     path("sign-out/", views.SignOutView.as_view(), name="sign-out"),
     path("activate/<uidb64>/<token>/", views.activate, name="activate"),
     path("activation/resend/", views.resend_activation, name="activation-resend"),
+    path("welcome/", views.welcome, name="welcome"),
+    path("profile/", views.profile, name="profile"),
+    path("profile/email/", views.change_email, name="email-change"),
+    path(
+        "profile/email/cancel/",
+        views.cancel_email_change_view,
+        name="email-change-cancel",
+    ),
+    path(
+        "profile/password/",
+        views.PasswordChangeView.as_view(),
+        name="password-change",
+    ),
+    path(
+        "email/confirm/<uidb64>/<token>/",
+        views.confirm_email,
+        name="email-confirm",
+    ),
     path("password-reset/", views.PasswordResetView.as_view(), name="password-reset"),
     path(
         "password-reset/done/",

@@ -1,4 +1,4 @@
-"""Sign-up, activation, sign-in/out and password reset pages."""
+"""Sign-up, activation, sign-in/out, password reset and profile pages."""
 
 from __future__ import annotations
 
@@ -6,31 +6,58 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from users.accounts import LinkOutcome, follow_activation_link
+from users.accounts import (
+    EmailChangeOutcome,
+    LinkOutcome,
+    cancel_email_change,
+    confirm_email_change,
+    follow_activation_link,
+    request_email_change,
+    user_from_email_change_link,
+)
 from users.forms import (
+    AccountPasswordChangeForm,
+    EmailChangeForm,
     LoginForm,
     NewPasswordForm,
+    ProfileForm,
     ResendActivationForm,
     ResetRequestForm,
     SignUpForm,
 )
+from users.http import AuthenticatedRequest
+from users.models import User
 from users.protection import limit_per_client
 
 SIGNED_UP_EMAIL = "users.signed_up_email"
+# The account this browser signed up: following its activation link here signs in.
+SIGNED_UP_USER = "users.signed_up_user"
+# The username the sign-in form is filled with, after activation in a new browser.
+ACTIVATED_USERNAME = "users.activated_username"
+SIGN_IN_BACKEND = "users.backends.UsernameOrEmailBackend"
 RESEND_ANSWER = (
     "If an account with that address is waiting for activation, a new link is on "
     "its way. Check your inbox (and spam folder) in a few minutes."
 )
 
 
+# The form comes back with the passwords typed (users.forms.AccountFormMixin): no
+# cache may keep that page, and no error report may show them.
+@sensitive_post_parameters("password1", "password2")
+@never_cache
 @require_http_methods(["GET", "POST"])
 @limit_per_client("users.sign_up", "RATELIMIT_SIGN_UP")
 def sign_up(request: HttpRequest) -> HttpResponse:
@@ -39,6 +66,7 @@ def sign_up(request: HttpRequest) -> HttpResponse:
     form = SignUpForm(_posted(request))
     if request.method == "POST" and form.is_valid() and _create_account(form):
         request.session[SIGNED_UP_EMAIL] = form.instance.email
+        request.session[SIGNED_UP_USER] = form.instance.pk
         return redirect("users:sign-up-done")
     return render(request, "users/sign_up.html", {"form": form})
 
@@ -67,13 +95,38 @@ def sign_up_done(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def activate(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
-    outcome = follow_activation_link(uidb64, token)
+    outcome, user = follow_activation_link(uidb64, token)
     if outcome == LinkOutcome.DEACTIVATED:
         return render(request, "users/account_deactivated.html", status=403)
-    if outcome == LinkOutcome.INVALID:
+    if user is None:
         return render(request, "users/activation_invalid.html", status=400)
-    messages.success(request, "Your account is active. Sign in to get started.")
-    return redirect("users:sign-in")
+    if request.session.get(SIGNED_UP_USER) == user.pk:
+        return _sign_in_after_activation(request, user)
+    request.session[ACTIVATED_USERNAME] = user.username
+    messages.success(
+        request, "Your account is active. Enter your password to get started."
+    )
+    return redirect(f"{reverse('users:sign-in')}?next={reverse('users:welcome')}")
+
+
+def _sign_in_after_activation(request: HttpRequest, user: User) -> HttpResponse:
+    """The browser that signed up, and so chose the password, is signed in.
+
+    Anywhere else the link alone is not enough: it proves the mailbox, not who
+    chose the password (someone may have signed up with another person's
+    address), and mail scanners that open links must not get a session.
+    """
+    del request.session[SIGNED_UP_USER]
+    login(request, user, backend=SIGN_IN_BACKEND)
+    messages.success(request, "Your account is active, and you are signed in.")
+    return redirect("users:welcome")
+
+
+@login_required
+@require_http_methods(["GET"])
+def welcome(request: AuthenticatedRequest) -> HttpResponse:
+    """What to expect: tasks, emails and where to choose them, the profile."""
+    return render(request, "users/welcome.html", {"zone": request.user.zone.key})
 
 
 @require_http_methods(["GET", "POST"])
@@ -91,11 +144,32 @@ def resend_activation(request: HttpRequest) -> HttpResponse:
 
 
 class SignInView(auth_views.LoginView):
-    """LoginView follows `next` only when url_has_allowed_host_and_scheme allows."""
+    """LoginView follows `next` only when url_has_allowed_host_and_scheme allows.
+
+    After activation in another browser the form comes filled with the username,
+    the cursor in the password field.
+    """
 
     authentication_form = LoginForm
     template_name = "users/sign_in.html"
     redirect_authenticated_user = True
+
+    def get_initial(self) -> dict[str, Any]:
+        username = self.request.session.get(ACTIVATED_USERNAME, "")
+        return {**super().get_initial(), "username": username}
+
+    def get_form(
+        self, form_class: type[AuthenticationForm] | None = None
+    ) -> AuthenticationForm:
+        form = super().get_form(form_class)
+        if form.initial.get("username") and not form.is_bound:
+            form.fields["username"].widget.attrs.pop("autofocus", None)
+            form.fields["password"].widget.attrs["autofocus"] = True
+        return form
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        self.request.session.pop(ACTIVATED_USERNAME, None)
+        return super().form_valid(form)
 
 
 class SignOutView(auth_views.LogoutView):
@@ -126,3 +200,97 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "users/password_reset_complete.html"
+
+
+# Profile -------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request: AuthenticatedRequest) -> HttpResponse:
+    """Name and time zone, saved here; the email and password forms post elsewhere."""
+    form = ProfileForm(_posted(request), instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Your profile is saved.")
+        return redirect("users:profile")
+    return _profile_page(request, profile_form=form)
+
+
+@sensitive_post_parameters("password")
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+@limit_per_client("users.email_change", "RATELIMIT_ACCOUNT_EMAILS")
+def change_email(request: AuthenticatedRequest) -> HttpResponse:
+    """Asks for a new address; it takes effect when its emailed link is followed."""
+    if request.method == "GET":  # the form lives on the profile page
+        return redirect("users:profile")
+    form = EmailChangeForm(request.user, request.POST)
+    if not form.is_valid():
+        return _profile_page(request, email_form=form)
+    request_email_change(request.user, form.cleaned_data["email"])
+    messages.success(
+        request,
+        f"We sent a link to {request.user.pending_email}: your address changes "
+        "when you follow it. Your current address has been told about the change.",
+    )
+    return redirect("users:profile")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cancel_email_change_view(request: AuthenticatedRequest) -> HttpResponse:
+    if request.method == "POST" and cancel_email_change(request.user):
+        messages.info(request, "The change of email address is cancelled.")
+    return redirect("users:profile")
+
+
+def _profile_page(
+    request: AuthenticatedRequest,
+    profile_form: ProfileForm | None = None,
+    email_form: EmailChangeForm | None = None,
+) -> HttpResponse:
+    context = {
+        "profile_form": profile_form or ProfileForm(instance=request.user),
+        "email_form": email_form or EmailChangeForm(request.user),
+    }
+    return render(request, "users/profile.html", context)
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's flow: the old password, then the new one twice; the session (and
+    this browser's sign-in) is kept, other sessions are signed out."""
+
+    form_class = AccountPasswordChangeForm
+    template_name = "users/password_change.html"
+    success_url = reverse_lazy("users:profile")
+
+    @method_decorator(never_cache)
+    def dispatch(self, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        return super().dispatch(*args, **kwargs)
+
+    def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
+        response = super().form_valid(form)
+        messages.success(self.request, "Your password has been changed.")
+        return response
+
+
+@require_http_methods(["GET", "POST"])
+def confirm_email(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    """The link sent to the new address. GET asks, POST changes: mail scanners
+    that open every link must not confirm an address nobody checked."""
+    user = user_from_email_change_link(uidb64, token)
+    if user is None:
+        return render(request, "users/email_change_invalid.html", status=400)
+    if request.method == "GET":
+        return render(request, "users/email_change_confirm.html", {"account": user})
+    new_email = user.pending_email
+    outcome = confirm_email_change(user)
+    if outcome == EmailChangeOutcome.CHANGED:
+        context = {"account": user, "email": new_email}
+        return render(request, "users/email_change_done.html", context)
+    if outcome == EmailChangeOutcome.TAKEN:
+        context = {"email": new_email}
+        return render(request, "users/email_change_taken.html", context, status=409)
+    return render(request, "users/email_change_invalid.html", status=400)

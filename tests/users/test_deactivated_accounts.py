@@ -178,7 +178,7 @@ class TestSignInOfAnInactiveAccount:
     ) -> None:
         text = sign_in_error("former", "Wrong#Pass1")
         assert "deactivated" not in text
-        assert "Please enter a correct username and password" in text
+        assert "Please enter a correct username or email and password" in text
 
 
 @pytest.mark.django_db

@@ -152,3 +152,40 @@ def strip_csrf(page: str) -> str:
     import re
 
     return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", page)
+
+
+class TestOneCountPerAccount:
+    """Failures count against the account whichever identifier names it."""
+
+    def test_mixing_username_and_email_cannot_dodge_the_lockout(self) -> None:
+        UserFactory(username="target", email="Target@example.com")
+        identifiers = ["target", "target@example.com", "TARGET@EXAMPLE.COM"]
+        for index in range(settings.AXES_FAILURE_LIMIT):
+            address = f"203.0.113.{index + 1}"
+            sign_in(client_from(address), identifiers[index % 3], "Wrong#1")
+        for identifier in identifiers:
+            response = sign_in(client_from(VICTIM), identifier)
+            assert response.status_code == 429, identifier
+        assert not User.objects.get(username="target").last_login
+
+    def test_failures_are_recorded_under_the_username(self) -> None:
+        UserFactory(username="target", email="target@example.com")
+        sign_in(client_from(ATTACKER), "TARGET@example.com", "Wrong#1")
+        assert AccessFailureLog.objects.filter(username="target").exists()
+
+    def test_signing_in_by_email_clears_the_failures_of_the_username(self) -> None:
+        UserFactory(username="target", email="target@example.com")
+        client = client_from(VICTIM)
+        for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+            sign_in(client, "target", "Typo#Pass1")
+        assert sign_in(client, "target@example.com").status_code == 302
+        client.post(reverse("users:sign-out"))
+        for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+            sign_in(client, "target", "Typo#Pass1")
+        assert sign_in(client, "target").status_code == 302
+
+    def test_an_unknown_address_counts_once_whatever_its_case(self) -> None:
+        for index, typed in enumerate(["ghost@example.com", "GHOST@example.com"]):
+            sign_in(client_from(f"203.0.113.{index + 1}"), typed, "Wrong#1")
+        counted = AccessAttempt.objects.values_list("username", flat=True)
+        assert set(counted) == {"ghost@example.com"}

@@ -9,7 +9,7 @@ from users.models import User
 
 PASSWORD = "Secret#123"  # tests.factories.UserFactory's
 NOT_ACTIVATED = "This account is not activated yet"
-WRONG_PASSWORD = "Please enter a correct username and password"
+WRONG_PASSWORD = "Please enter a correct username or email and password"
 
 
 def sign_in(client: Client, username: str, password: str = PASSWORD, **extra: str):
@@ -89,3 +89,73 @@ class TestSignOut:
         response = client.get(reverse("users:sign-out"))
         assert response.status_code == 405
         assert signed_in_user(client) == user
+
+
+@pytest.mark.django_db
+class TestSignInByEmail:
+    @pytest.mark.parametrize(
+        "typed", ["ada@example.com", "ADA@Example.COM", "  ada@example.com  "]
+    )
+    def test_the_email_address_signs_in_whatever_its_case(
+        self, client: Client, typed: str
+    ) -> None:
+        user = UserFactory(username="ada", email="Ada@example.com")
+        response = sign_in(client, typed)
+        assert response.status_code == 302
+        assert signed_in_user(client) == user
+
+    def test_a_wrong_password_by_email_gets_the_generic_error(
+        self, client: Client
+    ) -> None:
+        UserFactory(email="ada@example.com")
+        response = sign_in(client, "ada@example.com", "Wrong#Pass1")
+        assert WRONG_PASSWORD in response.text
+        assert signed_in_user(client) is None
+
+    def test_an_inactive_account_named_by_email_is_told_to_activate(
+        self, client: Client
+    ) -> None:
+        UserFactory(is_active=False, email="new@example.com")
+        response = sign_in(client, "NEW@example.com")
+        assert NOT_ACTIVATED in response.text
+        assert signed_in_user(client) is None
+
+    def test_a_deactivated_account_named_by_email_is_told_so(
+        self, client: Client
+    ) -> None:
+        user = UserFactory(email="gone@example.com")
+        User.objects.filter(pk=user.pk).update(is_active=False)
+        response = sign_in(client, "gone@example.com")
+        assert "This account has been deactivated" in response.text
+        assert signed_in_user(client) is None
+
+    def test_a_username_wins_over_another_accounts_email(self, client: Client) -> None:
+        """An account made before "@" was refused in usernames keeps its name."""
+        older = UserFactory(username="sam@example.com", password="Older#Pass1")
+        UserFactory(email="sam@example.com")
+        assert sign_in(client, "sam@example.com", "Older#Pass1").status_code == 302
+        assert signed_in_user(client) == older
+
+    def test_the_label_says_either_works(self, client: Client) -> None:
+        page = client.get(reverse("users:sign-in")).text
+        assert "Username or email" in page
+        assert 'maxlength="254"' in page
+
+    def test_the_admin_sign_in_takes_an_email_too(self, client: Client) -> None:
+        UserFactory(email="boss@example.com", is_staff=True, is_superuser=True)
+        client.post(
+            reverse("admin:login"),
+            {"username": "boss@example.com", "password": PASSWORD, "next": "/admin/"},
+        )
+        assert client.get("/admin/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_sign_up_refuses_an_at_sign_in_usernames(client: Client) -> None:
+    from tests.users.test_sign_up import sign_up_data
+
+    response = client.post(
+        reverse("users:sign-up"), sign_up_data(username="nina@example.com")
+    )
+    assert "Use a username without @" in response.text
+    assert not User.objects.filter(username="nina@example.com").exists()

@@ -41,7 +41,7 @@ class TestSignUpForm:
             ("Ab1!xyz", "at least 8 characters"),
             ("harbour#lights42", "uppercase letter"),
             ("Harbour#Lights", "digit"),
-            ("HarbourLights42", "one of these characters: !@#$%^&*()"),
+            ("HarbourLights42", "a special character"),
         ],
     )
     def test_it_names_each_broken_password_rule_beside_the_password(
