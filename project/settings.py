@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import django_stubs_ext
 from celery.schedules import crontab
@@ -202,6 +203,9 @@ CELERY_BROKER_URL = config(
 # With Sentinels (CELERY_BROKER_URL=sentinel://host:26379;sentinel://host2:26379/0)
 # the name of the primary they watch.
 REDIS_SENTINEL_MASTER = config("REDIS_SENTINEL_MASTER", default="mymaster")
+if CELERY_BROKER_URL.startswith("sentinel://"):
+    # kombu's Sentinel transport, fixed to survive a failover (worker/sentinel.py).
+    CELERY_BROKER_TRANSPORT = "worker.sentinel:Transport"
 # Jobs are acknowledged late; Redis hands an unacknowledged job to another worker
 # after this many seconds, so every retry countdown and time limit stays below it.
 CELERY_VISIBILITY_TIMEOUT = 3600
@@ -380,18 +384,36 @@ RATELIMIT_USE_CACHE = "ratelimit"
 RATELIMIT_FAIL_OPEN = True
 RATELIMIT_IP_META_KEY = "users.protection.client_address"
 RATELIMIT_VIEW = "users.protection.rate_limited"
+
+
+def redis_cache(url: str, prefix: str) -> dict[str, object]:
+    """A django-redis cache on the broker's Redis, behind Sentinels too."""
+    options: dict[str, object] = {
+        "IGNORE_EXCEPTIONS": True,
+        "SOCKET_CONNECT_TIMEOUT": 1,
+        "SOCKET_TIMEOUT": 1,
+    }
+    location = url
+    if url.startswith("sentinel://"):  # sentinel://h:26379;sentinel://h2:26379/0
+        nodes = [urlsplit(part) for part in url.split(";")]
+        database = (nodes[0].path or "/0").strip("/") or "0"
+        location = f"redis://{REDIS_SENTINEL_MASTER}/{database}"
+        options |= {
+            "CLIENT_CLASS": "django_redis.client.SentinelClient",
+            "CONNECTION_FACTORY": "django_redis.pool.SentinelConnectionFactory",
+            "SENTINELS": [(n.hostname or "127.0.0.1", n.port or 26379) for n in nodes],
+        }
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": location,
+        "KEY_PREFIX": prefix,
+        "OPTIONS": options,
+    }
+
+
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "ratelimit": {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": CELERY_BROKER_URL,
-        "KEY_PREFIX": "ratelimit",
-        "OPTIONS": {
-            "IGNORE_EXCEPTIONS": True,
-            "SOCKET_CONNECT_TIMEOUT": 1,
-            "SOCKET_TIMEOUT": 1,
-        },
-    },
+    "ratelimit": redis_cache(CELERY_BROKER_URL, "ratelimit"),
 }
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 # End of sign-in lockout and rate limits.
