@@ -58,6 +58,17 @@ def check_web(role: Role, web: WebClient, setting: Setting, report: Report) -> N
     if web.status(stylesheet) != 200:
         raise ImageError(f"{stylesheet} is not served: collectstatic or WhiteNoise")
     report.add("web", f"serves the static files collected at build ({stylesheet})")
+    check_metrics(web, setting, report)
+
+
+def check_metrics(web: WebClient, setting: Setting, report: Report) -> None:
+    bearer = {"Authorization": f"Bearer {setting.metrics_token}"}
+    scraped = web.request("GET", "/metrics", extra=bearer)
+    if web.status("/metrics") != 404 or scraped.status != 200:
+        raise ImageError("/metrics must answer 404 without the token, 200 with it")
+    if "notifications_oldest_due_age_seconds" not in scraped.body:
+        raise ImageError("/metrics does not report the outbox")
+    report.add("web", "/metrics: 404 without the bearer token, Prometheus text with it")
 
 
 def find_stylesheet(page: str) -> str:

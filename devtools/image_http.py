@@ -38,8 +38,14 @@ class WebClient:
         except OSError:
             return 0
 
-    def request(self, method: str, path: str, body: str | None = None) -> Response:
-        headers = {"Host": self.host_header}
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: str | None = None,
+        extra: dict[str, str] | None = None,
+    ) -> Response:
+        headers = {"Host": self.host_header, **(extra or {})}
         if body is not None:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         if self.cookies:

@@ -47,6 +47,7 @@ class Setting:
         default_factory=lambda: f"image-check:{secrets.token_urlsafe(16)}"
     )
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(50))
+    metrics_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
 
     @property
     def site_origin(self) -> str:
@@ -81,6 +82,8 @@ class Setting:
             "EMAIL_RATE_LIMIT": "",  # no pace: one email
             "EMAIL_DAILY_LIMIT": "",
             "FLOWER_BASIC_AUTH": self.flower_auth,
+            "METRICS_TOKEN": self.metrics_token,
+            "NOTIFICATIONS_RETENTION_DAYS": "90",
         }
 
     def on_free_ports(self, argument: str) -> str:
