@@ -25,6 +25,11 @@ lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+## mypy (strict, django-stubs) over the product's code.
+typecheck: $(INSTALLED)
+	SECRET_KEY=$${SECRET_KEY:-typecheck-only-secret-key-that-is-long-enough-for-django-checks} \
+		$(BIN)/mypy project tasks users notifications worker ui
+
 format: $(INSTALLED)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .

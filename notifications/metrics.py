@@ -101,9 +101,11 @@ class OutboxCollector(Collector):
     @staticmethod
     def from_redis() -> tuple[dict[str, int], dict[str, float]]:
         client = redis_client()
-        counters = {k.decode(): int(v) for k, v in client.hgetall(OUTCOMES_KEY).items()}
-        seconds = {k.decode(): float(v) for k, v in client.hgetall(SECONDS_KEY).items()}
-        return counters, seconds
+        outcomes, seconds = client.hgetall(OUTCOMES_KEY), client.hgetall(SECONDS_KEY)
+        return (
+            {text(k): int(v) for k, v in outcomes.items()},
+            {text(k): float(v) for k, v in seconds.items()},
+        )
 
     @staticmethod
     def outcomes(counters: dict[str, int]) -> CounterMetricFamily:
@@ -129,6 +131,10 @@ class OutboxCollector(Collector):
             buckets=buckets,
             sum_value=seconds.get("sum", 0.0),
         )
+
+
+def text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def exposition() -> bytes:

@@ -83,7 +83,8 @@ def record_activity(activity: Activity) -> list[int]:
     if recipe is None:
         return []
     kind, recipients = recipe
-    people = sorted(set(recipients(activity)) - {None, activity.actor_id})
+    named = {uid for uid in recipients(activity) if uid is not None}
+    people = sorted(named - {activity.actor_id})
     context = activity_snapshot(activity)
     return record(
         kind,

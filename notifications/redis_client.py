@@ -31,5 +31,9 @@ def client_for(url: str, master: str) -> redis.Redis:
     parts = [urlsplit(part) for part in url.split(";")]
     nodes = [(part.hostname or "127.0.0.1", part.port or 26379) for part in parts]
     database = int((parts[0].path or "/0").strip("/") or 0)
-    sentinel = Sentinel(nodes, sentinel_kwargs=TIMEOUTS, **TIMEOUTS)
-    return sentinel.master_for(master, db=database, password=parts[0].password)
+    # redis-py's Sentinel is not annotated.
+    sentinel = Sentinel(nodes, sentinel_kwargs=TIMEOUTS, **TIMEOUTS)  # type: ignore[no-untyped-call]
+    primary: redis.Redis = sentinel.master_for(  # type: ignore[no-untyped-call]
+        master, db=database, password=parts[0].password
+    )
+    return primary

@@ -241,7 +241,7 @@ def preview_list(request: AuthenticatedRequest) -> HttpResponse:
 
 # Emails style every element inline (mail clients drop style sheets): this page
 # alone, which shows our own templates on sample data, allows inline styles.
-@csp_update({"style-src": ["'unsafe-inline'"]})
+@csp_update({"style-src": ["'unsafe-inline'"]})  # type: ignore[arg-type]
 @login_required
 @require_GET
 def preview_email(request: AuthenticatedRequest, kind: str, part: str) -> HttpResponse:

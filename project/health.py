@@ -47,6 +47,6 @@ def outbox_state() -> dict[str, object]:
 def healthz(request: HttpRequest) -> JsonResponse:
     checks = {"database": database_ok(), "broker": broker_ok()}
     status = 200 if all(checks.values()) else 503
-    body = {"status": "ok" if status == 200 else "fail", **checks}
+    body: dict[str, object] = {"status": "ok" if status == 200 else "fail", **checks}
     body["outbox"] = outbox_state() if checks["database"] else None
     return JsonResponse(body, status=status)

@@ -221,7 +221,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # Two lanes. "priority" carries account emails (activation, password reset) and
 # the sweep; "bulk" the notifications. A worker consumes both, "priority" first,
 # unless told otherwise with -Q.
-CELERY_TASK_QUEUES = {"priority": {}, "bulk": {}}
+CELERY_TASK_QUEUES: dict[str, dict[str, str]] = {"priority": {}, "bulk": {}}
 CELERY_TASK_DEFAULT_QUEUE = "bulk"
 CELERY_TASK_ROUTES = {
     "notifications.sweep_outbox": {"queue": "priority"},

@@ -10,20 +10,22 @@ from tasks.models import Project, Task, TaskDetail
 
 
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
+class ProjectAdmin(admin.ModelAdmin[Project]):
     list_display = ["name", "start_date", "task_count"]
     search_fields = ["name", "description"]
     date_hierarchy = "start_date"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Project]:
-        return super().get_queryset(request).annotate(task_count=Count("tasks"))
+        projects: QuerySet[Project] = super().get_queryset(request)
+        return projects.annotate(task_count=Count("tasks"))
 
     @admin.display(description="Tasks", ordering="task_count")
     def task_count(self, project: Project) -> int:
-        return project.task_count
+        count: int = getattr(project, "task_count", 0)  # annotated by get_queryset
+        return count
 
 
-class TaskDetailInline(admin.StackedInline):
+class TaskDetailInline(admin.StackedInline[TaskDetail, Task]):
     model = TaskDetail
     can_delete = False
     extra = 1
@@ -31,7 +33,7 @@ class TaskDetailInline(admin.StackedInline):
 
 
 @admin.register(Task)
-class TaskAdmin(admin.ModelAdmin):
+class TaskAdmin(admin.ModelAdmin[Task]):
     list_display = ["title", "project", "status", "due_date", "priority", "assignees"]
     list_filter = ["status", "project", "details__priority"]
     list_select_related = ["project", "details"]

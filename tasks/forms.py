@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -42,7 +42,7 @@ def is_id(value: object) -> bool:
     return text.isascii() and text.isdigit() and int(text) <= MAX_ID
 
 
-class AssigneeField(forms.ModelMultipleChoiceField):
+class AssigneeField(forms.ModelMultipleChoiceField[User]):
     def label_from_instance(self, obj: User) -> str:
         return person_label(obj)
 
@@ -54,10 +54,12 @@ class AssigneeField(forms.ModelMultipleChoiceField):
                     code="invalid_choice",
                     params={"value": pk},
                 )
-        return super()._check_values(value)
+        # Django's own check, not in django-stubs.
+        users: QuerySet[User] = super()._check_values(value)  # type: ignore[misc]
+        return users
 
 
-class ProjectForm(TailwindFormMixin, forms.ModelForm):
+class ProjectForm(TailwindFormMixin, forms.ModelForm[Project]):
     class Meta:
         model = Project
         fields = ["name", "description", "start_date"]
@@ -72,7 +74,7 @@ class ProjectForm(TailwindFormMixin, forms.ModelForm):
             self.initial.setdefault("start_date", timezone.localdate())
 
 
-class TaskForm(TailwindFormMixin, forms.ModelForm):
+class TaskForm(TailwindFormMixin, forms.ModelForm[Task]):
     """Task fields plus its TaskDetail's priority and notes, saved together."""
 
     assigned_to = AssigneeField(
@@ -104,7 +106,8 @@ class TaskForm(TailwindFormMixin, forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["project"].empty_label = "Choose a project"
+        project = cast(forms.ModelChoiceField[Project], self.fields["project"])
+        project.empty_label = "Choose a project"
         detail = self._existing_detail()
         if detail is not None:
             self.initial.setdefault("priority", detail.priority)
@@ -118,7 +121,7 @@ class TaskForm(TailwindFormMixin, forms.ModelForm):
     def save(self, commit: bool = True) -> Task:
         """Always saves: a task, its detail and its assignees belong together."""
         with transaction.atomic():
-            task = super().save(commit=False)
+            task: Task = super().save(commit=False)
             task.save()
             TaskDetail.objects.update_or_create(
                 task=task,
@@ -133,7 +136,7 @@ class TaskForm(TailwindFormMixin, forms.ModelForm):
         return task
 
 
-class TaskStatusForm(forms.ModelForm):
+class TaskStatusForm(forms.ModelForm[Task]):
     """The one change an assignee may make to a task."""
 
     class Meta:
@@ -142,8 +145,9 @@ class TaskStatusForm(forms.ModelForm):
 
     def save(self, commit: bool = True) -> Task:
         # completed_at follows status through the pre_save receiver.
-        self.instance.save(update_fields=["status", "completed_at", "updated_at"])
-        return self.instance
+        task: Task = self.instance
+        task.save(update_fields=["status", "completed_at", "updated_at"])
+        return task
 
 
 PRIORITY_RANK = Case(
@@ -222,12 +226,14 @@ class TaskFilterForm(TailwindFormMixin, forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["project"].queryset = projects
+        cast(
+            forms.ModelChoiceField[Project], self.fields["project"]
+        ).queryset = projects
         self.fields["q"].widget.attrs["placeholder"] = "Search tasks, notes or projects"
         if assignees is None:  # someone who sees only their own tasks
             del self.fields["assignee"]
         else:
-            self.fields["assignee"].choices = [
+            cast(forms.ChoiceField, self.fields["assignee"]).choices = [
                 ("", "Anyone"),
                 (UNASSIGNED, "Unassigned"),
                 *((str(user.pk), person_label(user)) for user in assignees),

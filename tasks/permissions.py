@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -23,7 +23,8 @@ def manager_required(view: View) -> View:
     @login_required
     @wraps(view)
     def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_manager:
+        # login_required has run: the user is a User.
+        if not cast(User, request.user).is_manager:
             raise PermissionDenied("Only Managers and Admins can do this.")
         return view(request, *args, **kwargs)
 

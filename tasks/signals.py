@@ -34,7 +34,7 @@ def delete_task_detail(sender: type[Task], instance: Task, **kwargs: Any) -> Non
 @receiver(pre_save, sender=Task, dispatch_uid="tasks.remember_previous")
 def remember_previous(sender: type[Task], instance: Task, **kwargs: Any) -> None:
     """The creator of a new task; the status and due date an update replaces."""
-    if instance.pk is None:
+    if instance._state.adding:
         instance.created_by = instance.created_by or current_actor()
         return
     before = Task.objects.filter(pk=instance.pk).values("status", "due_date")

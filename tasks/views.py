@@ -29,6 +29,7 @@ from tasks.forms import (
 )
 from tasks.models import Project, Task
 from tasks.permissions import ensure_can_view_task, manager_required, visible_tasks
+from users.http import AuthenticatedRequest
 from users.models import User
 
 TASKS_PER_PAGE = 20
@@ -52,7 +53,7 @@ def filter_projects(user: User, *, is_manager: bool) -> QuerySet[Project]:
     return Project.objects.filter(tasks__assigned_to=user).distinct()
 
 
-def paginate(request: HttpRequest, items: QuerySet[Any], per_page: int) -> Page:
+def paginate(request: HttpRequest, items: QuerySet[Any], per_page: int) -> Page[Any]:
     return Paginator(items, per_page).get_page(request.GET.get("page"))
 
 
@@ -65,7 +66,7 @@ def filter_form(user: User, params: QueryDict, *, is_manager: bool) -> TaskFilte
 
 
 def task_listing(
-    request: HttpRequest, *, is_manager: bool, with_counts: bool
+    request: AuthenticatedRequest, *, is_manager: bool, with_counts: bool
 ) -> dict[str, Any]:
     """The filters, the status counts they give and one page of matching tasks."""
     user = request.user
@@ -129,7 +130,7 @@ def safe_next(request: HttpRequest, fallback: str) -> str:
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedRequest) -> HttpResponse:
     """The manager dashboard for Managers and Admins, "my tasks" for the rest."""
     is_manager = request.user.is_manager
     context = task_listing(request, is_manager=is_manager, with_counts=True)
@@ -137,7 +138,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def task_list(request: HttpRequest) -> HttpResponse:
+def task_list(request: AuthenticatedRequest) -> HttpResponse:
     if not request.user.is_manager:
         # Employees have one list, "My tasks", on the home page.
         query = request.GET.urlencode()
@@ -150,7 +151,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def task_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     task = get_object_or_404(with_list_relations(Task.objects.all()), pk=pk)
     is_manager = request.user.is_manager
     ensure_can_view_task(request.user, task, is_manager=is_manager)
@@ -165,7 +166,7 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def task_status(request: HttpRequest, pk: int) -> HttpResponse:
+def task_status(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Assignees (and managers) change a task's status, and nothing else.
 
     From the list through htmx the answer is the task's row, the messages and
@@ -191,7 +192,7 @@ def task_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def list_context_of(
-    request: HttpRequest, path: str, *, is_manager: bool
+    request: AuthenticatedRequest, path: str, *, is_manager: bool
 ) -> dict[str, Any]:
     """What a task row and the count cards need, for the list at `path`."""
     url = urlsplit(path)

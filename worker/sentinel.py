@@ -20,10 +20,11 @@ from kombu.transport import redis as kombu_redis
 
 
 class SentinelChannel(kombu_redis.SentinelChannel):
+    # kombu's _connparams is not in its type stubs.
     def _connparams(self, asynchronous: bool = False) -> dict[str, Any]:
         if self.connection is None or self.connection.client is None:
             raise redis.ConnectionError("the channel's connection is gone (failover)")
-        params: dict[str, Any] = super()._connparams(asynchronous)
+        params: dict[str, Any] = super()._connparams(asynchronous)  # type: ignore[misc]
         return params
 
     def close(self) -> None:
@@ -32,7 +33,8 @@ class SentinelChannel(kombu_redis.SentinelChannel):
                 self.qos.restore_unacked_once()
             except redis.RedisError:
                 # kombu's own restore, next, insists they are gone from here.
-                self.qos._delivered.clear()
+                if self.qos._delivered is not None:
+                    self.qos._delivered.clear()
         super().close()
 
 
