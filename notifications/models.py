@@ -62,9 +62,17 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
-from django.db.models import F
+from django.db import connections, models, transaction
+from django.db.models import F, QuerySet, Value
+from django.db.models.functions import Cast, Concat, JSONObject
 from django.utils import timezone
+
+# The columns record_assignments writes, in the order its SELECT gives them.
+RECORDED_COLUMNS = (
+    "kind", "recipient_id", "event_key", "context", "status", "attempts",
+    "last_error", "job_id", "claim_token", "smtp_reply", "message_id",
+    "created_at", "updated_at", "next_attempt_at", "waiting_for",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -128,6 +136,36 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
             recorded = self.filter(event_key__in=list(rows)).order_by("pk")
             ids = list(recorded.values_list("pk", flat=True))
         return ids
+
+    def record_assignments(self, assignments: QuerySet[Any], by: str) -> list[int]:
+        """(nothing) -> queued, one "task assigned" delivery per assignment row,
+        in one INSERT ... SELECT: the request that assigns ten people pays one
+        statement for their emails, whichever side they were assigned from.
+
+        The key is the assignment row's id (removing someone and adding them
+        again makes a new row, so a new email); a row recorded before is left
+        as it was and its id is not returned (it was dispatched then).
+        """
+        kind = Delivery.Kind.TASK_ASSIGNED
+        now = timezone.now()
+        key = Concat(Value(f"{kind}:"), Cast("id", models.CharField()))
+        context = JSONObject(task_id="task_id", title="task__title", by=Value(by))
+        select = assignments.order_by().values_list(
+            Value(kind), "user_id", key, context, Value(Delivery.Status.QUEUED),
+            Value(0), Value(""), Value(""), Value(""), Value(""), Value(""),
+            Value(now), Value(now), Value(now), Value(""),
+        )  # fmt: skip
+        sql, params = select.query.sql_with_params()
+        database = connections[self.db]
+        quote = database.ops.quote_name
+        columns = ", ".join(quote(column) for column in RECORDED_COLUMNS)
+        statement = (
+            f"INSERT INTO {quote(Delivery._meta.db_table)} ({columns}) {sql} "
+            f"ON CONFLICT ({quote('event_key')}) DO NOTHING RETURNING {quote('id')}"
+        )
+        with database.cursor() as cursor:
+            cursor.execute(statement, params)
+            return sorted(row[0] for row in cursor.fetchall())
 
     def claim(self, delivery_ids: Sequence[int], job_id: str = "") -> list[Delivery]:
         """queued -> sending: take the queued ones among these ids for one run.

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.text import Truncator
 
@@ -32,25 +33,19 @@ def record(kind: str, entries: Iterable[Entry]) -> list[int]:
     return ids
 
 
-def record_task_assigned(
-    assignments: Iterable[tuple[int, int, int]], titles: dict[int, str]
-) -> list[int]:
-    """Record "New Task Assigned" for (through row id, task id, user id) triples.
+def record_task_assigned(assignments: QuerySet[Any]) -> list[int]:
+    """Record "New Task Assigned" for these assignment (through) rows, in one
+    statement, and dispatch them once committed.
 
-    The key is the assignment row's id: removing a user and adding them again makes
-    a new row, so a new email, while the same row can never be recorded twice.
-    The title is kept for the delivery log, which outlives the task. Nobody is
-    told of their own action.
+    The task's title is kept for the delivery log, which outlives the task, with
+    who assigned it. Nobody is told of their own action.
     """
     actor = current_actor()
-    by = name_of(actor)
-    return record(
-        Kind.TASK_ASSIGNED,
-        (Entry(user_id, f"task_assigned:{row_id}",
-               {"task_id": task_id, "title": titles.get(task_id, ""), "by": by})
-         for row_id, task_id, user_id in assignments
-         if actor is None or user_id != actor.pk),
-    )  # fmt: skip
+    if actor is not None:
+        assignments = assignments.exclude(user_id=actor.pk)
+    ids = Delivery.objects.record_assignments(assignments, by=name_of(actor))
+    dispatch_on_commit(ids, urgent=False)
+    return ids
 
 
 def record_task_deleted(

@@ -29,7 +29,7 @@ from notifications.models import ACCOUNT_KINDS, Delivery, Suppression
 from notifications.pace import Turn, shared_pace
 from notifications.preferences import Mode, modes_for
 from notifications.redis_client import redis_client
-from notifications.smtp import Failure, SMTPClient, Verdict, classify
+from notifications.smtp import Failure, Verdict, classify, process_client
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +79,6 @@ def send_batch(delivery_ids: Sequence[int], job_id: str = "") -> Report:
     try:
         run.send_all()
     finally:
-        run.client.close()
         publish_tally(run.report.tally)
     return run.report
 
@@ -115,7 +114,7 @@ class BatchRun:
         emails = (delivery.address for delivery in deliveries)
         self.suppressed = Suppression.objects.of(emails) if deliveries else {}
         self.modes = modes_for(deliveries)
-        self.client = SMTPClient()
+        self.client = process_client()  # kept open for the next batch
         self.pace = shared_pace()
         self.report = Report()
         self.deadline = time.monotonic() + send_budget(deliveries)

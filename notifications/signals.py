@@ -35,12 +35,9 @@ def record_assignment_emails(
         return
     if reverse:  # user.tasks.add(*tasks): the instance is the user
         added = {"user_id": instance.pk, "task_id__in": pk_set}
-        titles = dict(Task.objects.filter(pk__in=pk_set).values_list("pk", "title"))
     else:  # task.assigned_to.add(*users)
         added = {"task_id": instance.pk, "user_id__in": pk_set}
-        titles = {instance.pk: str(instance)}
-    rows = Task.assigned_to.through.objects.filter(**added)
-    outbox.record_task_assigned(rows.values_list("id", "task_id", "user_id"), titles)
+    outbox.record_task_assigned(Task.assigned_to.through.objects.filter(**added))
 
 
 def record_deletion_emails(sender: type[Task], instance: Task, **kwargs: Any) -> None:

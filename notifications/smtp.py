@@ -12,6 +12,7 @@ import re
 import smtplib
 import socket
 import ssl
+import time
 from contextlib import suppress
 from dataclasses import dataclass
 from enum import StrEnum
@@ -22,9 +23,35 @@ from django.core.mail.backends.smtp import EmailBackend as DjangoSMTPBackend
 from django.core.mail.message import sanitize_address
 from django.utils.functional import cached_property
 
-# After this many dropped connections a client stops dialling and fails fast,
-# so one batch does not wait out a dead server once per message.
+# After this many dropped connections in a batch the client stops dialling and
+# fails fast, so one batch does not wait out a dead server once per message.
 MAX_CONNECTION_FAILURES = 3
+# A connection idle this long is checked (NOOP) before a batch uses it: servers
+# drop idle clients, and a broken pipe mid-message would cost that message an
+# attempt.
+IDLE_BEFORE_NOOP = 5.0
+_clients: dict[tuple[object, ...], SMTPClient] = {}
+
+
+def process_client() -> SMTPClient:
+    """This process's SMTP client for the configured server, kept across jobs:
+    one connection per worker process instead of one per job."""
+    key = (settings.EMAIL_BACKEND, settings.EMAIL_HOST, settings.EMAIL_PORT,
+           settings.EMAIL_USE_TLS, settings.EMAIL_USE_SSL, settings.EMAIL_HOST_USER,
+           settings.EMAIL_TIMEOUT)  # fmt: skip
+    client = _clients.get(key)
+    if client is None:
+        close_process_clients()  # the settings changed: the old server is not ours
+        client = _clients[key] = SMTPClient()
+    client.begin_batch()
+    return client
+
+
+def close_process_clients() -> None:
+    """QUIT every kept connection (worker shutdown, or new settings)."""
+    for client in _clients.values():
+        client.close()
+    _clients.clear()
 
 
 class EmailBackend(DjangoSMTPBackend):
@@ -41,6 +68,11 @@ class EmailBackend(DjangoSMTPBackend):
         if self.ssl_certfile:
             context.load_cert_chain(self.ssl_certfile, self.ssl_keyfile or None)
         return context
+
+
+class StaleConnection(smtplib.SMTPServerDisconnected):
+    """The connection broke before MAIL was answered: nothing of the message was
+    sent, so it may be sent again over a new connection."""
 
 
 class TransportError(OSError):
@@ -229,16 +261,25 @@ def meaning(failure: Failure) -> str:
 
 
 class SMTPClient:
-    """One SMTP connection, opened on first use and reused until close().
+    """One SMTP connection, opened on first use and kept for the next batches of
+    the same process (process_client), checked with a NOOP when it has been idle.
 
     A refusal of one message leaves the connection usable; a broken socket or a
-    421 drops it, and the next send dials again (a few times at most).
+    421 drops it, and the next send dials again (a few times per batch at most).
     """
 
     def __init__(self) -> None:
         self.backend = get_connection(fail_silently=False)
         self.failures = 0
         self.last_error: BaseException | None = None
+        self.last_used = 0.0
+
+    def begin_batch(self) -> None:
+        """A new batch may dial again, and gets a connection known to be alive."""
+        self.failures, self.last_error = 0, None
+        idle = time.monotonic() - self.last_used
+        if self._connected() and idle > IDLE_BEFORE_NOOP and not self._alive():
+            self.close()
 
     def send(self, message: EmailMessage) -> str:
         """Send one message; return the server's final reply to it."""
@@ -246,8 +287,20 @@ class SMTPClient:
             raise self.last_error
         if not isinstance(self.backend, DjangoSMTPBackend):
             return self._hand_over(message)
+        self.last_used = time.monotonic()
+        reused = self._connected()
         try:
-            return self.transact(self._connection(self.backend), message)
+            return self._send_over(self._connection(self.backend), message)
+        except StaleConnection:
+            if not reused:
+                raise
+            # A kept connection the server closed meanwhile: nothing of this
+            # message reached it, so dialling again and sending is safe.
+            return self._send_over(self._connection(self.backend), message)
+
+    def _send_over(self, smtp: smtplib.SMTP, message: EmailMessage) -> str:
+        try:
+            return self.transact(smtp, message)
         except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused) as error:
             if getattr(error, "smtp_code", None) == 421:  # "closing connection"
                 self._drop(error)
@@ -262,6 +315,17 @@ class SMTPClient:
             self.backend.close()
         if isinstance(self.backend, DjangoSMTPBackend):
             self.backend.connection = None
+
+    def _connected(self) -> bool:
+        return getattr(self.backend, "connection", None) is not None
+
+    def _alive(self) -> bool:
+        """NOOP answered 250: the server has not dropped us while we were idle."""
+        connection = getattr(self.backend, "connection", None)
+        try:
+            return connection is not None and connection.noop()[0] == 250
+        except (OSError, smtplib.SMTPException):
+            return False
 
     def _hand_over(self, message: EmailMessage) -> str:
         """A console or locmem backend (development, other apps' tests)."""
@@ -289,9 +353,12 @@ class SMTPClient:
         recipients = [sanitize_address(a, encoding) for a in message.recipients()]
         # Django's MIME classes take a linesep; the standard library's do not.
         data = message.message().as_bytes(linesep="\r\n")  # type: ignore[call-arg]
-        smtp.ehlo_or_helo_if_needed()
         try:
+            smtp.ehlo_or_helo_if_needed()
             code, reply = smtp.mail(sender)
+        except OSError as error:  # before MAIL was answered: nothing was sent
+            raise StaleConnection(str(error)) from error
+        try:
             if code != 250:
                 raise smtplib.SMTPSenderRefused(code, reply, sender)
             refused = _refused_recipients(smtp, recipients)

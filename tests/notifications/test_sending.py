@@ -3,6 +3,7 @@ loopback: claim, build, send over one connection, record. No smtplib mocks."""
 
 from __future__ import annotations
 
+import socket
 import statistics
 import time
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from devtools.smtp import SMTPServer, free_port
 from notifications import outbox
 from notifications.models import Delivery, Suppression
 from notifications.sending import retry_countdown, send_batch
+from notifications.smtp import process_client
 from tests.conftest import published_ids
 from tests.factories import (
     DeliveryFactory,
@@ -63,6 +65,23 @@ class TestAccepted:
         assert send_batch(pks(deliveries)).sent == 5
         assert len(smtp.received) == 5
         assert smtp.sink.connections == 1
+
+    def test_the_connection_is_kept_for_the_next_batches_of_the_process(
+        self, smtp: SMTPServer
+    ) -> None:
+        for _ in range(3):
+            assert send_batch(pks(queued_deliveries(2))).sent == 2
+        assert (len(smtp.received), smtp.sink.connections) == (6, 1)
+
+    def test_a_kept_connection_the_server_dropped_is_dialled_again_unspent(
+        self, smtp: SMTPServer, settings: DjangoSettings
+    ) -> None:
+        send_batch(pks(queued_deliveries(1)))
+        kept = process_client().backend.connection
+        kept.sock.shutdown(socket.SHUT_RDWR)  # as if the server had hung up on it
+        [later] = queued_deliveries(1)
+        assert send_batch([later.pk]).sent == 1
+        assert (fresh(later).attempts, smtp.sink.connections) == (1, 2)
 
     def test_each_email_costs_one_update_and_no_read(self, smtp: SMTPServer) -> None:
         one = queries_to_send(assignment_deliveries(1))
