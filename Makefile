@@ -45,8 +45,15 @@ vendor:
 	npm install --no-audit --no-fund
 	npm run vendor
 
-bench: $(INSTALLED)
-	$(BIN)/python -m bench.run
+## The bench's own environment: the product's, plus the peers it is measured against.
+BENCH_VENV := .venv-bench
+$(BENCH_VENV)/.installed: requirements.txt requirements-dev.txt requirements-bench.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	touch $@
+
+bench: $(BENCH_VENV)/.installed
+	$(BENCH_VENV)/bin/python -m bench.run
 
 chaos: $(INSTALLED)
 	$(BIN)/python -m bench.chaos
@@ -58,4 +65,4 @@ image: $(INSTALLED)
 	$(BIN)/python -m devtools.image
 
 clean:
-	rm -rf $(VENV) staticfiles var test-artifacts .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(BENCH_VENV) staticfiles var test-artifacts .pytest_cache .ruff_cache

@@ -1,6 +1,6 @@
-"""Where a worker's time goes: notifications.sending.deliver under cProfile.
+"""Where a worker's time goes: notifications.sending.send_batch under cProfile.
 
-Runs the product's own deliver(), in a process of its own like a worker, on a
+Runs the product's own send_batch(), in a process of its own like a worker, on a
 batch of deliveries that no worker is consuming (the caller stops the workers
 first), against the same SMTP server, and splits its time into templates, MIME
 building, SMTP round trips (which include the server's time to answer), SQL and
@@ -19,9 +19,9 @@ from bench.report import Table
 # (file suffix, function name) pairs whose cumulative time makes each category.
 TEMPLATES = [("django/template/loader.py", "render_to_string")]
 MIME = [("django/core/mail/message.py", "message"), ("email/message.py", "as_bytes")]
-TRANSMIT = [("notifications/sending.py", "transmit")]
+TRANSMIT = [("notifications/smtp.py", "transact")]
 SQL = [("~", "<method 'execute' of 'psycopg2.extensions.cursor' objects>")]
-DELIVER = [("notifications/sending.py", "deliver")]
+DELIVER = [("notifications/sending.py", "send_batch")]
 
 
 def cumulative(stats: pstats.Stats, wanted: list[tuple[str, str]]) -> float:
@@ -46,9 +46,9 @@ def profile_deliveries(
 
 
 def profile_table(ids: list[int], batch: int) -> Table:
-    from notifications.sending import deliver
+    from notifications.sending import send_batch
 
-    stats, wall = profile_deliveries(deliver, ids, batch)
+    stats, wall = profile_deliveries(send_batch, ids, batch)
     total = cumulative(stats, DELIVER) or wall
     templates = cumulative(stats, TEMPLATES)
     mime = cumulative(stats, MIME)
@@ -56,7 +56,7 @@ def profile_table(ids: list[int], batch: int) -> Table:
     sql = cumulative(stats, SQL)
     other = max(total - templates - mime - smtp - sql, 0.0)
     table = Table(
-        f"Profile: deliver() on {len(ids)} deliveries in batches of {batch}, "
+        f"Profile: send_batch() on {len(ids)} deliveries in batches of {batch}, "
         "one process",
         ("part", "ms per email", "share"),
     )

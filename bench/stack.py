@@ -211,14 +211,21 @@ class Stack:
         wait_http_ok(f"{url}/healthz")
         return WebServer(label, url, process)
 
-    def start_worker(self, concurrency: int = 4, **env: str) -> Process:
+    def start_worker(
+        self, concurrency: int = 4, name: str = "", queues: str = "", **env: str
+    ) -> Process:
         self._worker_count += 1
-        name = f"worker{self._worker_count}"
-        command = worker_command(concurrency, name)
+        name = name or f"worker{self._worker_count}"
+        command = worker_command(concurrency, name, queues)
         process = Process(name, command, {**self.env, **env}, self.log_dir)
         self._register(process, 10).start(ready_text="ready.", timeout=90)
         self.workers.append(process)
         return process
+
+    def stop_worker(self, process: Process) -> None:
+        process.stop()
+        if process in self.workers:
+            self.workers.remove(process)
 
     def start_beat(self) -> Process:
         schedule = self.log_dir / "celerybeat-schedule"

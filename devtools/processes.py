@@ -70,11 +70,16 @@ class Process:
             self.kill()
 
 
-def worker_command(concurrency: int = 2, name: str = "worker") -> list[str]:
+def worker_command(
+    concurrency: int = 2, name: str = "worker", queues: str = ""
+) -> list[str]:
+    """A Celery worker; it consumes every queue of the settings unless `queues`
+    names some (-Q)."""
+    only = ["--queues", queues] if queues else []
     return [
         *CELERY, "worker", "--loglevel", "INFO",
         "--concurrency", str(concurrency), "--hostname", f"{name}-{os.getpid()}@%h",
-        "--without-gossip", "--without-mingle",
+        "--without-gossip", "--without-mingle", *only,
     ]  # fmt: skip
 
 
