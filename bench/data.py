@@ -120,8 +120,8 @@ def expected_keys(tags: Iterable[str], users: Iterable[User]) -> set[Key]:
 
 
 def message_marker(item: Received) -> str:
-    text = f"{item.subject}\n{item.body('plain')}"
-    found = MARKER.search(text)
+    """The marker in the Subject header, read off the raw message (no parse)."""
+    found = MARKER.search(item.content.decode("latin-1"))
     return found.group(1) if found else ""
 
 
