@@ -81,8 +81,9 @@ def make_message(
     kind: str,
     to: str | None = None,
 ) -> EmailMultiAlternatives:
-    """Build subject, text and HTML from notifications/email/<template_name>*,
-    to `to` (by default the user's address)."""
+    """Build text and HTML from notifications/email/<template_name>.txt/.html and
+    the subject from <kind>_subject.txt (kinds may share a body), to `to` (by
+    default the user's address)."""
     context = {"user": user, "site_link": absolute_url("home"),
                "reason": REASONS.get(kind, ""), **context}  # fmt: skip
     unsubscribe = ""
@@ -94,7 +95,7 @@ def make_message(
         context["unsubscribe_link"] = unsubscribe
     prefix = f"notifications/email/{template_name}"
     with timezone.override(user.zone):
-        rendered = render_to_string(f"{prefix}_subject.txt", context)
+        rendered = render_to_string(f"notifications/email/{kind}_subject.txt", context)
         # One line: a CR or LF from a task title must not start a new header.
         context["subject"] = subject = "".join(rendered.splitlines()).strip()
         text = render_to_string(f"{prefix}.txt", context)
@@ -192,24 +193,23 @@ def task_deleted(delivery: Delivery, _tasks: Mapping[int, Task]) -> Context:
     }  # fmt: skip
 
 
-def task_change(
-    template_name: str, heading: str, sentence: str
-) -> Callable[..., Context]:
-    """The kinds that tell of one change to a task: a sentence, facts, a link."""
+def task_change(kind: str, heading: str, sentence: str) -> Callable[..., Context]:
+    """The kinds that tell of one change to a task share one body (task_change):
+    a sentence, facts, a link."""
 
     def context(delivery: Delivery, tasks: Mapping[int, Task]) -> Context:
         snapshot = delivery.context
         by = snapshot.get("by") or "Someone"
         facts = [("Task", snapshot.get("title", ""))]
-        if template_name == "due_date_changed":
+        if kind == Kind.DUE_DATE_CHANGED:
             facts += [("Was due", written(snapshot.get("before"))),
                       ("Now due", written(snapshot.get("after")))]  # fmt: skip
-        if template_name == "task_unassigned":
+        if kind == Kind.TASK_UNASSIGNED:
             link, link_label = absolute_url("tasks:list"), "See your tasks"
         else:
             link = absolute_url("tasks:detail", live_task(delivery, tasks).pk)
             link_label = "Open the task"
-        return template_name, {
+        return "task_change", {
             "title": snapshot.get("title", ""), "heading": heading,
             "sentence": sentence.format(by=by), "facts": facts, "link": link,
             "link_label": link_label, "excerpt": snapshot.get("excerpt", ""),
@@ -297,16 +297,18 @@ CONTEXTS: dict[str, Callable[[Delivery, Mapping[int, Task]], Context]] = {
     Kind.TASK_ASSIGNED: task_assigned,
     Kind.TASK_DELETED: task_deleted,
     Kind.TASK_UNASSIGNED: task_change(
-        "task_unassigned", "Removed From Task", "{by} removed you from a task."
+        Kind.TASK_UNASSIGNED, "Removed From Task", "{by} removed you from a task."
     ),
     Kind.DUE_DATE_CHANGED: task_change(
-        "due_date_changed", "Due Date Changed", "{by} moved the due date of your task."
+        Kind.DUE_DATE_CHANGED,
+        "Due Date Changed",
+        "{by} moved the due date of your task.",
     ),
     Kind.TASK_COMPLETED: task_change(
-        "task_completed", "Task Completed", "{by} completed a task you created."
+        Kind.TASK_COMPLETED, "Task Completed", "{by} completed a task you created."
     ),
     Kind.TASK_COMMENTED: task_change(
-        "task_commented", "New Comment", "{by} commented on a task you work on."
+        Kind.TASK_COMMENTED, "New Comment", "{by} commented on a task you work on."
     ),
     Kind.DIGEST: digest,
     Kind.ACTIVATION: activation,

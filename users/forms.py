@@ -245,7 +245,8 @@ class ResetRequestForm(AccountFormMixin, PasswordResetForm):
 
 
 class NewPasswordForm(AccountFormMixin, AccountPasswordMixin, _SetPasswordForm):
-    """Password reset's last step, held to the same rules as sign-up."""
+    """A new password (reset's last step; the change below), held to the sign-up
+    rules; choosing one cancels a waiting email change."""
 
     checked_field = "new_password1"
     kept_passwords = ("new_password1", "new_password2")
@@ -331,21 +332,8 @@ class EmailChangeForm(AccountFormMixin, forms.Form):
         return cleaned
 
 
-class AccountPasswordChangeForm(
-    AccountFormMixin, AccountPasswordMixin, PasswordChangeForm
-):
+class AccountPasswordChangeForm(NewPasswordForm, PasswordChangeForm):
     """Django's password change (old password first), held to the sign-up rules."""
-
-    checked_field = "new_password1"
-    kept_passwords = ("new_password1", "new_password2")
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["new_password1"].help_text = self.password_help_text()
-
-    def save(self, commit: bool = True) -> Any:
-        forget_waiting_email(self.user)
-        return super().save(commit)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
