@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.db import transaction
 from django.dispatch import Signal
 
 from tasks.models import Activity, Comment, Task
@@ -56,6 +57,7 @@ def record_changes(task: Task, before: dict[str, Any]) -> None:
         )  # fmt: skip
 
 
+@transaction.atomic  # a comment never lacks its history entry (and its emails)
 def add_comment(task: Task, author: User, body: str) -> Comment:
     comment = Comment.objects.create(task=task, author=author, body=body)
     record(task, Verb.COMMENTED, actor=author, comment=comment)

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import Case, F, OrderBy, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from tasks.models import Project, Task, TaskDetail
+from tasks.models import Comment, Project, Task, TaskDetail
 from ui.forms import TailwindFormMixin
 from users.models import User
 
@@ -148,6 +148,44 @@ class TaskStatusForm(forms.ModelForm[Task]):
         task: Task = self.instance
         task.save(update_fields=["status", "completed_at", "updated_at"])
         return task
+
+
+COMMENT_MAX_LENGTH = 5000
+
+
+class CommentBodyField(forms.CharField):
+    """A comment's text, at most COMMENT_MAX_LENGTH characters.
+
+    Line breaks count once: browsers send a textarea's as CR LF, while its
+    maxlength (and the person typing) count one character each.
+    """
+
+    def to_python(self, value: Any) -> str:
+        text: str = super().to_python(value) or ""
+        return text.replace("\r\n", "\n")
+
+    def validate(self, value: str) -> None:
+        super().validate(value)
+        if len(value) > COMMENT_MAX_LENGTH:
+            raise ValidationError(
+                f"A comment can be at most {COMMENT_MAX_LENGTH:,} characters; "
+                f"this one has {len(value):,}.",
+                code="max_length",
+            )
+
+
+class CommentForm(TailwindFormMixin, forms.ModelForm[Comment]):
+    body = CommentBodyField(
+        label="Add a comment",
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": COMMENT_MAX_LENGTH}),
+        help_text="The task's assignees and creator are emailed about it, as their "
+        "email settings say.",
+        error_messages={"required": "Write something before posting the comment."},
+    )
+
+    class Meta:
+        model = Comment
+        fields = ["body"]
 
 
 PRIORITY_RANK = Case(

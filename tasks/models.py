@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import formats
 
 
 class Project(models.Model):
@@ -130,3 +133,36 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor or 'Someone'} {self.get_verb_display()} on {self.task_id}"
+
+    @property
+    def sentence(self) -> str:
+        """What happened, as the task's history says it: "Mia Manager assigned
+        Ann Smith". Needs actor and person loaded (select_related) for a list."""
+        actor = str(self.actor) if self.actor else "Someone"
+        if self.verb in (self.Verb.ASSIGNED, self.Verb.UNASSIGNED):
+            return f"{actor} {self.get_verb_display()} {self.person_named()}"
+        if self.verb == self.Verb.STATUS:
+            change = f"from {status_label(self.before)} to {status_label(self.after)}"
+            return f"{actor} changed the status {change}"
+        if self.verb == self.Verb.DUE_DATE:
+            change = f"from {date_label(self.before)} to {date_label(self.after)}"
+            return f"{actor} moved the due date {change}"
+        return f"{actor} {self.get_verb_display()}"
+
+    def person_named(self) -> str:
+        if self.person_id is None:
+            return "someone"  # the account was deleted since
+        return "themselves" if self.person_id == self.actor_id else str(self.person)
+
+
+def status_label(value: str) -> str:
+    """A status as recorded, in words; a value no longer known as it was kept."""
+    return Task.Status(value).label if value in Task.Status.values else value
+
+
+def date_label(value: str) -> str:
+    """An ISO date as recorded, in the site's date format (project/formats)."""
+    try:
+        return formats.date_format(datetime.date.fromisoformat(value))
+    except ValueError:
+        return value

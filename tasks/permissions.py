@@ -45,3 +45,11 @@ def can_view_task(user: User, task: Task, *, is_manager: bool) -> bool:
 def ensure_can_view_task(user: User, task: Task, *, is_manager: bool) -> None:
     if not can_view_task(user, task, is_manager=is_manager):
         raise PermissionDenied("This task is not assigned to you.")
+
+
+def ensure_can_comment(user: User, task: Task, *, is_manager: bool) -> None:
+    """The people working on a task talk about it, and Managers and Admins."""
+    if not can_view_task(user, task, is_manager=is_manager):
+        raise PermissionDenied(
+            "Only the people assigned to this task, Managers and Admins can comment."
+        )

@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/", views.task_detail, name="detail"),
     path("<int:pk>/edit/", views.task_edit, name="edit"),
     path("<int:pk>/status/", views.task_status, name="status"),
+    path("<int:pk>/comments/", views.task_comment, name="comment"),
     path("<int:pk>/delete/", views.task_delete, name="delete"),
     path("projects/", views.project_list, name="project-list"),
     path("projects/create/", views.project_create, name="project-create"),

@@ -19,16 +19,23 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from tasks.activity import add_comment
 from tasks.forms import (
     SORT_COLUMNS,
+    CommentForm,
     ProjectForm,
     TaskFilterForm,
     TaskForm,
     TaskStatusForm,
     assignable_users,
 )
-from tasks.models import Project, Task
-from tasks.permissions import ensure_can_view_task, manager_required, visible_tasks
+from tasks.models import Activity, Project, Task
+from tasks.permissions import (
+    ensure_can_comment,
+    ensure_can_view_task,
+    manager_required,
+    visible_tasks,
+)
 from users.http import AuthenticatedRequest
 from users.models import User
 
@@ -150,17 +157,74 @@ def task_list(request: AuthenticatedRequest) -> HttpResponse:
 # One task -------------------------------------------------------------------
 
 
+def task_with_page_relations() -> QuerySet[Task]:
+    return with_list_relations(Task.objects.select_related("created_by"))
+
+
 @login_required
 def task_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    task = get_object_or_404(with_list_relations(Task.objects.all()), pk=pk)
+    task = get_object_or_404(task_with_page_relations(), pk=pk)
     is_manager = request.user.is_manager
     ensure_can_view_task(request.user, task, is_manager=is_manager)
-    context = {
+    context = task_page_context(task, is_manager=is_manager)
+    return render(request, "tasks/task_detail.html", context)
+
+
+def task_page_context(
+    task: Task, *, is_manager: bool, comment_form: CommentForm | None = None
+) -> dict[str, Any]:
+    """The task, its comments (oldest first) and its history (newest first), in
+    a number of queries that does not grow with either."""
+    history = list(task.activity.select_related("actor", "person"))
+    return {
         "task": task,
         "detail": getattr(task, "details", None),
         "is_manager": is_manager,
         "status_choices": Task.Status.choices,
+        "assignees": with_assigner(task, history),
+        "comments": list(task.comments.select_related("author")),
+        "comment_form": comment_form or CommentForm(),
+        "history": history,
     }
+
+
+def with_assigner(
+    task: Task, history: list[Activity]
+) -> list[tuple[User, Activity | None]]:
+    """Each assignee beside the latest entry that assigned them (or None)."""
+    latest: dict[int, Activity] = {}
+    for entry in history:  # newest first
+        if entry.verb == Activity.Verb.ASSIGNED and entry.person_id is not None:
+            latest.setdefault(entry.person_id, entry)
+    return [(person, latest.get(person.pk)) for person in task.assigned_to.all()]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def task_comment(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Assignees, Managers and Admins comment on a task.
+
+    Without JavaScript: a redirect to the new comment, or the task's page with
+    the form's errors. Through htmx: the comments section (and, once posted,
+    the history and the message) swapped in place.
+    """
+    task = get_object_or_404(task_with_page_relations(), pk=pk)
+    if request.method == "GET":  # back from signing in: the form is on the page
+        return redirect(f"{task.get_absolute_url()}#comments")
+    is_manager = request.user.is_manager
+    ensure_can_comment(request.user, task, is_manager=is_manager)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        comment = add_comment(task, request.user, form.cleaned_data["body"])
+        messages.success(request, "Comment added.")
+        if not is_htmx(request):
+            return redirect(f"{task.get_absolute_url()}#comment-{comment.pk}")
+        form = CommentForm()
+        # Ready for the next one: the swapped-in form takes the focus back.
+        form.fields["body"].widget.attrs["autofocus"] = True
+    context = task_page_context(task, is_manager=is_manager, comment_form=form)
+    if is_htmx(request):
+        return render(request, "tasks/_comment_posted.html", context)
     return render(request, "tasks/task_detail.html", context)
 
 

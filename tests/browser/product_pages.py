@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from playwright.sync_api import Page, expect
 
 from notifications.models import Delivery, Suppression
 from notifications.preferences import unsubscribe_token
+from tasks.activity import add_comment
 from tasks.models import Task
 from tests.factories import (
     DeliveryFactory,
@@ -43,6 +45,7 @@ class ProductPage:
     url: str
     submit: str = ""  # a button to press first: the form comes back with errors
     fill: tuple[tuple[str, str], ...] = ()  # (selector, value) to fill before it
+    in_place: bool = False  # the button's form answers through htmx, not a new page
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,8 @@ def seed_world(seed: int = 16) -> World:
             people = rng.sample(team, rng.randint(1, 5))
             detail.task.assigned_to.add(ann, *people)
         tasks.append(detail.task)
+    add_comment(tasks[1], ann, "Ladder is back in the shed.\nSecond coat tomorrow.")
+    add_comment(tasks[1], team[0], "Photos: https://example.com/" + "harbour" * 40)
     other = TaskDetailFactory(task__title="Someone else's", task__project=harbour)
     other.task.assigned_to.add(team[1])
     failed = DeliveryFactory(
@@ -164,6 +169,7 @@ def manager_pages(world: World) -> list[ProductPage]:
         ProductPage("all-tasks-no-match", "/tasks/?q=nothing-matches-this"),
         ProductPage("search-too-long", "/tasks/?q=" + "x" * 300),
         ProductPage("task", f"/tasks/{task}/"),
+        ProductPage("task-comment-errors", f"/tasks/{task}/", "Post comment", (), True),
         ProductPage("task-create", "/tasks/create/"),
         ProductPage("task-create-errors", "/tasks/create/", "Create task"),
         ProductPage("task-edit", f"/tasks/{task}/edit/"),
@@ -191,6 +197,9 @@ def employee_pages(world: World) -> list[ProductPage]:
         ProductPage("my-tasks", "/"),
         ProductPage("my-tasks-filtered", "/?status=COMPLETED&sort=title"),
         ProductPage("task", f"/tasks/{world.task_id}/"),
+        ProductPage(
+            "task-comment-errors", f"/tasks/{world.task_id}/", "Post comment", (), True
+        ),
         ProductPage("emails", "/notifications/"),
         ProductPage("email-settings", "/notifications/preferences/"),
         ProductPage("forbidden", f"/tasks/{world.other_task_id}/"),
@@ -237,11 +246,25 @@ def open_page(page: Page, site: str, product_page: ProductPage) -> None:
     page.goto(site + product_page.url)
     for selector, value in product_page.fill:
         page.fill(selector, value)
-    if product_page.submit:
-        with page.expect_navigation():
-            page.locator("main").get_by_role(
-                "button", name=product_page.submit, exact=True
-            ).click()
+    if not product_page.submit:
+        return
+    button = page.locator("main").get_by_role(
+        "button", name=product_page.submit, exact=True
+    )
+    if product_page.in_place:
+        posting_in_place(page, button.click)
+        return
+    with page.expect_navigation():
+        button.click()
+
+
+def posting_in_place(page: Page, act: Callable[[], object]) -> None:
+    """Do what posts a form through htmx; return once its answer is swapped in
+    and settled. (A locator, not a script: the page's CSP forbids eval.)"""
+    with page.expect_response(lambda response: response.request.method == "POST"):
+        act()
+    busy = page.locator(".htmx-request, .htmx-swapping, .htmx-settling")
+    expect(busy).to_have_count(0)
 
 
 def sideways_overflow(page: Page) -> int:

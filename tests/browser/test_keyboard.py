@@ -199,10 +199,17 @@ def tab_stops_on_the_page(page: Page) -> list[dict[str, Any]]:
         assert_in_sight(state)
         scroll = page.evaluate("scrollY")
         state.update(top=state["top"] + scroll, bottom=state["bottom"] + scroll)
-        if stops and state == stops[0]:
+        if stops and same_element(state, stops[0]):
             break
         stops.append(state)
     return stops
+
+
+def same_element(state: dict[str, Any], other: dict[str, Any]) -> bool:
+    """Back at a stop, wherever the page has scrolled meanwhile: the first stop
+    (the skip link, fixed while focused) moves on the page with the scroll, and
+    Chromium sometimes wraps to it without a stop on the body."""
+    return all(state[key] == other[key] for key in ("tag", "id", "name"))
 
 
 PAGES_IN_ORDER = {

@@ -73,3 +73,19 @@ def test_dates_show_the_year_and_the_time_zone(
 
     assert "Jul 14, 2031, 11:30 CEST" in page  # recorded
     assert "Jul 14, 2031, 11:30:00 CEST" in page  # sent
+
+
+def test_an_email_change_confirmation_shows_the_address_it_went_to(
+    as_manager: Client,
+) -> None:
+    sam = UserFactory(username="sam", email="sam.old@example.com")
+    DeliveryFactory(
+        recipient=sam,
+        kind=Delivery.Kind.EMAIL_CHANGE,
+        context={"to": "sam.new@example.com"},
+    )
+
+    page = as_manager.get(LOG).text
+
+    assert "sam.new@example.com" in page
+    assert "sam.old@example.com" not in page

@@ -42,6 +42,7 @@ class TestThePage:
                       "Task completed", "New comment", "Task deleted"):  # fmt: skip
             assert label in page
         assert "Account emails" in page and "are always sent" in page
+        assert "confirming a change of email address" in page
 
     def test_choices_and_the_digest_time_are_saved(self, client: Client) -> None:
         user = UserFactory()

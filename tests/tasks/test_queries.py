@@ -7,6 +7,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from tasks.activity import add_comment
 from tasks.models import Task
 from tests.factories import EmployeeFactory, TaskDetailFactory
 from users.models import User
@@ -78,3 +79,32 @@ def test_the_project_list_does_not_grow_with_the_project_count(
     fifty = queries_for(client, "/tasks/projects/")
 
     assert len(fifty) == len(one), "\n".join(fifty)
+
+
+def make_conversation(task: Task, people: list[User], rounds: int) -> None:
+    """Each person comments, is removed and assigned again, `rounds` times."""
+    for _ in range(rounds):
+        for person in people:
+            add_comment(task, person, f"Update from {person}")
+            task.assigned_to.remove(person)
+            task.assigned_to.add(person)
+        task.status = Task.Status.IN_PROGRESS
+        task.save()
+        task.status = Task.Status.PENDING
+        task.save()
+
+
+def test_a_task_page_does_not_grow_with_its_comments_and_history(
+    client: Client, manager: User
+) -> None:
+    task = TaskDetailFactory().task
+    client.force_login(manager)
+    make_conversation(task, EmployeeFactory.create_batch(1), rounds=1)
+    one = queries_for(client, task.get_absolute_url())
+
+    make_conversation(task, EmployeeFactory.create_batch(5), rounds=6)
+    many = queries_for(client, task.get_absolute_url())
+
+    assert task.comments.count() == 31
+    assert task.activity.count() > 100
+    assert len(many) == len(one), "\n".join(many)
