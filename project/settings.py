@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "users.actor.ActorMiddleware",
     "users.middleware.TimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "ui.middleware.HtmxWholePageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into its page.

@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
-from tasks.models import Project, Task, TaskDetail
+from tasks.models import Activity, Comment, Project, Task, TaskDetail
 
 
 @admin.register(Project)
@@ -59,3 +59,27 @@ class TaskAdmin(admin.ModelAdmin[Task]):
     @admin.display(description="Assigned to")
     def assignees(self, task: Task) -> str:
         return ", ".join(str(person) for person in task.assigned_to.all()) or "—"
+
+
+@admin.register(Activity)
+class ActivityAdmin(admin.ModelAdmin[Activity]):
+    """A task's history: recorded by the app, read here, never edited."""
+
+    list_display = ["created_at", "task", "actor", "verb", "person", "before", "after"]
+    list_filter = ["verb", "created_at"]
+    list_select_related = ["task", "actor", "person"]
+    search_fields = ["task__title", "actor__username", "person__username"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin[Comment]):
+    list_display = ["created_at", "task", "author", "body"]
+    list_select_related = ["task", "author"]
+    search_fields = ["task__title", "author__username", "body"]
+    readonly_fields = ["task", "author", "created_at"]

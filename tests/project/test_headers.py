@@ -67,3 +67,30 @@ class TestForwardedHeaders:
         response = Client().get("/users/sign-in/", HTTP_X_FORWARDED_PROTO="https")
         assert response.status_code == 301
         assert response["Location"].startswith("https://")
+
+
+class TestHtmx:
+    """htmx requests that get a redirect or an error go to a whole page."""
+
+    def test_an_expired_session_sends_the_whole_page_to_sign_in(
+        self, client: Client, db: None
+    ) -> None:
+        response = client.post(
+            "/tasks/1/comments/", {"body": "Hi"}, headers={"HX-Request": "true"}
+        )
+        assert response.status_code == 204
+        assert response["HX-Redirect"].startswith("/users/sign-in/?next=")
+
+    def test_a_forbidden_action_reloads_the_page_to_show_why(
+        self, client: Client, db: None
+    ) -> None:
+        from tests.factories import EmployeeFactory, TaskFactory
+
+        client.force_login(EmployeeFactory())
+        task = TaskFactory()  # not assigned to this employee
+        response = client.post(
+            f"/tasks/{task.pk}/comments/",
+            {"body": "Hi"},
+            headers={"HX-Request": "true"},
+        )
+        assert (response.status_code, response["HX-Refresh"]) == (403, "true")

@@ -12,9 +12,11 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from tasks.models import Project, Task, TaskDetail
+from users.actor import acting_as
 from users.models import Role, User
 
 DEMO_USERS = [
@@ -65,7 +67,11 @@ class Command(BaseCommand):
                 name: self.demo_user(name, first, last, role)
                 for name, first, last, role in DEMO_USERS
             }
-            self.demo_tasks(users)
+            # As the demo manager would, so the tasks' history names who did it.
+            as_manager = HttpRequest()
+            as_manager.user = users["manager"]
+            with acting_as(as_manager):
+                self.demo_tasks(users)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
 
     def demo_user(self, username: str, first: str, last: str, role: str) -> User:

@@ -1,0 +1,31 @@
+"""htmx requests the server cannot answer with a fragment go to a whole page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+class HtmxWholePageMiddleware:
+    """A redirect (to sign in, once a session expired) would otherwise have the
+    sign-in page swapped into a part of the current one, and an error (a 403
+    after someone was unassigned) would show nothing at all. htmx is told to go
+    to the redirect's target, or to reload the page and show the error there."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.headers.get("HX-Request") != "true":
+            return response
+        if response.status_code in REDIRECTS:
+            navigate = HttpResponse(status=204)
+            navigate["HX-Redirect"] = response["Location"]
+            return navigate
+        if response.status_code >= 400:
+            response["HX-Refresh"] = "true"
+        return response
