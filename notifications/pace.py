@@ -59,19 +59,20 @@ return {'go', '0'}
 """
 
 # KEYS: cool-down end, level. ARGV: base seconds, cap seconds.
-# Each busy reply while a level is remembered doubles the cool-down; the level
-# is forgotten after twice the cool-down without another busy reply.
+# A busy reply while a cool-down runs (several processes' sends were in flight
+# when it began) joins that cool-down. One after it ended, while the level is
+# still remembered, doubles it; the level is forgotten after twice the cool-down
+# without another busy reply.
 PROVIDER_BUSY = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local base, cap = tonumber(ARGV[1]), tonumber(ARGV[2])
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if current > now then return tostring(current - now) end
 local level = redis.call('INCR', KEYS[2])
 local pause = math.min(base * 2 ^ (level - 1), cap)
 redis.call('EXPIRE', KEYS[2], math.ceil(pause * 2))
-local current = tonumber(redis.call('GET', KEYS[1]) or '0')
-if now + pause > current then
-  redis.call('SET', KEYS[1], tostring(now + pause), 'PX', math.ceil(pause * 1000))
-end
+redis.call('SET', KEYS[1], tostring(now + pause), 'PX', math.ceil(pause * 1000))
 return tostring(pause)
 """
 

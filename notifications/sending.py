@@ -211,6 +211,10 @@ class BatchRun:
         self.report.count("failed", delivery)
         if verdict is Verdict.UNKNOWN_RECIPIENT:
             Suppression.objects.add(delivery.address, failure.reason, delivery)
+            # This batch's later emails to the address are skipped too.
+            self.suppressed[delivery.address.lower()] = Suppression(
+                reason=failure.reason
+            )
         return None
 
     def retry_or_give_up(self, delivery: Delivery, reason: str) -> None:

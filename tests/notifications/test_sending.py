@@ -291,6 +291,16 @@ class TestProviders:
         assert later.last_error.startswith("suppressed: ")
         assert smtp.sink.rejected[gone.email] == 1  # asked once, never again
 
+    def test_two_emails_to_an_unknown_address_in_one_batch_try_it_once(
+        self, smtp: SMTPServer
+    ) -> None:
+        gone = UserFactory(email="gone@example.com")
+        smtp.behaviour.reject_recipient = lambda address: address == gone.email
+        first, second = DeliveryFactory(recipient=gone), DeliveryFactory(recipient=gone)
+        report = send_batch([first.pk, second.pk])
+        assert (report.failed, report.skipped) == (1, 1)
+        assert smtp.sink.rejected[gone.email] == 1
+
     def test_a_lifted_suppression_lets_the_address_receive_again(
         self, smtp: SMTPServer
     ) -> None:
