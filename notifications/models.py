@@ -63,8 +63,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connections, models, transaction
-from django.db.models import F, QuerySet, Value
-from django.db.models.functions import Cast, Concat, JSONObject
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 # The columns record_assignments writes, in the order its SELECT gives them.
@@ -146,25 +145,34 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         again makes a new row, so a new email); a row recorded before is left
         as it was and its id is not returned (it was dispatched then).
         """
-        kind = Delivery.Kind.TASK_ASSIGNED
-        now = timezone.now()
-        key = Concat(Value(f"{kind}:"), Cast("id", models.CharField()))
-        context = JSONObject(task_id="task_id", title="task__title", by=Value(by))
-        select = assignments.order_by().values_list(
-            Value(kind), "user_id", key, context, Value(Delivery.Status.QUEUED),
-            Value(0), Value(""), Value(""), Value(""), Value(""), Value(""),
-            Value(now), Value(now), Value(now), Value(""),
-        )  # fmt: skip
-        sql, params = select.query.sql_with_params()
         database = connections[self.db]
         quote = database.ops.quote_name
+        rows, params = assignments.order_by().values("id").query.sql_with_params()
+        through = quote(assignments.model._meta.db_table)
+        tasks = quote(
+            assignments.model._meta.get_field("task").related_model._meta.db_table
+        )
+        # Written out rather than built by the ORM: a request pays for this SQL.
+        json_object = (
+            "jsonb_build_object" if database.vendor == "postgresql" else "json_object"
+        )
         columns = ", ".join(quote(column) for column in RECORDED_COLUMNS)
+        # Only quoted names and Django's own compiled SQL are interpolated; every
+        # value is a parameter.
         statement = (
-            f"INSERT INTO {quote(Delivery._meta.db_table)} ({columns}) {sql} "
+            f"INSERT INTO {quote(Delivery._meta.db_table)} ({columns}) "  # noqa: S608
+            f"SELECT %s, a.user_id, %s || CAST(a.id AS TEXT), "
+            f"{json_object}('task_id', a.task_id, 'title', t.title, 'by', %s), "
+            f"%s, 0, '', '', '', '', '', %s, %s, %s, '' "
+            f"FROM {through} a JOIN {tasks} t ON t.id = a.task_id "
+            f"WHERE a.id IN ({rows}) "
             f"ON CONFLICT ({quote('event_key')}) DO NOTHING RETURNING {quote('id')}"
         )
+        kind = Delivery.Kind.TASK_ASSIGNED
+        now = database.ops.adapt_datetimefield_value(timezone.now())
+        values = [kind, f"{kind}:", by, Delivery.Status.QUEUED, now, now, now, *params]
         with database.cursor() as cursor:
-            cursor.execute(statement, params)
+            cursor.execute(statement, values)
             return sorted(row[0] for row in cursor.fetchall())
 
     def claim(self, delivery_ids: Sequence[int], job_id: str = "") -> list[Delivery]:
@@ -364,9 +372,16 @@ class Delivery(models.Model):
             models.Index(fields=["status", "next_attempt_at"]),
             models.Index(fields=["status", "claimed_at"]),
             models.Index(fields=["recipient", "-created_at"]),
-            models.Index(fields=["recipient", "status"]),
             models.Index(fields=["status", "kind"]),  # the metrics' counts
-            models.Index(fields=["status", "updated_at"]),  # retention
+            # Partial, so recording a delivery (a request) does not write them.
+            models.Index(
+                fields=["recipient"], condition=Q(status="held"), name="delivery_held"
+            ),  # the digests
+            models.Index(
+                fields=["updated_at"],
+                condition=Q(status__in=["sent", "skipped", "cancelled", "bundled"]),
+                name="delivery_finished",
+            ),  # retention
         ]
 
     def __str__(self) -> str:
