@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "users.middleware.TimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "ui.middleware.HtmxWholePageMiddleware",
+    "ui.middleware.FriendlyNotFoundMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into its page.

@@ -7,6 +7,7 @@ import logging
 import pytest
 from django.test import Client, RequestFactory
 from django.views.defaults import server_error
+from pytest_django.fixtures import Settings as DjangoSettings
 
 from tests.factories import TaskFactory
 from users.models import User
@@ -26,6 +27,19 @@ def test_a_missing_page_is_a_styled_404_with_a_way_back(
     assert 'href="/"' in response.text
     assert "Back to your tasks" in response.text
     assert "My tasks" in response.text  # the product's own navigation
+
+
+def test_a_deleted_tasks_link_is_the_styled_404_also_with_debug_on(
+    client: Client, employee: User, settings: DjangoSettings
+) -> None:
+    settings.DEBUG = True  # as under `make run`
+    client.force_login(employee)
+
+    response = client.get("/tasks/987654/")
+
+    assert response.status_code == 404
+    assert "find that page" in response.text
+    assert "URLconf" not in response.text  # not Django's technical page
 
 
 def test_signed_out_visitors_get_the_404_with_a_sign_in_link(client: Client) -> None:
