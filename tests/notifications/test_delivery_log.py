@@ -71,8 +71,7 @@ def test_dates_show_the_year_and_the_time_zone(
 
     page = as_manager.get(LOG).text
 
-    assert "Jul 14, 2031, 11:30 CEST" in page  # recorded
-    assert "Jul 14, 2031, 11:30:00 CEST" in page  # sent
+    assert page.count("Mon 14 Jul 2031, 11:30 CEST") == 2  # recorded and sent
 
 
 def test_an_email_change_confirmation_shows_the_address_it_went_to(
