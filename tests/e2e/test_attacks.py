@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
 
@@ -131,18 +132,24 @@ def sign_up_pids(process: Process) -> set[str]:
 
 def test_the_sign_up_limit_holds_across_gunicorn_processes(web: Web) -> None:
     """Each process counting alone would let up to 3 through per process: once
-    both have served and more than 3 were sent, more than 3 would get through."""
+    both have served and more than 3 were sent, more than 3 would get through.
+
+    Sign-ups go in pairs at once: one after another, the kernel may hand every
+    connection to the same idle process; while one process is busy with a
+    request, the other must take the second."""
     answers: list[int] = []
 
     def both_served_past_the_limit() -> bool:
         served = len(sign_up_pids(web.process)) == 2
         return served and len(answers) > SIGN_UP_LIMIT
 
-    while not both_served_past_the_limit() and len(answers) < 60:
-        answers.append(sign_up(web.url, len(answers)))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        while not both_served_past_the_limit() and len(answers) < 60:
+            pair = (len(answers), len(answers) + 1)
+            answers += pool.map(lambda index: sign_up(web.url, index), pair)
     assert len(sign_up_pids(web.process)) == 2, "one process served every request"
     assert answers.count(302) == SIGN_UP_LIMIT
-    assert set(answers[SIGN_UP_LIMIT:]) == {429}
+    assert answers.count(429) == len(answers) - SIGN_UP_LIMIT
 
 
 def activation_link(smtp: SMTPServer, address: str) -> SplitResult:
