@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group
 from pytest_django.fixtures import Settings as DjangoSettings
 
+from tests.browser.product_pages import WIDTHS
 from users.models import Role
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -65,17 +68,42 @@ def browser() -> Iterator[object]:
         chromium.close()
 
 
-@pytest.fixture
-def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+@contextmanager
+def fresh_page(browser: Any, **context_options: Any) -> Iterator[Any]:
+    """A page in a browser context of its own (cookies, viewport, JavaScript as
+    `context_options` say), closed afterwards."""
+    context = browser.new_context(**context_options)
     page = context.new_page()
     page.set_default_timeout(15_000)
-    yield page
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(
-        path=str(SCREENSHOTS / f"{request.node.name}-final.png"), full_page=True
-    )
-    context.close()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
+    with fresh_page(browser, viewport={"width": 1280, "height": 900}) as page:
+        yield page
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(
+            path=str(SCREENSHOTS / f"{request.node.name}-final.png"), full_page=True
+        )
+
+
+@pytest.fixture
+def sized(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
+    """A page at the width the test is parametrized with ("desktop", "phone")."""
+    with fresh_page(browser, viewport=WIDTHS[request.param]) as page:
+        yield page
+
+
+@pytest.fixture
+def no_script(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
+    """The same, with JavaScript off."""
+    options = {"viewport": WIDTHS[request.param], "java_script_enabled": False}
+    with fresh_page(browser, **options) as page:
+        yield page
 
 
 def screenshot(page: object, name: str) -> None:

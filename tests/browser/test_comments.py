@@ -5,11 +5,10 @@ JavaScript."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from django.http import HttpRequest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from tasks.models import Comment, Task
 from tests.browser.conftest import screenshot
@@ -26,26 +25,6 @@ from users.models import Role, User
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 LONG_WORD = "https://example.com/" + "lighthouse" * 40  # no place to break
-
-
-@pytest.fixture
-def sized(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
-    context = browser.new_context(viewport=WIDTHS[request.param])
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
-
-
-@pytest.fixture
-def no_script(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
-    context = browser.new_context(
-        viewport=WIDTHS[request.param], java_script_enabled=False
-    )
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
 
 
 def person(role: str, username: str, first: str, last: str) -> User:

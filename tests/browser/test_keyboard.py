@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tasks.models import Task
+from tests.browser.conftest import fresh_page
 from tests.browser.product_pages import WIDTHS, seed_world, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -50,11 +51,10 @@ FOCUS_STATE = """() => {
 
 @pytest.fixture
 def sized(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
-    context = browser.new_context(viewport={**WIDTHS[request.param], "height": 700})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
+    """700 px high: the forms are longer than the screen, so going back through
+    them scrolls, and the focus could fall under the sticky header."""
+    with fresh_page(browser, viewport={**WIDTHS[request.param], "height": 700}) as page:
+        yield page
 
 
 def focus_state(page: Page) -> dict[str, Any]:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from notifications.models import Delivery
 from tasks.models import Task
@@ -22,16 +21,6 @@ from tests.browser.product_pages import (
 from tests.factories import DeliveryFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def sized(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
-    """A page in a fresh context at the width the test is parametrized with."""
-    context = browser.new_context(viewport=WIDTHS[request.param])
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
 
 
 @pytest.mark.parametrize("sized", ["phone"], indirect=True)

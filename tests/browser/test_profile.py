@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from devtools.processes import Process
 from devtools.smtp import SMTPServer
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import fresh_page, screenshot
 from tests.browser.test_content_security_policy import RECORD_VIOLATIONS
 from tests.factories import UserFactory
 from users.models import Role, User
@@ -154,11 +154,10 @@ def test_a_shown_password_is_sent_as_a_password_field(
 
 @pytest.fixture
 def page_without_javascript(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(
-        java_script_enabled=False, viewport={"width": 390, "height": 900}
-    )
-    yield context.new_page()
-    context.close()
+    with fresh_page(
+        browser, java_script_enabled=False, viewport={"width": 390, "height": 900}
+    ) as page:
+        yield page
 
 
 def test_without_javascript_the_field_stays_a_password_field(
