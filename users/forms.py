@@ -139,7 +139,7 @@ class SignUpForm(AccountFormMixin, AccountPasswordMixin, UserCreationForm[User])
 
     def clean_email(self) -> str:
         email = User.objects.normalize_email(self.cleaned_data["email"])
-        if User.objects.filter(email__iexact=email).exists():
+        if email_taken(email):
             raise ValidationError(
                 "An account with this email already exists.", code="unique"
             )
