@@ -60,7 +60,7 @@ chaos: $(INSTALLED)
 
 ## Build the production image with buildah on a Debian stand-in for the official
 ## base, then start web, worker, beat and Flower from it and check each answers
-## (root, buildah and debootstrap; see README "Docker").
+## (root, buildah and debootstrap; see docs/docker.md).
 image: $(INSTALLED)
 	$(BIN)/python -m devtools.image
 
