@@ -142,8 +142,10 @@ def check_flower(roles: dict[str, Role], setting: Setting, report: Report) -> No
     workers = f"{url}api/workers?refresh=1"
     wait_until(
         lambda: node in fetch(workers, setting.flower_auth).body,
-        90, f"Flower to list the worker {node}", interval=2,
-    )  # fmt: skip
+        90,
+        f"Flower to list the worker {node}",
+        interval=2,
+    )
     test = compose_services()["flower"]["healthcheck"]["test"]
     run_healthcheck(flower, test, setting, "compose's flower healthcheck")
     report.add("flower", f"lists the worker role {node}; compose's healthcheck passes")
@@ -180,11 +182,18 @@ def sign_up(web: WebClient, address: str) -> None:
     if not token:
         raise ImageError("the sign-up page has no CSRF token")
     password = f"Image-{secrets.token_hex(6)}-9!"
-    response = web.post("/users/sign-up/", {
-        "csrfmiddlewaretoken": token.group(1), "username": address.split("@")[0],
-        "first_name": "Image", "last_name": "Check", "email": address,
-        "password1": password, "password2": password,
-    })  # fmt: skip
+    response = web.post(
+        "/users/sign-up/",
+        {
+            "csrfmiddlewaretoken": token.group(1),
+            "username": address.split("@")[0],
+            "first_name": "Image",
+            "last_name": "Check",
+            "email": address,
+            "password1": password,
+            "password2": password,
+        },
+    )
     if response.status != 302:
         raise ImageError(
             f"the sign-up answered {response.status}:\n{response.body[-1500:]}"
@@ -211,8 +220,10 @@ def check_beat(roles: dict[str, Role], report: Report) -> None:
     beat, worker = roles["beat"], roles["worker"]
     wait_until(
         lambda: SWEEP_RUN.search(worker.running().log()),
-        90, "the worker to run the sweep beat sends every 30 s", interval=1,
-    )  # fmt: skip
+        90,
+        "the worker to run the sweep beat sends every 30 s",
+        interval=1,
+    )
     if "Sending due task" not in beat.running().log():
         raise ImageError("beat's log shows no job sent")
     report.add("beat", "sends the outbox sweep; the worker role runs it")

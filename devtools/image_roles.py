@@ -215,9 +215,12 @@ def start_roles(
         # Docker sets HOSTNAME; compose's worker healthcheck names the node by it.
         role.user, role.environment = user, {**environment, "HOSTNAME": role.hostname}
         role.process = role.container.start(
-            command, role.environment, work / f"{role.name}.log",
-            user=user, hostname=role.hostname,
-        )  # fmt: skip
+            command,
+            role.environment,
+            work / f"{role.name}.log",
+            user=user,
+            hostname=role.hostname,
+        )
 
 
 def ensure_environment_covers(
