@@ -15,13 +15,23 @@ from notifications.models import Delivery, Suppression
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin[Delivery]):
     list_display = (
-        "id", "kind", "recipient", "status", "attempts", "created_at", "sent_at",
+        "id",
+        "kind",
+        "recipient",
+        "status",
+        "attempts",
+        "created_at",
+        "sent_at",
         "short_error",
-    )  # fmt: skip
+    )
     list_filter = ("status", "kind", "created_at")
     search_fields = (
-        "recipient__username", "recipient__email", "event_key", "message_id", "job_id",
-    )  # fmt: skip
+        "recipient__username",
+        "recipient__email",
+        "event_key",
+        "message_id",
+        "job_id",
+    )
     list_select_related = ("recipient",)
     date_hierarchy = "created_at"
     actions = ("resend_failed", "cancel_queued")
@@ -56,9 +66,10 @@ class DeliveryAdmin(admin.ModelAdmin[Delivery]):
         self.message_user(request, f"{len(ids)} email(s) queued to be sent again.")
         if skipped:
             self.message_user(
-                request, f"{skipped} had not failed and were left alone.",
+                request,
+                f"{skipped} had not failed and were left alone.",
                 messages.WARNING,
-            )  # fmt: skip
+            )
 
     @admin.action(description="Cancel the selected queued emails")
     def cancel_queued(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:

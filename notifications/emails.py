@@ -84,8 +84,12 @@ def make_message(
     """Build text and HTML from notifications/email/<template_name>.txt/.html and
     the subject from <kind>_subject.txt (kinds may share a body), to `to` (by
     default the user's address)."""
-    context = {"user": user, "site_link": absolute_url("home"),
-               "reason": REASONS.get(kind, ""), **context}  # fmt: skip
+    context = {
+        "user": user,
+        "site_link": absolute_url("home"),
+        "reason": REASONS.get(kind, ""),
+        **context,
+    }
     unsubscribe = ""
     if kind not in ACCOUNT_KINDS:
         unsubscribe = absolute_url(
@@ -166,17 +170,23 @@ Context = tuple[str, dict[str, Any]]
 def task_assigned(delivery: Delivery, tasks: Mapping[int, Task]) -> Context:
     task = live_task(delivery, tasks)
     detail = getattr(task, "details", None)
-    facts = [("Task", task.title), ("Project", task.project.name),
-             ("Priority", detail.get_priority_display() if detail else "Medium"),
-             ("Due", written(task.due_date))]  # fmt: skip
+    facts = [
+        ("Task", task.title),
+        ("Project", task.project.name),
+        ("Priority", detail.get_priority_display() if detail else "Medium"),
+        ("Due", written(task.due_date)),
+    ]
     if delivery.context.get("by"):
         facts.append(("Assigned by", delivery.context["by"]))
     excerpt = Truncator(task.description).chars(300)
     link = absolute_url("tasks:detail", task.pk)
     return "task_assigned", {
-        "task": task, "facts": facts, "excerpt": excerpt, "link": link,
+        "task": task,
+        "facts": facts,
+        "excerpt": excerpt,
+        "link": link,
         "by": delivery.context.get("by", ""),
-    }  # fmt: skip
+    }
 
 
 def task_deleted(delivery: Delivery, _tasks: Mapping[int, Task]) -> Context:
@@ -188,9 +198,11 @@ def task_deleted(delivery: Delivery, _tasks: Mapping[int, Task]) -> Context:
     if snapshot.get("due_date"):
         facts.append(("Was due", written(snapshot["due_date"])))
     return "task_deleted", {
-        "title": snapshot.get("title", ""), "facts": facts,
-        "by": snapshot.get("by", ""), "link": absolute_url("tasks:list"),
-    }  # fmt: skip
+        "title": snapshot.get("title", ""),
+        "facts": facts,
+        "by": snapshot.get("by", ""),
+        "link": absolute_url("tasks:list"),
+    }
 
 
 def task_change(kind: str, heading: str, sentence: str) -> Callable[..., Context]:
@@ -202,18 +214,24 @@ def task_change(kind: str, heading: str, sentence: str) -> Callable[..., Context
         by = snapshot.get("by") or "Someone"
         facts = [("Task", snapshot.get("title", ""))]
         if kind == Kind.DUE_DATE_CHANGED:
-            facts += [("Was due", written(snapshot.get("before"))),
-                      ("Now due", written(snapshot.get("after")))]  # fmt: skip
+            facts += [
+                ("Was due", written(snapshot.get("before"))),
+                ("Now due", written(snapshot.get("after"))),
+            ]
         if kind == Kind.TASK_UNASSIGNED:
             link, link_label = absolute_url("tasks:list"), "See your tasks"
         else:
             link = absolute_url("tasks:detail", live_task(delivery, tasks).pk)
             link_label = "Open the task"
         return "task_change", {
-            "title": snapshot.get("title", ""), "heading": heading,
-            "sentence": sentence.format(by=by), "facts": facts, "link": link,
-            "link_label": link_label, "excerpt": snapshot.get("excerpt", ""),
-        }  # fmt: skip
+            "title": snapshot.get("title", ""),
+            "heading": heading,
+            "sentence": sentence.format(by=by),
+            "facts": facts,
+            "link": link,
+            "link_label": link_label,
+            "excerpt": snapshot.get("excerpt", ""),
+        }
 
     return context
 
@@ -238,9 +256,11 @@ SUMMARIES: dict[str, str] = {
 def digest_line(item: Item) -> dict[str, Any]:
     snapshot = item.context
     summary = SUMMARIES.get(item.kind, "{by} changed this task.").format(
-        by=snapshot.get("by") or "Someone", excerpt=snapshot.get("excerpt", ""),
-        before=written(snapshot.get("before")), after=written(snapshot.get("after")),
-    )  # fmt: skip
+        by=snapshot.get("by") or "Someone",
+        excerpt=snapshot.get("excerpt", ""),
+        before=written(snapshot.get("before")),
+        after=written(snapshot.get("after")),
+    )
     gone = item.kind in (Kind.TASK_DELETED, Kind.TASK_UNASSIGNED)
     task_id = snapshot.get("task_id")
     link = "" if gone or not task_id else absolute_url("tasks:detail", task_id)
@@ -279,8 +299,10 @@ def email_change(delivery: Delivery, _tasks: Mapping[int, Task]) -> Context:
     link = absolute_url("users:email-confirm", uidb64=uidb64, token=token)
     valid_days = settings.PASSWORD_RESET_TIMEOUT // 86400
     return "email_change", {
-        "link": link, "valid_days": valid_days, "new_email": delivery.address,
-    }  # fmt: skip
+        "link": link,
+        "valid_days": valid_days,
+        "new_email": delivery.address,
+    }
 
 
 def email_change_notice(delivery: Delivery, _tasks: Mapping[int, Task]) -> Context:

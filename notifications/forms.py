@@ -41,10 +41,12 @@ class PreferencesForm(TailwindFormMixin, forms.Form):
         labels = dict(Delivery.Kind.choices)
         for kind in PREFERENCE_KINDS:
             self.fields[kind] = forms.ChoiceField(
-                label=labels[kind], help_text=HELP[kind],
-                choices=Preference.Mode.choices, widget=forms.RadioSelect,
+                label=labels[kind],
+                help_text=HELP[kind],
+                choices=Preference.Mode.choices,
+                widget=forms.RadioSelect,
                 initial=modes[kind],
-            )  # fmt: skip
+            )
         self.order_fields([*PREFERENCE_KINDS, "digest_time", "time_zone"])
 
     def modes(self) -> dict[str, str]:

@@ -68,10 +68,22 @@ from django.utils import timezone
 
 # The columns record_assignments writes, in the order its SELECT gives them.
 RECORDED_COLUMNS = (
-    "kind", "recipient_id", "event_key", "context", "status", "attempts",
-    "last_error", "job_id", "claim_token", "smtp_reply", "message_id",
-    "created_at", "updated_at", "next_attempt_at", "waiting_for",
-)  # fmt: skip
+    "kind",
+    "recipient_id",
+    "event_key",
+    "context",
+    "status",
+    "attempts",
+    "last_error",
+    "job_id",
+    "claim_token",
+    "smtp_reply",
+    "message_id",
+    "created_at",
+    "updated_at",
+    "next_attempt_at",
+    "waiting_for",
+)
 
 
 @dataclass(frozen=True)
@@ -116,11 +128,15 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         """
         now = timezone.now()
         rows = {
-            e.event_key: Delivery(kind=kind, recipient_id=e.recipient_id,
-                                  event_key=e.event_key, context=e.context,
-                                  next_attempt_at=now)
+            e.event_key: Delivery(
+                kind=kind,
+                recipient_id=e.recipient_id,
+                event_key=e.event_key,
+                context=e.context,
+                next_attempt_at=now,
+            )
             for e in entries
-        }  # fmt: skip
+        }
         if not rows:
             return []
         # Keyed by event: PostgreSQL refuses an upsert touching one row twice.
@@ -187,10 +203,14 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         token = uuid.uuid4().hex
         now = timezone.now()
         self.filter(pk__in=delivery_ids, status=Delivery.Status.QUEUED).update(
-            status=Delivery.Status.SENDING, claim_token=token, claimed_at=now,
-            job_id=job_id, attempts=F("attempts") + 1, waiting_for="",
+            status=Delivery.Status.SENDING,
+            claim_token=token,
+            claimed_at=now,
+            job_id=job_id,
+            attempts=F("attempts") + 1,
+            waiting_for="",
             updated_at=now,
-        )  # fmt: skip
+        )
         claimed = self.filter(claim_token=token).select_related("recipient")
         return list(claimed.order_by("pk"))
 
@@ -202,10 +222,12 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         """
         ids = list(self.stuck(now).values_list("pk", flat=True))
         self.stuck(now).filter(pk__in=ids).update(
-            status=Delivery.Status.QUEUED, claim_token="", next_attempt_at=now,
+            status=Delivery.Status.QUEUED,
+            claim_token="",
+            next_attempt_at=now,
             last_error="Requeued by the sweep: the worker stopped mid-send",
             updated_at=now,
-        )  # fmt: skip
+        )
         return ids
 
     def give_up_stuck(self, now: datetime) -> int:
@@ -214,9 +236,10 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
             attempts__gte=settings.NOTIFICATIONS_MAX_ATTEMPTS
         )
         return worn_out.update(
-            status=Delivery.Status.FAILED, updated_at=now,
+            status=Delivery.Status.FAILED,
+            updated_at=now,
             last_error="Gave up: the worker stopped mid-send on every attempt",
-        )  # fmt: skip
+        )
 
     def resend(self, delivery_ids: Iterable[int]) -> list[int]:
         """failed -> queued, with a fresh set of attempts.
@@ -227,9 +250,12 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         ids = list(failed.values_list("pk", flat=True))
         now = timezone.now()
         failed.filter(pk__in=ids).update(
-            status=Delivery.Status.QUEUED, attempts=0, claim_token="",
-            next_attempt_at=now, updated_at=now,
-        )  # fmt: skip
+            status=Delivery.Status.QUEUED,
+            attempts=0,
+            claim_token="",
+            next_attempt_at=now,
+            updated_at=now,
+        )
         return ids
 
     def cancel(self, delivery_ids: Iterable[int]) -> list[int]:
@@ -254,9 +280,12 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
                 return None
             digest, created = self.get_or_create(
                 event_key=f"digest:{recipient_id}:{day.isoformat()}",
-                defaults={"kind": Delivery.Kind.DIGEST, "recipient_id": recipient_id,
-                          "context": {"day": day.isoformat()}},
-            )  # fmt: skip
+                defaults={
+                    "kind": Delivery.Kind.DIGEST,
+                    "recipient_id": recipient_id,
+                    "context": {"day": day.isoformat()},
+                },
+            )
             if created:
                 self.bundle(digest)
         return digest if created else None
@@ -266,9 +295,10 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         that no digest has taken. One UPDATE, so a row held a moment later waits
         for the next digest and none lands in two, or in none."""
         held = self.filter(
-            recipient_id=digest.recipient_id, status=Delivery.Status.HELD,
+            recipient_id=digest.recipient_id,
+            status=Delivery.Status.HELD,
             digest__isnull=True,
-        )  # fmt: skip
+        )
         return held.update(
             status=Delivery.Status.BUNDLED, digest=digest, updated_at=timezone.now()
         )
@@ -404,9 +434,12 @@ class Delivery(models.Model):
     def mark_sent(self, reply: str, message_id: str) -> bool:
         """sending -> sent: the server accepted the message."""
         return self._leave_sending(
-            status=Delivery.Status.SENT, sent_at=timezone.now(),
-            smtp_reply=reply[:500], message_id=message_id, last_error="",
-        )  # fmt: skip
+            status=Delivery.Status.SENT,
+            sent_at=timezone.now(),
+            smtp_reply=reply[:500],
+            message_id=message_id,
+            last_error="",
+        )
 
     def mark_failed(self, reason: str) -> bool:
         """sending -> failed: refused for good, or out of attempts."""
@@ -416,25 +449,32 @@ class Delivery(models.Model):
         """sending -> queued, due after `delay` seconds; the attempt stays spent."""
         due = timezone.now() + timedelta(seconds=delay)
         return self._leave_sending(
-            status=Delivery.Status.QUEUED, next_attempt_at=due, last_error=reason,
+            status=Delivery.Status.QUEUED,
+            next_attempt_at=due,
+            last_error=reason,
             claim_token="",
-        )  # fmt: skip
+        )
 
     def release_untried(self) -> bool:
         """sending -> queued, due now, the attempt given back: never tried."""
         return self._leave_sending(
-            status=Delivery.Status.QUEUED, attempts=F("attempts") - 1,
-            next_attempt_at=timezone.now(), claim_token="",
-        )  # fmt: skip
+            status=Delivery.Status.QUEUED,
+            attempts=F("attempts") - 1,
+            next_attempt_at=timezone.now(),
+            claim_token="",
+        )
 
     def wait_for_pace(self, until: datetime, wait: str, reason: str = "") -> bool:
         """sending -> queued, due `until`, the attempt given back: not this
         message's fault (our send rate, the daily limit, a busy provider)."""
         return self._leave_sending(
-            status=Delivery.Status.QUEUED, attempts=F("attempts") - 1,
-            next_attempt_at=until, claim_token="", waiting_for=wait,
+            status=Delivery.Status.QUEUED,
+            attempts=F("attempts") - 1,
+            next_attempt_at=until,
+            claim_token="",
+            waiting_for=wait,
             last_error=reason,
-        )  # fmt: skip
+        )
 
     def skip(self, reason: str) -> bool:
         """sending -> skipped: the email is no longer wanted."""
@@ -449,9 +489,10 @@ class Delivery(models.Model):
     def suppress(self, reason: str) -> bool:
         """sending -> skipped, untried: the address bounced as unknown before."""
         return self._leave_sending(
-            status=Delivery.Status.SKIPPED, attempts=F("attempts") - 1,
+            status=Delivery.Status.SKIPPED,
+            attempts=F("attempts") - 1,
             last_error=f"suppressed: {reason}",
-        )  # fmt: skip
+        )
 
     def _leave_sending(self, **changes: Any) -> bool:
         """One UPDATE by primary key, guarded by this run's claim.
@@ -468,9 +509,11 @@ class Delivery(models.Model):
 
 # Rows nothing will move again; the retention job deletes them after a while.
 FINISHED = (
-    Delivery.Status.SENT, Delivery.Status.SKIPPED, Delivery.Status.CANCELLED,
+    Delivery.Status.SENT,
+    Delivery.Status.SKIPPED,
+    Delivery.Status.CANCELLED,
     Delivery.Status.BUNDLED,
-)  # fmt: skip
+)
 
 # Account emails (activation, password reset, email change) travel in their own
 # lane, ahead of notification backlogs: someone is waiting at the screen for them.

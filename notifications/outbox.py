@@ -56,9 +56,12 @@ def record_task_deleted(
     snapshot = {**task_snapshot(task, project_name), "by": name_of(actor)}
     return record(
         Kind.TASK_DELETED,
-        (Entry(uid, f"task_deleted:{task.pk}:{uid}", snapshot)
-         for uid in user_ids if actor is None or uid != actor.pk),
-    )  # fmt: skip
+        (
+            Entry(uid, f"task_deleted:{task.pk}:{uid}", snapshot)
+            for uid in user_ids
+            if actor is None or uid != actor.pk
+        ),
+    )
 
 
 def task_snapshot(task: Task, project_name: str) -> dict[str, Any]:
@@ -90,9 +93,12 @@ def record_activity(activity: Activity) -> list[int]:
 def activity_snapshot(activity: Activity) -> dict[str, Any]:
     task = activity.task
     snapshot: dict[str, Any] = {
-        "task_id": task.pk, "title": task.title, "by": name_of(activity.actor),
-        "before": activity.before, "after": activity.after,
-    }  # fmt: skip
+        "task_id": task.pk,
+        "title": task.title,
+        "by": name_of(activity.actor),
+        "before": activity.before,
+        "after": activity.after,
+    }
     if activity.comment is not None:
         snapshot["excerpt"] = Truncator(activity.comment.body).chars(280)
     return snapshot

@@ -19,21 +19,26 @@ from users.models import User
 Kind = Delivery.Kind
 SAMPLE_TASK_ID = 0
 SNAPSHOT: dict[str, Any] = {
-    "task_id": SAMPLE_TASK_ID, "title": "Prepare the quarterly report",
-    "project": "Finance", "due_date": "2030-03-29", "by": "Mia Manager",
-    "before": "2030-03-22", "after": "2030-03-29",
-    "excerpt": "Can we move the review to Friday? The numbers from May "
-               "are not in yet.",
-}  # fmt: skip
+    "task_id": SAMPLE_TASK_ID,
+    "title": "Prepare the quarterly report",
+    "project": "Finance",
+    "due_date": "2030-03-29",
+    "by": "Mia Manager",
+    "before": "2030-03-22",
+    "after": "2030-03-29",
+    "excerpt": "Can we move the review to Friday? The numbers from May are not in yet.",
+}
 
 
 def sample_task() -> Task:
     task = Task(
-        pk=SAMPLE_TASK_ID, title=SNAPSHOT["title"], due_date=datetime.date(2030, 3, 29),
+        pk=SAMPLE_TASK_ID,
+        title=SNAPSHOT["title"],
+        due_date=datetime.date(2030, 3, 29),
         description="Collect the figures of every team, check them against the "
         "ledger and write the two-page summary the board reads first.",
         project=Project(name="Finance", start_date=datetime.date(2030, 1, 1)),
-    )  # fmt: skip
+    )
     task._state.fields_cache["details"] = TaskDetail(task=task, priority="H")
     return task
 

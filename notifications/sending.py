@@ -67,9 +67,14 @@ class Report:
             self.countdown = max(self.countdown, delay)
 
     def summary(self) -> dict[str, int]:
-        return {"sent": self.sent, "failed": self.failed, "skipped": self.skipped,
-                "held": self.held, "waiting": self.waiting,
-                "retrying": len(self.retry_ids)}  # fmt: skip
+        return {
+            "sent": self.sent,
+            "failed": self.failed,
+            "skipped": self.skipped,
+            "held": self.held,
+            "waiting": self.waiting,
+            "retrying": len(self.retry_ids),
+        }
 
 
 def send_batch(delivery_ids: Sequence[int], job_id: str = "") -> Report:

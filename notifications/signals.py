@@ -24,9 +24,13 @@ from users.signals import (
 
 
 def record_assignment_emails(
-    sender: type, instance: Task | User, action: str, reverse: bool,
-    pk_set: set[int] | None, **kwargs: Any,
-) -> None:  # fmt: skip
+    sender: type,
+    instance: Task | User,
+    action: str,
+    reverse: bool,
+    pk_set: set[int] | None,
+    **kwargs: Any,
+) -> None:
     """Tell only the newly added users, whichever side the assignment was made from.
 
     Django puts only the ids that were not assigned yet in post_add's pk_set.

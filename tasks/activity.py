@@ -52,9 +52,11 @@ def record_changes(task: Task, before: dict[str, Any]) -> None:
         record(task, Verb.STATUS, before=before["status"], after=task.status)
     if before["due_date"] != task.due_date:
         record(
-            task, Verb.DUE_DATE, before=str(before["due_date"]),
+            task,
+            Verb.DUE_DATE,
+            before=str(before["due_date"]),
             after=str(task.due_date),
-        )  # fmt: skip
+        )
 
 
 @transaction.atomic  # a comment never lacks its history entry (and its emails)

@@ -59,9 +59,13 @@ def record_task_history(
     m2m_changed, sender=Task.assigned_to.through, dispatch_uid="tasks.record_assignees"
 )
 def record_assignees(
-    sender: type, instance: Task | User, action: str, reverse: bool,
-    pk_set: set[int] | None, **kwargs: Any,
-) -> None:  # fmt: skip
+    sender: type,
+    instance: Task | User,
+    action: str,
+    reverse: bool,
+    pk_set: set[int] | None,
+    **kwargs: Any,
+) -> None:
     """Assigned and unassigned people, from either side of the relation.
 
     clear() names nobody in post_clear: its people are read in pre_clear.

@@ -73,8 +73,11 @@ def sweep_outbox() -> dict[str, int]:
         published = publish_deliveries(urgent, urgent=True)
         published += publish_deliveries(bulk)
     postpone_published(published, now)
-    summary = {"redispatched": len(published), "reclaimed": found.reclaimed,
-               "dead": found.dead}  # fmt: skip
+    summary = {
+        "redispatched": len(published),
+        "reclaimed": found.reclaimed,
+        "dead": found.dead,
+    }
     if any(summary.values()):
         logger.info("sweep_outbox %s", summary)
     return summary
