@@ -63,27 +63,29 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connections, models, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-# The columns record_assignments writes, in the order its SELECT gives them.
-RECORDED_COLUMNS = (
-    "kind",
-    "recipient_id",
-    "event_key",
-    "context",
-    "status",
-    "attempts",
-    "last_error",
-    "job_id",
-    "claim_token",
-    "smtp_reply",
-    "message_id",
-    "created_at",
-    "updated_at",
-    "next_attempt_at",
-    "waiting_for",
-)
+# A new row's columns as record_assignments' SELECT writes them, from the
+# assignment row (a) and its task (t). Each %s is a parameter, in this order.
+ASSIGNMENT_ROW = {
+    "kind": "%s",
+    "recipient_id": "a.user_id",
+    "event_key": "%s || CAST(a.id AS TEXT)",
+    "context": "{json_object}('task_id', a.task_id, 'title', t.title, 'by', %s)",
+    "status": "%s",
+    "attempts": "0",
+    "last_error": "''",
+    "job_id": "''",
+    "claim_token": "''",
+    "smtp_reply": "''",
+    "message_id": "''",
+    "created_at": "%s",
+    "updated_at": "%s",
+    "next_attempt_at": "%s",
+    "waiting_for": "''",
+}
 
 
 @dataclass(frozen=True)
@@ -162,30 +164,10 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         as it was and its id is not returned (it was dispatched then).
         """
         database = connections[self.db]
-        quote = database.ops.quote_name
-        rows, params = assignments.order_by().values("id").query.sql_with_params()
-        through = quote(assignments.model._meta.db_table)
-        tasks = quote(
-            assignments.model._meta.get_field("task").related_model._meta.db_table
-        )
-        # Written out rather than built by the ORM: a request pays for this SQL.
-        json_object = (
-            "jsonb_build_object" if database.vendor == "postgresql" else "json_object"
-        )
-        columns = ", ".join(quote(column) for column in RECORDED_COLUMNS)
-        # Only quoted names and Django's own compiled SQL are interpolated; every
-        # value is a parameter.
-        statement = (
-            f"INSERT INTO {quote(Delivery._meta.db_table)} ({columns}) "  # noqa: S608
-            f"SELECT %s, a.user_id, %s || CAST(a.id AS TEXT), "
-            f"{json_object}('task_id', a.task_id, 'title', t.title, 'by', %s), "
-            f"%s, 0, '', '', '', '', '', %s, %s, %s, '' "
-            f"FROM {through} a JOIN {tasks} t ON t.id = a.task_id "
-            f"WHERE a.id IN ({rows}) "
-            f"ON CONFLICT ({quote('event_key')}) DO NOTHING RETURNING {quote('id')}"
-        )
+        statement, params = assignment_insert(database, assignments)
         kind = Delivery.Kind.TASK_ASSIGNED
         now = database.ops.adapt_datetimefield_value(timezone.now())
+        # The parameters of ASSIGNMENT_ROW, in its order, then the WHERE's.
         values = [kind, f"{kind}:", by, Delivery.Status.QUEUED, now, now, now, *params]
         with database.cursor() as cursor:
             cursor.execute(statement, values)
@@ -321,6 +303,34 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         return self.filter(
             pk__in=list(delivery_ids), status=Delivery.Status.QUEUED
         ).update(next_attempt_at=until)
+
+
+def assignment_insert(
+    database: BaseDatabaseWrapper, assignments: QuerySet[Any]
+) -> tuple[str, tuple[Any, ...]]:
+    """record_assignments' INSERT ... SELECT, and the parameters of its WHERE.
+
+    Written out rather than built by the ORM: a request pays for this SQL. Only
+    quoted names and Django's own compiled SQL are interpolated; every value is
+    a parameter.
+    """
+    quote = database.ops.quote_name
+    rows, params = assignments.order_by().values("id").query.sql_with_params()
+    through = quote(assignments.model._meta.db_table)
+    task_model = assignments.model._meta.get_field("task").related_model
+    tasks = quote(task_model._meta.db_table)
+    json_object = (
+        "jsonb_build_object" if database.vendor == "postgresql" else "json_object"
+    )
+    columns = ", ".join(quote(column) for column in ASSIGNMENT_ROW)
+    values = ", ".join(ASSIGNMENT_ROW.values()).format(json_object=json_object)
+    statement = (
+        f"INSERT INTO {quote(Delivery._meta.db_table)} ({columns}) "  # noqa: S608
+        f"SELECT {values} FROM {through} a JOIN {tasks} t ON t.id = a.task_id "
+        f"WHERE a.id IN ({rows}) "
+        f"ON CONFLICT ({quote('event_key')}) DO NOTHING RETURNING {quote('id')}"
+    )
+    return statement, params
 
 
 class Delivery(models.Model):
