@@ -13,7 +13,8 @@ from collections.abc import Iterable, Sequence
 from django.db import transaction
 from django.dispatch import Signal
 
-from notifications.models import ACCOUNT_KINDS, Delivery
+from notifications.kinds import ACCOUNT_KINDS
+from notifications.models import Delivery
 
 # Sent with delivery_ids=[...] and urgent=True for account emails, which go in a
 # lane of their own. The worker app connects the receiver that publishes them

@@ -67,6 +67,8 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from notifications import kinds
+
 # A new row's columns as record_assignments' SELECT writes them, from the
 # assignment row (a) and its task (t). Each %s is a parameter, in this order.
 ASSIGNMENT_ROW = {
@@ -336,18 +338,8 @@ def assignment_insert(
 class Delivery(models.Model):
     """One email to one recipient: the outbox row the worker claims and sends."""
 
-    class Kind(models.TextChoices):
-        TASK_ASSIGNED = "task_assigned", "Task assigned"
-        TASK_UNASSIGNED = "task_unassigned", "Removed from a task"
-        TASK_DELETED = "task_deleted", "Task deleted"
-        DUE_DATE_CHANGED = "due_date_changed", "Due date changed"
-        TASK_COMPLETED = "task_completed", "Task completed"
-        TASK_COMMENTED = "task_commented", "New comment"
-        DIGEST = "digest", "Daily digest"
-        ACTIVATION = "activation", "Account activation"
-        PASSWORD_RESET = "password_reset", "Password reset"
-        EMAIL_CHANGE = "email_change", "New email address to confirm"
-        EMAIL_CHANGE_NOTICE = "email_change_notice", "Email change asked for"
+    # Declared with everything else about each kind in notifications/kinds.py.
+    Kind = kinds.Kind
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -523,21 +515,6 @@ FINISHED = (
     Delivery.Status.SKIPPED,
     Delivery.Status.CANCELLED,
     Delivery.Status.BUNDLED,
-)
-
-# Account emails (activation, password reset, email change) travel in their own
-# lane, ahead of notification backlogs: someone is waiting at the screen for them.
-# They are always sent: preferences apply to the other kinds.
-ACCOUNT_KINDS = frozenset(
-    {
-        Delivery.Kind.ACTIVATION,
-        Delivery.Kind.PASSWORD_RESET,
-        Delivery.Kind.EMAIL_CHANGE,
-        Delivery.Kind.EMAIL_CHANGE_NOTICE,
-    }
-)
-PREFERENCE_KINDS = tuple(
-    kind for kind in Delivery.Kind if kind not in ACCOUNT_KINDS and kind != "digest"
 )
 
 

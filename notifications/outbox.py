@@ -8,7 +8,7 @@ nothing, sends nothing and makes no token.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -18,7 +18,8 @@ from django.utils import timezone
 from django.utils.text import Truncator
 
 from notifications.dispatch import dispatch_any_on_commit, dispatch_on_commit
-from notifications.models import ACCOUNT_KINDS, Delivery, Entry, SendingPause
+from notifications.kinds import ACCOUNT_KINDS, HISTORY_KINDS
+from notifications.models import Delivery, Entry, SendingPause
 from tasks.models import Activity, Task
 from users.actor import current_actor
 from users.models import User
@@ -77,10 +78,10 @@ def record_activity(activity: Activity) -> list[int]:
     """The emails one entry of a task's history calls for, if any: who was
     removed, the assignees of a re-dated task, the creator of a completed one,
     everyone on a commented one; never the person who did it."""
-    recipe = ACTIVITY_EMAILS.get(activity.verb)
-    if recipe is None:
+    called_for = HISTORY_KINDS.get(activity.verb)
+    if called_for is None:
         return []
-    kind, recipients = recipe
+    kind, recipients = called_for
     named = {uid for uid in recipients(activity) if uid is not None}
     people = sorted(named - {activity.actor_id})
     context = activity_snapshot(activity)
@@ -106,28 +107,6 @@ def activity_snapshot(activity: Activity) -> dict[str, Any]:
 
 def name_of(user: User | None) -> str:
     return (user.get_full_name() or user.username) if user is not None else ""
-
-
-def assignee_ids(activity: Activity) -> list[int | None]:
-    return list(activity.task.assigned_to.values_list("pk", flat=True))
-
-
-def creator_if_completed(activity: Activity) -> list[int | None]:
-    completed = activity.after == Task.Status.COMPLETED
-    return [activity.task.created_by_id] if completed else []
-
-
-def people_on_task(activity: Activity) -> list[int | None]:
-    return [*assignee_ids(activity), activity.task.created_by_id]
-
-
-Recipients = Callable[[Activity], list[int | None]]
-ACTIVITY_EMAILS: dict[str, tuple[str, Recipients]] = {
-    Activity.Verb.UNASSIGNED: (Kind.TASK_UNASSIGNED, lambda a: [a.person_id]),
-    Activity.Verb.DUE_DATE: (Kind.DUE_DATE_CHANGED, assignee_ids),
-    Activity.Verb.STATUS: (Kind.TASK_COMPLETED, creator_if_completed),
-    Activity.Verb.COMMENTED: (Kind.TASK_COMMENTED, people_on_task),
-}
 
 
 def record_activation_email(user: User) -> bool:

@@ -23,9 +23,11 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
 
-from notifications.emails import Skip, Undeliverable, build_message, tasks_for
+from notifications.contexts import Skip
+from notifications.emails import Undeliverable, build_message, tasks_for
+from notifications.kinds import ACCOUNT_KINDS
 from notifications.metrics import Tally
-from notifications.models import ACCOUNT_KINDS, Delivery, Suppression
+from notifications.models import Delivery, Suppression
 from notifications.pace import Turn, shared_pace
 from notifications.preferences import Mode, modes_for
 from notifications.redis_client import redis_client
