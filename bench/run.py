@@ -184,10 +184,10 @@ class Bench:
 
         Wraps module functions of notifications/ with timers, in this process only.
         """
-        from notifications import outbox
+        from notifications import recording
         from worker import jobs
 
-        steps = [(outbox, "record_task_assigned"), (jobs, "publish")]
+        steps = [(recording, "record_task_assigned"), (jobs, "publish")]
         spent: dict[str, float] = {name: 0.0 for _, name in steps}
         originals = {name: getattr(module, name) for module, name in steps}
         for module, name in steps:

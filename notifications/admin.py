@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
-from notifications import outbox
+from notifications import operations
 from notifications.models import Delivery, Suppression
 
 
@@ -61,7 +61,7 @@ class DeliveryAdmin(admin.ModelAdmin[Delivery]):
 
     @admin.action(description="Re-send the selected failed emails")
     def resend_failed(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
-        ids = outbox.resend(queryset.values_list("pk", flat=True))
+        ids = operations.resend(queryset.values_list("pk", flat=True))
         skipped = queryset.count() - len(ids)
         self.message_user(request, f"{len(ids)} email(s) queued to be sent again.")
         if skipped:
@@ -73,7 +73,7 @@ class DeliveryAdmin(admin.ModelAdmin[Delivery]):
 
     @admin.action(description="Cancel the selected queued emails")
     def cancel_queued(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
-        ids = outbox.cancel(queryset.values_list("pk", flat=True))
+        ids = operations.cancel(queryset.values_list("pk", flat=True))
         self.message_user(request, f"{len(ids)} queued email(s) cancelled.")
 
 

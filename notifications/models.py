@@ -16,7 +16,7 @@ the code base writes `status`.
 
 | transition      | from                       | to        | who                       |
 |-----------------|----------------------------|-----------|---------------------------|
-| record          | (nothing)                  | queued    | receivers (outbox.py)     |
+| record          | (nothing)                  | queued    | receivers (recording.py)  |
 | claim           | queued (sending not paused)| sending   | a worker's batch run      |
 | mark_sent       | sending (this run's claim) | sent      | the batch run, on a 250   |
 | mark_failed     | sending (this run's claim) | failed    | permanent refusal, or the |

@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models.signals import m2m_changed, post_save, pre_delete
 
-from notifications import outbox
+from notifications import recording
 from tasks.activity import activity_recorded
 from tasks.models import Activity, Project, Task
 from users.models import User
@@ -41,7 +41,7 @@ def record_assignment_emails(
         added = {"user_id": instance.pk, "task_id__in": pk_set}
     else:  # task.assigned_to.add(*users)
         added = {"task_id": instance.pk, "user_id__in": pk_set}
-    outbox.record_task_assigned(Task.assigned_to.through.objects.filter(**added))
+    recording.record_task_assigned(Task.assigned_to.through.objects.filter(**added))
 
 
 def record_deletion_emails(sender: type[Task], instance: Task, **kwargs: Any) -> None:
@@ -51,7 +51,7 @@ def record_deletion_emails(sender: type[Task], instance: Task, **kwargs: Any) ->
     """
     user_ids = list(instance.assigned_to.values_list("pk", flat=True))
     if user_ids:
-        outbox.record_task_deleted(instance, project_name(instance), user_ids)
+        recording.record_task_deleted(instance, project_name(instance), user_ids)
 
 
 def record_activity_emails(
@@ -59,7 +59,7 @@ def record_activity_emails(
 ) -> None:
     """Unassigned, re-dated, completed, commented: tasks' history says who to tell."""
     for activity in activities:
-        outbox.record_activity(activity)
+        recording.record_activity(activity)
 
 
 def project_name(task: Task) -> str:
@@ -74,21 +74,21 @@ def record_activation_email(
 ) -> None:
     """New inactive accounts only: superusers and accounts made active get nothing."""
     if created and not raw and not instance.is_active:
-        outbox.record_activation_email(instance)
+        recording.record_activation_email(instance)
 
 
 def record_new_activation_email(sender: type[User], user: User, **kwargs: Any) -> None:
     """The resend form asked (rate limited per account by the outbox)."""
-    outbox.record_activation_email(user)
+    recording.record_activation_email(user)
 
 
 def record_password_reset_email(sender: type[User], user: User, **kwargs: Any) -> None:
-    outbox.record_password_reset_email(user)
+    recording.record_password_reset_email(user)
 
 
 def record_email_change_emails(sender: type[User], user: User, **kwargs: Any) -> None:
     """The new address confirms the change; the current one is told of it."""
-    outbox.record_email_change_emails(user)
+    recording.record_email_change_emails(user)
 
 
 def connect_receivers() -> None:

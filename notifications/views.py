@@ -22,7 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from notifications import outbox, previews
+from notifications import operations, previews
 from notifications import preferences as prefs
 from notifications.forms import PreferencesForm
 from notifications.metrics import exposition, oldest_due_age
@@ -108,7 +108,7 @@ def resend_delivery(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if not request.user.is_manager:
         raise PermissionDenied("Only Admins and Managers re-send emails.")
     delivery = get_object_or_404(Delivery, pk=pk)
-    if outbox.resend([delivery.pk]):
+    if operations.resend([delivery.pk]):
         messages.success(request, f"Email #{delivery.pk} is queued to be sent again.")
     else:
         messages.info(request, f"Email #{delivery.pk} has not failed: nothing to do.")
@@ -120,7 +120,7 @@ def resend_delivery(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def cancel_delivery(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     ensure_admin(request.user)
     delivery = get_object_or_404(Delivery, pk=pk)
-    if outbox.cancel([delivery.pk]):
+    if operations.cancel([delivery.pk]):
         messages.success(
             request, f"Email #{delivery.pk} is cancelled: it will not go out."
         )
@@ -135,7 +135,7 @@ def cancel_delivery(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @require_POST
 def pause_sending(request: AuthenticatedRequest) -> HttpResponse:
     ensure_admin(request.user)
-    if outbox.pause_sending(request.user):
+    if operations.pause_sending(request.user):
         messages.warning(
             request, "Sending is paused. Queued emails wait until you resume."
         )
@@ -146,7 +146,7 @@ def pause_sending(request: AuthenticatedRequest) -> HttpResponse:
 @require_POST
 def resume_sending(request: AuthenticatedRequest) -> HttpResponse:
     ensure_admin(request.user)
-    if outbox.resume_sending():
+    if operations.resume_sending():
         messages.success(request, "Sending resumed: the emails that waited go out now.")
     return redirect(back_to_log(request))
 

@@ -17,9 +17,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.text import Truncator
 
-from notifications.dispatch import dispatch_any_on_commit, dispatch_on_commit
+from notifications.dispatch import dispatch_on_commit
 from notifications.kinds import ACCOUNT_KINDS, HISTORY_KINDS
-from notifications.models import Delivery, Entry, SendingPause
+from notifications.models import Delivery, Entry
 from tasks.models import Activity, Task
 from users.actor import current_actor
 from users.models import User
@@ -172,30 +172,3 @@ def recently_recorded(kind: str, user: User) -> bool:
     return Delivery.objects.filter(
         recipient=user, kind=kind, created_at__gte=since
     ).exists()
-
-
-def resend(delivery_ids: Iterable[int]) -> list[int]:
-    """Queue failed deliveries again (delivery log, admin); the worker sends them."""
-    ids = Delivery.objects.resend(delivery_ids)
-    dispatch_any_on_commit(ids)
-    return ids
-
-
-def cancel(delivery_ids: Iterable[int]) -> list[int]:
-    """Admins stop queued emails before they go out."""
-    return Delivery.objects.cancel(delivery_ids)
-
-
-def pause_sending(by: User) -> bool:
-    """Stop all sending; queued emails wait, however long, for resume_sending."""
-    return SendingPause.objects.pause(by)
-
-
-def resume_sending() -> bool:
-    """Sending goes on, starting with every email that waited and is due."""
-    resumed = SendingPause.objects.resume()
-    if resumed:
-        due = Delivery.objects.due(timezone.now()).order_by("next_attempt_at")
-        limit = settings.NOTIFICATIONS_BATCH_SIZE * 200  # the sweep takes the rest
-        dispatch_any_on_commit(due.values_list("pk", flat=True)[:limit])
-    return resumed
