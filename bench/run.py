@@ -163,11 +163,11 @@ class Bench:
         from django.db.models.signals import m2m_changed
         from django.test.utils import CaptureQueriesContext
 
-        from notifications import signals
+        from notifications import receivers
         from tasks.models import Task
 
         through = Task.assigned_to.through
-        uid = "notifications.record_assignment_emails"
+        uid = "notifications.on_assignees_m2m_changed"
         m2m_changed.disconnect(sender=through, dispatch_uid=uid)
         try:
             fields = task_fields("Scale off", self.project.pk, self.people[:10])
@@ -175,7 +175,7 @@ class Bench:
                 client.post("/tasks/create/", dict_of(fields))
         finally:
             m2m_changed.connect(
-                signals.record_assignment_emails, sender=through, dispatch_uid=uid
+                receivers.on_assignees_m2m_changed, sender=through, dispatch_uid=uid
             )
         return len(queries.captured_queries)
 

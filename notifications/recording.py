@@ -1,6 +1,6 @@
 """What is recorded for each event: the only way anything asks for an email.
 
-Called by the receivers in notifications/signals.py. Records rows in the caller's
+Called by the receivers in notifications/receivers.py. Records rows in the caller's
 transaction (Delivery.objects.record) and dispatches them on commit; it renders
 nothing, sends nothing and makes no token.
 """

@@ -23,7 +23,7 @@ from users.signals import (
 )
 
 
-def record_assignment_emails(
+def on_assignees_m2m_changed(
     sender: type,
     instance: Task | User,
     action: str,
@@ -44,7 +44,7 @@ def record_assignment_emails(
     recording.record_task_assigned(Task.assigned_to.through.objects.filter(**added))
 
 
-def record_deletion_emails(sender: type[Task], instance: Task, **kwargs: Any) -> None:
+def on_task_pre_delete(sender: type[Task], instance: Task, **kwargs: Any) -> None:
     """Snapshot the task for its assignees now: after deletion the rows are gone.
 
     pre_delete also fires per instance for QuerySet.delete() and for cascades.
@@ -54,7 +54,7 @@ def record_deletion_emails(sender: type[Task], instance: Task, **kwargs: Any) ->
         recording.record_task_deleted(instance, project_name(instance), user_ids)
 
 
-def record_activity_emails(
+def on_activity_recorded(
     sender: type[Activity], activities: list[Activity], **kwargs: Any
 ) -> None:
     """Unassigned, re-dated, completed, commented: tasks' history says who to tell."""
@@ -69,7 +69,7 @@ def project_name(task: Task) -> str:
     return names.first() or ""
 
 
-def record_activation_email(
+def on_user_post_save(
     sender: type[User], instance: User, created: bool, raw: bool = False, **kwargs: Any
 ) -> None:
     """New inactive accounts only: superusers and accounts made active get nothing."""
@@ -77,16 +77,16 @@ def record_activation_email(
         recording.record_activation_email(instance)
 
 
-def record_new_activation_email(sender: type[User], user: User, **kwargs: Any) -> None:
-    """The resend form asked (rate limited per account by the outbox)."""
+def on_activation_requested(sender: type[User], user: User, **kwargs: Any) -> None:
+    """The resend form asked (once per account per resend window: recording.py)."""
     recording.record_activation_email(user)
 
 
-def record_password_reset_email(sender: type[User], user: User, **kwargs: Any) -> None:
+def on_password_reset_requested(sender: type[User], user: User, **kwargs: Any) -> None:
     recording.record_password_reset_email(user)
 
 
-def record_email_change_emails(sender: type[User], user: User, **kwargs: Any) -> None:
+def on_email_change_requested(sender: type[User], user: User, **kwargs: Any) -> None:
     """The new address confirms the change; the current one is told of it."""
     recording.record_email_change_emails(user)
 
@@ -94,38 +94,38 @@ def record_email_change_emails(sender: type[User], user: User, **kwargs: Any) ->
 def connect_receivers() -> None:
     """Connect every receiver with an explicit sender and dispatch_uid."""
     m2m_changed.connect(
-        record_assignment_emails,
+        on_assignees_m2m_changed,
         sender=Task.assigned_to.through,
-        dispatch_uid="notifications.record_assignment_emails",
+        dispatch_uid="notifications.on_assignees_m2m_changed",
     )
     pre_delete.connect(
-        record_deletion_emails,
+        on_task_pre_delete,
         sender=Task,
-        dispatch_uid="notifications.record_deletion_emails",
+        dispatch_uid="notifications.on_task_pre_delete",
     )
     activity_recorded.connect(
-        record_activity_emails,
+        on_activity_recorded,
         sender=Activity,
-        dispatch_uid="notifications.record_activity_emails",
+        dispatch_uid="notifications.on_activity_recorded",
     )
     user_model = get_user_model()
     post_save.connect(
-        record_activation_email,
+        on_user_post_save,
         sender=user_model,
-        dispatch_uid="notifications.record_activation_email",
+        dispatch_uid="notifications.on_user_post_save",
     )
     activation_requested.connect(
-        record_new_activation_email,
+        on_activation_requested,
         sender=user_model,
-        dispatch_uid="notifications.record_new_activation_email",
+        dispatch_uid="notifications.on_activation_requested",
     )
     password_reset_requested.connect(
-        record_password_reset_email,
+        on_password_reset_requested,
         sender=user_model,
-        dispatch_uid="notifications.record_password_reset_email",
+        dispatch_uid="notifications.on_password_reset_requested",
     )
     email_change_requested.connect(
-        record_email_change_emails,
+        on_email_change_requested,
         sender=user_model,
-        dispatch_uid="notifications.record_email_change_emails",
+        dispatch_uid="notifications.on_email_change_requested",
     )
