@@ -1,0 +1,15 @@
+"""What the notifications app announces. worker/ listens and publishes the jobs.
+
+notifications/ knows nothing of Celery: worker/ imports notifications, never the
+other way round.
+"""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+# Deliveries were recorded (or queued again) and their transaction committed:
+# sent with delivery_ids=[...] and urgent=True for account emails, which go in a
+# lane of their own. The worker app connects the receiver that publishes them
+# (worker/apps.py); were none connected, the sweep would.
+deliveries_due = Signal()
