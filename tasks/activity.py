@@ -1,6 +1,6 @@
 """A task's history: what happened to it, who did it and when.
 
-Recorded here by the domain receivers (tasks/signals.py) and the comment form,
+Recorded here by the domain receivers (tasks/receivers.py) and the comment form,
 each Activity announced with `activity_recorded` once saved: notifications
 listens, and tells the people concerned. The actor is the signed-in user of the
 request (users.actor); changes made outside a request have none.

@@ -1,5 +1,6 @@
 """Domain receivers: keep completed_at in step, remove a deleted task's detail,
-and keep each task's history (tasks/activity.py)."""
+and keep each task's history (tasks/activity.py). Each is named after the signal
+it answers; TasksConfig.ready() imports this module, which connects them."""
 
 from __future__ import annotations
 
@@ -18,33 +19,39 @@ from users.models import User
 PREVIOUS = "_tasks_previous_values"
 
 
-@receiver(pre_save, sender=Task, dispatch_uid="tasks.sync_completed_at")
-def sync_completed_at(sender: type[Task], instance: Task, **kwargs: Any) -> None:
-    if instance.status == Task.Status.COMPLETED:
-        instance.completed_at = instance.completed_at or timezone.now()
+@receiver(pre_save, sender=Task, dispatch_uid="tasks.on_task_pre_save")
+def on_task_pre_save(sender: type[Task], instance: Task, **kwargs: Any) -> None:
+    sync_completed_at(instance)
+    remember_previous(instance)
+
+
+def sync_completed_at(task: Task) -> None:
+    if task.status == Task.Status.COMPLETED:
+        task.completed_at = task.completed_at or timezone.now()
     else:
-        instance.completed_at = None
+        task.completed_at = None
 
 
-@receiver(post_delete, sender=Task, dispatch_uid="tasks.delete_task_detail")
-def delete_task_detail(sender: type[Task], instance: Task, **kwargs: Any) -> None:
+def remember_previous(task: Task) -> None:
+    """The creator of a new task; the status and due date an update replaces."""
+    if task._state.adding:
+        task.created_by = task.created_by or current_actor()
+        return
+    before = Task.objects.filter(pk=task.pk).values("status", "due_date")
+    setattr(task, PREVIOUS, before.first())
+
+
+@receiver(post_delete, sender=Task, dispatch_uid="tasks.on_task_post_delete")
+def on_task_post_delete(sender: type[Task], instance: Task, **kwargs: Any) -> None:
+    """A task's detail goes with it (TaskDetail's key is on_delete=DO_NOTHING)."""
     TaskDetail.objects.filter(task_id=instance.pk).delete()
 
 
-@receiver(pre_save, sender=Task, dispatch_uid="tasks.remember_previous")
-def remember_previous(sender: type[Task], instance: Task, **kwargs: Any) -> None:
-    """The creator of a new task; the status and due date an update replaces."""
-    if instance._state.adding:
-        instance.created_by = instance.created_by or current_actor()
-        return
-    before = Task.objects.filter(pk=instance.pk).values("status", "due_date")
-    setattr(instance, PREVIOUS, before.first())
-
-
-@receiver(post_save, sender=Task, dispatch_uid="tasks.record_task_history")
-def record_task_history(
+@receiver(post_save, sender=Task, dispatch_uid="tasks.on_task_post_save")
+def on_task_post_save(
     sender: type[Task], instance: Task, created: bool, raw: bool = False, **kwargs: Any
 ) -> None:
+    """The task's history: its creation, or what the save changed."""
     if raw:
         return
     if created:
@@ -56,9 +63,11 @@ def record_task_history(
 
 
 @receiver(
-    m2m_changed, sender=Task.assigned_to.through, dispatch_uid="tasks.record_assignees"
+    m2m_changed,
+    sender=Task.assigned_to.through,
+    dispatch_uid="tasks.on_assignees_m2m_changed",
 )
-def record_assignees(
+def on_assignees_m2m_changed(
     sender: type,
     instance: Task | User,
     action: str,
