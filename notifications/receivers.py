@@ -13,8 +13,8 @@ from django.contrib.auth import get_user_model
 from django.db.models.signals import m2m_changed, post_save, pre_delete
 
 from notifications import recording
-from tasks.activity import activity_recorded
 from tasks.models import Activity, Project, Task
+from tasks.signals import activity_recorded
 from users.models import User
 from users.signals import (
     activation_requested,

@@ -1,9 +1,10 @@
 """A task's history: what happened to it, who did it and when.
 
 Recorded here by the domain receivers (tasks/receivers.py) and the comment form,
-each Activity announced with `activity_recorded` once saved: notifications
-listens, and tells the people concerned. The actor is the signed-in user of the
-request (users.actor); changes made outside a request have none.
+each Activity announced with `activity_recorded` (tasks/signals.py) once saved:
+notifications listens, and tells the people concerned. The actor is the
+signed-in user of the request (users.actor); changes made outside a request have
+none.
 """
 
 from __future__ import annotations
@@ -12,15 +13,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
-from django.dispatch import Signal
 
 from tasks.models import Activity, Comment, Task
+from tasks.signals import activity_recorded
 from users.actor import current_actor
 from users.models import User
-
-# Sent with sender=Activity and activities=[Activity, ...], in the transaction
-# that saved them.
-activity_recorded = Signal()
 
 Verb = Activity.Verb
 
