@@ -30,7 +30,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from notifications.models import Delivery
-from notifications.redis_client import redis_client
+from project.redis import redis_client
 
 OUTCOMES_KEY = "notifications:metrics:outcomes"  # "sent|task_assigned" -> count
 SECONDS_KEY = "notifications:metrics:smtp-seconds"  # "le|0.05" -> count, sum, count

@@ -22,7 +22,7 @@ import redis
 from django.conf import settings
 
 from notifications.models import Delivery
-from notifications.redis_client import redis_client
+from project.redis import redis_client
 
 PREFIX = "notifications:pace:"
 RATE_KEY, DAY_KEY = f"{PREFIX}next-turn", f"{PREFIX}sent-24h"

@@ -30,8 +30,8 @@ from notifications.metrics import Tally
 from notifications.models import Delivery, Suppression
 from notifications.pace import Turn, shared_pace
 from notifications.preferences import Mode, modes_for
-from notifications.redis_client import redis_client
 from notifications.smtp import Failure, Verdict, classify, process_client
+from project.redis import redis_client
 
 logger = logging.getLogger(__name__)
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import django_stubs_ext
 from celery.schedules import crontab
 from decouple import Csv, config
 from django.core.exceptions import ImproperlyConfigured
+
+from project.redis import SENTINEL_SCHEME, parse_sentinels
 
 # Lets generic Django classes be subscripted at run time (ModelAdmin[Delivery]).
 django_stubs_ext.monkeypatch()
@@ -205,7 +206,7 @@ CELERY_BROKER_URL = config(
 # With Sentinels (CELERY_BROKER_URL=sentinel://host:26379;sentinel://host2:26379/0)
 # the name of the primary they watch.
 REDIS_SENTINEL_MASTER = config("REDIS_SENTINEL_MASTER", default="mymaster")
-if CELERY_BROKER_URL.startswith("sentinel://"):
+if CELERY_BROKER_URL.startswith(SENTINEL_SCHEME):
     # kombu's Sentinel transport, fixed to survive a failover (worker/sentinel.py).
     CELERY_BROKER_TRANSPORT = "worker.sentinel:Transport"
 # Jobs are acknowledged late; Redis hands an unacknowledged job to another worker
@@ -398,14 +399,13 @@ def redis_cache(url: str, prefix: str) -> dict[str, object]:
         "SOCKET_TIMEOUT": 1,
     }
     location = url
-    if url.startswith("sentinel://"):  # sentinel://h:26379;sentinel://h2:26379/0
-        nodes = [urlsplit(part) for part in url.split(";")]
-        database = (nodes[0].path or "/0").strip("/") or "0"
-        location = f"redis://{REDIS_SENTINEL_MASTER}/{database}"
+    sentinels = parse_sentinels(url)
+    if sentinels is not None:
+        location = f"redis://{REDIS_SENTINEL_MASTER}/{sentinels.database}"
         options |= {
             "CLIENT_CLASS": "django_redis.client.SentinelClient",
             "CONNECTION_FACTORY": "django_redis.pool.SentinelConnectionFactory",
-            "SENTINELS": [(n.hostname or "127.0.0.1", n.port or 26379) for n in nodes],
+            "SENTINELS": list(sentinels.nodes),
         }
     return {
         "BACKEND": "django_redis.cache.RedisCache",
