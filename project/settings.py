@@ -10,7 +10,7 @@ from celery.schedules import crontab
 from decouple import Csv, config
 from django.core.exceptions import ImproperlyConfigured
 
-from project.redis import SENTINEL_SCHEME, parse_sentinels
+from project.redis import parse_sentinels
 
 # Lets generic Django classes be subscripted at run time (ModelAdmin[Delivery]).
 django_stubs_ext.monkeypatch()
@@ -206,7 +206,7 @@ CELERY_BROKER_URL = config(
 # With Sentinels (CELERY_BROKER_URL=sentinel://host:26379;sentinel://host2:26379/0)
 # the name of the primary they watch.
 REDIS_SENTINEL_MASTER = config("REDIS_SENTINEL_MASTER", default="mymaster")
-if CELERY_BROKER_URL.startswith(SENTINEL_SCHEME):
+if parse_sentinels(CELERY_BROKER_URL) is not None:
     # kombu's Sentinel transport, fixed to survive a failover (worker/sentinel.py).
     CELERY_BROKER_TRANSPORT = "worker.sentinel:Transport"
 # Jobs are acknowledged late; Redis hands an unacknowledged job to another worker
