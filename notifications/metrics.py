@@ -39,7 +39,7 @@ OUTCOMES = ("sent", "failed", "retried", "skipped", "held")
 
 
 @dataclass
-class Tally:
+class MetricsTally:
     """What one batch run adds to the counters, written to Redis at its end."""
 
     outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)
