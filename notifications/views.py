@@ -16,7 +16,6 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -27,6 +26,7 @@ from notifications import preferences as prefs
 from notifications.forms import PreferencesForm
 from notifications.metrics import exposition, oldest_due_age
 from notifications.models import Delivery, SendingPause, Suppression
+from ui.http import safe_next
 from users.http import AuthenticatedRequest
 from users.models import User
 
@@ -179,12 +179,9 @@ def ensure_admin(user: User) -> None:
 
 def back_to_log(request: HttpRequest) -> str:
     """Back to the page and filters the button was pressed on, if it is ours."""
-    target = request.POST.get("next", "")
-    safe = url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    )
     log = reverse("notifications:list")
-    return target if safe and target.startswith(log) else log
+    target = safe_next(request, log)
+    return target if target.startswith(log) else log
 
 
 @login_required

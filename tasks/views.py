@@ -16,7 +16,6 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tasks.activity import add_comment
@@ -36,6 +35,7 @@ from tasks.permissions import (
     manager_required,
     visible_tasks,
 )
+from ui.http import form_data, is_htmx, safe_next
 from users.http import AuthenticatedRequest
 from users.models import User
 
@@ -114,23 +114,6 @@ def status_counts(tasks: QuerySet[Task]) -> dict[str, int]:
         in_progress=Count("id", filter=Q(status=Task.Status.IN_PROGRESS)),
         completed=Count("id", filter=Q(status=Task.Status.COMPLETED)),
     )
-
-
-def is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-def form_data(request: HttpRequest) -> QueryDict | None:
-    """Bind forms to POST data only: an empty POST is still a submission."""
-    return request.POST if request.method == "POST" else None
-
-
-def safe_next(request: HttpRequest, fallback: str) -> str:
-    target = request.POST.get("next", "")
-    allowed = url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    )
-    return target if allowed else fallback
 
 
 # Dashboards and lists -----------------------------------------------------
