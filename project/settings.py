@@ -11,6 +11,7 @@ from decouple import Csv, config
 from django.core.exceptions import ImproperlyConfigured
 
 from project.redis import parse_sentinels
+from worker import queues
 
 # Lets generic Django classes be subscripted at run time (ModelAdmin[Delivery]).
 django_stubs_ext.monkeypatch()
@@ -221,14 +222,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Read by kombu's sentinel:// transport only.
     "master_name": REDIS_SENTINEL_MASTER,
 }
-# Two lanes. "priority" carries account emails (activation, password reset) and
-# the sweep; "bulk" the notifications. A worker consumes both, "priority" first,
-# unless told otherwise with -Q.
-CELERY_TASK_QUEUES: dict[str, dict[str, str]] = {"priority": {}, "bulk": {}}
-CELERY_TASK_DEFAULT_QUEUE = "bulk"
+# Two lanes (worker/queues.py). "priority" carries account emails (activation,
+# password reset) and the sweep; "bulk" the notifications. A worker consumes both,
+# "priority" first, unless told otherwise with -Q.
+CELERY_TASK_QUEUES: dict[str, dict[str, str]] = {lane: {} for lane in queues.IN_ORDER}
+CELERY_TASK_DEFAULT_QUEUE = queues.BULK
 CELERY_TASK_ROUTES = {
-    "notifications.sweep_outbox": {"queue": "priority"},
-    "notifications.send_digests": {"queue": "priority"},
+    "notifications.sweep_outbox": {"queue": queues.URGENT},
+    "notifications.send_digests": {"queue": queues.URGENT},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
