@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,13 +20,19 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from tasks.activity import add_comment
 from tasks.forms import (
-    SORT_COLUMNS,
     CommentForm,
     ProjectForm,
     TaskFilterForm,
     TaskForm,
     TaskStatusForm,
     assignable_users,
+)
+from tasks.listing import (
+    SORT_COLUMNS,
+    but_status,
+    matching,
+    status_counts,
+    with_list_relations,
 )
 from tasks.models import Activity, Project, Task
 from tasks.permissions import (
@@ -44,14 +50,6 @@ PROJECTS_PER_PAGE = 25
 
 
 # Listing helpers ----------------------------------------------------------
-
-
-def with_list_relations(tasks: QuerySet[Task]) -> QuerySet[Task]:
-    """Everything a task row shows, in a fixed number of queries."""
-    assignees = User.objects.order_by("first_name", "last_name", "username")
-    return tasks.select_related("project", "details").prefetch_related(
-        Prefetch("assigned_to", queryset=assignees)
-    )
 
 
 def filter_projects(user: User, *, is_manager: bool) -> QuerySet[Project]:
@@ -78,12 +76,13 @@ def task_listing(
     """The filters, the status counts they give and one page of matching tasks."""
     user = request.user
     form = filter_form(user, request.GET, is_manager=is_manager)
-    narrowed = form.filter_but_status(visible_tasks(user, is_manager=is_manager))
-    tasks = form.order(form.filter_by_status(narrowed))
-    page = paginate(request, with_list_relations(tasks), TASKS_PER_PAGE)
+    visible, query = visible_tasks(user, is_manager=is_manager), form.query()
+    tasks = with_list_relations(matching(visible, query))
+    page = paginate(request, tasks, TASKS_PER_PAGE)
+    counts = status_counts(but_status(visible, query)) if with_counts else None
     return {
         "filter_form": form,
-        "counts": status_counts(narrowed) if with_counts else None,
+        "counts": counts,
         "page_obj": page,
         "is_manager": is_manager,
         # Assignees change status right from their list; managers open the task.
@@ -104,16 +103,6 @@ def sort_headers(current: str) -> dict[str, dict[str, str]]:
         following = f"-{key}" if direction == "ascending" else key
         headers[key] = {"sort": following, "aria_sort": direction}
     return headers
-
-
-def status_counts(tasks: QuerySet[Task]) -> dict[str, int]:
-    """Total and per-status counts in one query."""
-    return tasks.aggregate(
-        total=Count("id"),
-        pending=Count("id", filter=Q(status=Task.Status.PENDING)),
-        in_progress=Count("id", filter=Q(status=Task.Status.IN_PROGRESS)),
-        completed=Count("id", filter=Q(status=Task.Status.COMPLETED)),
-    )
 
 
 # Dashboards and lists -----------------------------------------------------
@@ -247,7 +236,7 @@ def list_context_of(
     form = filter_form(request.user, params, is_manager=is_manager)
     visible = visible_tasks(request.user, is_manager=is_manager)
     return {
-        "counts": status_counts(form.filter_but_status(visible)),
+        "counts": status_counts(but_status(visible, form.query())),
         "is_manager": is_manager,
         "quick_status": not is_manager,
         "status_choices": Task.Status.choices,
