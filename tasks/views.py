@@ -6,13 +6,14 @@ assigned to them and may change only their status (tasks.permissions).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Model, Q, QuerySet
+from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -47,6 +48,7 @@ from users.models import User
 
 TASKS_PER_PAGE = 20
 PROJECTS_PER_PAGE = 25
+Saved = TypeVar("Saved", bound=Model)
 
 
 # Listing helpers ----------------------------------------------------------
@@ -103,6 +105,18 @@ def sort_headers(current: str) -> dict[str, dict[str, str]]:
         following = f"-{key}" if direction == "ascending" else key
         headers[key] = {"sort": following, "aria_sort": direction}
     return headers
+
+
+def saved(
+    request: HttpRequest, form: ModelForm[Saved], noun: str, *, created: bool
+) -> Saved | None:
+    """What a submitted, valid form saved, said in a message; else None."""
+    if not (form.is_bound and form.is_valid()):
+        return None
+    instance = form.save()
+    verb = "created" if created else "saved"
+    messages.success(request, f"{noun} “{instance}” {verb}.")
+    return instance
 
 
 # Dashboards and lists -----------------------------------------------------
@@ -264,10 +278,8 @@ def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def save_task_form(
     request: HttpRequest, form: TaskForm, *, created: bool
 ) -> HttpResponse:
-    if form.is_bound and form.is_valid():
-        task = form.save()
-        verb = "created" if created else "saved"
-        messages.success(request, f"Task “{task}” {verb}.")
+    task = saved(request, form, "Task", created=created)
+    if task is not None:
         return redirect(task)
     context = {
         "form": form,
@@ -319,10 +331,7 @@ def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def save_project_form(
     request: HttpRequest, form: ProjectForm, *, created: bool
 ) -> HttpResponse:
-    if form.is_bound and form.is_valid():
-        project = form.save()
-        verb = "created" if created else "saved"
-        messages.success(request, f"Project “{project}” {verb}.")
+    if saved(request, form, "Project", created=created) is not None:
         return redirect("tasks:project-list")
     context = {"form": form, "created": created}
     return render(request, "tasks/project_form.html", context)
