@@ -10,7 +10,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest, PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -26,7 +25,7 @@ from notifications import preferences as prefs
 from notifications.forms import PreferencesForm
 from notifications.metrics import exposition, oldest_due_age
 from notifications.models import Delivery, SendingPause, Suppression
-from ui.http import safe_next
+from ui.http import paginate, safe_next
 from users.http import AuthenticatedRequest
 from users.models import User
 
@@ -42,7 +41,7 @@ def delivery_list(request: AuthenticatedRequest) -> HttpResponse:
     search = recipient_search(request.GET) if is_manager else ""
     deliveries = visible_to(request.user, is_manager).filter(**filters)
     deliveries = search_recipients(deliveries, search)
-    page = Paginator(deliveries, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, deliveries, PAGE_SIZE)
     context = {
         "page": page,
         "is_manager": is_manager,
@@ -157,7 +156,7 @@ def suppression_list(request: AuthenticatedRequest) -> HttpResponse:
     if not request.user.is_manager:
         raise PermissionDenied("Only Admins and Managers see suppressed addresses.")
     suppressions = Suppression.objects.select_related("delivery")
-    page = Paginator(suppressions, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, suppressions, PAGE_SIZE)
     context = {"page": page, "is_admin": request.user.is_admin}
     return render(request, "notifications/suppression_list.html", context)
 

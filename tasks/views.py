@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Page, Paginator
 from django.db.models import Count, Model, Q, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -42,7 +41,7 @@ from tasks.permissions import (
     manager_required,
     visible_tasks,
 )
-from ui.http import form_data, is_htmx, safe_next
+from ui.http import form_data, is_htmx, paginate, safe_next
 from users.http import AuthenticatedRequest
 from users.models import User
 
@@ -58,10 +57,6 @@ def filter_projects(user: User, *, is_manager: bool) -> QuerySet[Project]:
     if is_manager:
         return Project.objects.all()
     return Project.objects.filter(tasks__assigned_to=user).distinct()
-
-
-def paginate(request: HttpRequest, items: QuerySet[Any], per_page: int) -> Page[Any]:
-    return Paginator(items, per_page).get_page(request.GET.get("page"))
 
 
 def filter_form(user: User, params: QueryDict, *, is_manager: bool) -> TaskFilterForm:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, QueryDict
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -26,3 +30,8 @@ def safe_next(request: HttpRequest, fallback: str) -> str:
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     )
     return target if allowed else fallback
+
+
+def paginate(request: HttpRequest, items: QuerySet[Any], per_page: int) -> Page[Any]:
+    """The page of items ?page= asks for (the last one past the end)."""
+    return Paginator(items, per_page).get_page(request.GET.get("page"))
