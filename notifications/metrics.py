@@ -30,7 +30,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from notifications.models import Delivery
-from project.redis import redis_client
+from project.redis import redis_client, text
 
 OUTCOMES_KEY = "notifications:metrics:outcomes"  # "sent|task_assigned" -> count
 SECONDS_KEY = "notifications:metrics:smtp-seconds"  # "le|0.05" -> count, sum, count
@@ -131,10 +131,6 @@ class OutboxCollector(Collector):
             buckets=buckets,
             sum_value=seconds.get("sum", 0.0),
         )
-
-
-def text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 def exposition() -> bytes:

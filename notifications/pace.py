@@ -22,7 +22,7 @@ import redis
 from django.conf import settings
 
 from notifications.models import Delivery
-from project.redis import redis_client
+from project.redis import redis_client, text
 
 PREFIX = "notifications:pace:"
 RATE_KEY, DAY_KEY = f"{PREFIX}next-turn", f"{PREFIX}sent-24h"
@@ -143,7 +143,7 @@ class Pace:
         verdict, wait = self._take_turn(
             keys=keys, args=[self.interval, self.daily, uuid.uuid4().hex]
         )
-        cause = verdict.decode() if isinstance(verdict, bytes) else str(verdict)
+        cause = text(verdict)
         if cause == "go":
             return Turn()
         return Turn(max(float(wait), 0.001), cause)

@@ -58,3 +58,8 @@ def client_for(url: str, master: str) -> redis.Redis:
         master, db=sentinels.database, password=sentinels.password
     )
     return primary
+
+
+def text(value: bytes | str) -> str:
+    """A Redis reply as text: clients made without decode_responses give bytes."""
+    return value.decode() if isinstance(value, bytes) else value
