@@ -67,6 +67,8 @@ class Sample:
 
 @dataclass(frozen=True)
 class EmailKind:
+    """One kind of email, as KINDS declares it."""
+
     kind: str
     # The body: notifications/email/<template>.txt and .html (kinds may share
     # one); the subject is always <kind>_subject.txt.
