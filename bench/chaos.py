@@ -90,8 +90,9 @@ def main() -> int:
         "Fault runs", ("run", "expected", "accepted", "lost", "duplicated", "verdict")
     )
     for row in rows:
-        table.add(row.name, row.expected, row.accepted, row.lost, row.duplicated,
-                  row.verdict)  # fmt: skip
+        table.add(
+            row.name, row.expected, row.accepted, row.lost, row.duplicated, row.verdict
+        )
     for row in rows:
         table.notes += [f"{row.name}: {line}" for line in row.detail]
     table.note(environment_note())
@@ -621,9 +622,14 @@ def busiest_second(times: Sequence[float]) -> int:
 
 def row(name: str, tally: Tally, ok: bool, detail: list[str]) -> Row:
     return Row(
-        name, tally.expected, tally.accepted, tally.lost, tally.duplicated,
-        OK if ok else MISSED, detail,
-    )  # fmt: skip
+        name,
+        tally.expected,
+        tally.accepted,
+        tally.lost,
+        tally.duplicated,
+        OK if ok else MISSED,
+        detail,
+    )
 
 
 if __name__ == "__main__":

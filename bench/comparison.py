@@ -74,8 +74,10 @@ class Comparison:
         }
         subprocess.run(
             [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-            env={**os.environ, **self.peer_env}, check=True, timeout=300,
-        )  # fmt: skip
+            env={**os.environ, **self.peer_env},
+            check=True,
+            timeout=300,
+        )
         self.peer_worker = self.stack.start_worker(
             4,
             name="peer-worker",
@@ -97,10 +99,19 @@ class Comparison:
     def loop(self) -> Run:
         count = self.units * len(self.people)
         answer = subprocess.run(
-            [sys.executable, "-m", "bench.smtp_loop", str(self.stack.smtp.port),
-             str(count), str(self.content_path)],
-            capture_output=True, text=True, check=True, timeout=600,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "bench.smtp_loop",
+                str(self.stack.smtp.port),
+                str(count),
+                str(self.content_path),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=600,
+        )
         result = json.loads(answer.stdout)
         return Run("loop", "both", result["count"], result["seconds"], 0, 0)
 
@@ -120,8 +131,9 @@ class Comparison:
         ended = max(
             (self.bench.inbox.first_at.get(k, 0.0) for k in expected), default=0
         )
-        return Run(path, clock, len(expected), ended - started, tally.lost,
-                   tally.duplicated)  # fmt: skip
+        return Run(
+            path, clock, len(expected), ended - started, tally.lost, tally.duplicated
+        )
 
     def product(self, prefix: str, clock: str) -> float:
         """In this process, as the web would: the product's receivers record and
@@ -147,11 +159,23 @@ class Comparison:
     def peer(self, path: str, prefix: str, clock: str) -> float:
         people = ",".join(str(person.pk) for person in self.people)
         answer = subprocess.run(
-            [sys.executable, "-m", "bench.peers", path, clock, prefix, str(self.units),
-             str(self.bench.project.pk), people, str(self.content_path)],
-            env={**os.environ, **self.peer_env}, capture_output=True, text=True,
+            [
+                sys.executable,
+                "-m",
+                "bench.peers",
+                path,
+                clock,
+                prefix,
+                str(self.units),
+                str(self.bench.project.pk),
+                people,
+                str(self.content_path),
+            ],
+            env={**os.environ, **self.peer_env},
+            capture_output=True,
+            text=True,
             timeout=900,
-        )  # fmt: skip
+        )
         if answer.returncode != 0:
             raise RuntimeError(f"peer {path} failed:\n{answer.stderr[-3000:]}")
         wall = json.loads(answer.stdout.strip().splitlines()[-1])["started"]
@@ -170,24 +194,37 @@ class Comparison:
     def table(self) -> Table:
         table = Table(
             "(2) Throughput beside the peers: 2,000 emails, one SMTP server",
-            ("path", "from the first request", "x loop", "from COMMIT", "x loop",
-             "lost / dup"),
-        )  # fmt: skip
+            (
+                "path",
+                "from the first request",
+                "x loop",
+                "from COMMIT",
+                "x loop",
+                "lost / dup",
+            ),
+        )
         loop = self.best("loop", "request").rate
         for path, label in PEERS.items():
             request, commit = self.best(path, "request"), self.best(path, "commit")
             lost = sum(r.lost for r in self.runs if r.path == path)
             duplicated = sum(r.duplicated for r in self.runs if r.path == path)
             table.add(
-                label, f"{request.rate:.0f}/s", f"{request.rate / loop:.2f}",
-                f"{commit.rate:.0f}/s", f"{commit.rate / loop:.2f}",
+                label,
+                f"{request.rate:.0f}/s",
+                f"{request.rate / loop:.2f}",
+                f"{commit.rate:.0f}/s",
+                f"{commit.rate / loop:.2f}",
                 f"{lost} / {duplicated}",
-            )  # fmt: skip
+            )
         ratio = self.product_ratio()
         table.add(
             f"target: the product >= {TARGET} x the loop from the first request",
-            "", f"{ratio:.2f}", "", "", verdict(ratio >= TARGET),
-        )  # fmt: skip
+            "",
+            f"{ratio:.2f}",
+            "",
+            "",
+            verdict(ratio >= TARGET),
+        )
         table.note(
             f"Best of {ROUNDS} rounds each; {self.units} tasks x {len(self.people)} "
             "people. Every path sends the product's rendered assignment email (the "
@@ -230,7 +267,9 @@ def write_content(path: Path) -> None:
 
     message = preview("task_assigned")
     content: dict[str, Any] = {
-        "subject": "New Task Assigned: Load", "text": message.body,
-        "html": html_of(message), "from": settings.DEFAULT_FROM_EMAIL,
-    }  # fmt: skip
+        "subject": "New Task Assigned: Load",
+        "text": message.body,
+        "html": html_of(message),
+        "from": settings.DEFAULT_FROM_EMAIL,
+    }
     path.write_text(json.dumps(content))

@@ -46,10 +46,17 @@ UNICODE = [
 LONG = "x" * 10_000
 PASSWORD = throwaway_password()
 INVALID_EMAILS = [
-    "not-an-email", "a@b", "@example.com", "user@", "user@@example.com",
-    f"a@example.com\r\nBcc: x@{EVIL}", f"a@example.com,b@{EVIL}",
-    "x" * 300 + "@example.com", "user@exa mple.com", "<script>@example.com",
-]  # fmt: skip
+    "not-an-email",
+    "a@b",
+    "@example.com",
+    "user@",
+    "user@@example.com",
+    f"a@example.com\r\nBcc: x@{EVIL}",
+    f"a@example.com,b@{EVIL}",
+    "x" * 300 + "@example.com",
+    "user@exa mple.com",
+    "<script>@example.com",
+]
 
 
 def hostile_submissions(
@@ -70,14 +77,15 @@ def task_creates(project_id: int, people: Sequence[User]) -> list[Submission]:
         title = titles[index % len(titles)]
         description = LONG if index % 3 == 0 else INJECTIONS[index % len(INJECTIONS)]
         fields = [
-            ("title", title), ("description", description),
+            ("title", title),
+            ("description", description),
             ("due_date", "2031-02-30" if index % 17 == 5 else "2031-01-15"),
             ("project", str(project_id) if index % 13 else "999999"),
             ("status", "PENDING" if index % 11 else "HACKED"),
             ("priority", "H" if index % 9 else "Z"),
             ("notes", LONG if index % 2 else UNICODE[index % len(UNICODE)]),
             ("assigned_to", str(people[index % len(people)].pk)),
-        ]  # fmt: skip
+        ]
         if index % 10 == 7:
             fields.append(("assigned_to", "not-a-number"))
         items.append((f"task create #{index}", False, "POST", "/tasks/create/", fields))
@@ -106,9 +114,13 @@ def sign_ups(people: Sequence[User]) -> list[Submission]:
             password2 = "mismatch" if index % 2 else PASSWORD
             name = f"{name}\x00" if index % 3 == 0 else name
         fields = [
-            ("username", name), ("first_name", first), ("last_name", last),
-            ("email", email), ("password1", PASSWORD), ("password2", password2),
-        ]  # fmt: skip
+            ("username", name),
+            ("first_name", first),
+            ("last_name", last),
+            ("email", email),
+            ("password1", PASSWORD),
+            ("password2", password2),
+        ]
         items.append((f"sign-up #{index}", True, "POST", "/users/sign-up/", fields))
     return items
 
@@ -117,10 +129,14 @@ def tampered_links(manager: User, people: Sequence[User]) -> list[Submission]:
     uids = [urlsafe_base64_encode(force_bytes(user.pk)) for user in [manager, *people]]
     reset_token = default_token_generator.make_token(people[0])  # the wrong generator
     forged = [
-        ("MQ", "set-token"), ("AAAA", "1-1"), ("%FF%FE", "x"),
+        ("MQ", "set-token"),
+        ("AAAA", "1-1"),
+        ("%FF%FE", "x"),
         (base64.urlsafe_b64encode(b"99999999999999999999999").decode(), "a-b"),
-        ("x" * 2000, "y" * 2000), ("w6k", "é-é"), ("LTE", "abc-def"),
-    ]  # fmt: skip
+        ("x" * 2000, "y" * 2000),
+        ("w6k", "é-é"),
+        ("LTE", "abc-def"),
+    ]
     items: list[Submission] = []
     for index in range(50):
         if index < len(forged):
@@ -138,10 +154,18 @@ def tampered_links(manager: User, people: Sequence[User]) -> list[Submission]:
 
 def email_forms(path: str, people: Sequence[User]) -> list[Submission]:
     addresses = [
-        *INVALID_EMAILS, people[0].email, people[1].email.upper(), LONG,
-        f"{people[2].email}\nBcc: x@{EVIL}", "ünïcødé@example.com",
-        "\u202e@example.com", "", " ", "nobody@example.com", people[3].email,
-    ]  # fmt: skip
+        *INVALID_EMAILS,
+        people[0].email,
+        people[1].email.upper(),
+        LONG,
+        f"{people[2].email}\nBcc: x@{EVIL}",
+        "ünïcødé@example.com",
+        "\u202e@example.com",
+        "",
+        " ",
+        "nobody@example.com",
+        people[3].email,
+    ]
     return [
         (f"{path} #{index}", True, "POST", path, [("email", addresses[index])])
         for index in range(20)

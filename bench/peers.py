@@ -82,9 +82,12 @@ class PostOffice(Peer):
 
         for message in messages:
             mail.send(
-                message.to, message.from_email, subject=message.subject,
-                message=message.body, html_message=message.alternatives[0][0],
-            )  # fmt: skip
+                message.to,
+                message.from_email,
+                subject=message.subject,
+                message=message.body,
+                html_message=message.alternatives[0][0],
+            )
 
     def drain(self) -> None:
         from django.core.management import call_command
@@ -111,9 +114,13 @@ PEERS: dict[str, Callable[[], Peer]] = {
 
 class PeerRun:
     def __init__(
-        self, peer: Peer, content: dict[str, str], prefix: str, project_id: int,
+        self,
+        peer: Peer,
+        content: dict[str, str],
+        prefix: str,
+        project_id: int,
         people_ids: Sequence[int],
-    ) -> None:  # fmt: skip
+    ) -> None:
         from users.models import User
 
         self.peer, self.content, self.prefix = peer, content, prefix
@@ -161,9 +168,11 @@ class PeerRun:
         messages = []
         for person in self.people:
             message = EmailMultiAlternatives(
-                f"{self.content['subject']} {tag}", self.content["text"],
-                self.content["from"], [person.email],
-            )  # fmt: skip
+                f"{self.content['subject']} {tag}",
+                self.content["text"],
+                self.content["from"],
+                [person.email],
+            )
             message.attach_alternative(self.content["html"], "text/html")
             messages.append(message)
         return messages

@@ -15,9 +15,9 @@ from users.models import User
 __all__ = ["application"]
 
 RECEIVERS = [
-    (m2m_changed, Task.assigned_to.through, "notifications.record_assignment_emails"),
-    (pre_delete, Task, "notifications.record_deletion_emails"),
-    (post_save, User, "notifications.record_activation_email"),
+    (m2m_changed, Task.assigned_to.through, "notifications.on_assignees_m2m_changed"),
+    (pre_delete, Task, "notifications.on_task_pre_delete"),
+    (post_save, User, "notifications.on_user_post_save"),
 ]
 
 

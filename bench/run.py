@@ -163,11 +163,11 @@ class Bench:
         from django.db.models.signals import m2m_changed
         from django.test.utils import CaptureQueriesContext
 
-        from notifications import signals
+        from notifications import receivers
         from tasks.models import Task
 
         through = Task.assigned_to.through
-        uid = "notifications.record_assignment_emails"
+        uid = "notifications.on_assignees_m2m_changed"
         m2m_changed.disconnect(sender=through, dispatch_uid=uid)
         try:
             fields = task_fields("Scale off", self.project.pk, self.people[:10])
@@ -175,7 +175,7 @@ class Bench:
                 client.post("/tasks/create/", dict_of(fields))
         finally:
             m2m_changed.connect(
-                signals.record_assignment_emails, sender=through, dispatch_uid=uid
+                receivers.on_assignees_m2m_changed, sender=through, dispatch_uid=uid
             )
         return len(queries.captured_queries)
 
@@ -184,10 +184,10 @@ class Bench:
 
         Wraps module functions of notifications/ with timers, in this process only.
         """
-        from notifications import outbox
+        from notifications import recording
         from worker import jobs
 
-        steps = [(outbox, "record_task_assigned"), (jobs, "publish")]
+        steps = [(recording, "record_task_assigned"), (jobs, "publish")]
         spent: dict[str, float] = {name: 0.0 for _, name in steps}
         originals = {name: getattr(module, name) for module, name in steps}
         for module, name in steps:
@@ -294,8 +294,9 @@ class Bench:
         found: list[float] = []
 
         def arrived() -> bool:
-            found[:] = [m.accepted_at for m in list(self.smtp.received)
-                        if address in m.rcpt_tos]  # fmt: skip
+            found[:] = [
+                m.accepted_at for m in list(self.smtp.received) if address in m.rcpt_tos
+            ]
             return bool(found)
 
         if not self.data.wait_until(arrived, timeout):
@@ -466,10 +467,13 @@ class Bench:
         smtp_cpu = f"{large.smtp_cpu / large.emails * 1000:.2f} ms"
         table.add("worker CPU per email", worker_cpu, "", "")
         table.add("SMTP server (this process) CPU per email", smtp_cpu, "", "")
-        table.add("expected / accepted / lost / duplicated",
-                  f"{large.tally.expected} / {large.tally.accepted} / "
-                  f"{large.tally.lost} / {large.tally.duplicated}",
-                  "0 lost, 0 dup", delivered)  # fmt: skip
+        table.add(
+            "expected / accepted / lost / duplicated",
+            f"{large.tally.expected} / {large.tally.accepted} / "
+            f"{large.tally.lost} / {large.tally.duplicated}",
+            "0 lost, 0 dup",
+            delivered,
+        )
         table.note(
             f"Workers: {WORKERS} x concurrency {CONCURRENCY} (prefork), one SMTP "
             "connection kept per worker process. The SMTP server runs in this "
@@ -486,9 +490,12 @@ class Bench:
         for label, burst in self.scaled.items():
             lost, duplicated = burst.tally.lost, burst.tally.duplicated
             table.add(
-                label, f"{burst.rate:.0f} emails/s", f"{lost} / {duplicated}",
-                "0 / 0", self.outcome.check_delivery(label, lost, duplicated),
-            )  # fmt: skip
+                label,
+                f"{burst.rate:.0f} emails/s",
+                f"{lost} / {duplicated}",
+                "0 / 0",
+                self.outcome.check_delivery(label, lost, duplicated),
+            )
         table.note(
             "Separate `celery worker` processes with their own hostnames, as two hosts "
             "would run them, claiming from one outbox. On two cores the second "
@@ -508,13 +515,18 @@ class Bench:
             "p50 / max", f"{ms(percentile(waits, 50))} / {ms(max(waits))}", "", ""
         )
         table.add("p95", ms(p95), "<= 5 s", verdict(p95 <= 5.0))
-        table.add("backlog still queued when the last sign-up's email arrived",
-                  f"{self.backlog_left} emails", "", "")  # fmt: skip
         table.add(
-            "backlog: lost / duplicated", f"{tally.lost} / {tally.duplicated}",
+            "backlog still queued when the last sign-up's email arrived",
+            f"{self.backlog_left} emails",
+            "",
+            "",
+        )
+        table.add(
+            "backlog: lost / duplicated",
+            f"{tally.lost} / {tally.duplicated}",
             "0 / 0",
             self.outcome.check_delivery("backlog", tally.lost, tally.duplicated),
-        )  # fmt: skip
+        )
         table.note(
             f"10 tasks x {BACKLOG_PEOPLE} people committed at once, the SMTP server "
             f"taking {BACKLOG_DELAY * 1000:.0f} ms per message; {ACTIVATION_SAMPLES} "
@@ -598,9 +610,17 @@ def isolation_table(
 ) -> Table:
     table = Table(
         f"(1) Request isolation, SMTP server taking {SLOW_SMTP:.0f} s per message",
-        ("request", "notifications off p50 / p95", "with emails p50 / p95",
-         "ratio p50", "ratio p95", "overhead p50 / p95", "target", "verdict"),
-    )  # fmt: skip
+        (
+            "request",
+            "notifications off p50 / p95",
+            "with emails p50 / p95",
+            "ratio p50",
+            "ratio p95",
+            "overhead p50 / p95",
+            "target",
+            "verdict",
+        ),
+    )
     labels = {"create": f"create task, {ASSIGNEES} assignees", "signup": "sign up"}
     for kind, label in labels.items():
         off, on = isolation[kind]["web-off"], isolation[kind]["web-on"]
@@ -611,17 +631,29 @@ def isolation_table(
             f"{(percentile(on, 95) - percentile(off, 95)) * 1000:.1f} ms"
         )
         table.add(
-            label, pair(off), pair(on), f"{p50:.2f}", f"{p95:.2f}", overhead,
-            "p95 <= 1.10", verdict(p95 <= 1.10),
-        )  # fmt: skip
+            label,
+            pair(off),
+            pair(on),
+            f"{p50:.2f}",
+            f"{p95:.2f}",
+            overhead,
+            "p95 <= 1.10",
+            verdict(p95 <= 1.10),
+        )
     for kind, label in labels.items():
         off, sync = isolation[kind]["web-off"], seed[kind]
         p50 = percentile(sync, 50) / percentile(off, 50)
         p95 = percentile(sync, 95) / percentile(off, 95)
         table.add(
-            f"seed-style send_mail in request: {label}", pair(off), pair(sync),
-            f"{p50:.1f}", f"{p95:.1f}", "", "comparison", "",
-        )  # fmt: skip
+            f"seed-style send_mail in request: {label}",
+            pair(off),
+            pair(sync),
+            f"{p50:.1f}",
+            f"{p95:.1f}",
+            "",
+            "comparison",
+            "",
+        )
     table.note(
         f"{ISOLATION_SAMPLES} requests per cell, on and off interleaved, over "
         "HTTP to gunicorn after warm-up."
@@ -665,16 +697,28 @@ def memory_table(peaks: list[list[int]], resident: list[list[int]]) -> Table:
     )
     for index, (group, now) in enumerate(zip(peaks, resident, strict=True), start=1):
         main, children = group[0], group[1:]
-        table.add(f"worker {index}: main process", f"{main / 1024:.0f} MiB",
-                  f"{now[0] / 1024:.0f} MiB", "", "")  # fmt: skip
+        table.add(
+            f"worker {index}: main process",
+            f"{main / 1024:.0f} MiB",
+            f"{now[0] / 1024:.0f} MiB",
+            "",
+            "",
+        )
         if children:
             table.add(
                 f"worker {index}: largest of {len(children)} pool processes",
                 f"{max(children) / 1024:.0f} MiB",
-                f"{max(now[1:], default=0) / 1024:.0f} MiB", "", "",
-            )  # fmt: skip
-        table.add(f"worker {index}: sum", f"{sum(group) / 1024:.0f} MiB",
-                  f"{sum(now) / 1024:.0f} MiB", "", "")  # fmt: skip
+                f"{max(now[1:], default=0) / 1024:.0f} MiB",
+                "",
+                "",
+            )
+        table.add(
+            f"worker {index}: sum",
+            f"{sum(group) / 1024:.0f} MiB",
+            f"{sum(now) / 1024:.0f} MiB",
+            "",
+            "",
+        )
     table.note(
         "Pool processes are replaced after 1,000 jobs "
         "(CELERY_WORKER_MAX_TASKS_PER_CHILD), so their memory cannot grow for long."
@@ -724,10 +768,14 @@ def expect_redirect(answer: Response, path: str) -> None:
 def task_fields(title: str, project_id: int, people: list) -> list[tuple[str, str]]:
     due_text = (datetime.now(UTC).date() + timedelta(days=7)).isoformat()
     fields = [
-        ("title", title), ("description", "Benchmark task"), ("due_date", due_text),
-        ("project", str(project_id)), ("status", "PENDING"), ("priority", "M"),
+        ("title", title),
+        ("description", "Benchmark task"),
+        ("due_date", due_text),
+        ("project", str(project_id)),
+        ("status", "PENDING"),
+        ("priority", "M"),
         ("notes", ""),
-    ]  # fmt: skip
+    ]
     return fields + [("assigned_to", str(person.pk)) for person in people]
 
 
@@ -741,10 +789,13 @@ def dict_of(fields: list[tuple[str, str]]) -> dict[str, list[str]]:
 def sign_up_fields(username: str) -> list[tuple[str, str]]:
     password = "Bench#2026pw"
     return [
-        ("username", username), ("first_name", "Sign"), ("last_name", "Up"),
+        ("username", username),
+        ("first_name", "Sign"),
+        ("last_name", "Up"),
         ("email", f"{username}@example.com"),
-        ("password1", password), ("password2", password),
-    ]  # fmt: skip
+        ("password1", password),
+        ("password2", password),
+    ]
 
 
 if __name__ == "__main__":

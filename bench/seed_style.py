@@ -16,7 +16,7 @@ from django.core.mail import send_mail
 from django.db.models.signals import m2m_changed, post_save
 
 from bench.quiet import application
-from notifications.emails import absolute_url
+from notifications.links import absolute_url
 from tasks.models import Task
 from users.models import User
 from users.tokens import activation_token, encode_uid

@@ -201,10 +201,21 @@ class Stack:
     ) -> WebServer:
         port = free_port()
         command = [
-            sys.executable, "-m", "gunicorn", app,
-            "--bind", f"127.0.0.1:{port}", "--workers", str(GUNICORN_WORKERS),
-            "--timeout", "120", "--graceful-timeout", "5", "--log-level", "warning",
-        ]  # fmt: skip
+            sys.executable,
+            "-m",
+            "gunicorn",
+            app,
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(GUNICORN_WORKERS),
+            "--timeout",
+            "120",
+            "--graceful-timeout",
+            "5",
+            "--log-level",
+            "warning",
+        ]
         process = self._register(Process(label, command, self.env, self.log_dir), 10)
         process.start()
         url = f"http://127.0.0.1:{port}"

@@ -98,10 +98,16 @@ def make_root_tarball(tarball: Path) -> None:
 
 
 def debootstrap(root: Path) -> None:
-    run([
-        "debootstrap", "--variant=minbase", f"--include={','.join(PACKAGES)}",
-        SUITE, str(root), MIRROR,
-    ])  # fmt: skip
+    run(
+        [
+            "debootstrap",
+            "--variant=minbase",
+            f"--include={','.join(PACKAGES)}",
+            SUITE,
+            str(root),
+            MIRROR,
+        ]
+    )
 
 
 def finish_root(root: Path) -> None:
@@ -141,11 +147,15 @@ def import_tarball(tarball: Path, name: str) -> None:
         buildah("add", "--quiet", container, str(tarball), "/")
         env_options = [f"--env={key}={value}" for key, value in IMAGE_ENV.items()]
         buildah(
-            "config", *env_options, "--cmd", "python3",
-            "--label", "org.opencontainers.image.description="
+            "config",
+            *env_options,
+            "--cmd",
+            "python3",
+            "--label",
+            "org.opencontainers.image.description="
             f"stand-in for python:3.11-slim-bookworm from Debian {SUITE} packages",
             container,
-        )  # fmt: skip
+        )
         buildah("commit", "--quiet", "--format", "docker", container, name)
     finally:
         buildah("rm", container, capture=True)

@@ -77,8 +77,11 @@ class Container:
         try:
             return subprocess.run(
                 self.run_arguments(command, env, user),
-                capture_output=True, text=True, check=False, timeout=120,
-            )  # fmt: skip
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=120,
+            )
         except subprocess.TimeoutExpired as error:
             raise ImageError(
                 f"`{shlex.join(command)}` still running after 120 s"
@@ -102,9 +105,15 @@ class Container:
         if hostname:
             options.append(f"--hostname={hostname}")
         return [
-            "buildah", "run", f"--isolation={ISOLATION}", "--network=host",
-            *options, self.name, "--", *command,
-        ]  # fmt: skip
+            "buildah",
+            "run",
+            f"--isolation={ISOLATION}",
+            "--network=host",
+            *options,
+            self.name,
+            "--",
+            *command,
+        ]
 
     def remove(self) -> None:
         subprocess.run(["buildah", "rm", self.name], capture_output=True, check=False)

@@ -102,12 +102,22 @@ def build_image(base: str) -> str:
     with tempfile.TemporaryDirectory(prefix="taskmanager-build-") as scratch:
         id_file, log_path = Path(scratch, "id"), Path(scratch, "build.log")
         command = [
-            "buildah", "bud", "--isolation=chroot", "--network=host",
-            "--format=docker", "--layers", "--pull=never",
+            "buildah",
+            "bud",
+            "--isolation=chroot",
+            "--network=host",
+            "--format=docker",
+            "--layers",
+            "--pull=never",
             f"--build-arg=BASE_IMAGE={base}",
             f"--volume={HOST_CA_BUNDLE}:{HOST_CA_BUNDLE}:ro",
-            f"--iidfile={id_file}", "--tag", IMAGE_NAME, "--file", "Dockerfile", ".",
-        ]  # fmt: skip
+            f"--iidfile={id_file}",
+            "--tag",
+            IMAGE_NAME,
+            "--file",
+            "Dockerfile",
+            ".",
+        ]
         if stream_steps(command, log_path) != 0:
             tail = log_path.read_text(errors="replace")[-4000:]
             raise ImageError(f"the Dockerfile did not build:\n{tail}")
@@ -120,9 +130,12 @@ def stream_steps(command: list[str], log_path: Path) -> int:
     """Run the build, printing its steps (and cache hits), logging everything."""
     with log_path.open("w") as log:
         build = subprocess.Popen(
-            command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            command,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
             text=True,
-        )  # fmt: skip
+        )
         for line in build.stdout or ():
             log.write(line)
             if line.startswith(("STEP ", "--> Using cache")):

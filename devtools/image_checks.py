@@ -13,7 +13,7 @@ from devtools.buildah import ImageError, image_config, say, wait_until
 from devtools.image_http import WebClient, fetch
 from devtools.image_roles import (
     SITE_HOST,
-    Role,
+    ImageRole,
     Setting,
     compose_services,
     postgres_query,
@@ -29,7 +29,9 @@ class Report:
         say(f"{role}: {text}")
 
 
-def check_roles(roles: dict[str, Role], setting: Setting, mail_dir: Path) -> Report:
+def check_roles(
+    roles: dict[str, ImageRole], setting: Setting, mail_dir: Path
+) -> Report:
     report = Report()
     web = WebClient("127.0.0.1", setting.web_port, f"{SITE_HOST}:{setting.web_port}")
     check_web(roles["web"], web, setting, report)
@@ -42,7 +44,9 @@ def check_roles(roles: dict[str, Role], setting: Setting, mail_dir: Path) -> Rep
     return report
 
 
-def check_web(role: Role, web: WebClient, setting: Setting, report: Report) -> None:
+def check_web(
+    role: ImageRole, web: WebClient, setting: Setting, report: Report
+) -> None:
     def healthy() -> bool:
         role.running()  # a role that died fails now, not at the deadline
         return web.status("/healthz") == 200
@@ -79,7 +83,7 @@ def find_stylesheet(page: str) -> str:
 
 
 def run_healthcheck(
-    role: Role, test: list[str] | str, setting: Setting, what: str
+    role: ImageRole, test: list[str] | str, setting: Setting, what: str
 ) -> None:
     """Run a Docker or compose healthcheck test in the role's container."""
     command = [setting.on_free_ports(part) for part in healthcheck_command(test)]
@@ -99,7 +103,7 @@ def healthcheck_command(test: list[str] | str) -> list[str]:
     return rest
 
 
-def check_non_root(roles: dict[str, Role], report: Report) -> None:
+def check_non_root(roles: dict[str, ImageRole], report: Report) -> None:
     uids = set()
     for role in roles.values():
         role_uids = {process_uid(pid) for pid in role.running().command_pids()}
@@ -116,7 +120,7 @@ def process_uid(pid: int) -> int:
     raise ImageError(f"no uid for process {pid}")
 
 
-def check_worker(worker: Role, setting: Setting, report: Report) -> None:
+def check_worker(worker: ImageRole, setting: Setting, report: Report) -> None:
     def ready() -> bool:
         worker.running()  # a role that died fails now, not at the deadline
         return "ready." in worker.running().log()
@@ -127,7 +131,7 @@ def check_worker(worker: Role, setting: Setting, report: Report) -> None:
     report.add("worker", "ready; compose's healthcheck (inspect ping) passes")
 
 
-def check_flower(roles: dict[str, Role], setting: Setting, report: Report) -> None:
+def check_flower(roles: dict[str, ImageRole], setting: Setting, report: Report) -> None:
     flower, url = roles["flower"], f"http://127.0.0.1:{setting.flower_port}/"
 
     def refuses_strangers() -> bool:
@@ -142,8 +146,10 @@ def check_flower(roles: dict[str, Role], setting: Setting, report: Report) -> No
     workers = f"{url}api/workers?refresh=1"
     wait_until(
         lambda: node in fetch(workers, setting.flower_auth).body,
-        90, f"Flower to list the worker {node}", interval=2,
-    )  # fmt: skip
+        90,
+        f"Flower to list the worker {node}",
+        interval=2,
+    )
     test = compose_services()["flower"]["healthcheck"]["test"]
     run_healthcheck(flower, test, setting, "compose's flower healthcheck")
     report.add("flower", f"lists the worker role {node}; compose's healthcheck passes")
@@ -180,11 +186,18 @@ def sign_up(web: WebClient, address: str) -> None:
     if not token:
         raise ImageError("the sign-up page has no CSRF token")
     password = f"Image-{secrets.token_hex(6)}-9!"
-    response = web.post("/users/sign-up/", {
-        "csrfmiddlewaretoken": token.group(1), "username": address.split("@")[0],
-        "first_name": "Image", "last_name": "Check", "email": address,
-        "password1": password, "password2": password,
-    })  # fmt: skip
+    response = web.post(
+        "/users/sign-up/",
+        {
+            "csrfmiddlewaretoken": token.group(1),
+            "username": address.split("@")[0],
+            "first_name": "Image",
+            "last_name": "Check",
+            "email": address,
+            "password1": password,
+            "password2": password,
+        },
+    )
     if response.status != 302:
         raise ImageError(
             f"the sign-up answered {response.status}:\n{response.body[-1500:]}"
@@ -207,12 +220,14 @@ def activation_path(message: EmailMessage, setting: Setting) -> str:
 SWEEP_RUN = re.compile(r"Task notifications\.sweep_outbox\[[^\]]+\] succeeded")
 
 
-def check_beat(roles: dict[str, Role], report: Report) -> None:
+def check_beat(roles: dict[str, ImageRole], report: Report) -> None:
     beat, worker = roles["beat"], roles["worker"]
     wait_until(
         lambda: SWEEP_RUN.search(worker.running().log()),
-        90, "the worker to run the sweep beat sends every 30 s", interval=1,
-    )  # fmt: skip
+        90,
+        "the worker to run the sweep beat sends every 30 s",
+        interval=1,
+    )
     if "Sending due task" not in beat.running().log():
         raise ImageError("beat's log shows no job sent")
     report.add("beat", "sends the outbox sweep; the worker role runs it")
@@ -222,7 +237,7 @@ def check_beat(roles: dict[str, Role], report: Report) -> None:
 LOGGED_PROBLEM = re.compile(r"\[ERROR\]|ERROR/|CRITICAL|Traceback \(most recent")
 
 
-def check_quiet_logs(roles: dict[str, Role], report: Report) -> None:
+def check_quiet_logs(roles: dict[str, ImageRole], report: Report) -> None:
     """A role may answer and still fail at something on the side (a socket, a file)."""
     for role in roles.values():
         problems = [

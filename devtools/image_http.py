@@ -11,7 +11,7 @@ from urllib.parse import urlencode, urlsplit
 
 
 @dataclass
-class Response:
+class HttpReply:
     status: int
     body: str
 
@@ -25,10 +25,10 @@ class WebClient:
     host_header: str
     cookies: SimpleCookie = field(default_factory=SimpleCookie)
 
-    def get(self, path: str) -> Response:
+    def get(self, path: str) -> HttpReply:
         return self.request("GET", path)
 
-    def post(self, path: str, form: dict[str, str]) -> Response:
+    def post(self, path: str, form: dict[str, str]) -> HttpReply:
         return self.request("POST", path, urlencode(form))
 
     def status(self, path: str) -> int:
@@ -44,7 +44,7 @@ class WebClient:
         path: str,
         body: str | None = None,
         extra: dict[str, str] | None = None,
-    ) -> Response:
+    ) -> HttpReply:
         headers = {"Host": self.host_header, **(extra or {})}
         if body is not None:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
@@ -55,7 +55,7 @@ class WebClient:
         response = send(self.address, self.port, method, path, headers, body)
         for header in response.headers.get_all("Set-Cookie") or ():
             self.cookies.load(header)
-        return Response(response.status, response.body)
+        return HttpReply(response.status, response.body)
 
 
 @dataclass
@@ -83,7 +83,7 @@ def send(
         connection.close()
 
 
-def fetch(url: str, credentials: str | None = None) -> Response:
+def fetch(url: str, credentials: str | None = None) -> HttpReply:
     """GET a URL, with basic auth when `credentials` ("user:password") are given.
 
     A refused connection answers status 0, so callers can poll until it listens.
@@ -97,5 +97,5 @@ def fetch(url: str, credentials: str | None = None) -> Response:
     try:
         response = send(parts.hostname or "", parts.port or 80, "GET", path, headers)
     except OSError:
-        return Response(0, "")
-    return Response(response.status, response.body)
+        return HttpReply(0, "")
+    return HttpReply(response.status, response.body)

@@ -96,7 +96,7 @@ class Setting:
 
 
 @dataclass
-class Role:
+class ImageRole:
     name: str
     image: str
     container: Container
@@ -168,10 +168,10 @@ def smtp_server(save_dir: Path) -> Iterator[int]:
 
 
 @contextmanager
-def role_container(image: str, name: str) -> Iterator[Role]:
+def role_container(image: str, name: str) -> Iterator[ImageRole]:
     hostname = f"{name}-{os.getpid()}"
     container = Container(image, f"taskmanager-image-{hostname}")
-    role = Role(name, image, container, hostname)
+    role = ImageRole(name, image, container, hostname)
     try:
         yield role
     finally:
@@ -204,7 +204,7 @@ def role_command(
 
 
 def start_roles(
-    roles: dict[str, Role], setting: Setting, image: str, work: Path
+    roles: dict[str, ImageRole], setting: Setting, image: str, work: Path
 ) -> None:
     services, environment = compose_services(), setting.environment()
     user = image_config(image)["User"]
@@ -215,9 +215,12 @@ def start_roles(
         # Docker sets HOSTNAME; compose's worker healthcheck names the node by it.
         role.user, role.environment = user, {**environment, "HOSTNAME": role.hostname}
         role.process = role.container.start(
-            command, role.environment, work / f"{role.name}.log",
-            user=user, hostname=role.hostname,
-        )  # fmt: skip
+            command,
+            role.environment,
+            work / f"{role.name}.log",
+            user=user,
+            hostname=role.hostname,
+        )
 
 
 def ensure_environment_covers(
@@ -232,7 +235,7 @@ def ensure_environment_covers(
         )
 
 
-def show_logs(roles: dict[str, Role]) -> None:
+def show_logs(roles: dict[str, ImageRole]) -> None:
     for role in roles.values():
         if role.process:
             print(f"\n--- {role.name} log (last lines) ---", file=sys.stderr)

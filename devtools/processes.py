@@ -30,9 +30,13 @@ class Process:
     def start(self, ready_text: str | None = None, timeout: float = 60.0) -> Process:
         log = self.log_path.open("wb")
         self.popen = subprocess.Popen(
-            self.command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            self.command,
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
-        )  # fmt: skip
+        )
         if ready_text:
             self.wait_for_log(ready_text, timeout)
         return self
@@ -77,10 +81,18 @@ def worker_command(
     names some (-Q)."""
     only = ["--queues", queues] if queues else []
     return [
-        *CELERY, "worker", "--loglevel", "INFO",
-        "--concurrency", str(concurrency), "--hostname", f"{name}-{os.getpid()}@%h",
-        "--without-gossip", "--without-mingle", *only,
-    ]  # fmt: skip
+        *CELERY,
+        "worker",
+        "--loglevel",
+        "INFO",
+        "--concurrency",
+        str(concurrency),
+        "--hostname",
+        f"{name}-{os.getpid()}@%h",
+        "--without-gossip",
+        "--without-mingle",
+        *only,
+    ]
 
 
 def beat_command(schedule_file: Path) -> list[str]:

@@ -23,14 +23,21 @@ def redis_server_command(
 ) -> list[str]:
     auth = ["--requirepass", password] if password else []
     return [
-        redis_server_binary(), *auth,
-        "--bind", "127.0.0.1",
-        "--port", str(port),
-        "--save", "",
-        "--appendonly", "no",
-        "--dir", str(directory),
-        "--protected-mode", "yes",
-    ]  # fmt: skip
+        redis_server_binary(),
+        *auth,
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(directory),
+        "--protected-mode",
+        "yes",
+    ]
 
 
 def wait_until_answering(url: str, timeout: float = 10.0) -> None:

@@ -272,9 +272,13 @@ class SMTPServer:
         if tls == "implicit":  # the whole session is TLS: no STARTTLS to wait for
             options.update(auth_require_tls=False)
         self._controller = Controller(
-            self.sink, hostname="127.0.0.1", port=self.port, ready_timeout=10,
-            ssl_context=context if tls == "implicit" else None, **options,
-        )  # fmt: skip
+            self.sink,
+            hostname="127.0.0.1",
+            port=self.port,
+            ready_timeout=10,
+            ssl_context=context if tls == "implicit" else None,
+            **options,
+        )
 
     @property
     def behaviour(self) -> Behaviour:

@@ -8,20 +8,30 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
-from notifications import outbox
+from notifications import operations
 from notifications.models import Delivery, Suppression
 
 
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin[Delivery]):
     list_display = (
-        "id", "kind", "recipient", "status", "attempts", "created_at", "sent_at",
+        "id",
+        "kind",
+        "recipient",
+        "status",
+        "attempts",
+        "created_at",
+        "sent_at",
         "short_error",
-    )  # fmt: skip
+    )
     list_filter = ("status", "kind", "created_at")
     search_fields = (
-        "recipient__username", "recipient__email", "event_key", "message_id", "job_id",
-    )  # fmt: skip
+        "recipient__username",
+        "recipient__email",
+        "event_key",
+        "message_id",
+        "job_id",
+    )
     list_select_related = ("recipient",)
     date_hierarchy = "created_at"
     actions = ("resend_failed", "cancel_queued")
@@ -51,18 +61,19 @@ class DeliveryAdmin(admin.ModelAdmin[Delivery]):
 
     @admin.action(description="Re-send the selected failed emails")
     def resend_failed(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
-        ids = outbox.resend(queryset.values_list("pk", flat=True))
+        ids = operations.resend(queryset.values_list("pk", flat=True))
         skipped = queryset.count() - len(ids)
         self.message_user(request, f"{len(ids)} email(s) queued to be sent again.")
         if skipped:
             self.message_user(
-                request, f"{skipped} had not failed and were left alone.",
+                request,
+                f"{skipped} had not failed and were left alone.",
                 messages.WARNING,
-            )  # fmt: skip
+            )
 
     @admin.action(description="Cancel the selected queued emails")
     def cancel_queued(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
-        ids = outbox.cancel(queryset.values_list("pk", flat=True))
+        ids = operations.cancel(queryset.values_list("pk", flat=True))
         self.message_user(request, f"{len(ids)} queued email(s) cancelled.")
 
 

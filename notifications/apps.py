@@ -8,6 +8,6 @@ class NotificationsConfig(AppConfig):
     name = "notifications"
 
     def ready(self) -> None:
-        from notifications import signals
+        from notifications import receivers
 
-        signals.connect_receivers()
+        receivers.connect_receivers()

@@ -11,7 +11,6 @@ the hour) is caught up on the next run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, time
 
 from notifications.models import Delivery, DigestSchedule
@@ -35,21 +34,3 @@ def record_due_digests(now: datetime) -> list[int]:
             if digest is not None:
                 ids.append(digest.pk)
     return ids
-
-
-@dataclass(frozen=True)
-class Item:
-    """One line of a digest."""
-
-    kind: str
-    title: str
-    context: dict[str, str]
-    at: datetime
-
-
-def digest_items(digest: Delivery) -> list[Item]:
-    """What a digest gathers, oldest first, from the snapshots of its rows."""
-    rows = digest.bundled.order_by("created_at", "pk")
-    return [
-        Item(row.kind, row.task_title, {**row.context}, row.created_at) for row in rows
-    ]

@@ -1,7 +1,7 @@
 """Announcing deliveries that are due, for the worker app to publish.
 
-notifications/ knows nothing of Celery: it sends `deliveries_due` once the
-transaction that recorded the rows commits, and worker/ (which imports
+notifications/ knows nothing of Celery: it sends `deliveries_due` (signals.py)
+once the transaction that recorded the rows commits, and worker/ (which imports
 notifications, never the other way round) publishes the jobs. A rolled-back
 transaction announces nothing.
 """
@@ -11,14 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from django.db import transaction
-from django.dispatch import Signal
 
-from notifications.models import ACCOUNT_KINDS, Delivery
-
-# Sent with delivery_ids=[...] and urgent=True for account emails, which go in a
-# lane of their own. The worker app connects the receiver that publishes them
-# (worker/apps.py); were none connected, the sweep would.
-deliveries_due = Signal()
+from notifications.kinds import ACCOUNT_KINDS
+from notifications.models import Delivery
+from notifications.signals import deliveries_due
 
 
 def dispatch_on_commit(delivery_ids: Sequence[int], *, urgent: bool) -> None:

@@ -7,17 +7,9 @@ from zoneinfo import available_timezones
 
 from django import forms
 
-from notifications.models import PREFERENCE_KINDS, Delivery, Preference
+from notifications.kinds import KINDS, PREFERENCE_KINDS
+from notifications.models import Delivery, Preference
 from ui.forms import TailwindFormMixin
-
-HELP = {
-    Delivery.Kind.TASK_ASSIGNED: "Someone assigns you a task.",
-    Delivery.Kind.TASK_UNASSIGNED: "Someone removes you from a task.",
-    Delivery.Kind.TASK_DELETED: "A task assigned to you is deleted.",
-    Delivery.Kind.DUE_DATE_CHANGED: "The due date of one of your tasks moves.",
-    Delivery.Kind.TASK_COMPLETED: "A task you created is completed.",
-    Delivery.Kind.TASK_COMMENTED: "Someone comments on a task you work on.",
-}
 
 
 class PreferencesForm(TailwindFormMixin, forms.Form):
@@ -41,10 +33,12 @@ class PreferencesForm(TailwindFormMixin, forms.Form):
         labels = dict(Delivery.Kind.choices)
         for kind in PREFERENCE_KINDS:
             self.fields[kind] = forms.ChoiceField(
-                label=labels[kind], help_text=HELP[kind],
-                choices=Preference.Mode.choices, widget=forms.RadioSelect,
+                label=labels[kind],
+                help_text=KINDS[kind].help,
+                choices=Preference.Mode.choices,
+                widget=forms.RadioSelect,
                 initial=modes[kind],
-            )  # fmt: skip
+            )
         self.order_fields([*PREFERENCE_KINDS, "digest_time", "time_zone"])
 
     def modes(self) -> dict[str, str]:

@@ -30,7 +30,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from notifications.models import Delivery
-from notifications.redis_client import redis_client
+from project.redis import redis_client, text
 
 OUTCOMES_KEY = "notifications:metrics:outcomes"  # "sent|task_assigned" -> count
 SECONDS_KEY = "notifications:metrics:smtp-seconds"  # "le|0.05" -> count, sum, count
@@ -39,7 +39,7 @@ OUTCOMES = ("sent", "failed", "retried", "skipped", "held")
 
 
 @dataclass
-class Tally:
+class MetricsTally:
     """What one batch run adds to the counters, written to Redis at its end."""
 
     outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)
@@ -131,10 +131,6 @@ class OutboxCollector(Collector):
             buckets=buckets,
             sum_value=seconds.get("sum", 0.0),
         )
-
-
-def text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 def exposition() -> bytes:

@@ -16,7 +16,7 @@ the code base writes `status`.
 
 | transition      | from                       | to        | who                       |
 |-----------------|----------------------------|-----------|---------------------------|
-| record          | (nothing)                  | queued    | receivers (outbox.py)     |
+| record          | (nothing)                  | queued    | receivers (recording.py)  |
 | claim           | queued (sending not paused)| sending   | a worker's batch run      |
 | mark_sent       | sending (this run's claim) | sent      | the batch run, on a 250   |
 | mark_failed     | sending (this run's claim) | failed    | permanent refusal, or the |
@@ -63,15 +63,31 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connections, models, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-# The columns record_assignments writes, in the order its SELECT gives them.
-RECORDED_COLUMNS = (
-    "kind", "recipient_id", "event_key", "context", "status", "attempts",
-    "last_error", "job_id", "claim_token", "smtp_reply", "message_id",
-    "created_at", "updated_at", "next_attempt_at", "waiting_for",
-)  # fmt: skip
+from notifications import kinds
+
+# A new row's columns as record_assignments' SELECT writes them, from the
+# assignment row (a) and its task (t). Each %s is a parameter, in this order.
+ASSIGNMENT_ROW = {
+    "kind": "%s",
+    "recipient_id": "a.user_id",
+    "event_key": "%s || CAST(a.id AS TEXT)",
+    "context": "{json_object}('task_id', a.task_id, 'title', t.title, 'by', %s)",
+    "status": "%s",
+    "attempts": "0",
+    "last_error": "''",
+    "job_id": "''",
+    "claim_token": "''",
+    "smtp_reply": "''",
+    "message_id": "''",
+    "created_at": "%s",
+    "updated_at": "%s",
+    "next_attempt_at": "%s",
+    "waiting_for": "''",
+}
 
 
 @dataclass(frozen=True)
@@ -116,11 +132,15 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         """
         now = timezone.now()
         rows = {
-            e.event_key: Delivery(kind=kind, recipient_id=e.recipient_id,
-                                  event_key=e.event_key, context=e.context,
-                                  next_attempt_at=now)
+            e.event_key: Delivery(
+                kind=kind,
+                recipient_id=e.recipient_id,
+                event_key=e.event_key,
+                context=e.context,
+                next_attempt_at=now,
+            )
             for e in entries
-        }  # fmt: skip
+        }
         if not rows:
             return []
         # Keyed by event: PostgreSQL refuses an upsert touching one row twice.
@@ -146,30 +166,10 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         as it was and its id is not returned (it was dispatched then).
         """
         database = connections[self.db]
-        quote = database.ops.quote_name
-        rows, params = assignments.order_by().values("id").query.sql_with_params()
-        through = quote(assignments.model._meta.db_table)
-        tasks = quote(
-            assignments.model._meta.get_field("task").related_model._meta.db_table
-        )
-        # Written out rather than built by the ORM: a request pays for this SQL.
-        json_object = (
-            "jsonb_build_object" if database.vendor == "postgresql" else "json_object"
-        )
-        columns = ", ".join(quote(column) for column in RECORDED_COLUMNS)
-        # Only quoted names and Django's own compiled SQL are interpolated; every
-        # value is a parameter.
-        statement = (
-            f"INSERT INTO {quote(Delivery._meta.db_table)} ({columns}) "  # noqa: S608
-            f"SELECT %s, a.user_id, %s || CAST(a.id AS TEXT), "
-            f"{json_object}('task_id', a.task_id, 'title', t.title, 'by', %s), "
-            f"%s, 0, '', '', '', '', '', %s, %s, %s, '' "
-            f"FROM {through} a JOIN {tasks} t ON t.id = a.task_id "
-            f"WHERE a.id IN ({rows}) "
-            f"ON CONFLICT ({quote('event_key')}) DO NOTHING RETURNING {quote('id')}"
-        )
+        statement, params = assignment_insert(database, assignments)
         kind = Delivery.Kind.TASK_ASSIGNED
         now = database.ops.adapt_datetimefield_value(timezone.now())
+        # The parameters of ASSIGNMENT_ROW, in its order, then the WHERE's.
         values = [kind, f"{kind}:", by, Delivery.Status.QUEUED, now, now, now, *params]
         with database.cursor() as cursor:
             cursor.execute(statement, values)
@@ -187,10 +187,14 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         token = uuid.uuid4().hex
         now = timezone.now()
         self.filter(pk__in=delivery_ids, status=Delivery.Status.QUEUED).update(
-            status=Delivery.Status.SENDING, claim_token=token, claimed_at=now,
-            job_id=job_id, attempts=F("attempts") + 1, waiting_for="",
+            status=Delivery.Status.SENDING,
+            claim_token=token,
+            claimed_at=now,
+            job_id=job_id,
+            attempts=F("attempts") + 1,
+            waiting_for="",
             updated_at=now,
-        )  # fmt: skip
+        )
         claimed = self.filter(claim_token=token).select_related("recipient")
         return list(claimed.order_by("pk"))
 
@@ -202,10 +206,12 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         """
         ids = list(self.stuck(now).values_list("pk", flat=True))
         self.stuck(now).filter(pk__in=ids).update(
-            status=Delivery.Status.QUEUED, claim_token="", next_attempt_at=now,
+            status=Delivery.Status.QUEUED,
+            claim_token="",
+            next_attempt_at=now,
             last_error="Requeued by the sweep: the worker stopped mid-send",
             updated_at=now,
-        )  # fmt: skip
+        )
         return ids
 
     def give_up_stuck(self, now: datetime) -> int:
@@ -214,9 +220,10 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
             attempts__gte=settings.NOTIFICATIONS_MAX_ATTEMPTS
         )
         return worn_out.update(
-            status=Delivery.Status.FAILED, updated_at=now,
+            status=Delivery.Status.FAILED,
+            updated_at=now,
             last_error="Gave up: the worker stopped mid-send on every attempt",
-        )  # fmt: skip
+        )
 
     def resend(self, delivery_ids: Iterable[int]) -> list[int]:
         """failed -> queued, with a fresh set of attempts.
@@ -227,9 +234,12 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         ids = list(failed.values_list("pk", flat=True))
         now = timezone.now()
         failed.filter(pk__in=ids).update(
-            status=Delivery.Status.QUEUED, attempts=0, claim_token="",
-            next_attempt_at=now, updated_at=now,
-        )  # fmt: skip
+            status=Delivery.Status.QUEUED,
+            attempts=0,
+            claim_token="",
+            next_attempt_at=now,
+            updated_at=now,
+        )
         return ids
 
     def cancel(self, delivery_ids: Iterable[int]) -> list[int]:
@@ -254,9 +264,12 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
                 return None
             digest, created = self.get_or_create(
                 event_key=f"digest:{recipient_id}:{day.isoformat()}",
-                defaults={"kind": Delivery.Kind.DIGEST, "recipient_id": recipient_id,
-                          "context": {"day": day.isoformat()}},
-            )  # fmt: skip
+                defaults={
+                    "kind": Delivery.Kind.DIGEST,
+                    "recipient_id": recipient_id,
+                    "context": {"day": day.isoformat()},
+                },
+            )
             if created:
                 self.bundle(digest)
         return digest if created else None
@@ -266,9 +279,10 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         that no digest has taken. One UPDATE, so a row held a moment later waits
         for the next digest and none lands in two, or in none."""
         held = self.filter(
-            recipient_id=digest.recipient_id, status=Delivery.Status.HELD,
+            recipient_id=digest.recipient_id,
+            status=Delivery.Status.HELD,
             digest__isnull=True,
-        )  # fmt: skip
+        )
         return held.update(
             status=Delivery.Status.BUNDLED, digest=digest, updated_at=timezone.now()
         )
@@ -293,21 +307,39 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         ).update(next_attempt_at=until)
 
 
+def assignment_insert(
+    database: BaseDatabaseWrapper, assignments: QuerySet[Any]
+) -> tuple[str, tuple[Any, ...]]:
+    """record_assignments' INSERT ... SELECT, and the parameters of its WHERE.
+
+    Written out rather than built by the ORM: a request pays for this SQL. Only
+    quoted names and Django's own compiled SQL are interpolated; every value is
+    a parameter.
+    """
+    quote = database.ops.quote_name
+    rows, params = assignments.order_by().values("id").query.sql_with_params()
+    through = quote(assignments.model._meta.db_table)
+    task_model = assignments.model._meta.get_field("task").related_model
+    tasks = quote(task_model._meta.db_table)
+    json_object = (
+        "jsonb_build_object" if database.vendor == "postgresql" else "json_object"
+    )
+    columns = ", ".join(quote(column) for column in ASSIGNMENT_ROW)
+    values = ", ".join(ASSIGNMENT_ROW.values()).format(json_object=json_object)
+    statement = (
+        f"INSERT INTO {quote(Delivery._meta.db_table)} ({columns}) "  # noqa: S608
+        f"SELECT {values} FROM {through} a JOIN {tasks} t ON t.id = a.task_id "
+        f"WHERE a.id IN ({rows}) "
+        f"ON CONFLICT ({quote('event_key')}) DO NOTHING RETURNING {quote('id')}"
+    )
+    return statement, params
+
+
 class Delivery(models.Model):
     """One email to one recipient: the outbox row the worker claims and sends."""
 
-    class Kind(models.TextChoices):
-        TASK_ASSIGNED = "task_assigned", "Task assigned"
-        TASK_UNASSIGNED = "task_unassigned", "Removed from a task"
-        TASK_DELETED = "task_deleted", "Task deleted"
-        DUE_DATE_CHANGED = "due_date_changed", "Due date changed"
-        TASK_COMPLETED = "task_completed", "Task completed"
-        TASK_COMMENTED = "task_commented", "New comment"
-        DIGEST = "digest", "Daily digest"
-        ACTIVATION = "activation", "Account activation"
-        PASSWORD_RESET = "password_reset", "Password reset"
-        EMAIL_CHANGE = "email_change", "New email address to confirm"
-        EMAIL_CHANGE_NOTICE = "email_change_notice", "Email change asked for"
+    # Declared with everything else about each kind in notifications/kinds.py.
+    Kind = kinds.Kind
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -404,9 +436,12 @@ class Delivery(models.Model):
     def mark_sent(self, reply: str, message_id: str) -> bool:
         """sending -> sent: the server accepted the message."""
         return self._leave_sending(
-            status=Delivery.Status.SENT, sent_at=timezone.now(),
-            smtp_reply=reply[:500], message_id=message_id, last_error="",
-        )  # fmt: skip
+            status=Delivery.Status.SENT,
+            sent_at=timezone.now(),
+            smtp_reply=reply[:500],
+            message_id=message_id,
+            last_error="",
+        )
 
     def mark_failed(self, reason: str) -> bool:
         """sending -> failed: refused for good, or out of attempts."""
@@ -416,25 +451,32 @@ class Delivery(models.Model):
         """sending -> queued, due after `delay` seconds; the attempt stays spent."""
         due = timezone.now() + timedelta(seconds=delay)
         return self._leave_sending(
-            status=Delivery.Status.QUEUED, next_attempt_at=due, last_error=reason,
+            status=Delivery.Status.QUEUED,
+            next_attempt_at=due,
+            last_error=reason,
             claim_token="",
-        )  # fmt: skip
+        )
 
     def release_untried(self) -> bool:
         """sending -> queued, due now, the attempt given back: never tried."""
         return self._leave_sending(
-            status=Delivery.Status.QUEUED, attempts=F("attempts") - 1,
-            next_attempt_at=timezone.now(), claim_token="",
-        )  # fmt: skip
+            status=Delivery.Status.QUEUED,
+            attempts=F("attempts") - 1,
+            next_attempt_at=timezone.now(),
+            claim_token="",
+        )
 
     def wait_for_pace(self, until: datetime, wait: str, reason: str = "") -> bool:
         """sending -> queued, due `until`, the attempt given back: not this
         message's fault (our send rate, the daily limit, a busy provider)."""
         return self._leave_sending(
-            status=Delivery.Status.QUEUED, attempts=F("attempts") - 1,
-            next_attempt_at=until, claim_token="", waiting_for=wait,
+            status=Delivery.Status.QUEUED,
+            attempts=F("attempts") - 1,
+            next_attempt_at=until,
+            claim_token="",
+            waiting_for=wait,
             last_error=reason,
-        )  # fmt: skip
+        )
 
     def skip(self, reason: str) -> bool:
         """sending -> skipped: the email is no longer wanted."""
@@ -449,9 +491,10 @@ class Delivery(models.Model):
     def suppress(self, reason: str) -> bool:
         """sending -> skipped, untried: the address bounced as unknown before."""
         return self._leave_sending(
-            status=Delivery.Status.SKIPPED, attempts=F("attempts") - 1,
+            status=Delivery.Status.SKIPPED,
+            attempts=F("attempts") - 1,
             last_error=f"suppressed: {reason}",
-        )  # fmt: skip
+        )
 
     def _leave_sending(self, **changes: Any) -> bool:
         """One UPDATE by primary key, guarded by this run's claim.
@@ -468,23 +511,10 @@ class Delivery(models.Model):
 
 # Rows nothing will move again; the retention job deletes them after a while.
 FINISHED = (
-    Delivery.Status.SENT, Delivery.Status.SKIPPED, Delivery.Status.CANCELLED,
+    Delivery.Status.SENT,
+    Delivery.Status.SKIPPED,
+    Delivery.Status.CANCELLED,
     Delivery.Status.BUNDLED,
-)  # fmt: skip
-
-# Account emails (activation, password reset, email change) travel in their own
-# lane, ahead of notification backlogs: someone is waiting at the screen for them.
-# They are always sent: preferences apply to the other kinds.
-ACCOUNT_KINDS = frozenset(
-    {
-        Delivery.Kind.ACTIVATION,
-        Delivery.Kind.PASSWORD_RESET,
-        Delivery.Kind.EMAIL_CHANGE,
-        Delivery.Kind.EMAIL_CHANGE_NOTICE,
-    }
-)
-PREFERENCE_KINDS = tuple(
-    kind for kind in Delivery.Kind if kind not in ACCOUNT_KINDS and kind != "digest"
 )
 
 

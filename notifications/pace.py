@@ -22,7 +22,7 @@ import redis
 from django.conf import settings
 
 from notifications.models import Delivery
-from notifications.redis_client import redis_client
+from project.redis import redis_client, text
 
 PREFIX = "notifications:pace:"
 RATE_KEY, DAY_KEY = f"{PREFIX}next-turn", f"{PREFIX}sent-24h"
@@ -81,7 +81,7 @@ return tostring(pause)
 """
 
 
-REASONS = {
+WAIT_REASONS = {
     "provider": "The provider asked us to slow down; sending resumes after a pause",
     "daily": "The daily limit (EMAIL_DAILY_LIMIT) is reached",
     "rate": "Waiting for the send rate (EMAIL_RATE_LIMIT)",
@@ -94,7 +94,7 @@ class Turn:
     """Whether to send now, or how long to wait and why."""
 
     wait: float = 0.0  # 0.0: go, the turn is taken
-    cause: str = ""  # a key of REASONS while waiting
+    cause: str = ""  # a key of WAIT_REASONS while waiting
     detail: str = ""  # the provider's reply, when it is the cause
 
     @property
@@ -110,7 +110,7 @@ class Turn:
     def reason(self) -> str:
         """What the delivery log shows for a row waiting for this turn."""
         said = f": {self.detail}" if self.detail else ""
-        return f"{REASONS.get(self.cause, 'Waiting')}{said}"[:500]
+        return f"{WAIT_REASONS.get(self.cause, 'Waiting')}{said}"[:500]
 
 
 class Pace:
@@ -143,7 +143,7 @@ class Pace:
         verdict, wait = self._take_turn(
             keys=keys, args=[self.interval, self.daily, uuid.uuid4().hex]
         )
-        cause = verdict.decode() if isinstance(verdict, bytes) else str(verdict)
+        cause = text(verdict)
         if cause == "go":
             return Turn()
         return Turn(max(float(wait), 0.001), cause)

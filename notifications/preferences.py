@@ -16,7 +16,8 @@ from collections.abc import Iterable
 
 from django.core import signing
 
-from notifications.models import PREFERENCE_KINDS, Delivery, DigestSchedule, Preference
+from notifications.kinds import PREFERENCE_KINDS
+from notifications.models import Delivery, DigestSchedule, Preference
 from users.models import User
 
 Mode = Preference.Mode

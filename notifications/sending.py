@@ -23,13 +23,15 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
 
-from notifications.emails import Skip, Undeliverable, build_message, tasks_for
-from notifications.metrics import Tally
-from notifications.models import ACCOUNT_KINDS, Delivery, Suppression
+from notifications.contexts import Skip
+from notifications.emails import Undeliverable, build_message, tasks_for
+from notifications.kinds import ACCOUNT_KINDS
+from notifications.metrics import MetricsTally
+from notifications.models import Delivery, Suppression
 from notifications.pace import Turn, shared_pace
 from notifications.preferences import Mode, modes_for
-from notifications.redis_client import redis_client
 from notifications.smtp import Failure, Verdict, classify, process_client
+from project.redis import redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +42,7 @@ PACE_UNKNOWN = Turn(30.0, "unknown")
 
 
 @dataclass
-class Report:
+class BatchReport:
     """What a job run did; small and address-free, it ends up in the results.
     Its tally, by kind, goes to the metrics."""
 
@@ -51,7 +53,7 @@ class Report:
     held: int = 0  # kept for their recipient's daily digest
     retry_ids: list[int] = field(default_factory=list)
     countdown: float = 0.0  # when the retry job should run: the longest wait
-    tally: Tally = field(default_factory=Tally)
+    tally: MetricsTally = field(default_factory=MetricsTally)
 
     def count(self, outcome: str, delivery: Delivery) -> None:
         """sent, failed, skipped or held: one more, here and in the metrics."""
@@ -67,12 +69,17 @@ class Report:
             self.countdown = max(self.countdown, delay)
 
     def summary(self) -> dict[str, int]:
-        return {"sent": self.sent, "failed": self.failed, "skipped": self.skipped,
-                "held": self.held, "waiting": self.waiting,
-                "retrying": len(self.retry_ids)}  # fmt: skip
+        return {
+            "sent": self.sent,
+            "failed": self.failed,
+            "skipped": self.skipped,
+            "held": self.held,
+            "waiting": self.waiting,
+            "retrying": len(self.retry_ids),
+        }
 
 
-def send_batch(delivery_ids: Sequence[int], job_id: str = "") -> Report:
+def send_batch(delivery_ids: Sequence[int], job_id: str = "") -> BatchReport:
     """Claim the queued deliveries among these ids (none while sending is paused),
     then send each over one connection and record its outcome at once."""
     run = BatchRun(Delivery.objects.claim(delivery_ids, job_id))
@@ -83,7 +90,7 @@ def send_batch(delivery_ids: Sequence[int], job_id: str = "") -> Report:
     return run.report
 
 
-def publish_tally(tally: Tally) -> None:
+def publish_tally(tally: MetricsTally) -> None:
     """The batch's counts to the shared metrics; never fatal to the batch."""
     try:
         tally.flush(redis_client())
@@ -116,7 +123,7 @@ class BatchRun:
         self.modes = modes_for(deliveries)
         self.client = process_client()  # kept open for the next batch
         self.pace = shared_pace()
-        self.report = Report()
+        self.report = BatchReport()
         self.deadline = time.monotonic() + send_budget(deliveries)
 
     def send_all(self) -> None:

@@ -1,127 +1,15 @@
-"""Receivers: guard, record deliveries in the caller's transaction, dispatch on commit.
+"""What the notifications app announces. worker/ listens and publishes the jobs.
 
-Every email trigger enters here: model signals of tasks and users, and the users
-app's own signals (activation resend, password reset, email change). None of them
-renders, sends or makes a token: the worker does all of that.
+notifications/ knows nothing of Celery: worker/ imports notifications, never the
+other way round.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from django.dispatch import Signal
 
-from django.contrib.auth import get_user_model
-from django.db.models.signals import m2m_changed, post_save, pre_delete
-
-from notifications import outbox
-from tasks.activity import activity_recorded
-from tasks.models import Activity, Project, Task
-from users.models import User
-from users.signals import (
-    activation_requested,
-    email_change_requested,
-    password_reset_requested,
-)
-
-
-def record_assignment_emails(
-    sender: type, instance: Task | User, action: str, reverse: bool,
-    pk_set: set[int] | None, **kwargs: Any,
-) -> None:  # fmt: skip
-    """Tell only the newly added users, whichever side the assignment was made from.
-
-    Django puts only the ids that were not assigned yet in post_add's pk_set.
-    """
-    if action != "post_add" or not pk_set:
-        return
-    if reverse:  # user.tasks.add(*tasks): the instance is the user
-        added = {"user_id": instance.pk, "task_id__in": pk_set}
-    else:  # task.assigned_to.add(*users)
-        added = {"task_id": instance.pk, "user_id__in": pk_set}
-    outbox.record_task_assigned(Task.assigned_to.through.objects.filter(**added))
-
-
-def record_deletion_emails(sender: type[Task], instance: Task, **kwargs: Any) -> None:
-    """Snapshot the task for its assignees now: after deletion the rows are gone.
-
-    pre_delete also fires per instance for QuerySet.delete() and for cascades.
-    """
-    user_ids = list(instance.assigned_to.values_list("pk", flat=True))
-    if user_ids:
-        outbox.record_task_deleted(instance, project_name(instance), user_ids)
-
-
-def record_activity_emails(
-    sender: type[Activity], activities: list[Activity], **kwargs: Any
-) -> None:
-    """Unassigned, re-dated, completed, commented: tasks' history says who to tell."""
-    for activity in activities:
-        outbox.record_activity(activity)
-
-
-def project_name(task: Task) -> str:
-    if Task.project.is_cached(task):
-        return task.project.name
-    names = Project.objects.filter(pk=task.project_id).values_list("name", flat=True)
-    return names.first() or ""
-
-
-def record_activation_email(
-    sender: type[User], instance: User, created: bool, raw: bool = False, **kwargs: Any
-) -> None:
-    """New inactive accounts only: superusers and accounts made active get nothing."""
-    if created and not raw and not instance.is_active:
-        outbox.record_activation_email(instance)
-
-
-def record_new_activation_email(sender: type[User], user: User, **kwargs: Any) -> None:
-    """The resend form asked (rate limited per account by the outbox)."""
-    outbox.record_activation_email(user)
-
-
-def record_password_reset_email(sender: type[User], user: User, **kwargs: Any) -> None:
-    outbox.record_password_reset_email(user)
-
-
-def record_email_change_emails(sender: type[User], user: User, **kwargs: Any) -> None:
-    """The new address confirms the change; the current one is told of it."""
-    outbox.record_email_change_emails(user)
-
-
-def connect_receivers() -> None:
-    """Connect every receiver with an explicit sender and dispatch_uid."""
-    m2m_changed.connect(
-        record_assignment_emails,
-        sender=Task.assigned_to.through,
-        dispatch_uid="notifications.record_assignment_emails",
-    )
-    pre_delete.connect(
-        record_deletion_emails,
-        sender=Task,
-        dispatch_uid="notifications.record_deletion_emails",
-    )
-    activity_recorded.connect(
-        record_activity_emails,
-        sender=Activity,
-        dispatch_uid="notifications.record_activity_emails",
-    )
-    user_model = get_user_model()
-    post_save.connect(
-        record_activation_email,
-        sender=user_model,
-        dispatch_uid="notifications.record_activation_email",
-    )
-    activation_requested.connect(
-        record_new_activation_email,
-        sender=user_model,
-        dispatch_uid="notifications.record_new_activation_email",
-    )
-    password_reset_requested.connect(
-        record_password_reset_email,
-        sender=user_model,
-        dispatch_uid="notifications.record_password_reset_email",
-    )
-    email_change_requested.connect(
-        record_email_change_emails,
-        sender=user_model,
-        dispatch_uid="notifications.record_email_change_emails",
-    )
+# Deliveries were recorded (or queued again) and their transaction committed:
+# sent with delivery_ids=[...] and urgent=True for account emails, which go in a
+# lane of their own. The worker app connects the receiver that publishes them
+# (worker/apps.py); were none connected, the sweep would.
+deliveries_due = Signal()

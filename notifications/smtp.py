@@ -36,9 +36,15 @@ _clients: dict[tuple[object, ...], SMTPClient] = {}
 def process_client() -> SMTPClient:
     """This process's SMTP client for the configured server, kept across jobs:
     one connection per worker process instead of one per job."""
-    key = (settings.EMAIL_BACKEND, settings.EMAIL_HOST, settings.EMAIL_PORT,
-           settings.EMAIL_USE_TLS, settings.EMAIL_USE_SSL, settings.EMAIL_HOST_USER,
-           settings.EMAIL_TIMEOUT)  # fmt: skip
+    key = (
+        settings.EMAIL_BACKEND,
+        settings.EMAIL_HOST,
+        settings.EMAIL_PORT,
+        settings.EMAIL_USE_TLS,
+        settings.EMAIL_USE_SSL,
+        settings.EMAIL_HOST_USER,
+        settings.EMAIL_TIMEOUT,
+    )
     client = _clients.get(key)
     if client is None:
         close_process_clients()  # the settings changed: the old server is not ours
@@ -162,14 +168,24 @@ def _words(*patterns: str) -> re.Pattern[str]:
 
 # Words of replies without an enhanced code: "550 No such user here".
 UNKNOWN_USER = _words(
-    r"user unknown", r"unknown user", r"no such (user|mailbox|recipient)",
-    r"does not exist", r"recipient not found", r"invalid recipient",
-)  # fmt: skip
+    r"user unknown",
+    r"unknown user",
+    r"no such (user|mailbox|recipient)",
+    r"does not exist",
+    r"recipient not found",
+    r"invalid recipient",
+)
 # The sender's quota or rate, never the recipient's mailbox ("is over quota").
 SENDER_QUOTA_OR_RATE = _words(
-    r"sending quota", r"submission ?quota", r"message quota", r"relay limit",
-    r"rate limit", r"sending rate", r"throttl", r"too many (messages|emails)",
-)  # fmt: skip
+    r"sending quota",
+    r"submission ?quota",
+    r"message quota",
+    r"relay limit",
+    r"rate limit",
+    r"sending rate",
+    r"throttl",
+    r"too many (messages|emails)",
+)
 BUSY_CODES = frozenset({421, 432, 450, 451, 452, 454})
 
 # First match wins; a failure no rule matches is REJECTED: retrying an error we

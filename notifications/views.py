@@ -10,23 +10,22 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest, PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from notifications import outbox, previews
+from notifications import operations, previews
 from notifications import preferences as prefs
 from notifications.forms import PreferencesForm
 from notifications.metrics import exposition, oldest_due_age
 from notifications.models import Delivery, SendingPause, Suppression
+from ui.http import paginate, safe_next
 from users.http import AuthenticatedRequest
 from users.models import User
 
@@ -42,7 +41,7 @@ def delivery_list(request: AuthenticatedRequest) -> HttpResponse:
     search = recipient_search(request.GET) if is_manager else ""
     deliveries = visible_to(request.user, is_manager).filter(**filters)
     deliveries = search_recipients(deliveries, search)
-    page = Paginator(deliveries, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, deliveries, PAGE_SIZE)
     context = {
         "page": page,
         "is_manager": is_manager,
@@ -108,7 +107,7 @@ def resend_delivery(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if not request.user.is_manager:
         raise PermissionDenied("Only Admins and Managers re-send emails.")
     delivery = get_object_or_404(Delivery, pk=pk)
-    if outbox.resend([delivery.pk]):
+    if operations.resend([delivery.pk]):
         messages.success(request, f"Email #{delivery.pk} is queued to be sent again.")
     else:
         messages.info(request, f"Email #{delivery.pk} has not failed: nothing to do.")
@@ -120,7 +119,7 @@ def resend_delivery(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def cancel_delivery(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     ensure_admin(request.user)
     delivery = get_object_or_404(Delivery, pk=pk)
-    if outbox.cancel([delivery.pk]):
+    if operations.cancel([delivery.pk]):
         messages.success(
             request, f"Email #{delivery.pk} is cancelled: it will not go out."
         )
@@ -135,7 +134,7 @@ def cancel_delivery(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @require_POST
 def pause_sending(request: AuthenticatedRequest) -> HttpResponse:
     ensure_admin(request.user)
-    if outbox.pause_sending(request.user):
+    if operations.pause_sending(request.user):
         messages.warning(
             request, "Sending is paused. Queued emails wait until you resume."
         )
@@ -146,7 +145,7 @@ def pause_sending(request: AuthenticatedRequest) -> HttpResponse:
 @require_POST
 def resume_sending(request: AuthenticatedRequest) -> HttpResponse:
     ensure_admin(request.user)
-    if outbox.resume_sending():
+    if operations.resume_sending():
         messages.success(request, "Sending resumed: the emails that waited go out now.")
     return redirect(back_to_log(request))
 
@@ -157,7 +156,7 @@ def suppression_list(request: AuthenticatedRequest) -> HttpResponse:
     if not request.user.is_manager:
         raise PermissionDenied("Only Admins and Managers see suppressed addresses.")
     suppressions = Suppression.objects.select_related("delivery")
-    page = Paginator(suppressions, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, suppressions, PAGE_SIZE)
     context = {"page": page, "is_admin": request.user.is_admin}
     return render(request, "notifications/suppression_list.html", context)
 
@@ -179,12 +178,9 @@ def ensure_admin(user: User) -> None:
 
 def back_to_log(request: HttpRequest) -> str:
     """Back to the page and filters the button was pressed on, if it is ours."""
-    target = request.POST.get("next", "")
-    safe = url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    )
     log = reverse("notifications:list")
-    return target if safe and target.startswith(log) else log
+    target = safe_next(request, log)
+    return target if target.startswith(log) else log
 
 
 @login_required

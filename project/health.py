@@ -13,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from notifications.metrics import oldest_due_age
-from notifications.redis_client import redis_client
+from project.redis import redis_client
 
 
 def database_ok() -> bool:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import django_stubs_ext
 from celery.schedules import crontab
 from decouple import Csv, config
 from django.core.exceptions import ImproperlyConfigured
+
+from project.redis import parse_sentinels
+from worker import queues
 
 # Lets generic Django classes be subscripted at run time (ModelAdmin[Delivery]).
 django_stubs_ext.monkeypatch()
@@ -205,7 +207,7 @@ CELERY_BROKER_URL = config(
 # With Sentinels (CELERY_BROKER_URL=sentinel://host:26379;sentinel://host2:26379/0)
 # the name of the primary they watch.
 REDIS_SENTINEL_MASTER = config("REDIS_SENTINEL_MASTER", default="mymaster")
-if CELERY_BROKER_URL.startswith("sentinel://"):
+if parse_sentinels(CELERY_BROKER_URL) is not None:
     # kombu's Sentinel transport, fixed to survive a failover (worker/sentinel.py).
     CELERY_BROKER_TRANSPORT = "worker.sentinel:Transport"
 # Jobs are acknowledged late; Redis hands an unacknowledged job to another worker
@@ -220,14 +222,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Read by kombu's sentinel:// transport only.
     "master_name": REDIS_SENTINEL_MASTER,
 }
-# Two lanes. "priority" carries account emails (activation, password reset) and
-# the sweep; "bulk" the notifications. A worker consumes both, "priority" first,
-# unless told otherwise with -Q.
-CELERY_TASK_QUEUES: dict[str, dict[str, str]] = {"priority": {}, "bulk": {}}
-CELERY_TASK_DEFAULT_QUEUE = "bulk"
+# Two lanes (worker/queues.py). "priority" carries account emails (activation,
+# password reset) and the sweep; "bulk" the notifications. A worker consumes both,
+# "priority" first, unless told otherwise with -Q.
+CELERY_TASK_QUEUES: dict[str, dict[str, str]] = {lane: {} for lane in queues.IN_ORDER}
+CELERY_TASK_DEFAULT_QUEUE = queues.BULK
 CELERY_TASK_ROUTES = {
-    "notifications.sweep_outbox": {"queue": "priority"},
-    "notifications.send_digests": {"queue": "priority"},
+    "notifications.sweep_outbox": {"queue": queues.URGENT},
+    "notifications.send_digests": {"queue": queues.URGENT},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
@@ -398,14 +400,13 @@ def redis_cache(url: str, prefix: str) -> dict[str, object]:
         "SOCKET_TIMEOUT": 1,
     }
     location = url
-    if url.startswith("sentinel://"):  # sentinel://h:26379;sentinel://h2:26379/0
-        nodes = [urlsplit(part) for part in url.split(";")]
-        database = (nodes[0].path or "/0").strip("/") or "0"
-        location = f"redis://{REDIS_SENTINEL_MASTER}/{database}"
+    sentinels = parse_sentinels(url)
+    if sentinels is not None:
+        location = f"redis://{REDIS_SENTINEL_MASTER}/{sentinels.database}"
         options |= {
             "CLIENT_CLASS": "django_redis.client.SentinelClient",
             "CONNECTION_FACTORY": "django_redis.pool.SentinelConnectionFactory",
-            "SENTINELS": [(n.hostname or "127.0.0.1", n.port or 26379) for n in nodes],
+            "SENTINELS": list(sentinels.nodes),
         }
     return {
         "BACKEND": "django_redis.cache.RedisCache",

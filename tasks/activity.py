@@ -1,9 +1,10 @@
 """A task's history: what happened to it, who did it and when.
 
-Recorded here by the domain receivers (tasks/signals.py) and the comment form,
-each Activity announced with `activity_recorded` once saved: notifications
-listens, and tells the people concerned. The actor is the signed-in user of the
-request (users.actor); changes made outside a request have none.
+Recorded here by the domain receivers (tasks/receivers.py) and the comment form,
+each Activity announced with `activity_recorded` (tasks/signals.py) once saved:
+notifications listens, and tells the people concerned. The actor is the
+signed-in user of the request (users.actor); changes made outside a request have
+none.
 """
 
 from __future__ import annotations
@@ -12,15 +13,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
-from django.dispatch import Signal
 
 from tasks.models import Activity, Comment, Task
+from tasks.signals import activity_recorded
 from users.actor import current_actor
 from users.models import User
-
-# Sent with sender=Activity and activities=[Activity, ...], in the transaction
-# that saved them.
-activity_recorded = Signal()
 
 Verb = Activity.Verb
 
@@ -52,9 +49,11 @@ def record_changes(task: Task, before: dict[str, Any]) -> None:
         record(task, Verb.STATUS, before=before["status"], after=task.status)
     if before["due_date"] != task.due_date:
         record(
-            task, Verb.DUE_DATE, before=str(before["due_date"]),
+            task,
+            Verb.DUE_DATE,
+            before=str(before["due_date"]),
             after=str(task.due_date),
-        )  # fmt: skip
+        )
 
 
 @transaction.atomic  # a comment never lacks its history entry (and its emails)

@@ -8,4 +8,4 @@ class TasksConfig(AppConfig):
     name = "tasks"
 
     def ready(self) -> None:
-        from tasks import signals  # noqa: F401  connects the domain receivers
+        from tasks import receivers  # noqa: F401  connects the domain receivers

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Case, F, OrderBy, Q, QuerySet, Value, When
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from tasks.listing import DEFAULT_SORT, SORT_CHOICES, UNASSIGNED, ListQuery
 from tasks.models import Comment, Project, Task, TaskDetail
 from ui.forms import TailwindFormMixin
 from users.models import User
@@ -19,7 +20,6 @@ DATE_FORMAT = "%Y-%m-%d"
 # be asked about it (OverflowError), so forms refuse it as an invalid choice.
 MAX_ID = 2**63 - 1
 SEARCH_MAX_LENGTH = 200
-UNASSIGNED = "none"
 
 
 def date_input() -> forms.DateInput:
@@ -188,54 +188,6 @@ class CommentForm(TailwindFormMixin, forms.ModelForm[Comment]):
         fields = ["body"]
 
 
-PRIORITY_RANK = Case(
-    When(details__priority=TaskDetail.Priority.HIGH, then=Value(0)),
-    When(details__priority=TaskDetail.Priority.MEDIUM, then=Value(1)),
-    When(details__priority=TaskDetail.Priority.LOW, then=Value(2)),
-    default=Value(3),
-)
-STATUS_RANK = Case(
-    When(status=Task.Status.PENDING, then=Value(0)),
-    When(status=Task.Status.IN_PROGRESS, then=Value(1)),
-    default=Value(2),
-)
-
-
-class SortColumn(NamedTuple):
-    label: str
-    expression: F | Case
-    ascending: str  # how each direction reads in the phones' "Sort by" select
-    descending: str
-
-
-# The list's sortable columns by their key in ?sort= ("-key" reverses), the
-# default first. Priority and status sort by meaning, not by stored letters.
-SORT_COLUMNS = {
-    "due": SortColumn("Due date", F("due_date"), "soonest first", "latest first"),
-    "title": SortColumn("Title", F("title"), "A to Z", "Z to A"),
-    "project": SortColumn("Project", F("project__name"), "A to Z", "Z to A"),
-    "priority": SortColumn("Priority", PRIORITY_RANK, "high first", "low first"),
-    "status": SortColumn("Status", STATUS_RANK, "pending first", "completed first"),
-}
-DEFAULT_SORT = "due"
-SORT_CHOICES = [
-    choice
-    for key, column in SORT_COLUMNS.items()
-    for choice in (
-        (key, f"{column.label}, {column.ascending}"),
-        (f"-{key}", f"{column.label}, {column.descending}"),
-    )
-]
-
-
-def ordering(sort: str) -> list[OrderBy | str]:
-    """Rows in the chosen column's order, then by due date and id for ties."""
-    column = SORT_COLUMNS.get(sort.removeprefix("-"), SORT_COLUMNS[DEFAULT_SORT])
-    descending = sort.startswith("-")
-    order = column.expression.desc() if descending else column.expression.asc()
-    return [order, "due_date", "pk"]
-
-
 class TaskFilterForm(TailwindFormMixin, forms.Form):
     """The list's search, filters and sort order.
 
@@ -297,37 +249,13 @@ class TaskFilterForm(TailwindFormMixin, forms.Form):
         names = ("q", "assignee", "status", "priority", "project")
         return any(self.value_of(name) for name in names)
 
-    def filter(self, tasks: QuerySet[Task]) -> QuerySet[Task]:
-        """The tasks matching every valid filter."""
-        return self.filter_by_status(self.filter_but_status(tasks))
-
-    def filter_but_status(self, tasks: QuerySet[Task]) -> QuerySet[Task]:
-        """What the status count cards count: everything but their own filter."""
-        assignee = self.value_of("assignee")
-        if assignee == UNASSIGNED:
-            tasks = tasks.filter(assigned_to=None)
-        elif assignee:
-            tasks = tasks.filter(assigned_to=assignee)
-        if priority := self.value_of("priority"):
-            tasks = tasks.filter(details__priority=priority)
-        if project := self.value_of("project"):
-            tasks = tasks.filter(project=project)
-        return search_tasks(tasks, self.value_of("q").strip())
-
-    def filter_by_status(self, tasks: QuerySet[Task]) -> QuerySet[Task]:
-        status = self.value_of("status")
-        return tasks.filter(status=status) if status else tasks
-
-    def order(self, tasks: QuerySet[Task]) -> QuerySet[Task]:
-        return tasks.order_by(*ordering(self.sort_key))
-
-
-def search_tasks(tasks: QuerySet[Task], text: str) -> QuerySet[Task]:
-    if not text:
-        return tasks
-    return tasks.filter(
-        Q(title__icontains=text)
-        | Q(description__icontains=text)
-        | Q(project__name__icontains=text)
-        | Q(details__notes__icontains=text)
-    )
+    def query(self) -> ListQuery:
+        """Its valid values, as the list's query (tasks/listing.py) reads them."""
+        return ListQuery(
+            search=self.value_of("q").strip(),
+            assignee=str(self.value_of("assignee")),
+            status=self.value_of("status"),
+            priority=self.value_of("priority"),
+            project=self.value_of("project") or None,
+            sort=self.sort_key,
+        )

@@ -1,86 +1,10 @@
-"""Domain receivers: keep completed_at in step, remove a deleted task's detail,
-and keep each task's history (tasks/activity.py)."""
+"""What the tasks app announces. notifications/ listens and tells the people
+concerned."""
 
 from __future__ import annotations
 
-from typing import Any
+from django.dispatch import Signal
 
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
-from django.dispatch import receiver
-from django.utils import timezone
-
-from tasks import activity
-from tasks.models import Activity, Task, TaskDetail
-from users.actor import current_actor
-from users.models import User
-
-# What a task was before a save, for the history: set by remember_previous.
-PREVIOUS = "_tasks_previous_values"
-
-
-@receiver(pre_save, sender=Task, dispatch_uid="tasks.sync_completed_at")
-def sync_completed_at(sender: type[Task], instance: Task, **kwargs: Any) -> None:
-    if instance.status == Task.Status.COMPLETED:
-        instance.completed_at = instance.completed_at or timezone.now()
-    else:
-        instance.completed_at = None
-
-
-@receiver(post_delete, sender=Task, dispatch_uid="tasks.delete_task_detail")
-def delete_task_detail(sender: type[Task], instance: Task, **kwargs: Any) -> None:
-    TaskDetail.objects.filter(task_id=instance.pk).delete()
-
-
-@receiver(pre_save, sender=Task, dispatch_uid="tasks.remember_previous")
-def remember_previous(sender: type[Task], instance: Task, **kwargs: Any) -> None:
-    """The creator of a new task; the status and due date an update replaces."""
-    if instance._state.adding:
-        instance.created_by = instance.created_by or current_actor()
-        return
-    before = Task.objects.filter(pk=instance.pk).values("status", "due_date")
-    setattr(instance, PREVIOUS, before.first())
-
-
-@receiver(post_save, sender=Task, dispatch_uid="tasks.record_task_history")
-def record_task_history(
-    sender: type[Task], instance: Task, created: bool, raw: bool = False, **kwargs: Any
-) -> None:
-    if raw:
-        return
-    if created:
-        activity.record(instance, Activity.Verb.CREATED)
-        return
-    before = getattr(instance, PREVIOUS, None)
-    if before is not None:
-        activity.record_changes(instance, before)
-
-
-@receiver(
-    m2m_changed, sender=Task.assigned_to.through, dispatch_uid="tasks.record_assignees"
-)
-def record_assignees(
-    sender: type, instance: Task | User, action: str, reverse: bool,
-    pk_set: set[int] | None, **kwargs: Any,
-) -> None:  # fmt: skip
-    """Assigned and unassigned people, from either side of the relation.
-
-    clear() names nobody in post_clear: its people are read in pre_clear.
-    """
-    if action == "pre_clear":
-        pk_set = set(linked_ids(instance))
-    elif action not in ("post_add", "post_remove"):
-        return
-    if not pk_set:
-        return
-    verb = Activity.Verb.ASSIGNED if action == "post_add" else Activity.Verb.UNASSIGNED
-    if isinstance(instance, User):  # user.tasks.add(*tasks)
-        pairs = [(task_id, instance.pk) for task_id in sorted(pk_set)]
-    else:
-        pairs = [(instance.pk, user_id) for user_id in sorted(pk_set)]
-    activity.record_people(verb, pairs)
-
-
-def linked_ids(instance: Task | User) -> list[int]:
-    """The other side's ids: a user's tasks, or a task's assignees."""
-    related = instance.tasks if isinstance(instance, User) else instance.assigned_to
-    return list(related.values_list("pk", flat=True))
+# Entries of a task's history were saved (tasks/activity.py): sent with
+# sender=Activity and activities=[Activity, ...], in the transaction that saved them.
+activity_recorded = Signal()

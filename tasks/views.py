@@ -6,28 +6,33 @@ assigned to them and may change only their status (tasks.permissions).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Page, Paginator
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Model, Q, QuerySet
+from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tasks.activity import add_comment
 from tasks.forms import (
-    SORT_COLUMNS,
     CommentForm,
     ProjectForm,
     TaskFilterForm,
     TaskForm,
     TaskStatusForm,
     assignable_users,
+)
+from tasks.listing import (
+    SORT_COLUMNS,
+    but_status,
+    matching,
+    status_counts,
+    with_list_relations,
 )
 from tasks.models import Activity, Project, Task
 from tasks.permissions import (
@@ -36,32 +41,22 @@ from tasks.permissions import (
     manager_required,
     visible_tasks,
 )
+from ui.http import form_data, is_htmx, paginate, safe_next
 from users.http import AuthenticatedRequest
 from users.models import User
 
 TASKS_PER_PAGE = 20
 PROJECTS_PER_PAGE = 25
+Saved = TypeVar("Saved", bound=Model)
 
 
 # Listing helpers ----------------------------------------------------------
-
-
-def with_list_relations(tasks: QuerySet[Task]) -> QuerySet[Task]:
-    """Everything a task row shows, in a fixed number of queries."""
-    assignees = User.objects.order_by("first_name", "last_name", "username")
-    return tasks.select_related("project", "details").prefetch_related(
-        Prefetch("assigned_to", queryset=assignees)
-    )
 
 
 def filter_projects(user: User, *, is_manager: bool) -> QuerySet[Project]:
     if is_manager:
         return Project.objects.all()
     return Project.objects.filter(tasks__assigned_to=user).distinct()
-
-
-def paginate(request: HttpRequest, items: QuerySet[Any], per_page: int) -> Page[Any]:
-    return Paginator(items, per_page).get_page(request.GET.get("page"))
 
 
 def filter_form(user: User, params: QueryDict, *, is_manager: bool) -> TaskFilterForm:
@@ -78,12 +73,13 @@ def task_listing(
     """The filters, the status counts they give and one page of matching tasks."""
     user = request.user
     form = filter_form(user, request.GET, is_manager=is_manager)
-    narrowed = form.filter_but_status(visible_tasks(user, is_manager=is_manager))
-    tasks = form.order(form.filter_by_status(narrowed))
-    page = paginate(request, with_list_relations(tasks), TASKS_PER_PAGE)
+    visible, query = visible_tasks(user, is_manager=is_manager), form.query()
+    tasks = with_list_relations(matching(visible, query))
+    page = paginate(request, tasks, TASKS_PER_PAGE)
+    counts = status_counts(but_status(visible, query)) if with_counts else None
     return {
         "filter_form": form,
-        "counts": status_counts(narrowed) if with_counts else None,
+        "counts": counts,
         "page_obj": page,
         "is_manager": is_manager,
         # Assignees change status right from their list; managers open the task.
@@ -106,31 +102,16 @@ def sort_headers(current: str) -> dict[str, dict[str, str]]:
     return headers
 
 
-def status_counts(tasks: QuerySet[Task]) -> dict[str, int]:
-    """Total and per-status counts in one query."""
-    return tasks.aggregate(
-        total=Count("id"),
-        pending=Count("id", filter=Q(status=Task.Status.PENDING)),
-        in_progress=Count("id", filter=Q(status=Task.Status.IN_PROGRESS)),
-        completed=Count("id", filter=Q(status=Task.Status.COMPLETED)),
-    )
-
-
-def is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-def form_data(request: HttpRequest) -> QueryDict | None:
-    """Bind forms to POST data only: an empty POST is still a submission."""
-    return request.POST if request.method == "POST" else None
-
-
-def safe_next(request: HttpRequest, fallback: str) -> str:
-    target = request.POST.get("next", "")
-    allowed = url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    )
-    return target if allowed else fallback
+def saved(
+    request: HttpRequest, form: ModelForm[Saved], noun: str, *, created: bool
+) -> Saved | None:
+    """What a submitted, valid form saved, said in a message; else None."""
+    if not (form.is_bound and form.is_valid()):
+        return None
+    instance = form.save()
+    verb = "created" if created else "saved"
+    messages.success(request, f"{noun} “{instance}” {verb}.")
+    return instance
 
 
 # Dashboards and lists -----------------------------------------------------
@@ -264,7 +245,7 @@ def list_context_of(
     form = filter_form(request.user, params, is_manager=is_manager)
     visible = visible_tasks(request.user, is_manager=is_manager)
     return {
-        "counts": status_counts(form.filter_but_status(visible)),
+        "counts": status_counts(but_status(visible, form.query())),
         "is_manager": is_manager,
         "quick_status": not is_manager,
         "status_choices": Task.Status.choices,
@@ -292,10 +273,8 @@ def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def save_task_form(
     request: HttpRequest, form: TaskForm, *, created: bool
 ) -> HttpResponse:
-    if form.is_bound and form.is_valid():
-        task = form.save()
-        verb = "created" if created else "saved"
-        messages.success(request, f"Task “{task}” {verb}.")
+    task = saved(request, form, "Task", created=created)
+    if task is not None:
         return redirect(task)
     context = {
         "form": form,
@@ -347,10 +326,7 @@ def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def save_project_form(
     request: HttpRequest, form: ProjectForm, *, created: bool
 ) -> HttpResponse:
-    if form.is_bound and form.is_valid():
-        project = form.save()
-        verb = "created" if created else "saved"
-        messages.success(request, f"Project “{project}” {verb}.")
+    if saved(request, form, "Project", created=created) is not None:
         return redirect("tasks:project-list")
     context = {"form": form, "created": created}
     return render(request, "tasks/project_form.html", context)

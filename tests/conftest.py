@@ -27,6 +27,7 @@ from notifications.smtp import close_process_clients
 from project import celery_app
 from tests.factories import EmployeeFactory, ManagerFactory
 from users.models import User
+from worker import queues
 
 LOG_DIR = Path(__file__).resolve().parent.parent / "test-artifacts" / "logs"
 
@@ -189,7 +190,7 @@ def broker_queue(broker_url: str) -> Iterator[redis.Redis]:
     client.close()
 
 
-QUEUES = ("priority", "bulk")  # settings.CELERY_TASK_QUEUES
+QUEUES = queues.IN_ORDER
 
 
 def queued_jobs(broker: redis.Redis, queue: str | None = None) -> list[dict[str, Any]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from notifications.emails import absolute_url
+from notifications.links import absolute_url
 from users.models import User
 from users.tokens import (
     activation_token,

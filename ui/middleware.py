@@ -8,6 +8,8 @@ from collections.abc import Callable
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.defaults import page_not_found
 
+from ui.http import is_htmx
+
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
@@ -22,7 +24,7 @@ class HtmxWholePageMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if request.headers.get("HX-Request") != "true":
+        if not is_htmx(request):
             return response
         if response.status_code in REDIRECTS:
             navigate = HttpResponse(status=204)

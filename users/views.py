@@ -11,7 +11,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, QueryDict
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
@@ -19,6 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
+from ui.http import form_data
 from users.accounts import (
     EmailChangeOutcome,
     LinkOutcome,
@@ -63,7 +64,7 @@ RESEND_ANSWER = (
 def sign_up(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect(settings.LOGIN_REDIRECT_URL)
-    form = SignUpForm(_posted(request))
+    form = SignUpForm(form_data(request))
     if request.method == "POST" and form.is_valid() and _create_account(form):
         request.session[SIGNED_UP_EMAIL] = form.instance.email
         request.session[SIGNED_UP_USER] = form.instance.pk
@@ -80,11 +81,6 @@ def _create_account(form: SignUpForm) -> bool:
         form.add_error(None, "That username or email was just taken. Try another.")
         return False
     return True
-
-
-def _posted(request: HttpRequest) -> QueryDict | None:
-    # `request.POST or None` would treat an empty POST as a fresh GET.
-    return request.POST if request.method == "POST" else None
 
 
 @require_http_methods(["GET"])
@@ -133,7 +129,7 @@ def welcome(request: AuthenticatedRequest) -> HttpResponse:
 @limit_per_client("users.activation_resend", "RATELIMIT_ACCOUNT_EMAILS")
 def resend_activation(request: HttpRequest) -> HttpResponse:
     form = ResendActivationForm(
-        _posted(request), initial={"email": request.GET.get("email", "")}
+        form_data(request), initial={"email": request.GET.get("email", "")}
     )
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -209,7 +205,7 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
 @require_http_methods(["GET", "POST"])
 def profile(request: AuthenticatedRequest) -> HttpResponse:
     """Name and time zone, saved here; the email and password forms post elsewhere."""
-    form = ProfileForm(_posted(request), instance=request.user)
+    form = ProfileForm(form_data(request), instance=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, "Your profile is saved.")

@@ -13,7 +13,7 @@ class WorkerConfig(AppConfig):
     name = "worker"
 
     def ready(self) -> None:
-        from notifications.dispatch import deliveries_due
+        from notifications.signals import deliveries_due
         from worker.jobs import publish_due_deliveries
 
         deliveries_due.connect(

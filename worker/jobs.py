@@ -28,6 +28,7 @@ from notifications.models import Delivery, SendingPause
 from notifications.sending import send_batch
 from notifications.smtp import close_process_clients
 from notifications.sweep import postpone_published, sweep
+from worker import queues
 from worker.celery_app import app
 
 logger = logging.getLogger(__name__)
@@ -41,8 +42,6 @@ PUBLISH_RETRY_POLICY = {
 }
 # kombu wraps connection failures in OperationalError; the rest can leak through.
 BROKER_ERRORS = (OperationalError, redis.RedisError, ConnectionError, TimeoutError)
-# The two lanes (settings.CELERY_TASK_QUEUES): account emails go first.
-URGENT_QUEUE, BULK_QUEUE = "priority", "bulk"
 
 
 @app.task(bind=True, name="notifications.deliver_emails", max_retries=None)
@@ -73,8 +72,11 @@ def sweep_outbox() -> dict[str, int]:
         published = publish_deliveries(urgent, urgent=True)
         published += publish_deliveries(bulk)
     postpone_published(published, now)
-    summary = {"redispatched": len(published), "reclaimed": found.reclaimed,
-               "dead": found.dead}  # fmt: skip
+    summary = {
+        "redispatched": len(published),
+        "reclaimed": found.reclaimed,
+        "dead": found.dead,
+    }
     if any(summary.values()):
         logger.info("sweep_outbox %s", summary)
     return summary
@@ -118,7 +120,7 @@ def publish_deliveries(
     """
     published: list[int] = []
     size = settings.NOTIFICATIONS_BATCH_SIZE
-    queue = URGENT_QUEUE if urgent else BULK_QUEUE
+    queue = queues.URGENT if urgent else queues.BULK
     for start in range(0, len(delivery_ids), size):
         chunk = list(delivery_ids[start : start + size])
         if publish(chunk, queue):

@@ -13,15 +13,12 @@ from django.core.mail import EmailMultiAlternatives
 from pytest_django.fixtures import Settings as DjangoSettings
 
 from devtools.smtp import SMTPServer
-from notifications.dispatch import deliveries_due
-from notifications.emails import Skip, build_message
-from notifications.models import (
-    ACCOUNT_KINDS,
-    PREFERENCE_KINDS,
-    Delivery,
-    Suppression,
-)
+from notifications.contexts import Skip
+from notifications.emails import build_message
+from notifications.kinds import ACCOUNT_KINDS, PREFERENCE_KINDS
+from notifications.models import Delivery, Suppression
 from notifications.sending import send_batch
+from notifications.signals import deliveries_due
 from tests.factories import UserFactory, fresh
 from users.accounts import (
     cancel_email_change,

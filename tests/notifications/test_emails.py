@@ -10,7 +10,8 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMultiAlternatives
 from pytest_django.fixtures import Settings as DjangoSettings
 
-from notifications.emails import Skip, Undeliverable, build_message, make_message
+from notifications.contexts import Skip
+from notifications.emails import Undeliverable, build_message, make_message
 from notifications.models import Delivery
 from notifications.preferences import read_unsubscribe_token
 from tasks.models import Task
@@ -58,7 +59,7 @@ class TestMakeMessage:
     def test_it_builds_subject_text_and_html_from_the_template_triple(self) -> None:
         user = UserFactory(email="someone@example.com")
         context = {"title": "T", "facts": [("Task", "T")], "link": "x", "by": "Al"}
-        message = make_message("task_deleted", user, context, Kind.TASK_DELETED)
+        message = make_message(Kind.TASK_DELETED, user, context)
         assert message.subject == "Task Deleted: T"
         assert message.to == ["someone@example.com"]
         assert "Al deleted a task assigned to you." in message.body

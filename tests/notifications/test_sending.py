@@ -18,7 +18,7 @@ from django.utils import timezone
 from pytest_django.fixtures import Settings as DjangoSettings
 
 from devtools.smtp import SMTPServer, free_port
-from notifications import outbox
+from notifications import operations
 from notifications.models import Delivery, Suppression
 from notifications.sending import retry_countdown, send_batch
 from notifications.smtp import process_client
@@ -315,20 +315,20 @@ class TestPauseAndCancel:
         self, smtp: SMTPServer, manager: User, broker_queue: redis.Redis,
         django_capture_on_commit_callbacks: Callable,
     ) -> None:  # fmt: skip
-        assert outbox.pause_sending(manager)
+        assert operations.pause_sending(manager)
         deliveries = queued_deliveries(2)
         assert send_batch(pks(deliveries)).summary()["sent"] == 0
         assert [(fresh(d).status, d.attempts) for d in deliveries] == [
             (Status.QUEUED, 0), (Status.QUEUED, 0)
         ]  # fmt: skip
         with django_capture_on_commit_callbacks(execute=True):
-            assert outbox.resume_sending()
+            assert operations.resume_sending()
         assert published_ids(broker_queue) == pks(deliveries)
         assert send_batch(pks(deliveries)).sent == 2
 
     def test_cancelled_emails_are_never_sent(self, smtp: SMTPServer) -> None:
         kept, cancelled = queued_deliveries(2)
-        assert outbox.cancel([cancelled.pk]) == [cancelled.pk]
+        assert operations.cancel([cancelled.pk]) == [cancelled.pk]
         assert send_batch([kept.pk, cancelled.pk]).sent == 1
         assert fresh(cancelled).status == Status.CANCELLED
         assert [m.rcpt_tos for m in smtp.received] == [[kept.recipient.email]]

@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from pytest_django.fixtures import Settings as DjangoSettings
 
 from devtools.smtp import SMTPServer
-from notifications import outbox
+from notifications import recording
 from notifications.models import Delivery, Entry
 from tasks.activity import add_comment
 from tasks.models import Task
@@ -115,7 +115,9 @@ class TestAssignment:
         task = TaskFactory(assigned_to=[user])
         Delivery.objects.update(status=Delivery.Status.SENT, attempts=1)
         row = Task.assigned_to.through.objects.get(task=task, user=user)
-        outbox.record_task_assigned(Task.assigned_to.through.objects.filter(pk=row.pk))
+        recording.record_task_assigned(
+            Task.assigned_to.through.objects.filter(pk=row.pk)
+        )
         delivery = Delivery.objects.get()  # still one row, left as it was
         assert (delivery.status, delivery.attempts) == (Delivery.Status.SENT, 1)
 
@@ -126,7 +128,7 @@ class TestAssignment:
         monkeypatch.setattr(features, "can_return_rows_from_bulk_insert", False)
         users = employees(2)
         entries = [Entry(user.pk, f"test:{user.pk}") for user in users]
-        ids = outbox.record(Kind.TASK_DELETED, entries)
+        ids = recording.record(Kind.TASK_DELETED, entries)
         assert ids == sorted(Delivery.objects.values_list("pk", flat=True))
         assert len(ids) == 2
 
@@ -160,7 +162,7 @@ class TestQueryCount:
         task.assigned_to.add(*users[1:])  # recorded now, through the receiver
         Delivery.objects.all().delete()
         with CaptureQueriesContext(connection) as queries:
-            ids = outbox.record_task_assigned(rows)
+            ids = recording.record_task_assigned(rows)
         [insert] = queries.captured_queries
         assert insert["sql"].startswith('INSERT INTO "notifications_delivery"')
         assert ids == sorted(Delivery.objects.values_list("pk", flat=True))
@@ -188,7 +190,7 @@ class TestQueryCount:
         users = employees(60)
         entries = [Entry(user.pk, f"test:{user.pk}") for user in users]
         with CaptureQueriesContext(connection) as queries:
-            ids = outbox.record(Kind.TASK_DELETED, entries)
+            ids = recording.record(Kind.TASK_DELETED, entries)
         assert len(queries) == 1 + extra_insert_batches(60)
         assert ids == sorted(Delivery.objects.values_list("pk", flat=True))
 
@@ -279,7 +281,7 @@ class TestActivation:
 
     def test_a_resend_within_the_window_is_refused(self) -> None:
         user = UserFactory(is_active=False)
-        assert outbox.record_activation_email(user) is False
+        assert recording.record_activation_email(user) is False
         assert Delivery.objects.count() == 1
 
     def test_a_resend_after_the_window_is_recorded(self) -> None:
@@ -288,19 +290,19 @@ class TestActivation:
         Delivery.objects.update(
             created_at="2020-01-01T00:00:00Z", event_key="activation:old-bucket"
         )
-        assert outbox.record_activation_email(user) is True
+        assert recording.record_activation_email(user) is True
         assert Delivery.objects.filter(kind=Kind.ACTIVATION).count() == 2
 
     def test_an_active_account_is_never_sent_one(self) -> None:
-        assert outbox.record_activation_email(UserFactory()) is False
+        assert recording.record_activation_email(UserFactory()) is False
         assert not Delivery.objects.exists()
 
 
 class TestPasswordReset:
     def test_one_reset_email_per_window(self) -> None:
         user = UserFactory()
-        assert outbox.record_password_reset_email(user) is True
-        assert outbox.record_password_reset_email(user) is False
+        assert recording.record_password_reset_email(user) is True
+        assert recording.record_password_reset_email(user) is False
         assert recipients(Kind.PASSWORD_RESET) == [user.pk]
 
 

@@ -11,7 +11,8 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from notifications.emails import Skip, build_message
+from notifications.contexts import Skip
+from notifications.emails import build_message
 from notifications.models import Delivery
 from tests.factories import UserFactory
 from tests.links import activation_link

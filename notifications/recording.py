@@ -1,6 +1,6 @@
 """What is recorded for each event: the only way anything asks for an email.
 
-Called by the receivers in notifications/signals.py. Records rows in the caller's
+Called by the receivers in notifications/receivers.py. Records rows in the caller's
 transaction (Delivery.objects.record) and dispatches them on commit; it renders
 nothing, sends nothing and makes no token.
 """
@@ -8,7 +8,7 @@ nothing, sends nothing and makes no token.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -17,8 +17,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.text import Truncator
 
-from notifications.dispatch import dispatch_any_on_commit, dispatch_on_commit
-from notifications.models import ACCOUNT_KINDS, Delivery, Entry, SendingPause
+from notifications.dispatch import dispatch_on_commit
+from notifications.kinds import ACCOUNT_KINDS, HISTORY_KINDS
+from notifications.models import Delivery, Entry
 from tasks.models import Activity, Task
 from users.actor import current_actor
 from users.models import User
@@ -56,9 +57,12 @@ def record_task_deleted(
     snapshot = {**task_snapshot(task, project_name), "by": name_of(actor)}
     return record(
         Kind.TASK_DELETED,
-        (Entry(uid, f"task_deleted:{task.pk}:{uid}", snapshot)
-         for uid in user_ids if actor is None or uid != actor.pk),
-    )  # fmt: skip
+        (
+            Entry(uid, f"task_deleted:{task.pk}:{uid}", snapshot)
+            for uid in user_ids
+            if actor is None or uid != actor.pk
+        ),
+    )
 
 
 def task_snapshot(task: Task, project_name: str) -> dict[str, Any]:
@@ -74,10 +78,10 @@ def record_activity(activity: Activity) -> list[int]:
     """The emails one entry of a task's history calls for, if any: who was
     removed, the assignees of a re-dated task, the creator of a completed one,
     everyone on a commented one; never the person who did it."""
-    recipe = ACTIVITY_EMAILS.get(activity.verb)
-    if recipe is None:
+    called_for = HISTORY_KINDS.get(activity.verb)
+    if called_for is None:
         return []
-    kind, recipients = recipe
+    kind, recipients = called_for
     named = {uid for uid in recipients(activity) if uid is not None}
     people = sorted(named - {activity.actor_id})
     context = activity_snapshot(activity)
@@ -90,9 +94,12 @@ def record_activity(activity: Activity) -> list[int]:
 def activity_snapshot(activity: Activity) -> dict[str, Any]:
     task = activity.task
     snapshot: dict[str, Any] = {
-        "task_id": task.pk, "title": task.title, "by": name_of(activity.actor),
-        "before": activity.before, "after": activity.after,
-    }  # fmt: skip
+        "task_id": task.pk,
+        "title": task.title,
+        "by": name_of(activity.actor),
+        "before": activity.before,
+        "after": activity.after,
+    }
     if activity.comment is not None:
         snapshot["excerpt"] = Truncator(activity.comment.body).chars(280)
     return snapshot
@@ -100,28 +107,6 @@ def activity_snapshot(activity: Activity) -> dict[str, Any]:
 
 def name_of(user: User | None) -> str:
     return (user.get_full_name() or user.username) if user is not None else ""
-
-
-def assignee_ids(activity: Activity) -> list[int | None]:
-    return list(activity.task.assigned_to.values_list("pk", flat=True))
-
-
-def creator_if_completed(activity: Activity) -> list[int | None]:
-    completed = activity.after == Task.Status.COMPLETED
-    return [activity.task.created_by_id] if completed else []
-
-
-def people_on_task(activity: Activity) -> list[int | None]:
-    return [*assignee_ids(activity), activity.task.created_by_id]
-
-
-Recipients = Callable[[Activity], list[int | None]]
-ACTIVITY_EMAILS: dict[str, tuple[str, Recipients]] = {
-    Activity.Verb.UNASSIGNED: (Kind.TASK_UNASSIGNED, lambda a: [a.person_id]),
-    Activity.Verb.DUE_DATE: (Kind.DUE_DATE_CHANGED, assignee_ids),
-    Activity.Verb.STATUS: (Kind.TASK_COMPLETED, creator_if_completed),
-    Activity.Verb.COMMENTED: (Kind.TASK_COMMENTED, people_on_task),
-}
 
 
 def record_activation_email(user: User) -> bool:
@@ -187,30 +172,3 @@ def recently_recorded(kind: str, user: User) -> bool:
     return Delivery.objects.filter(
         recipient=user, kind=kind, created_at__gte=since
     ).exists()
-
-
-def resend(delivery_ids: Iterable[int]) -> list[int]:
-    """Queue failed deliveries again (delivery log, admin); the worker sends them."""
-    ids = Delivery.objects.resend(delivery_ids)
-    dispatch_any_on_commit(ids)
-    return ids
-
-
-def cancel(delivery_ids: Iterable[int]) -> list[int]:
-    """Admins stop queued emails before they go out."""
-    return Delivery.objects.cancel(delivery_ids)
-
-
-def pause_sending(by: User) -> bool:
-    """Stop all sending; queued emails wait, however long, for resume_sending."""
-    return SendingPause.objects.pause(by)
-
-
-def resume_sending() -> bool:
-    """Sending goes on, starting with every email that waited and is due."""
-    resumed = SendingPause.objects.resume()
-    if resumed:
-        due = Delivery.objects.due(timezone.now()).order_by("next_attempt_at")
-        limit = settings.NOTIFICATIONS_BATCH_SIZE * 200  # the sweep takes the rest
-        dispatch_any_on_commit(due.values_list("pk", flat=True)[:limit])
-    return resumed

@@ -1,0 +1,233 @@
+"""What each kind of email says: the context its templates are rendered with.
+
+notifications/kinds.py names one builder per kind. A builder reads the delivery's
+snapshot (and the live task, for the kinds declared live_task) and returns the
+context; it raises Skip when the email is no longer wanted. Tokens are made here,
+in the worker, when the message is built. Dates are written the one way the site
+writes them.
+
+Nothing here imports notifications.models at run time: models.py takes its
+choices from kinds.py, which names these builders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.utils import formats
+from django.utils.text import Truncator
+
+from notifications.links import absolute_url
+from tasks.models import Task
+from users.tokens import (
+    activation_token,
+    email_change_token,
+    encode_uid,
+    password_reset_token,
+)
+
+if TYPE_CHECKING:
+    from notifications.models import Delivery
+
+Context = dict[str, Any]
+# A kind's builder: the delivery, and its live task (None for a kind that needs none).
+Builder = Callable[["Delivery", Task | None], Context]
+
+
+class Skip(Exception):
+    """The email is no longer wanted: the account is active, the task is gone."""
+
+
+TASK_GONE = "the task was deleted before the email went out"
+
+
+def written(value: str | date | None) -> str:
+    """A date as the site writes it, from a date or its ISO form."""
+    if not value:
+        return ""
+    day = date.fromisoformat(value) if isinstance(value, str) else value
+    return formats.date_format(day)
+
+
+def valid_days() -> int:
+    """How long an account email's link works, in whole days."""
+    return int(settings.PASSWORD_RESET_TIMEOUT // 86400)
+
+
+# Notifications -----------------------------------------------------------------
+
+
+def task_assigned(delivery: Delivery, task: Task | None) -> Context:
+    if task is None:  # declared live_task: build_message skips it before this
+        raise Skip(TASK_GONE)
+    detail = getattr(task, "details", None)
+    by = delivery.context.get("by", "")
+    facts = [
+        ("Task", task.title),
+        ("Project", task.project.name),
+        ("Priority", detail.get_priority_display() if detail else "Medium"),
+        ("Due", written(task.due_date)),
+    ]
+    if by:
+        facts.append(("Assigned by", by))
+    return {
+        "task": task,
+        "facts": facts,
+        "excerpt": Truncator(task.description).chars(300),
+        "link": absolute_url("tasks:detail", task.pk),
+        "by": by,
+    }
+
+
+def task_deleted(delivery: Delivery, _task: Task | None) -> Context:
+    snapshot = delivery.context
+    facts = [
+        ("Task", snapshot.get("title", "")),
+        ("Project", snapshot.get("project", "")),
+    ]
+    if snapshot.get("due_date"):
+        facts.append(("Was due", written(snapshot["due_date"])))
+    return {
+        "title": snapshot.get("title", ""),
+        "facts": facts,
+        "by": snapshot.get("by", ""),
+        "link": absolute_url("tasks:list"),
+    }
+
+
+def task_change(heading: str, sentence: str, *, dates: bool = False) -> Builder:
+    """The kinds that tell of one change to a task share one body (task_change):
+    a sentence, facts (the due date before and after, with `dates`), and a link
+    to the task, or to the reader's tasks when they may no longer open it."""
+
+    def context(delivery: Delivery, task: Task | None) -> Context:
+        snapshot = delivery.context
+        facts = [("Task", snapshot.get("title", ""))]
+        if dates:
+            facts += [
+                ("Was due", written(snapshot.get("before"))),
+                ("Now due", written(snapshot.get("after"))),
+            ]
+        return {
+            "title": snapshot.get("title", ""),
+            "heading": heading,
+            "sentence": sentence.format(by=snapshot.get("by") or "Someone"),
+            "facts": facts,
+            "excerpt": snapshot.get("excerpt", ""),
+            **task_link(task),
+        }
+
+    return context
+
+
+def task_link(task: Task | None) -> Context:
+    if task is None:
+        return {"link": absolute_url("tasks:list"), "link_label": "See your tasks"}
+    return {
+        "link": absolute_url("tasks:detail", task.pk),
+        "link_label": "Open the task",
+    }
+
+
+# The daily digest ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Item:
+    """One line of a digest."""
+
+    kind: str
+    title: str
+    context: dict[str, str]
+    at: datetime
+
+
+# What a digest line says of an item (kinds.digest_line: each kind's summary).
+DigestLine = Callable[[Item], Context]
+
+
+def digest_items(digest: Delivery) -> list[Item]:
+    """What a digest gathers, oldest first, from the snapshots of its rows."""
+    rows = digest.bundled.order_by("created_at", "pk")
+    return [
+        Item(row.kind, row.task_title, {**row.context}, row.created_at) for row in rows
+    ]
+
+
+def digest(line: DigestLine) -> Builder:
+    """The digest's body: one line per notification it gathers, as `line` says."""
+
+    def context(delivery: Delivery, _task: Task | None) -> Context:
+        return digest_of(digest_items(delivery), line)
+
+    return context
+
+
+def digest_of(items: list[Item], line: DigestLine) -> Context:
+    lines = [line(item) for item in items]
+    if not lines:
+        raise Skip("nothing was left to gather")
+    return {"items": lines, "link": absolute_url("tasks:list")}
+
+
+def digest_line(item: Item, summary: str, *, linked: bool) -> Context:
+    """An item's line: the summary filled from its snapshot, and a link to its
+    task when `linked` (not for a task deleted, or one its reader left)."""
+    snapshot = item.context
+    said = summary.format(
+        by=snapshot.get("by") or "Someone",
+        excerpt=snapshot.get("excerpt", ""),
+        before=written(snapshot.get("before")),
+        after=written(snapshot.get("after")),
+    )
+    task_id = snapshot.get("task_id")
+    link = absolute_url("tasks:detail", task_id) if linked and task_id else ""
+    return {"title": item.title, "summary": said, "at": item.at, "link": link}
+
+
+# Account emails ------------------------------------------------------------------
+
+
+def activation(delivery: Delivery, _task: Task | None) -> Context:
+    user = delivery.recipient
+    # Activated once (active, or deactivated by an Admin since): no link for it.
+    if user.is_active or user.activated_at is not None:
+        raise Skip("the account is already active, or was activated before")
+    token = activation_token(user)
+    link = absolute_url("users:activate", uidb64=encode_uid(user), token=token)
+    return {"link": link, "valid_days": valid_days()}
+
+
+def password_reset(delivery: Delivery, _task: Task | None) -> Context:
+    user = delivery.recipient
+    if not user.is_active:
+        raise Skip("the account is inactive")
+    uidb64, token = encode_uid(user), password_reset_token(user)
+    link = absolute_url("users:password-reset-confirm", uidb64=uidb64, token=token)
+    return {"link": link, "valid_days": valid_days()}
+
+
+def email_change(delivery: Delivery, _task: Task | None) -> Context:
+    """The link that confirms the new address, sent to that address only."""
+    user = delivery.recipient
+    if not user.is_active:
+        raise Skip("the account is inactive")
+    if user.pending_email != delivery.address:
+        raise Skip("the change was confirmed, cancelled or replaced since")
+    uidb64, token = encode_uid(user), email_change_token(user)
+    link = absolute_url("users:email-confirm", uidb64=uidb64, token=token)
+    return {"link": link, "valid_days": valid_days(), "new_email": delivery.address}
+
+
+def email_change_notice(delivery: Delivery, _task: Task | None) -> Context:
+    """Tells the address the account had that a change was asked for; sent even
+    when the change is done or cancelled by now: the holder should know."""
+    return {
+        "new_email": delivery.context.get("new_email", ""),
+        "reset_link": absolute_url("users:password-reset"),
+        "profile_link": absolute_url("users:profile"),
+    }

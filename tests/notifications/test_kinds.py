@@ -1,0 +1,61 @@
+"""Each kind of email is declared once (notifications/kinds.py): every kind has
+its templates, renders in the preview, and the kinds people choose on the
+preferences page say what they are there and in the daily digest."""
+
+from __future__ import annotations
+
+import pytest
+from django.template.loader import get_template
+from django.utils.html import escape
+
+from notifications.kinds import ACCOUNT_KINDS, KINDS, PREFERENCE_KINDS, Kind
+from notifications.previews import html_of, preview
+
+EVERY_KIND = Kind.values
+
+
+def test_every_member_of_kind_is_declared_once_in_its_order() -> None:
+    assert list(KINDS) == EVERY_KIND
+    assert all(KINDS[kind].kind == kind for kind in EVERY_KIND)
+
+
+@pytest.mark.parametrize("kind", EVERY_KIND)
+def test_every_kind_has_its_subject_and_body_templates(kind: str) -> None:
+    template = KINDS[kind].template
+    for name in (f"{kind}_subject.txt", f"{template}.txt", f"{template}.html"):
+        get_template(f"notifications/email/{name}")  # raises when it is missing
+
+
+@pytest.mark.parametrize("kind", EVERY_KIND)
+def test_every_kind_renders_in_the_preview_with_its_footer_reason(kind: str) -> None:
+    message = preview(kind)
+    reason = KINDS[kind].reason
+    assert message.subject.strip()
+    assert reason in message.body
+    assert escape(reason) in html_of(message)
+    assert "{" not in message.body  # no placeholder left unfilled
+
+
+@pytest.mark.parametrize("kind", EVERY_KIND)
+def test_only_notifications_carry_an_unsubscribe_link(kind: str) -> None:
+    headers = preview(kind).extra_headers
+    assert ("List-Unsubscribe" in headers) is (kind not in ACCOUNT_KINDS)
+
+
+def test_people_choose_every_notification_but_the_digest_and_account_emails() -> None:
+    assert set(PREFERENCE_KINDS) == set(EVERY_KIND) - ACCOUNT_KINDS - {Kind.DIGEST}
+
+
+@pytest.mark.parametrize("kind", PREFERENCE_KINDS)
+def test_every_preference_kind_has_help_and_a_digest_line(kind: str) -> None:
+    assert KINDS[kind].help.endswith(".")
+    assert KINDS[kind].summary.startswith("{by} ")
+
+
+def test_the_sample_digest_says_each_of_its_kinds_in_its_own_words() -> None:
+    body = preview(Kind.DIGEST).body
+    gathered = KINDS[Kind.DIGEST].preview.gathers
+    assert "Mia Manager assigned you this task." in body
+    assert "Mia Manager moved the due date from" in body
+    assert "Mia Manager commented:" in body
+    assert len(gathered) == 3
