@@ -32,6 +32,8 @@ from typing import Any
 
 import django
 
+from bench.inbox import markers
+
 
 def main() -> None:
     peer, clock, prefix = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -82,9 +84,12 @@ class PostOffice(Peer):
 
         for message in messages:
             mail.send(
-                message.to, message.from_email, subject=message.subject,
-                message=message.body, html_message=message.alternatives[0][0],
-            )  # fmt: skip
+                message.to,
+                message.from_email,
+                subject=message.subject,
+                message=message.body,
+                html_message=message.alternatives[0][0],
+            )
 
     def drain(self) -> None:
         from django.core.management import call_command
@@ -111,9 +116,13 @@ PEERS: dict[str, Callable[[], Peer]] = {
 
 class PeerRun:
     def __init__(
-        self, peer: Peer, content: dict[str, str], prefix: str, project_id: int,
+        self,
+        peer: Peer,
+        content: dict[str, str],
+        prefix: str,
+        project_id: int,
         people_ids: Sequence[int],
-    ) -> None:  # fmt: skip
+    ) -> None:
         from users.models import User
 
         self.peer, self.content, self.prefix = peer, content, prefix
@@ -125,9 +134,8 @@ class PeerRun:
         from django.db import transaction
 
         started = time.time()
-        for index in range(units):
+        for tag in markers(self.prefix, units):
             with transaction.atomic():
-                tag = f"{self.prefix}-{index:05d}"
                 self.create_task(tag)
                 self.peer.take(self.messages(tag))
         return started
@@ -136,7 +144,7 @@ class PeerRun:
         """Every unit in one transaction; the clock starts at its COMMIT."""
         from django.db import transaction
 
-        tags = [f"{self.prefix}-{index:05d}" for index in range(units)]
+        tags = markers(self.prefix, units)
         with transaction.atomic():
             for tag in tags:
                 self.create_task(tag)
@@ -161,9 +169,11 @@ class PeerRun:
         messages = []
         for person in self.people:
             message = EmailMultiAlternatives(
-                f"{self.content['subject']} {tag}", self.content["text"],
-                self.content["from"], [person.email],
-            )  # fmt: skip
+                f"{self.content['subject']} {tag}",
+                self.content["text"],
+                self.content["from"],
+                [person.email],
+            )
             message.attach_alternative(self.content["html"], "text/html")
             messages.append(message)
         return messages
