@@ -83,14 +83,13 @@ def fast_lane(
     rig: Rig, web_url: str, backlog_people: Sequence[User], samples: int
 ) -> FastLane:
     """(3d) Sign-ups over HTTP while a backlog of assignment emails drains slowly."""
-    rig.smtp.behaviour.delay = BACKLOG_DELAY
     tags = markers("bk", BACKLOG_TASKS)
-    backlog = commit_tasks(rig.project, tags, backlog_people).expected
-    rig.wait_for_count(backlog, 20, 60)
-    waits = [activation_wait(rig, web_url, f"fastlane{i}") for i in range(samples)]
-    backlog_left = len(backlog) - rig.inbox.arrived(backlog)
-    rig.wait_for(backlog, 300)
-    rig.smtp.behaviour.delay = 0.0
+    with rig.answering(delay=BACKLOG_DELAY):
+        backlog = commit_tasks(rig.project, tags, backlog_people).expected
+        rig.wait_for_count(backlog, 20, 60)
+        waits = [activation_wait(rig, web_url, f"fastlane{i}") for i in range(samples)]
+        backlog_left = len(backlog) - rig.inbox.arrived(backlog)
+        rig.wait_for(backlog, 300)
     return FastLane(
         waits=waits,
         backlog_left=backlog_left,

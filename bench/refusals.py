@@ -77,14 +77,10 @@ def refused_burst(
     """1,000 emails while the server answers `reply` to 30 % of DATA."""
     code = reply.split(" ", 1)[0]
     before = rig.smtp.sink.answers[code]
-    behaviour = rig.smtp.behaviour
-    behaviour.tempfail_reply, behaviour.tempfail_rate = reply, REFUSED_SHARE
     started = time.monotonic()
-    try:
+    with rig.answering(tempfail_reply=reply, tempfail_rate=REFUSED_SHARE):
         expected, ids = commit_tracked(rig.project, prefix, 100, people)
         rig.wait_for(expected, timeout, ids)
-    finally:
-        behaviour.tempfail_reply, behaviour.tempfail_rate = TEMPFAIL, 0.0
     return kind(
         arrivals=rig.inbox.tally(expected, prefix),
         reply=reply,
@@ -140,12 +136,9 @@ def quota_spent(rig: Rig) -> QuotaSpent:
     expected, ids = commit_tracked(rig.project, "quota", 50, rig.people[30:40])
     rig.wait_for_count(expected, 100, 60, 0.01)
     lifted = time.monotonic() + QUOTA_SECONDS
-    rig.smtp.behaviour.quota_spent_until = lifted
-    spent_at = rig.inbox.arrived(expected)
-    try:
+    with rig.answering(quota_spent_until=lifted):
+        spent_at = rig.inbox.arrived(expected)
         rig.wait_for(expected, QUOTA_SECONDS + 540, ids)
-    finally:
-        rig.smtp.behaviour.quota_spent_until = 0.0
     return QuotaSpent(
         arrivals=rig.inbox.tally(expected, "quota"),
         spent_at=spent_at,
@@ -169,12 +162,9 @@ def throttled(rig: Rig) -> Throttled:
         flush=True,
     )
     before = rig.smtp.sink.answers["454"]
-    rig.smtp.behaviour.max_rate = PROVIDER_MAX_RATE
-    try:
+    with rig.answering(max_rate=PROVIDER_MAX_RATE):
         expected, ids = commit_tracked(rig.project, "rate", 20, rig.people[40:58])
         rig.wait_for(expected, 120, ids)
-    finally:
-        rig.smtp.behaviour.max_rate = None
     times = rig.inbox.arrival_times(expected)
     return Throttled(
         arrivals=rig.inbox.tally(expected, "rate"),

@@ -3,7 +3,8 @@ inbox, the bench's manager, project and people, and the current workers."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -62,6 +63,18 @@ class Rig:
         return wait_until(
             lambda: self.inbox.arrived(expected) >= count, timeout, interval
         )
+
+    @contextlib.contextmanager
+    def answering(self, **behaviour: object) -> Iterator[None]:
+        """The SMTP server answering with these Behaviour fields during the block."""
+        before = {name: getattr(self.smtp.behaviour, name) for name in behaviour}
+        for name, value in behaviour.items():
+            setattr(self.smtp.behaviour, name, value)
+        try:
+            yield
+        finally:
+            for name, value in before.items():
+                setattr(self.smtp.behaviour, name, value)
 
     def start_workers(
         self, concurrencies: Sequence[int], name: str = "", **env: str
