@@ -56,7 +56,7 @@ class Session:
         return self.request("GET", path)
 
     def csrf_token(self) -> str:
-        return next((c.value for c in self.jar if c.name == "csrftoken"), "")
+        return next((c.value or "" for c in self.jar if c.name == "csrftoken"), "")
 
     def post(self, path: str, fields: list[tuple[str, str]]) -> Response:
         """POST a form as a browser would: fetch the page first for the CSRF cookie."""

@@ -19,120 +19,87 @@ import os
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bench.report import MISSED, Table, verdict
+from bench.bench_results import PathRun, Throughput
+from bench.data import commit_tasks, create_task
+from bench.inbox import expected_keys, markers
+from devtools.processes import Process
 
 if TYPE_CHECKING:
-    from bench.run import Bench
+    from bench.rig import Rig
 
-PEERS = {
-    "loop": "plain smtplib loop, one connection (yardstick)",
-    "django": "Django's SMTP backend, one connection, send_messages per request",
-    "celery_email": "django-celery-email, chunks of 10 (no per-message record)",
-    "post_office": "django-post-office, queue then send_queued_mail (durable)",
-    "product": "this product (durable, a record per email, retries, pace)",
-}
+PATHS = ("django", "celery_email", "post_office", "product")  # beside the loop
 CLOCKS = ("request", "commit")
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
-TARGET = 1.2  # x the loop, from the first request
+ASSIGNEES = 10
+PEER_SETTINGS = {"DJANGO_SETTINGS_MODULE": "bench.peer_settings"}
 
 
-@dataclass
-class Run:
-    path: str
-    clock: str
-    emails: int
-    seconds: float
-    lost: int
-    duplicated: int
-
-    @property
-    def rate(self) -> float:
-        return self.emails / self.seconds if self.seconds > 0 else 0.0
+def throughput(rig: Rig, tasks: int, rounds: int) -> Throughput:
+    """Every path on both clocks, `rounds` times: `tasks` tasks x 10 people."""
+    return Comparison(rig, tasks).run(rounds)
 
 
 class Comparison:
-    def __init__(self, bench: Bench) -> None:
-        self.bench = bench
-        self.stack, self.data = bench.stack, bench.data
-        self.units = bench.burst_tasks
-        self.people = bench.people[:10]
-        self.content_path = self.stack.log_dir / "assignment-email.json"
-        self.runs: list[Run] = []
+    def __init__(self, rig: Rig, tasks: int) -> None:
+        self.rig = rig
+        self.tasks = tasks
+        self.people = rig.people[:ASSIGNEES]
+        self.content_path = rig.stack.log_dir / "assignment-email.json"
+        self.peer_env = {**rig.stack.env, **PEER_SETTINGS}
         self.sequence = 0
 
-    # Set-up ---------------------------------------------------------------------
+    def run(self, rounds: int) -> Throughput:
+        peer_worker = self.prepare_peers()
+        runs: list[PathRun] = []
+        for _ in range(rounds):
+            runs.append(self.loop())
+            runs += [self.measure(path, clock) for clock in CLOCKS for path in PATHS]
+        self.rig.stack.stop_worker(peer_worker)
+        return Throughput(runs, rounds, self.tasks, len(self.people))
 
-    def prepare(self) -> None:
+    def prepare_peers(self) -> Process:
+        """The email every path sends, the peers' tables, django-celery-email's
+        worker."""
         write_content(self.content_path)
-        self.peer_env = {
-            **self.stack.env,
-            "DJANGO_SETTINGS_MODULE": "bench.peer_settings",
-        }
         subprocess.run(
             [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
             env={**os.environ, **self.peer_env},
             check=True,
             timeout=300,
         )
-        self.peer_worker = self.stack.start_worker(
-            4,
-            name="peer-worker",
-            queues="peer",
-            DJANGO_SETTINGS_MODULE="bench.peer_settings",
+        return self.rig.stack.start_worker(
+            4, name="peer-worker", queues="peer", **PEER_SETTINGS
         )
 
-    # The runs ---------------------------------------------------------------------
-
-    def run(self) -> None:
-        self.prepare()
-        for _ in range(ROUNDS):
-            self.runs.append(self.loop())
-            for clock in CLOCKS:
-                for path in ("django", "celery_email", "post_office", "product"):
-                    self.runs.append(self.measure(path, clock))
-        self.stack.stop_worker(self.peer_worker)
-
-    def loop(self) -> Run:
-        count = self.units * len(self.people)
+    def loop(self) -> PathRun:
+        count = self.tasks * len(self.people)
+        command = ["-m", "bench.smtp_loop", str(self.rig.smtp.port), str(count)]
         answer = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "bench.smtp_loop",
-                str(self.stack.smtp.port),
-                str(count),
-                str(self.content_path),
-            ],
+            [sys.executable, *command, str(self.content_path)],
             capture_output=True,
             text=True,
             check=True,
             timeout=600,
         )
         result = json.loads(answer.stdout)
-        return Run("loop", "both", result["count"], result["seconds"], 0, 0)
+        return PathRun("loop", "both", result["count"], result["seconds"], 0, 0)
 
-    def measure(self, path: str, clock: str) -> Run:
+    def measure(self, path: str, clock: str) -> PathRun:
         self.sequence += 1
         # Letters only: the marker the inbox reads is [a-z]{2,12}-\d{5}.
         prefix = f"{path.replace('_', '')[:4]}{clock[0]}{letters(self.sequence)}"
-        expected = self.data.expected_keys(
-            [self.data.marker(prefix, i) for i in range(self.units)], self.people
-        )
+        expected = expected_keys(markers(prefix, self.tasks), self.people)
         if path == "product":
             started = self.product(prefix, clock)
         else:
             started = self.peer(path, prefix, clock)
-        self.bench.wait_for(expected, 600)
-        tally = self.bench.inbox.tally(expected, prefix)
-        ended = max(
-            (self.bench.inbox.first_at.get(k, 0.0) for k in expected), default=0
-        )
-        return Run(
-            path, clock, len(expected), ended - started, tally.lost, tally.duplicated
+        self.rig.wait_for(expected, 600)
+        arrivals = self.rig.inbox.tally(expected, prefix)
+        seconds = self.rig.inbox.last_arrival(expected) - started
+        return PathRun(
+            path, clock, len(expected), seconds, arrivals.lost, arrivals.duplicated
         )
 
     def product(self, prefix: str, clock: str) -> float:
@@ -140,37 +107,21 @@ class Comparison:
         publish each transaction's emails on commit."""
         from django.db import transaction
 
-        tags = [self.data.marker(prefix, i) for i in range(self.units)]
-        if clock == "request":
-            started = time.monotonic()
-            for tag in tags:
-                with transaction.atomic():
-                    self.data.create_task(
-                        self.bench.project, f"Load {tag}", self.people
-                    )
-            return started
-        committed: list[float] = []
-        with transaction.atomic():
-            transaction.on_commit(lambda: committed.append(time.monotonic()))
-            for tag in tags:
-                self.data.create_task(self.bench.project, f"Load {tag}", self.people)
-        return committed[0]
+        tags = markers(prefix, self.tasks)
+        if clock == "commit":
+            return commit_tasks(self.rig.project, tags, self.people).at
+        started = time.monotonic()
+        for tag in tags:
+            with transaction.atomic():
+                create_task(self.rig.project, f"Load {tag}", self.people)
+        return started
 
     def peer(self, path: str, prefix: str, clock: str) -> float:
         people = ",".join(str(person.pk) for person in self.people)
+        project, content = str(self.rig.project.pk), str(self.content_path)
+        arguments = [path, clock, prefix, str(self.tasks), project, people, content]
         answer = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "bench.peers",
-                path,
-                clock,
-                prefix,
-                str(self.units),
-                str(self.bench.project.pk),
-                people,
-                str(self.content_path),
-            ],
+            [sys.executable, "-m", "bench.peers", *arguments],
             env={**os.environ, **self.peer_env},
             capture_output=True,
             text=True,
@@ -178,78 +129,12 @@ class Comparison:
         )
         if answer.returncode != 0:
             raise RuntimeError(f"peer {path} failed:\n{answer.stderr[-3000:]}")
-        wall = json.loads(answer.stdout.strip().splitlines()[-1])["started"]
+        wall = float(json.loads(answer.stdout.strip().splitlines()[-1])["started"])
         return wall - (time.time() - time.monotonic())  # its wall clock, as ours
-
-    # Results ------------------------------------------------------------------
-
-    def best(self, path: str, clock: str) -> Run:
-        runs = [r for r in self.runs if r.path == path and r.clock in (clock, "both")]
-        return max(runs, key=lambda run: run.rate)
-
-    def product_ratio(self) -> float:
-        loop = self.best("loop", "request").rate
-        return self.best("product", "request").rate / loop if loop else 0.0
-
-    def table(self) -> Table:
-        table = Table(
-            "(2) Throughput beside the peers: 2,000 emails, one SMTP server",
-            (
-                "path",
-                "from the first request",
-                "x loop",
-                "from COMMIT",
-                "x loop",
-                "lost / dup",
-            ),
-        )
-        loop = self.best("loop", "request").rate
-        for path, label in PEERS.items():
-            request, commit = self.best(path, "request"), self.best(path, "commit")
-            lost = sum(r.lost for r in self.runs if r.path == path)
-            duplicated = sum(r.duplicated for r in self.runs if r.path == path)
-            table.add(
-                label,
-                f"{request.rate:.0f}/s",
-                f"{request.rate / loop:.2f}",
-                f"{commit.rate:.0f}/s",
-                f"{commit.rate / loop:.2f}",
-                f"{lost} / {duplicated}",
-            )
-        ratio = self.product_ratio()
-        table.add(
-            f"target: the product >= {TARGET} x the loop from the first request",
-            "",
-            f"{ratio:.2f}",
-            "",
-            "",
-            verdict(ratio >= TARGET),
-        )
-        table.note(
-            f"Best of {ROUNDS} rounds each; {self.units} tasks x {len(self.people)} "
-            "people. Every path sends the product's rendered assignment email (the "
-            "peers the same text and HTML for everyone; the product renders each "
-            "email for its recipient, with its unsubscribe link)."
-        )
-        table.note(
-            "Workers: the product's 1 worker x concurrency 4; django-celery-email's "
-            "own worker x concurrency 4 (queue 'peer'). SMTP server in this process."
-        )
-        return table
-
-    def missed(self) -> bool:
-        return verdict(self.product_ratio() >= TARGET) == MISSED
-
-    def delivery_problems(self) -> list[str]:
-        return [
-            f"{run.path} ({run.clock}): {run.lost} lost, {run.duplicated} duplicated"
-            for run in self.runs
-            if run.lost or (run.duplicated and run.path != "celery_email")
-        ]
 
 
 def letters(number: int) -> str:
-    """1 -> "a", 26 -> "z", 27 -> "ba": a run's number in a marker's letters."""
+    """0 -> "a", 25 -> "z", 26 -> "ba": a run's number in a marker's letters."""
     text = ""
     while True:
         number, digit = divmod(number, 26)

@@ -1,30 +1,26 @@
-"""People, projects and bursts of tasks made in this process, and email counting.
+"""The bench's people, project and tasks, made in this process.
 
-Needs Django set up (bench.stack.Stack does it). Every task title carries a marker
-such as `tp-00012`; an email is identified by (recipient, marker), so a message
-sent twice is a duplicate whatever its Message-ID.
+Its functions need Django set up (bench.stack.Stack does it); the models are
+imported inside them, so that the entry points can import this module first.
 """
 
 from __future__ import annotations
 
 import datetime
-import re
 import secrets
 import time
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Group
-from django.db import transaction
-from django.utils import timezone
+from bench.inbox import Key, expected_keys
 
-from devtools.smtp import Received
-from tasks.models import Project, Task, TaskDetail
-from users.models import Role, User
+if TYPE_CHECKING:
+    from tasks.models import Project, Task
+    from users.models import User
 
 MANAGER_USERNAME = "bench-manager"
+EMAIL_DOMAIN = "example.com"
 
 
 def throwaway_password() -> str:
@@ -33,17 +29,13 @@ def throwaway_password() -> str:
 
 
 MANAGER_PASSWORD = throwaway_password()
-MARKER = re.compile(r"\b([a-z]{2,12}-\d{5})\b")
-EMAIL_DOMAIN = "example.com"
-
-Key = tuple[str, str]
-
-
-def marker(prefix: str, index: int) -> str:
-    return f"{prefix}-{index:05d}"
 
 
 def create_manager() -> User:
+    from django.contrib.auth.models import Group
+
+    from users.models import Role, User
+
     manager = User.objects.create_user(
         MANAGER_USERNAME,
         f"{MANAGER_USERNAME}@{EMAIL_DOMAIN}",
@@ -58,6 +50,11 @@ def create_manager() -> User:
 
 def create_employees(prefix: str, count: int) -> list[User]:
     """Active Employees made in bulk: no signal, so no activation email."""
+    from django.contrib.auth.hashers import make_password
+    from django.contrib.auth.models import Group
+
+    from users.models import Role, User
+
     password = make_password(None)  # unusable: they never sign in
     users = User.objects.bulk_create(
         User(
@@ -78,112 +75,50 @@ def create_employees(prefix: str, count: int) -> list[User]:
     return users
 
 
-def create_project(name: str = "Benchmark") -> Project:
+def create_project(name: str) -> Project:
+    from django.utils import timezone
+
+    from tasks.models import Project
+
     return Project.objects.create(name=name, start_date=timezone.localdate())
-
-
-def due_date() -> datetime.date:
-    return timezone.localdate() + datetime.timedelta(days=7)
 
 
 def create_task(project: Project, title: str, assignees: Sequence[User]) -> Task:
     """As TaskForm.save does: task, detail, then the assignees (m2m post_add)."""
-    task = Task.objects.create(project=project, title=title, due_date=due_date())
+    from django.utils import timezone
+
+    from tasks.models import Task, TaskDetail
+
+    due_date = timezone.localdate() + datetime.timedelta(days=7)
+    task = Task.objects.create(project=project, title=title, due_date=due_date)
     TaskDetail.objects.create(task=task, priority=TaskDetail.Priority.MEDIUM)
     task.assigned_to.add(*assignees)
     return task
 
 
-def commit_burst(
-    project: Project, prefix: str, tasks: int, assignees: Sequence[User]
-) -> tuple[set[Key], float]:
-    """Create `tasks` tasks each assigned to all `assignees`, in one transaction.
-
-    Returns the expected email keys and the monotonic time of the commit, taken
-    when the block has committed and run its on-commit dispatches.
-    """
-    expected: set[Key] = set()
-    with transaction.atomic():
-        for i in range(tasks):
-            tag = marker(prefix, i)
-            create_task(project, f"Load {tag}", assignees)
-            expected.update((user.email.lower(), tag) for user in assignees)
-    return expected, time.monotonic()
-
-
-def expected_keys(tags: Iterable[str], users: Iterable[User]) -> set[Key]:
-    emails = [user.email.lower() for user in users]
-    return {(email, tag) for tag in tags for email in emails}
-
-
-# Counting what the SMTP server accepted ------------------------------------------
-
-
-def message_marker(item: Received) -> str:
-    """The marker in the Subject header, read off the raw message (no parse)."""
-    found = MARKER.search(item.content.decode("latin-1"))
-    return found.group(1) if found else ""
-
-
-def keys_of(item: Received) -> list[Key]:
-    tag = message_marker(item)
-    return [(address.lower(), tag) for address in item.rcpt_tos]
-
-
 @dataclass
-class Tally:
-    expected: int
-    accepted: int  # distinct expected emails that arrived
-    lost: int
-    duplicated: int  # extra copies of expected emails
-    unexpected: int  # arrived, carrying this phase's marker, but never expected
-    max_copies: int
+class Commit:
+    """Tasks committed in one transaction: the emails they owe, and when."""
+
+    expected: set[Key]
+    at: float  # time.monotonic() at COMMIT, before the product's on-commit dispatch
+    wall: float  # time.time() at the same moment, to compare with database times
 
 
-class Inbox:
-    """Counts the SMTP server's accepted messages by key, reading each one once."""
+def commit_tasks(
+    project: Project,
+    tags: Sequence[str],
+    assignees: Sequence[User],
+    title: str = "Load",
+) -> Commit:
+    """One task per tag (`title tag`), each assigned to every assignee, in one
+    transaction."""
+    from django.db import transaction
 
-    def __init__(self, received: list[Received]) -> None:
-        self._received = received
-        self._seen = 0
-        self.copies: Counter[Key] = Counter()
-        self.first_at: dict[Key, float] = {}
-        self.last_at = 0.0
-
-    def refresh(self) -> None:
-        new = self._received[self._seen :]
-        self._seen += len(new)
-        for item in new:
-            self.last_at = max(self.last_at, item.accepted_at)
-            for key in keys_of(item):
-                self.copies[key] += 1
-                self.first_at.setdefault(key, item.accepted_at)
-
-    def arrived(self, expected: set[Key]) -> int:
-        self.refresh()
-        return sum(1 for key in expected if key in self.copies)
-
-    def tally(self, expected: set[Key], prefix: str) -> Tally:
-        self.refresh()
-        mine = {k: n for k, n in self.copies.items() if k[1].startswith(prefix + "-")}
-        arrived = {key for key in mine if key in expected}
-        return Tally(
-            expected=len(expected),
-            accepted=len(arrived),
-            lost=len(expected - arrived),
-            duplicated=sum(mine[key] - 1 for key in arrived),
-            unexpected=sum(n for key, n in mine.items() if key not in expected),
-            max_copies=max(mine.values(), default=0),
-        )
-
-
-def wait_until(
-    condition: Callable[[], bool], timeout: float, interval: float = 0.05
-) -> bool:
-    """Poll condition until true or timeout; bounded in time by construction."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(interval)
-    return True
+    committed: list[float] = []
+    with transaction.atomic():
+        # Registered first, so it runs right after COMMIT, before the dispatch.
+        transaction.on_commit(lambda: committed.extend([time.monotonic(), time.time()]))
+        for tag in tags:
+            create_task(project, f"{title} {tag}", assignees)
+    return Commit(expected_keys(tags, assignees), committed[0], committed[1])

@@ -1,4 +1,4 @@
-"""Chaos run 5: 200 hostile form submissions, and the header-injection check.
+"""`make chaos` run 5: 200 hostile form submissions, and the header-injection check.
 
 Each submission is (label, anonymous, method, path, fields). Some are valid but
 nasty (CRLF and Unicode line separators in titles and names), so their emails go
@@ -10,16 +10,26 @@ from __future__ import annotations
 import base64
 import re
 import secrets
+from collections import Counter
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from django.contrib.auth.tokens import default_token_generator
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from bench.chaos_results import HostileForms
+from bench.client import Session
 from bench.data import throwaway_password
+from bench.forms import manager_session
+from bench.inbox import wait_until
+from bench.rows import last_delivery_id
 from devtools.smtp import Received
-from users.models import User
+
+if TYPE_CHECKING:
+    from bench.rig import Rig
+    from users.models import User
 
 Submission = tuple[str, bool, str, str, list[tuple[str, str]]]
 EVIL = "evil.example"
@@ -57,6 +67,54 @@ INVALID_EMAILS = [
     "user@exa mple.com",
     "<script>@example.com",
 ]
+
+
+def hostile_forms(rig: Rig, web_url: str) -> HostileForms:
+    """Every submission over HTTP; then every email they led to, inspected."""
+    from notifications.models import Delivery
+
+    print("Run 5: 200 hostile form submissions", flush=True)
+    watermark = last_delivery_id()
+    start = len(rig.smtp.received)
+    submissions = hostile_submissions(rig.project.pk, rig.people[:5], rig.manager)
+    statuses, errors = submit(web_url, submissions)
+    recorded = Delivery.objects.filter(id__gt=watermark)
+    pending = (Delivery.Status.QUEUED, Delivery.Status.SENDING)
+    wait_until(lambda: not recorded.filter(status__in=pending).exists(), 90, 0.3)
+    received = list(rig.smtp.received)[start:]
+    wanted = set(
+        recorded.exclude(status__in=("failed", "skipped")).values_list(
+            "message_id", flat=True
+        )
+    )
+    copies = Counter(m.message_id for m in received if m.message_id in wanted)
+    return HostileForms(
+        submissions=len(submissions),
+        statuses=dict(sorted(statuses.items())),
+        errors=errors,
+        outcomes=dict(Counter(recorded.values_list("status", flat=True))),
+        messages=len(received),
+        injected=[finding for item in received for finding in injected_headers(item)],
+        expected=len(wanted),
+        accepted=len(copies),
+        duplicated=sum(n - 1 for n in copies.values()),
+    )
+
+
+def submit(
+    web_url: str, submissions: list[Submission]
+) -> tuple[Counter[int], list[str]]:
+    """HTTP answers by status, and the submissions answered 5xx."""
+    session = manager_session(web_url)
+    statuses: Counter[int] = Counter()
+    errors: list[str] = []
+    for label, anonymous, method, path, fields in submissions:
+        client = Session(web_url) if anonymous else session
+        answer = client.post(path, fields) if method == "POST" else client.get(path)
+        statuses[answer.status] += 1
+        if answer.status >= 500:
+            errors.append(f"{label}: {answer.status}")
+    return statuses, errors
 
 
 def hostile_submissions(

@@ -32,6 +32,8 @@ from typing import Any
 
 import django
 
+from bench.inbox import markers
+
 
 def main() -> None:
     peer, clock, prefix = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -132,9 +134,8 @@ class PeerRun:
         from django.db import transaction
 
         started = time.time()
-        for index in range(units):
+        for tag in markers(self.prefix, units):
             with transaction.atomic():
-                tag = f"{self.prefix}-{index:05d}"
                 self.create_task(tag)
                 self.peer.take(self.messages(tag))
         return started
@@ -143,7 +144,7 @@ class PeerRun:
         """Every unit in one transaction; the clock starts at its COMMIT."""
         from django.db import transaction
 
-        tags = [f"{self.prefix}-{index:05d}" for index in range(units)]
+        tags = markers(self.prefix, units)
         with transaction.atomic():
             for tag in tags:
                 self.create_task(tag)

@@ -1,27 +1,55 @@
 """Where a worker's time goes: notifications.sending.send_batch under cProfile.
 
 Runs the product's own send_batch(), in a process of its own like a worker, on a
-batch of deliveries that no worker is consuming (the caller stops the workers
-first), against the same SMTP server, and splits its time into templates, MIME
-building, SMTP round trips (which include the server's time to answer), SQL and
-the rest.
+batch of deliveries that no worker is consuming (the workers are killed first),
+against the same SMTP server, and splits its time into templates, MIME building,
+SMTP round trips (which include the server's time to answer), SQL and the rest.
 """
 
 from __future__ import annotations
 
 import cProfile
+import json
 import pstats
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from typing import TYPE_CHECKING
 
-from bench.report import Table
+from bench.bench_results import ProfileFailed, SendProfile
+from bench.data import commit_tasks
+from bench.inbox import markers
+from bench.rows import last_delivery_id
 
-# (file suffix, function name) pairs whose cumulative time makes each category.
+if TYPE_CHECKING:
+    from bench.rig import Rig
+
+# (file suffix, function name) pairs whose cumulative time makes each part.
 TEMPLATES = [("django/template/loader.py", "render_to_string")]
 MIME = [("django/core/mail/message.py", "message"), ("email/message.py", "as_bytes")]
 TRANSMIT = [("notifications/smtp.py", "transact")]
 SQL = [("~", "<method 'execute' of 'psycopg2.extensions.cursor' objects>")]
 DELIVER = [("notifications/sending.py", "send_batch")]
+BATCH = 50
+
+
+def profile_send_batch(rig: Rig) -> SendProfile | ProfileFailed:
+    """10 tasks x 50 people committed with the workers killed (mid-way through
+    slow emails: no wait), then profiled in `python -m bench.profile`."""
+    for worker in rig.workers:
+        worker.kill()
+    rig.smtp.behaviour.delay = 0.0
+    first = last_delivery_id() + 1
+    commit_tasks(rig.project, markers("prof", 10), rig.people[:50])
+    command = ["-m", "bench.profile", str(first), str(last_delivery_id())]
+    answer = subprocess.run(
+        [sys.executable, *command], capture_output=True, text=True, timeout=300
+    )
+    if answer.returncode != 0:
+        return ProfileFailed(answer.stderr[-3000:])
+    return SendProfile(**json.loads(answer.stdout.strip().splitlines()[-1]))
 
 
 def cumulative(stats: pstats.Stats, wanted: list[tuple[str, str]]) -> float:
@@ -45,7 +73,7 @@ def profile_deliveries(
     return pstats.Stats(profiler), time.perf_counter() - start
 
 
-def profile_table(ids: list[int], batch: int) -> Table:
+def send_profile(ids: list[int], batch: int) -> SendProfile:
     from notifications.sending import send_batch
 
     stats, wall = profile_deliveries(send_batch, ids, batch)
@@ -55,40 +83,23 @@ def profile_table(ids: list[int], batch: int) -> Table:
     smtp = max(cumulative(stats, TRANSMIT) - mime, 0.0)
     sql = cumulative(stats, SQL)
     other = max(total - templates - mime - smtp - sql, 0.0)
-    table = Table(
-        f"Profile: send_batch() on {len(ids)} deliveries in batches of {batch}, "
-        "one process",
-        ("part", "ms per email", "share"),
-    )
-    for label, seconds in (
-        ("templates (3 per email)", templates),
-        ("MIME building", mime),
-        ("SMTP round trips", smtp),
-        ("SQL (claim, select, record)", sql),
-        ("everything else (Python, ORM)", other),
-        ("total under cProfile", total),
-    ):
-        table.add(label, f"{seconds / len(ids) * 1000:.2f}", f"{seconds / total:.0%}")
-    table.note(
-        f"Wall time with the profiler on: {wall / len(ids) * 1000:.2f} ms per email. "
-        "Categories can overlap (a query made while rendering counts in both)."
-    )
-    return table
+    parts = {"templates": templates, "mime": mime, "smtp": smtp, "sql": sql}
+    return SendProfile(len(ids), batch, parts | {"other": other, "total": total}, wall)
 
 
 def main() -> None:
-    """`python -m bench.profile FIRST LAST`: profile deliveries FIRST..LAST.
+    """`python -m bench.profile FIRST LAST`: profile deliveries FIRST..LAST and
+    print the SendProfile as JSON.
 
-    Run by bench.run with the stack's environment, in a process of its own so the
-    profile, like a worker, does not share the SMTP server's interpreter.
+    Run with the stack's environment, in a process of its own so the profile,
+    like a worker, does not share the SMTP server's interpreter.
     """
-    import sys
-
     import django
 
     django.setup()
     first, last = int(sys.argv[1]), int(sys.argv[2])
-    print(profile_table(list(range(first, last + 1)), batch=50).render())
+    profile = send_profile(list(range(first, last + 1)), BATCH)
+    print(json.dumps(asdict(profile)))
 
 
 if __name__ == "__main__":

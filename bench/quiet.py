@@ -6,7 +6,8 @@ Bench-only: the product never imports this module and has no such switch.
 
 from __future__ import annotations
 
-from django.db.models.signals import m2m_changed, post_save, pre_delete
+from django.db.models import Model
+from django.db.models.signals import ModelSignal, m2m_changed, post_save, pre_delete
 
 from project.wsgi import application
 from tasks.models import Task
@@ -14,7 +15,7 @@ from users.models import User
 
 __all__ = ["application"]
 
-RECEIVERS = [
+RECEIVERS: list[tuple[ModelSignal, type[Model], str]] = [
     (m2m_changed, Task.assigned_to.through, "notifications.on_assignees_m2m_changed"),
     (pre_delete, Task, "notifications.on_task_pre_delete"),
     (post_save, User, "notifications.on_user_post_save"),

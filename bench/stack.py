@@ -13,7 +13,6 @@ import signal
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,12 +22,12 @@ from typing import Any
 import psycopg2
 from psycopg2 import sql
 
+from bench.knobs import GUNICORN_WORKERS
 from devtools.processes import ROOT, Process, beat_command, worker_command
 from devtools.redis_server import EmbeddedRedis
 from devtools.smtp import SMTPServer, free_port
 
-PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "postgres"}
-GUNICORN_WORKERS = int(os.environ.get("BENCH_GUNICORN_WORKERS", "4"))
+PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
 
 
 @dataclass
@@ -39,7 +38,9 @@ class WebServer:
 
 
 def _pg_admin() -> Any:
-    connection = psycopg2.connect(**PG, connect_timeout=5)
+    connection = psycopg2.connect(
+        host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres", connect_timeout=5
+    )
     connection.autocommit = True
     return connection
 
@@ -158,9 +159,9 @@ class Stack:
             "CSRF_COOKIE_SECURE": "False",
             "SECURE_HSTS_SECONDS": "0",
             "DB_NAME": self.db_name,
-            "DB_HOST": PG["host"],
-            "DB_PORT": str(PG["port"]),
-            "DB_USER": PG["user"],
+            "DB_HOST": PG_HOST,
+            "DB_PORT": str(PG_PORT),
+            "DB_USER": PG_USER,
             "DB_PASSWORD": "",
             "CELERY_BROKER_URL": self.redis.url,
             "EMAIL_HOST": "127.0.0.1",
@@ -200,22 +201,9 @@ class Stack:
         self, label: str, *, app: str = "project.wsgi:application"
     ) -> WebServer:
         port = free_port()
-        command = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            app,
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(GUNICORN_WORKERS),
-            "--timeout",
-            "120",
-            "--graceful-timeout",
-            "5",
-            "--log-level",
-            "warning",
-        ]
+        command = [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}"]
+        command += ["--workers", str(GUNICORN_WORKERS), "--timeout", "120"]
+        command += ["--graceful-timeout", "5", "--log-level", "warning"]
         process = self._register(Process(label, command, self.env, self.log_dir), 10)
         process.start()
         url = f"http://127.0.0.1:{port}"
@@ -281,14 +269,3 @@ def cpu_seconds(pid: int) -> float:
             fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
             total += sum(int(value) for value in fields[11:15]) / ticks
     return total
-
-
-@contextlib.contextmanager
-def timed() -> Iterator[list[float]]:
-    """Yields a list that holds the elapsed seconds once the block ends."""
-    box: list[float] = []
-    start = time.perf_counter()
-    try:
-        yield box
-    finally:
-        box.append(time.perf_counter() - start)

@@ -1,23 +1,12 @@
-"""Percentiles and the printed tables."""
+"""The printed tables: Markdown with notes under them, and their cells."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 OK = "ok"
 MISSED = "MISSED"
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default)."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q / 100
-    low, high = math.floor(position), math.ceil(position)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def ms(seconds: float) -> str:
@@ -41,6 +30,10 @@ class Table:
     def note(self, text: str) -> None:
         self.notes.append(text)
 
+    def missed(self) -> list[str]:
+        """`title: first cell` of each row whose verdict is MISSED."""
+        return [f"{self.title}: {row[0]}" for row in self.rows if MISSED in row]
+
     def render(self) -> str:
         widths = [
             max(len(row[i]) for row in [self.header, *self.rows])
@@ -48,18 +41,12 @@ class Table:
         ]
 
         def line(cells: tuple[str, ...]) -> str:
-            return (
-                "| "
-                + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True))
-                + " |"
+            padded = (
+                cell.ljust(width) for cell, width in zip(cells, widths, strict=True)
             )
+            return "| " + " | ".join(padded) + " |"
 
         rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
         body = [line(self.header), rule, *(line(row) for row in self.rows)]
         notes = [f"  {text}" for text in self.notes]
         return "\n".join([f"\n### {self.title}\n", *body, *notes])
-
-    def show(self) -> str:
-        text = self.render()
-        print(text, flush=True)
-        return text

@@ -1,0 +1,22 @@
+"""The environment knobs of `make bench` and `make chaos`, read once.
+
+Smaller values make a quicker run for trying the bench itself (bench/README.md).
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def knob(name: str, default: int) -> int:
+    return int(os.environ.get(name, str(default)))
+
+
+WORKERS = knob("BENCH_WORKERS", 1)  # worker instances of make bench
+CONCURRENCY = knob("BENCH_CONCURRENCY", 4)  # pool processes per worker instance
+GUNICORN_WORKERS = knob("BENCH_GUNICORN_WORKERS", 4)
+BURST_TASKS = knob("BENCH_BURST_TASKS", 200)  # x 10 assignees: the 2,000-email burst
+ROUNDS = knob("BENCH_ROUNDS", 2)  # of the throughput comparison, the best one counts
+ISOLATION_SAMPLES = knob("BENCH_ISOLATION_SAMPLES", 60)
+LATENCY_SAMPLES = knob("BENCH_LATENCY_SAMPLES", 20)
+ACTIVATION_SAMPLES = knob("BENCH_ACTIVATION_SAMPLES", 10)
