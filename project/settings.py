@@ -353,9 +353,13 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# Sign-in lockout (django-axes): after SIGN_IN_FAILURE_LIMIT failures for one
-# username, or from one client address, sign-in is refused there for
-# SIGN_IN_LOCKOUT_MINUTES after the last failure. Kept in the database, so every
+# Sign-in lockout (django-axes, users/lockout.py): sign-in is refused for
+# SIGN_IN_LOCKOUT_MINUTES after the last failure once one of three budgets is
+# spent: SIGN_IN_FAILURE_LIMIT failures for one account from one client address,
+# SIGN_IN_CLIENT_FAILURE_LIMIT from one address whatever the accounts, or
+# SIGN_IN_ACCOUNT_FAILURE_LIMIT for one account from anywhere (much higher, so
+# nobody locks a chosen person out with a few tries). A sign-in clears only its
+# own account's failures from its own address. Kept in the database, so every
 # gunicorn process and host shares it; the admin sign-in goes through it too.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -363,11 +367,19 @@ AUTHENTICATION_BACKENDS = [
     "users.backends.UsernameOrEmailBackend",
 ]
 AXES_USERNAME_CALLABLE = "users.protection.account_key"
+AXES_HANDLER = "users.lockout.LockoutHandler"
 AXES_FAILURE_LIMIT = config("SIGN_IN_FAILURE_LIMIT", default=5, cast=int)
+SIGN_IN_CLIENT_FAILURE_LIMIT = config(
+    "SIGN_IN_CLIENT_FAILURE_LIMIT", default=4 * AXES_FAILURE_LIMIT, cast=int
+)
+SIGN_IN_ACCOUNT_FAILURE_LIMIT = config(
+    "SIGN_IN_ACCOUNT_FAILURE_LIMIT", default=10 * AXES_FAILURE_LIMIT, cast=int
+)
 AXES_COOLOFF_TIME = timedelta(
     minutes=config("SIGN_IN_LOCKOUT_MINUTES", default=15, cast=int)
 )
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# The pair axes records, locks at AXES_FAILURE_LIMIT and resets on success.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 # Every failure is logged (WARNING, axes.handlers.database) with the username and
 # client address, never the password, and kept in the admin's access failure log.
