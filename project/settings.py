@@ -142,6 +142,16 @@ PASSWORD_RESET_TIMEOUT = config(
     "PASSWORD_RESET_TIMEOUT", default=60 * 60 * 24 * 3, cast=int
 )
 
+# Accounts never activated are deleted this many days after their sign-up (a
+# nightly beat job), so an address someone else signed up with is free for its
+# owner again; at least as long as an activation link stays valid.
+UNACTIVATED_ACCOUNT_DAYS = config("UNACTIVATED_ACCOUNT_DAYS", default=7, cast=int)
+if UNACTIVATED_ACCOUNT_DAYS * 86400 < PASSWORD_RESET_TIMEOUT:
+    raise ImproperlyConfigured(
+        "UNACTIVATED_ACCOUNT_DAYS must be at least as long as an activation link "
+        "stays valid (PASSWORD_RESET_TIMEOUT), or accounts go while their link works."
+    )
+
 # `make run` only: the password given to the demo accounts (.env, generated).
 DEMO_PASSWORD = config("DEMO_PASSWORD", default="")
 
@@ -309,6 +319,10 @@ CELERY_BEAT_SCHEDULE = {
     "purge-outbox": {
         "task": "notifications.purge_outbox",
         "schedule": crontab(hour=3, minute=17),  # nightly, off the hour
+    },
+    "delete-unactivated-accounts": {
+        "task": "users.delete_unactivated_accounts",
+        "schedule": crontab(hour=3, minute=47),
     },
 }
 # End of Notifications.

@@ -25,6 +25,7 @@ from users.accounts import (
     cancel_email_change,
     confirm_email_change,
     follow_activation_link,
+    read_activation_link,
     request_email_change,
     user_from_email_change_link,
 )
@@ -93,13 +94,23 @@ def sign_up_done(request: HttpRequest) -> HttpResponse:
     return render(request, "users/sign_up_done.html", {"email": email})
 
 
-@require_http_methods(["GET"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def activate(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
-    outcome, user = follow_activation_link(uidb64, token)
+    """The emailed link. GET (or HEAD) asks, POST activates: a mail scanner that
+    opens every link must not activate an account someone else signed up for
+    with this address (its owner would then be told the address is taken)."""
+    if request.method == "POST":
+        outcome, user = follow_activation_link(uidb64, token)
+    else:
+        outcome, user = read_activation_link(uidb64, token)
     if outcome == LinkOutcome.DEACTIVATED:
         return render(request, "users/account_deactivated.html", status=403)
     if user is None:
         return render(request, "users/activation_invalid.html", status=400)
+    if outcome == LinkOutcome.READY:
+        days = settings.UNACTIVATED_ACCOUNT_DAYS
+        context = {"account": user, "expiry_days": days}
+        return render(request, "users/activation_confirm.html", context)
     if request.session.get(SIGNED_UP_USER) == user.pk:
         return _sign_in_after_activation(request, user)
     request.session[ACTIVATED_USERNAME] = user.username

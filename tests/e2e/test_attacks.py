@@ -242,7 +242,7 @@ def test_a_deactivated_account_stays_off_whatever_is_tried(
         ("password2", PASSWORD),
     ])  # fmt: skip
     old_link = activation_link(smtp_server, "mallory@example.com").path
-    assert mallory.get(old_link).status == 302
+    assert mallory.post(old_link, []).status == 302
     account = User.objects.get(username="mallory")
     account.is_active = False  # an Admin switches the account off
     account.save()
