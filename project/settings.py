@@ -406,7 +406,8 @@ AXES_CLIENT_IP_CALLABLE = "users.protection.client_address"
 # and password reset. The counters live in the broker's Redis, shared by every
 # process and host (a per-process cache would multiply the limit by the number
 # of gunicorn workers); if Redis is down the limits lapse rather than the pages
-# (the outbox's per-account resend window still holds).
+# (the outbox's per-account resend window still holds), and /healthz says so;
+# a Redis refusing our credentials stops start-up (users/checks.py).
 RATELIMIT_ENABLE = config("RATELIMIT_ENABLE", default=True, cast=bool)
 RATELIMIT_SIGN_UP = config("RATELIMIT_SIGN_UP", default="20/h")
 RATELIMIT_ACCOUNT_EMAILS = config("RATELIMIT_ACCOUNT_EMAILS", default="10/h")
@@ -427,7 +428,10 @@ def redis_cache(url: str, prefix: str) -> dict[str, object]:
     if url.startswith("sentinel://"):  # sentinel://h:26379;sentinel://h2:26379/0
         nodes = [urlsplit(part) for part in url.split(";")]
         database = (nodes[0].path or "/0").strip("/") or "0"
-        location = f"redis://{REDIS_SENTINEL_MASTER}/{database}"
+        # The primary's credentials, as the broker's transport uses them: without
+        # them every counter fails, and the limits fail open.
+        credentials, at, _ = nodes[0].netloc.rpartition("@")
+        location = f"redis://{credentials}{at}{REDIS_SENTINEL_MASTER}/{database}"
         options |= {
             "CLIENT_CLASS": "django_redis.client.SentinelClient",
             "CONNECTION_FACTORY": "django_redis.pool.SentinelConnectionFactory",
