@@ -467,6 +467,39 @@ LOGGING = {
     },
 }
 
+
+# Production refuses what .env.example only holds a place for (DEBUG off).
+def _deployment_mistakes() -> list[str]:
+    flower_password = FLOWER_BASIC_AUTH.partition(":")[2]
+    frontend = urlsplit(FRONTEND_URL)
+    loopback = frontend.hostname in ("localhost", "127.0.0.1", "::1")
+    return [
+        problem
+        for problem, found in (
+            ("DB_PASSWORD is the .env.example placeholder",
+             bool(DB_NAME) and DATABASES["default"]["PASSWORD"] == _PLACEHOLDER_SECRET),
+            ("FLOWER_BASIC_AUTH's password is the .env.example placeholder or "
+             "shorter than 12 characters",
+             bool(FLOWER_BASIC_AUTH)
+             and (flower_password == _PLACEHOLDER_SECRET or len(flower_password) < 12)),
+            ("METRICS_TOKEN is weak: under 32 characters or few different ones "
+             "(python -c 'import secrets; print(secrets.token_urlsafe(32))')",
+             bool(METRICS_TOKEN)
+             and (len(METRICS_TOKEN) < 32 or len(set(METRICS_TOKEN)) < 10)),
+            # RFC 8058's one-click unsubscribe links must be https; a loopback
+            # address serves only this machine (a local try-out).
+            ("FRONTEND_URL must be https:// (emailed links, one-click unsubscribe)",
+             frontend.scheme != "https" and not loopback),
+        )
+        if found
+    ]  # fmt: skip
+
+
+if not DEBUG and (_mistakes := _deployment_mistakes()):
+    raise ImproperlyConfigured(
+        "; ".join(_mistakes) + " (or DEBUG=True for development)."
+    )
+
 # django-debug-toolbar: development only, and only when asked for.
 DEBUG_TOOLBAR = DEBUG and config("DEBUG_TOOLBAR", default=False, cast=bool)
 if DEBUG_TOOLBAR:
