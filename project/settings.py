@@ -411,6 +411,10 @@ AXES_CLIENT_IP_CALLABLE = "users.protection.client_address"
 RATELIMIT_ENABLE = config("RATELIMIT_ENABLE", default=True, cast=bool)
 RATELIMIT_SIGN_UP = config("RATELIMIT_SIGN_UP", default="20/h")
 RATELIMIT_ACCOUNT_EMAILS = config("RATELIMIT_ACCOUNT_EMAILS", default="10/h")
+# Per signed-in account: password changes (each checks the current password),
+# and comments and status changes together (each may email several people).
+RATELIMIT_PASSWORD_CHANGE = config("RATELIMIT_PASSWORD_CHANGE", default="10/h")
+RATELIMIT_TASK_UPDATES = config("RATELIMIT_TASK_UPDATES", default="120/h")
 RATELIMIT_USE_CACHE = "ratelimit"
 RATELIMIT_FAIL_OPEN = True
 RATELIMIT_IP_META_KEY = "users.protection.client_address"

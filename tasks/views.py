@@ -38,6 +38,7 @@ from tasks.permissions import (
 )
 from users.http import AuthenticatedRequest
 from users.models import User
+from users.protection import limit_per_account
 
 TASKS_PER_PAGE = 20
 PROJECTS_PER_PAGE = 25
@@ -201,6 +202,7 @@ def with_assigner(
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@limit_per_account("tasks.update", "RATELIMIT_TASK_UPDATES")
 def task_comment(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Assignees, Managers and Admins comment on a task.
 
@@ -230,6 +232,7 @@ def task_comment(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@limit_per_account("tasks.update", "RATELIMIT_TASK_UPDATES")
 def task_status(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Assignees (and managers) change a task's status, and nothing else.
 

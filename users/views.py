@@ -41,7 +41,7 @@ from users.forms import (
 )
 from users.http import AuthenticatedRequest
 from users.models import User
-from users.protection import limit_per_client
+from users.protection import limit_per_account, limit_per_client
 
 SIGNED_UP_EMAIL = "users.signed_up_email"
 # The account this browser signed up: following its activation link here signs in.
@@ -269,6 +269,12 @@ def _profile_page(
     return render(request, "users/profile.html", context)
 
 
+# Its current-password check is a way to guess the password with a session
+# alone: throttled per account.
+@method_decorator(
+    limit_per_account("users.password_change", "RATELIMIT_PASSWORD_CHANGE"),
+    name="post",
+)
 class PasswordChangeView(auth_views.PasswordChangeView):
     """Django's flow: the old password, then the new one twice; the session (and
     this browser's sign-in) is kept, other sessions are signed out."""
