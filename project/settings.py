@@ -203,6 +203,11 @@ EMAIL_RATE_LIMIT = config(
 EMAIL_DAILY_LIMIT = config(
     "EMAIL_DAILY_LIMIT", default="", cast=lambda v: int(v) if v else None
 )
+# The share of EMAIL_DAILY_LIMIT (percent) kept for account emails (activation,
+# reset, email change): notifications stop short of it.
+EMAIL_DAILY_ACCOUNT_RESERVE = config(
+    "EMAIL_DAILY_ACCOUNT_RESERVE", default=10, cast=int
+)
 DEFAULT_FROM_EMAIL = config("DEFAULT_FROM_EMAIL", default="Tasks <noreply@example.com>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
