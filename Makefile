@@ -4,11 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint format css vendor bench chaos image clean
+.PHONY: run test lint format css vendor bench chaos image lock audit clean
 
+# Installs from the lock only: every package pinned, and refused unless its hash
+# is the one recorded (`make lock` writes the locks from the *.in files).
 $(INSTALLED): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes \
+		-r requirements-dev.txt
 	touch $@
 
 ## Run the whole product locally: web, worker, beat, Flower, SMTP catcher, Redis.
@@ -49,7 +52,8 @@ vendor:
 BENCH_VENV := .venv-bench
 $(BENCH_VENV)/.installed: requirements.txt requirements-dev.txt requirements-bench.txt
 	$(PYTHON) -m venv $(BENCH_VENV)
-	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes \
+		-r requirements-bench.txt
 	touch $@
 
 bench: $(BENCH_VENV)/.installed
@@ -63,6 +67,20 @@ chaos: $(INSTALLED)
 ## (root, buildah and debootstrap; see docs/docker.md).
 image: $(INSTALLED)
 	$(BIN)/python -m devtools.image
+
+## Write the lock files (every package pinned, with its hashes) from the *.in
+## files, resolved against PyPI alone (not this machine's local wheels).
+LOCKS := requirements.txt requirements-image.txt requirements-dev.txt requirements-bench.txt
+lock: $(INSTALLED)
+	for lock in $(LOCKS); do \
+		env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null $(BIN)/pip-compile --quiet \
+			--generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+			--no-emit-find-links --output-file=$$lock $${lock%.txt}.in || exit 1; \
+	done
+
+## Known advisories against the locked packages (pip-audit; devtools/audit.py).
+audit: $(INSTALLED)
+	$(BIN)/python -m devtools.audit requirements.txt requirements-image.txt
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) staticfiles var test-artifacts .pytest_cache .ruff_cache

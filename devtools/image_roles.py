@@ -9,6 +9,7 @@ PostgreSQL (a database of the run's own), a private Redis and a local SMTP serve
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shlex
 import sys
@@ -51,12 +52,18 @@ class Setting:
 
     @property
     def site_origin(self) -> str:
-        return f"http://{SITE_HOST}:{self.web_port}"
+        """FRONTEND_URL: https, as DEBUG off requires (the checks follow only the
+        emailed links' paths, straight to gunicorn)."""
+        return f"https://{SITE_HOST}:{self.web_port}"
 
     def environment(self) -> dict[str, str]:
-        """What compose's `x-app` environment gives the roles, pointed at this host."""
+        """What compose's `x-app` environment gives the roles (its defaults),
+        pointed at this host."""
         pg = postgres_address()
         return {
+            **compose_defaults(),
+            # No proxy in front here: plain HTTP straight to gunicorn.
+            "BEHIND_PROXY": "False",
             "SECRET_KEY": self.secret_key,
             "DEBUG": "False",
             "ALLOWED_HOSTS": SITE_HOST,
@@ -178,6 +185,19 @@ def role_container(image: str, name: str) -> Iterator[ImageRole]:
         if role.process:
             role.process.stop()
         role.container.remove()
+
+
+def compose_defaults() -> dict[str, str]:
+    """The web service's environment with each ${NAME:-default} as its default."""
+    environment = compose_services()["web"]["environment"]
+    return {
+        name: DEFAULT.sub(lambda match: match.group(1) or "", str(value))
+        for name, value in environment.items()
+    }
+
+
+# ${NAME:-default} (the default, maybe empty) or ${NAME:?message} (no default).
+DEFAULT = re.compile(r"\$\{[A-Z_]+(?::-([^}]*)|:\?[^}]*)\}")
 
 
 def compose_services() -> dict[str, Any]:

@@ -102,16 +102,24 @@ class EmbeddedSentinel:
     """A Redis Sentinel on 127.0.0.1:port watching the primary on `primary_port`
     under `name`, quick to decide: down after one second, failover in seconds."""
 
-    def __init__(self, port: int, primary_port: int, name: str) -> None:
+    def __init__(
+        self,
+        port: int,
+        primary_port: int,
+        name: str,
+        primary_password: str | None = None,
+    ) -> None:
         self.port = port
         self.url = f"sentinel://127.0.0.1:{port}/0"
         self._dir = tempfile.TemporaryDirectory(prefix="sentinel-")
         self._config = Path(self._dir.name) / "sentinel.conf"
+        auth = f"sentinel auth-pass {name} {primary_password}\n"
         self._config.write_text(
             f"port {port}\nbind 127.0.0.1\ndir {self._dir.name}\n"
             f"sentinel monitor {name} 127.0.0.1 {primary_port} 1\n"
             f"sentinel down-after-milliseconds {name} 1000\n"
             f"sentinel failover-timeout {name} 5000\n"
+            + (auth if primary_password else "")
         )
         self._process: subprocess.Popen[bytes] | None = None
 

@@ -59,7 +59,10 @@ class DeliveryAdmin(admin.ModelAdmin[Delivery]):
     def short_error(self, delivery: Delivery) -> str:
         return delivery.last_error[:80]
 
-    @admin.action(description="Re-send the selected failed emails")
+    # Actions move deliveries: only for who may change them, not who may only view.
+    @admin.action(
+        description="Re-send the selected failed emails", permissions=["change"]
+    )
     def resend_failed(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
         ids = operations.resend(queryset.values_list("pk", flat=True))
         skipped = queryset.count() - len(ids)
@@ -71,7 +74,9 @@ class DeliveryAdmin(admin.ModelAdmin[Delivery]):
                 messages.WARNING,
             )
 
-    @admin.action(description="Cancel the selected queued emails")
+    @admin.action(
+        description="Cancel the selected queued emails", permissions=["change"]
+    )
     def cancel_queued(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
         ids = operations.cancel(queryset.values_list("pk", flat=True))
         self.message_user(request, f"{len(ids)} queued email(s) cancelled.")

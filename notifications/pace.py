@@ -3,7 +3,7 @@ process and host at once:
 
 - our own rate, EMAIL_RATE_LIMIT messages per second (unset: none);
 - our own daily limit, EMAIL_DAILY_LIMIT messages per rolling 24 hours (unset:
-  none);
+  none), of which EMAIL_DAILY_ACCOUNT_RESERVE percent only account emails take;
 - a cool-down while the provider says it is busy (throttling, quota spent),
   which grows while the provider keeps refusing and falls back once it is quiet.
 
@@ -14,6 +14,7 @@ failure and spends no attempt.
 
 from __future__ import annotations
 
+import math
 import time
 import uuid
 from dataclasses import dataclass
@@ -115,33 +116,45 @@ class Turn:
 
 class Pace:
     def __init__(
-        self, client: redis.Redis, rate: float | None = None, daily: int | None = None
+        self,
+        client: redis.Redis,
+        rate: float | None = None,
+        daily: int | None = None,
+        reserve: int = 0,
     ) -> None:
         self.client = client
         self.interval = 1 / rate if rate else 0.0
         self.daily = daily or 0
+        # Sends of the daily limit only account emails may take: notifications
+        # stop short of them, so a burst of comments never locks anyone out of
+        # their activation or reset email.
+        self.reserve = min(reserve, self.daily - 1) if self.daily else 0
         self._take_turn = client.register_script(TAKE_TURN)
         self.quiet_until = 0.0
         self._provider_busy = client.register_script(PROVIDER_BUSY)
 
-    def take_turn(self) -> Turn:
+    def take_turn(self, account_email: bool = False) -> Turn:
         """Take the next turn to send, or learn how long until there is one.
 
-        Without a rate or daily limit only a provider's cool-down can say wait:
-        that is asked of Redis every QUIET_CHECK seconds, not before each email.
+        Account emails may use the whole daily limit, notifications all of it
+        but the reserve. Without a rate or daily limit only a provider's
+        cool-down can say wait: that is asked of Redis every QUIET_CHECK
+        seconds, not before each email.
         """
         unlimited = not self.interval and not self.daily
         if unlimited and time.monotonic() < self.quiet_until:
             return Turn()
-        turn = self._ask_for_turn()
+        turn = self._ask_for_turn(
+            self.daily if account_email else self.daily - self.reserve
+        )
         if unlimited and turn.granted:
             self.quiet_until = time.monotonic() + QUIET_CHECK
         return turn
 
-    def _ask_for_turn(self) -> Turn:
+    def _ask_for_turn(self, daily: int) -> Turn:
         keys = [RATE_KEY, DAY_KEY, COOLDOWN_KEY]
         verdict, wait = self._take_turn(
-            keys=keys, args=[self.interval, self.daily, uuid.uuid4().hex]
+            keys=keys, args=[self.interval, daily, uuid.uuid4().hex]
         )
         cause = text(verdict)
         if cause == "go":
@@ -160,6 +173,9 @@ class Pace:
 
 def shared_pace() -> Pace:
     """The pace every worker process shares, from settings."""
+    daily = settings.EMAIL_DAILY_LIMIT
+    share = settings.EMAIL_DAILY_ACCOUNT_RESERVE / 100
+    reserve = math.ceil(daily * share) if daily else 0
     return Pace(
-        redis_client(), rate=settings.EMAIL_RATE_LIMIT, daily=settings.EMAIL_DAILY_LIMIT
+        redis_client(), rate=settings.EMAIL_RATE_LIMIT, daily=daily, reserve=reserve
     )

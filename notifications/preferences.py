@@ -52,7 +52,10 @@ def set_modes(user: User, modes: dict[str, str]) -> None:
 
 def turn_off(user_id: int, kind: str) -> list[str]:
     """Unsubscribe: this kind off, or, for a digest, every kind it gathers.
-    Returns the kinds turned off."""
+    Returns the kinds turned off: none for an account deleted since the email
+    (an old link still answers; nothing will be sent to it anyway)."""
+    if not User._default_manager.filter(pk=user_id).exists():
+        return []
     if kind == DIGEST:
         gathered = Preference.objects.filter(user_id=user_id, mode=Mode.DIGEST)
         kinds = list(gathered.values_list("kind", flat=True))

@@ -149,7 +149,7 @@ class BatchRun:
         message = self.build(delivery)
         if message is None:
             return None
-        turn = self.take_turn()
+        turn = self.take_turn(delivery.kind in ACCOUNT_KINDS)
         if not turn.granted:
             return turn
         started = time.monotonic()
@@ -190,11 +190,11 @@ class BatchRun:
             self.report.count("failed", delivery)
         return None
 
-    def take_turn(self) -> Turn:
+    def take_turn(self, account_email: bool) -> Turn:
         """A turn to send; a short wait is waited for here, within the budget."""
         while True:
             try:
-                turn = self.pace.take_turn()
+                turn = self.pace.take_turn(account_email)
             except redis.RedisError:
                 logger.warning("The pace cannot be read from Redis; waiting")
                 return PACE_UNKNOWN

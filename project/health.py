@@ -1,6 +1,7 @@
-"""/healthz: is the database answering, is the broker answering, is the outbox
-keeping up. 503 only when the database or the broker is down: a lagging outbox
-is reported (an alert's business), not a reason to restart the web."""
+"""/healthz: is the database answering, is the broker answering, are the rate
+limits enforced, is the outbox keeping up. 503 only when the database or the
+broker is down: a lagging outbox, or rate limits that cannot be enforced, are
+reported (an alert's business), not a reason to restart the web."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django_redis import get_redis_connection
 
 from notifications.metrics import oldest_due_age
 from project.redis import redis_client
@@ -32,6 +34,18 @@ def broker_ok() -> bool:
         return False
 
 
+def rate_limits_state() -> str:
+    """ "enforced", "off" (RATELIMIT_ENABLE), or "not enforced": the counters'
+    Redis does not answer or refuses us, and the limits fail open."""
+    if not settings.RATELIMIT_ENABLE:
+        return "off"
+    try:
+        get_redis_connection(settings.RATELIMIT_USE_CACHE).ping()
+    except redis.RedisError:
+        return "not enforced"
+    return "enforced"
+
+
 def outbox_state() -> dict[str, object]:
     """The oldest due delivery's wait, and whether that is lagging."""
     try:
@@ -47,6 +61,10 @@ def outbox_state() -> dict[str, object]:
 def healthz(request: HttpRequest) -> JsonResponse:
     checks = {"database": database_ok(), "broker": broker_ok()}
     status = 200 if all(checks.values()) else 503
-    body: dict[str, object] = {"status": "ok" if status == 200 else "fail", **checks}
+    rate_limits = rate_limits_state()
+    # Serving without rate limits is degraded, not down: no restart helps.
+    word = "degraded" if rate_limits == "not enforced" else "ok"
+    body: dict[str, object] = {"status": word if status == 200 else "fail", **checks}
+    body["rate_limits"] = rate_limits
     body["outbox"] = outbox_state() if checks["database"] else None
     return JsonResponse(body, status=status)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 import django_stubs_ext
 from celery.schedules import crontab
@@ -144,6 +145,16 @@ PASSWORD_RESET_TIMEOUT = config(
     "PASSWORD_RESET_TIMEOUT", default=60 * 60 * 24 * 3, cast=int
 )
 
+# Accounts never activated are deleted this many days after their sign-up (a
+# nightly beat job), so an address someone else signed up with is free for its
+# owner again; at least as long as an activation link stays valid.
+UNACTIVATED_ACCOUNT_DAYS = config("UNACTIVATED_ACCOUNT_DAYS", default=7, cast=int)
+if UNACTIVATED_ACCOUNT_DAYS * 86400 < PASSWORD_RESET_TIMEOUT:
+    raise ImproperlyConfigured(
+        "UNACTIVATED_ACCOUNT_DAYS must be at least as long as an activation link "
+        "stays valid (PASSWORD_RESET_TIMEOUT), or accounts go while their link works."
+    )
+
 # `make run` only: the password given to the demo accounts (.env, generated).
 DEMO_PASSWORD = config("DEMO_PASSWORD", default="")
 
@@ -194,6 +205,11 @@ EMAIL_RATE_LIMIT = config(
 )
 EMAIL_DAILY_LIMIT = config(
     "EMAIL_DAILY_LIMIT", default="", cast=lambda v: int(v) if v else None
+)
+# The share of EMAIL_DAILY_LIMIT (percent) kept for account emails (activation,
+# reset, email change): notifications stop short of it.
+EMAIL_DAILY_ACCOUNT_RESERVE = config(
+    "EMAIL_DAILY_ACCOUNT_RESERVE", default=10, cast=int
 )
 DEFAULT_FROM_EMAIL = config("DEFAULT_FROM_EMAIL", default="Tasks <noreply@example.com>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -312,6 +328,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.purge_outbox",
         "schedule": crontab(hour=3, minute=17),  # nightly, off the hour
     },
+    "delete-unactivated-accounts": {
+        "task": "users.delete_unactivated_accounts",
+        "schedule": crontab(hour=3, minute=47),
+    },
 }
 # End of Notifications.
 
@@ -355,9 +375,13 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# Sign-in lockout (django-axes): after SIGN_IN_FAILURE_LIMIT failures for one
-# username, or from one client address, sign-in is refused there for
-# SIGN_IN_LOCKOUT_MINUTES after the last failure. Kept in the database, so every
+# Sign-in lockout (django-axes, users/lockout.py): sign-in is refused for
+# SIGN_IN_LOCKOUT_MINUTES after the last failure once one of three budgets is
+# spent: SIGN_IN_FAILURE_LIMIT failures for one account from one client address,
+# SIGN_IN_CLIENT_FAILURE_LIMIT from one address whatever the accounts, or
+# SIGN_IN_ACCOUNT_FAILURE_LIMIT for one account from anywhere (much higher, so
+# nobody locks a chosen person out with a few tries). A sign-in clears only its
+# own account's failures from its own address. Kept in the database, so every
 # gunicorn process and host shares it; the admin sign-in goes through it too.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -365,11 +389,19 @@ AUTHENTICATION_BACKENDS = [
     "users.backends.UsernameOrEmailBackend",
 ]
 AXES_USERNAME_CALLABLE = "users.protection.account_key"
+AXES_HANDLER = "users.lockout.LockoutHandler"
 AXES_FAILURE_LIMIT = config("SIGN_IN_FAILURE_LIMIT", default=5, cast=int)
+SIGN_IN_CLIENT_FAILURE_LIMIT = config(
+    "SIGN_IN_CLIENT_FAILURE_LIMIT", default=4 * AXES_FAILURE_LIMIT, cast=int
+)
+SIGN_IN_ACCOUNT_FAILURE_LIMIT = config(
+    "SIGN_IN_ACCOUNT_FAILURE_LIMIT", default=10 * AXES_FAILURE_LIMIT, cast=int
+)
 AXES_COOLOFF_TIME = timedelta(
     minutes=config("SIGN_IN_LOCKOUT_MINUTES", default=15, cast=int)
 )
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# The pair axes records, locks at AXES_FAILURE_LIMIT and resets on success.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 # Every failure is logged (WARNING, axes.handlers.database) with the username and
 # client address, never the password, and kept in the admin's access failure log.
@@ -382,10 +414,15 @@ AXES_CLIENT_IP_CALLABLE = "users.protection.client_address"
 # and password reset. The counters live in the broker's Redis, shared by every
 # process and host (a per-process cache would multiply the limit by the number
 # of gunicorn workers); if Redis is down the limits lapse rather than the pages
-# (the outbox's per-account resend window still holds).
+# (the outbox's per-account resend window still holds), and /healthz says so;
+# a Redis refusing our credentials stops start-up (users/checks.py).
 RATELIMIT_ENABLE = config("RATELIMIT_ENABLE", default=True, cast=bool)
 RATELIMIT_SIGN_UP = config("RATELIMIT_SIGN_UP", default="20/h")
 RATELIMIT_ACCOUNT_EMAILS = config("RATELIMIT_ACCOUNT_EMAILS", default="10/h")
+# Per signed-in account: password changes (each checks the current password),
+# and comments and status changes together (each may email several people).
+RATELIMIT_PASSWORD_CHANGE = config("RATELIMIT_PASSWORD_CHANGE", default="10/h")
+RATELIMIT_TASK_UPDATES = config("RATELIMIT_TASK_UPDATES", default="120/h")
 RATELIMIT_USE_CACHE = "ratelimit"
 RATELIMIT_FAIL_OPEN = True
 RATELIMIT_IP_META_KEY = "users.protection.client_address"
@@ -402,7 +439,10 @@ def redis_cache(url: str, prefix: str) -> dict[str, object]:
     location = url
     sentinels = parse_sentinels(url)
     if sentinels is not None:
-        location = f"redis://{REDIS_SENTINEL_MASTER}/{sentinels.database}"
+        # The primary's password, as the broker's transport uses it: without it
+        # every counter fails, and the limits fail open.
+        secret = f":{quote(sentinels.password, safe='')}@" if sentinels.password else ""
+        location = f"redis://{secret}{REDIS_SENTINEL_MASTER}/{sentinels.database}"
         options |= {
             "CLIENT_CLASS": "django_redis.client.SentinelClient",
             "CONNECTION_FACTORY": "django_redis.pool.SentinelConnectionFactory",
@@ -437,6 +477,39 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
     },
 }
+
+
+# Production refuses what .env.example only holds a place for (DEBUG off).
+def _deployment_mistakes() -> list[str]:
+    flower_password = FLOWER_BASIC_AUTH.partition(":")[2]
+    frontend = urlsplit(FRONTEND_URL)
+    loopback = frontend.hostname in ("localhost", "127.0.0.1", "::1")
+    return [
+        problem
+        for problem, found in (
+            ("DB_PASSWORD is the .env.example placeholder",
+             bool(DB_NAME) and DATABASES["default"]["PASSWORD"] == _PLACEHOLDER_SECRET),
+            ("FLOWER_BASIC_AUTH's password is the .env.example placeholder or "
+             "shorter than 12 characters",
+             bool(FLOWER_BASIC_AUTH)
+             and (flower_password == _PLACEHOLDER_SECRET or len(flower_password) < 12)),
+            ("METRICS_TOKEN is weak: under 32 characters or few different ones "
+             "(python -c 'import secrets; print(secrets.token_urlsafe(32))')",
+             bool(METRICS_TOKEN)
+             and (len(METRICS_TOKEN) < 32 or len(set(METRICS_TOKEN)) < 10)),
+            # RFC 8058's one-click unsubscribe links must be https; a loopback
+            # address serves only this machine (a local try-out).
+            ("FRONTEND_URL must be https:// (emailed links, one-click unsubscribe)",
+             frontend.scheme != "https" and not loopback),
+        )
+        if found
+    ]  # fmt: skip
+
+
+if not DEBUG and (_mistakes := _deployment_mistakes()):
+    raise ImproperlyConfigured(
+        "; ".join(_mistakes) + " (or DEBUG=True for development)."
+    )
 
 # django-debug-toolbar: development only, and only when asked for.
 DEBUG_TOOLBAR = DEBUG and config("DEBUG_TOOLBAR", default=False, cast=bool)

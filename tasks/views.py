@@ -44,6 +44,7 @@ from tasks.permissions import (
 from ui.http import form_data, is_htmx, paginate, safe_next
 from users.http import AuthenticatedRequest
 from users.models import User
+from users.protection import limit_per_account
 
 TASKS_PER_PAGE = 20
 PROJECTS_PER_PAGE = 25
@@ -182,6 +183,7 @@ def with_assigner(
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@limit_per_account("tasks.update", "RATELIMIT_TASK_UPDATES")
 def task_comment(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Assignees, Managers and Admins comment on a task.
 
@@ -211,6 +213,7 @@ def task_comment(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@limit_per_account("tasks.update", "RATELIMIT_TASK_UPDATES")
 def task_status(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Assignees (and managers) change a task's status, and nothing else.
 

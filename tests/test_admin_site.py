@@ -39,3 +39,29 @@ def test_a_delivery_shows_no_save_buttons_only_close(as_admin: Client) -> None:
     assert 'name="_continue"' not in page
     assert 'name="_addanother"' not in page
     assert "closelink" in page
+
+
+@pytest.mark.parametrize(
+    ("action", "status"), [("resend_failed", "failed"), ("cancel_queued", "queued")]
+)
+def test_delivery_actions_need_the_change_permission(
+    db: None, action: str, status: str
+) -> None:
+    """Staff who may only view deliveries cannot re-send or cancel them."""
+    from django.contrib.auth.models import Permission
+
+    viewer = UserFactory(is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_delivery"))
+    delivery = DeliveryFactory(status=status)
+    client = Client()
+    client.force_login(viewer)
+    changelist = "/admin/notifications/delivery/"
+    assert action not in client.get(changelist).text
+    client.post(changelist, {"action": action, "_selected_action": [delivery.pk]})
+    delivery.refresh_from_db()
+    assert delivery.status == status
+
+    viewer.user_permissions.add(Permission.objects.get(codename="change_delivery"))
+    client.post(changelist, {"action": action, "_selected_action": [delivery.pk]})
+    delivery.refresh_from_db()
+    assert delivery.status != status

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
@@ -25,6 +27,7 @@ class EmailChangeOutcome(models.TextChoices):
 class LinkOutcome(models.TextChoices):
     """What following an activation link did."""
 
+    READY = "ready"  # genuine and good: confirming (a POST) activates
     ACTIVATED = "activated"
     DEACTIVATED = "deactivated"  # a genuine link of an account an Admin switched off
     INVALID = "invalid"  # tampered, expired, used, or for an unknown account
@@ -56,12 +59,12 @@ def user_from_uidb64(uidb64: str) -> User | None:
         return None
 
 
-def follow_activation_link(uidb64: str, token: str) -> tuple[LinkOutcome, User | None]:
-    """Activate a never-activated account whose link this is, while it is good.
+def read_activation_link(uidb64: str, token: str) -> tuple[LinkOutcome, User | None]:
+    """What following this link would do, without doing it: READY (with the
+    never-activated account), DEACTIVATED or INVALID.
 
-    A deactivated account stays off whatever link is used; a genuine one (however
-    old) learns it was deactivated, anything else reads as invalid. The account
-    comes back only when it was activated now.
+    A deactivated account stays off whatever link is used; a genuine one
+    (however old) learns it was deactivated, anything else reads as invalid.
     """
     user = user_from_uidb64(uidb64)
     if user is None:
@@ -69,7 +72,20 @@ def follow_activation_link(uidb64: str, token: str) -> tuple[LinkOutcome, User |
     if user.is_deactivated:
         genuine = is_genuine(user, token)
         return (LinkOutcome.DEACTIVATED if genuine else LinkOutcome.INVALID), None
-    if can_activate(user, token) and activate_account(user):
+    if can_activate(user, token):
+        return LinkOutcome.READY, user
+    return LinkOutcome.INVALID, None
+
+
+def follow_activation_link(uidb64: str, token: str) -> tuple[LinkOutcome, User | None]:
+    """Activate a never-activated account whose link this is, while it is good.
+
+    The account comes back only when it was activated now.
+    """
+    outcome, user = read_activation_link(uidb64, token)
+    if outcome != LinkOutcome.READY:
+        return outcome, None
+    if user is not None and activate_account(user):
         return LinkOutcome.ACTIVATED, user
     return LinkOutcome.INVALID, None
 
@@ -111,6 +127,24 @@ def activate_account(user: User) -> bool:
         user.groups.add(employees)
     user.is_active, user.activated_at = True, now
     return True
+
+
+def delete_unactivated_accounts(joined_before: datetime, batch: int = 500) -> int:
+    """Delete the accounts never activated that signed up before `joined_before`,
+    so that an address someone else signed up with is free for its owner again.
+
+    Never an account activated once: an Admin's deactivation keeps the account.
+    In batches, each a short transaction; one activated meanwhile is left alone.
+    """
+    never_activated = User._default_manager.filter(
+        is_active=False, activated_at__isnull=True, date_joined__lt=joined_before
+    )
+    deleted = 0
+    while ids := list(never_activated.values_list("pk", flat=True)[:batch]):
+        with transaction.atomic():
+            _, per_model = never_activated.filter(pk__in=ids).delete()
+        deleted += per_model.get(User._meta.label, 0)
+    return deleted
 
 
 def reactivate_account(user: User) -> bool:

@@ -113,6 +113,25 @@ def limit_per_client(group: str, rate_setting: str) -> Callable[[View], View]:
     return decorator
 
 
+def limit_per_account(group: str, rate_setting: str) -> Callable[[View], View]:
+    """Counts a signed-in person's POSTs, from wherever they come; past the rate,
+    rate_limited answers. Put it below login_required.
+
+    For what a stolen session could abuse (guessing the current password) or
+    what spends everyone's email (comments and status changes email people).
+    """
+
+    def rate(_group: str, request: HttpRequest) -> str:
+        rate = str(getattr(settings, rate_setting))
+        setattr(request, RATE_ATTRIBUTE, rate)  # for rate_limited's answer
+        return rate
+
+    decorator: Callable[[View], View] = ratelimit(
+        group=group, key="user", rate=rate, method="POST"
+    )
+    return decorator
+
+
 def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
     """django-ratelimit's answer (RATELIMIT_VIEW): a page saying when to retry."""
     _, period = _split_rate(getattr(request, RATE_ATTRIBUTE, "1/h"))

@@ -26,6 +26,7 @@ from users.accounts import (
     cancel_email_change,
     confirm_email_change,
     follow_activation_link,
+    read_activation_link,
     request_email_change,
     user_from_email_change_link,
 )
@@ -41,7 +42,7 @@ from users.forms import (
 )
 from users.http import AuthenticatedRequest
 from users.models import User
-from users.protection import limit_per_client
+from users.protection import limit_per_account, limit_per_client
 
 SIGNED_UP_EMAIL = "users.signed_up_email"
 # The account this browser signed up: following its activation link here signs in.
@@ -89,13 +90,23 @@ def sign_up_done(request: HttpRequest) -> HttpResponse:
     return render(request, "users/sign_up_done.html", {"email": email})
 
 
-@require_http_methods(["GET"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def activate(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
-    outcome, user = follow_activation_link(uidb64, token)
+    """The emailed link. GET (or HEAD) asks, POST activates: a mail scanner that
+    opens every link must not activate an account someone else signed up for
+    with this address (its owner would then be told the address is taken)."""
+    if request.method == "POST":
+        outcome, user = follow_activation_link(uidb64, token)
+    else:
+        outcome, user = read_activation_link(uidb64, token)
     if outcome == LinkOutcome.DEACTIVATED:
         return render(request, "users/account_deactivated.html", status=403)
     if user is None:
         return render(request, "users/activation_invalid.html", status=400)
+    if outcome == LinkOutcome.READY:
+        days = settings.UNACTIVATED_ACCOUNT_DAYS
+        context = {"account": user, "expiry_days": days}
+        return render(request, "users/activation_confirm.html", context)
     if request.session.get(SIGNED_UP_USER) == user.pk:
         return _sign_in_after_activation(request, user)
     request.session[ACTIVATED_USERNAME] = user.username
@@ -254,6 +265,12 @@ def _profile_page(
     return render(request, "users/profile.html", context)
 
 
+# Its current-password check is a way to guess the password with a session
+# alone: throttled per account.
+@method_decorator(
+    limit_per_account("users.password_change", "RATELIMIT_PASSWORD_CHANGE"),
+    name="post",
+)
 class PasswordChangeView(auth_views.PasswordChangeView):
     """Django's flow: the old password, then the new one twice; the session (and
     this browser's sign-in) is kept, other sessions are signed out."""

@@ -28,6 +28,7 @@ from notifications.models import Delivery, SendingPause
 from notifications.sending import send_batch
 from notifications.smtp import close_process_clients
 from notifications.sweep import postpone_published, sweep
+from users import accounts
 from worker import queues
 from worker.celery_app import app
 
@@ -100,6 +101,16 @@ def purge_outbox() -> dict[str, int]:
     results = purge_job_results(now - settings.CELERY_RESULT_EXPIRES)
     logger.info("purge_outbox: %d deliveries, %d job results", deliveries, results)
     return {"deliveries": deliveries, "job_results": results}
+
+
+@app.task(name="users.delete_unactivated_accounts")
+def delete_unactivated_accounts() -> int:
+    """Nightly: accounts never activated UNACTIVATED_ACCOUNT_DAYS after sign-up
+    go, so the real owner of an address someone else used can sign up."""
+    joined_before = timezone.now() - timedelta(days=settings.UNACTIVATED_ACCOUNT_DAYS)
+    deleted = accounts.delete_unactivated_accounts(joined_before)
+    logger.info("delete_unactivated_accounts: %d account(s)", deleted)
+    return deleted
 
 
 def purge_job_results(before: datetime, batch: int = 1000) -> int:

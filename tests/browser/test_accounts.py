@@ -73,9 +73,14 @@ def test_a_new_account_activates_through_its_link_once(page: Page, site: str) ->
     expect(page.get_by_test_id("error-summary")).to_contain_text("not activated yet")
     screenshot(page, "accounts-sign-in-inactive")
 
-    # The browser that signed up (and so chose the password) is signed in.
+    # Opening the link asks; the browser that signed up (and so chose the
+    # password) is signed in once the button is pressed.
     link = activation_link(User.objects.get(username="nina"))
     page.goto(link)
+    expect(page.get_by_role("heading", name="Activate your account")).to_be_visible()
+    screenshot(page, "accounts-activation-confirm")
+    assert not User.objects.get(username="nina").is_active
+    page.get_by_role("button", name="Activate my account").click()
     expect(page.locator("main")).to_contain_text("you are signed in")
     expect(page.get_by_role("heading", name="Welcome to Tasks, Nina")).to_be_visible()
     assert page.url == f"{site}/users/welcome/"
@@ -102,6 +107,7 @@ def test_activation_in_another_browser_asks_only_for_the_password(
     elsewhere = phone.new_page()
     try:
         elsewhere.goto(link)
+        elsewhere.get_by_role("button", name="Activate my account").click()
         expect(elsewhere.locator("main")).to_contain_text("Enter your password")
         expect(elsewhere.locator("#id_username")).to_have_value("nina")
         expect(elsewhere.locator("#id_password")).to_be_focused()
@@ -170,6 +176,7 @@ def test_the_emailed_activation_link_works_in_the_browser(
     link = re.search(r"https?://\S+/users/activate/\S+/", message.body()).group(0)
 
     page.goto(link)
+    page.get_by_role("button", name="Activate my account").click()
     expect(page.locator("main")).to_contain_text("you are signed in")
     page.get_by_role("button", name="Sign out").click()
     expect(page.locator("main")).to_contain_text("You have signed out.")

@@ -4,6 +4,8 @@ worker sending to a real SMTP server."""
 
 from __future__ import annotations
 
+import functools
+import http.client
 import os
 import re
 import subprocess
@@ -18,6 +20,7 @@ from urllib.parse import SplitResult, urlsplit
 
 import pytest
 import redis
+from pytest_django.fixtures import Settings as DjangoSettings
 
 from bench.client import Session
 from devtools.processes import ROOT, Process
@@ -116,6 +119,74 @@ def test_20_wrong_passwords_then_the_right_one_does_not_sign_in(
     assert sign_in(Session(web.url), "target", PASSWORD, path) == 429
 
 
+class FromAddress(urllib.request.HTTPHandler):
+    """Connects from another loopback address: 127.0.0.0/8 is all this machine,
+    so each is a client of its own to the server (REMOTE_ADDR)."""
+
+    handler_order = 499  # ahead of urllib's own HTTPHandler
+
+    def __init__(self, source: str) -> None:
+        super().__init__()
+        self.source = source
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        connect = functools.partial(
+            http.client.HTTPConnection, source_address=(self.source, 0)
+        )
+        return self.do_open(connect, req)
+
+
+@pytest.fixture
+def web_hashes(settings: DjangoSettings) -> None:
+    """Passwords hashed as gunicorn (project.settings) checks them: the suite's
+    fast MD5 hasher is not among the product's."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+
+
+def session_from(web: Web, address: str) -> Session:
+    session = Session(web.url)
+    session._opener.add_handler(FromAddress(address))
+    return session
+
+
+@pytest.mark.parametrize("path", ["/users/sign-in/", "/admin/login/"])
+def test_signing_in_to_ones_own_account_never_lifts_the_lockout_on_another(
+    web: Web, web_hashes: None, path: str
+) -> None:
+    """Issue 24: "4 wrong passwords for admin, 1 right one for myself", looped."""
+    UserFactory(username="boss", password=PASSWORD, is_staff=True, is_superuser=True)
+    UserFactory(username="mallory", password=PASSWORD)
+    guesses: list[int] = []
+    for round_ in range(4):
+        attacker = session_from(web, "127.0.0.2")
+        guesses += [
+            sign_in(attacker, "boss", f"Guess#{round_}{n}", path) for n in range(4)
+        ]
+        assert sign_in(attacker, "mallory", PASSWORD, "/users/sign-in/") == 302
+    assert guesses[:4] == [200] * 4
+    assert set(guesses[5:]) == {429}, guesses
+    attacker = session_from(web, "127.0.0.2")
+    assert sign_in(attacker, "boss", PASSWORD, path) == 429
+    assert not User.objects.get(username="boss").last_login
+    # The Admin, at their own address, signs in.
+    admin = session_from(web, "127.0.0.3")
+    assert sign_in(admin, "boss", PASSWORD, path) == 302
+
+
+def test_a_few_tries_from_elsewhere_do_not_lock_a_person_out(
+    web: Web, web_hashes: None
+) -> None:
+    UserFactory(username="target", password=PASSWORD)
+    for address in ("127.0.0.2", "127.0.0.4", "127.0.0.5"):
+        stranger = session_from(web, address)
+        answers = [sign_in(stranger, "target", "Guess#1", "/users/sign-in/")
+                   for _ in range(6)]  # fmt: skip
+        assert answers[-1] == 429
+    owner = session_from(web, "127.0.0.3")
+    assert sign_in(owner, "target", PASSWORD, "/users/sign-in/") == 302
+    assert owner.get("/users/profile/").status == 200
+
+
 def sign_up(url: str, index: int) -> int:
     name = f"visitor{index}"
     return Session(url).post("/users/sign-up/", [
@@ -171,7 +242,7 @@ def test_a_deactivated_account_stays_off_whatever_is_tried(
         ("password2", PASSWORD),
     ])  # fmt: skip
     old_link = activation_link(smtp_server, "mallory@example.com").path
-    assert mallory.get(old_link).status == 302
+    assert mallory.post(old_link, []).status == 302
     account = User.objects.get(username="mallory")
     account.is_active = False  # an Admin switches the account off
     account.save()

@@ -69,7 +69,7 @@ def test_sign_up_sends_an_activation_link_that_works(
     assert message.rcpt_tos == ["nina@example.com"]
     link = re.search(r"https?://\S+/users/activate/\S+/", message.body()).group(0)
     assert link.startswith(settings.FRONTEND_URL)
-    response = client.get(urlsplit(link).path)
+    response = client.post(urlsplit(link).path)
     assert response.status_code == 302
     assert User.objects.get(username="newcomer").is_active
 

@@ -72,3 +72,15 @@ def test_a_busy_provider_pauses_everyone_and_the_pause_grows(
     assert other.provider_busy() == 20  # refusing still: twice as long
     client.delete(COOLDOWN_KEY)
     assert one.provider_busy() == 25  # capped
+
+
+def test_account_emails_keep_a_reserve_of_the_daily_limit(
+    client: redis.Redis,
+) -> None:
+    """A burst of notifications stops short; activation and reset still go."""
+    pace = Pace(client, daily=10, reserve=2)
+    notifications = [pace.take_turn().granted for _ in range(10)]
+    assert notifications == [True] * 8 + [False] * 2
+    assert pace.take_turn().cause == "daily"
+    accounts = [pace.take_turn(account_email=True).granted for _ in range(3)]
+    assert accounts == [True, True, False]

@@ -104,6 +104,19 @@ class TestOneClickUnsubscribe:
         assert modes_of(user)[Kind.TASK_DELETED] == Mode.IMMEDIATE
         assert modes_of(other)[Kind.TASK_ASSIGNED] == Mode.IMMEDIATE
 
+    def test_an_old_link_of_a_deleted_account_answers_without_an_error(
+        self,
+    ) -> None:
+        user = UserFactory()
+        url = unsubscribe_url(user, Kind.TASK_ASSIGNED)
+        user.delete()
+        mail_client = Client(enforce_csrf_checks=True, raise_request_exception=True)
+        assert mail_client.get(url).status_code == 200
+        assert (
+            mail_client.post(url, {"List-Unsubscribe": "One-Click"}).status_code == 200
+        )
+        assert not Preference.objects.exists()
+
     def test_a_get_only_asks_to_confirm(self, client: Client) -> None:
         user = UserFactory()
         page = client.get(unsubscribe_url(user, Kind.TASK_COMMENTED)).text

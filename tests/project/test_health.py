@@ -13,7 +13,7 @@ def test_healthz_reports_database_broker_and_outbox(client: Client, db: None) ->
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {
-        "status": "ok", "database": True, "broker": True,
+        "status": "ok", "database": True, "broker": True, "rate_limits": "off",
         "outbox": {"oldest_due_age_seconds": 0.0, "lagging": False},
     }  # fmt: skip
 

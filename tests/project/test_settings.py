@@ -79,3 +79,35 @@ def test_the_proxy_header_is_not_trusted_unless_configured() -> None:
 def test_behind_a_proxy_its_https_header_is_trusted() -> None:
     started = start("s.SECURE_PROXY_SSL_HEADER", BEHIND_PROXY="True")
     assert started.stdout.strip() == "('HTTP_X_FORWARDED_PROTO', 'https')"
+
+
+@pytest.mark.parametrize(
+    ("setting", "env"),
+    [
+        ("DB_PASSWORD", {"DB_NAME": "tasks", "DB_PASSWORD": "change-me"}),
+        ("FLOWER_BASIC_AUTH", {"FLOWER_BASIC_AUTH": "ops:change-me"}),
+        ("FLOWER_BASIC_AUTH", {"FLOWER_BASIC_AUTH": "ops:short"}),
+        ("METRICS_TOKEN", {"METRICS_TOKEN": "prometheus"}),
+        ("FRONTEND_URL", {"FRONTEND_URL": "http://tasks.example.com"}),
+    ],
+)
+def test_placeholders_and_weak_values_are_refused_with_debug_off(
+    setting: str, env: dict[str, str]
+) -> None:
+    started = start(**env)
+    assert started.returncode != 0
+    assert setting in started.stderr
+    assert start(DEBUG="True", **env).returncode == 0
+
+
+def test_real_values_start() -> None:
+    started = start(
+        "s.FRONTEND_URL",
+        DB_NAME="tasks", DB_PASSWORD=secrets.token_urlsafe(16),
+        FLOWER_BASIC_AUTH=f"ops:{secrets.token_urlsafe(16)}",
+        METRICS_TOKEN=secrets.token_urlsafe(32),
+        FRONTEND_URL="https://tasks.example.com",
+    )  # fmt: skip
+    assert started.returncode == 0, started.stderr
+    # A loopback address serves only this machine: plain HTTP is fine there.
+    assert start(FRONTEND_URL="http://127.0.0.1:8000").returncode == 0

@@ -36,7 +36,7 @@ def test_the_browser_that_signed_up_is_signed_in_and_welcomed(
     client: Client,
 ) -> None:
     user = sign_up(client)
-    response = client.get(link_path(user), follow=True)
+    response = client.post(link_path(user), follow=True)
     assert response.redirect_chain[-1][0] == WELCOME
     assert "Your account is active, and you are signed in." in response.text
     assert "Welcome to Tasks, Nina" in response.text
@@ -46,7 +46,8 @@ def test_the_browser_that_signed_up_is_signed_in_and_welcomed(
 def test_the_link_is_spent_after_that(client: Client) -> None:
     user = sign_up(client)
     path = link_path(user)
-    client.get(path)
+    client.post(path)
+    assert client.post(path).status_code == 400
     assert client.get(path).status_code == 400
 
 
@@ -55,7 +56,7 @@ def test_another_browser_gets_the_sign_in_form_with_the_username(
 ) -> None:
     user = sign_up(client)
     elsewhere = Client()
-    response = elsewhere.get(link_path(user), follow=True)
+    response = elsewhere.post(link_path(user), follow=True)
     assert signed_in_user(elsewhere) is None
     assert response.request["PATH_INFO"] == reverse("users:sign-in")
     assert "Enter your password to get started" in response.text
@@ -76,12 +77,20 @@ def test_another_browser_gets_the_sign_in_form_with_the_username(
     assert 'value="newcomer"' not in page
 
 
-def test_a_link_scanner_gets_no_session(client: Client) -> None:
-    """A mail scanner that opens the link (a fresh client) is not signed in."""
+def test_a_link_scanner_activates_nothing_and_gets_no_session(
+    client: Client,
+) -> None:
+    """A mail scanner opens the link (GET, HEAD, a fresh client): the account
+    stays waiting for its owner, and the scanner is not signed in."""
     user = sign_up(client)
     scanner = Client()
-    scanner.get(link_path(user))
+    assert scanner.get(link_path(user)).status_code == 200
+    assert scanner.head(link_path(user)).status_code == 200
     assert signed_in_user(scanner) is None
+    user.refresh_from_db()
+    assert not user.is_active
+    client.post(link_path(user))
+    assert signed_in_user(client) == user
 
 
 def test_the_first_run_page_needs_a_signed_in_person() -> None:

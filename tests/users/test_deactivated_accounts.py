@@ -31,7 +31,7 @@ def link_path(user: User) -> str:
 def sign_up_link_then_activated(user: User) -> str:
     """The link of the sign-up email, and the account activated through it."""
     path = link_path(user)
-    assert Client().get(path).status_code == 302
+    assert Client().post(path).status_code == 302
     user.refresh_from_db()
     assert user.is_active and user.activated_at is not None
     return path
@@ -93,7 +93,8 @@ class TestActivationLinksOfADeactivatedAccount:
         self, client: Client, deactivated: tuple[User, str]
     ) -> None:
         user, old_link = deactivated
-        response = client.get(old_link)
+        assert client.get(old_link).status_code == 403
+        response = client.post(old_link)
         user.refresh_from_db()
         assert response.status_code == 403
         assert DEACTIVATED_PAGE in response.text
@@ -104,7 +105,7 @@ class TestActivationLinksOfADeactivatedAccount:
         self, client: Client, deactivated: tuple[User, str]
     ) -> None:
         user, _ = deactivated
-        response = client.get(link_path(user))
+        response = client.post(link_path(user))
         user.refresh_from_db()
         assert DEACTIVATED_PAGE in response.text
         assert not user.is_active
@@ -130,7 +131,7 @@ class TestActivationLinksOfADeactivatedAccount:
         self, client: Client, deactivated: tuple[User, str]
     ) -> None:
         user, old_link = deactivated
-        client.get(old_link)
+        client.post(old_link)
         roles = set(user.groups.values_list("name", flat=True))
         assert roles == {Role.EMPLOYEE, Role.MANAGER}
         assert not User.objects.get(pk=user.pk).is_active
@@ -208,4 +209,4 @@ class TestAdminSwitchesItBackOn:
         assert not account_activation_token.check_token(
             user, old_link.rstrip("/").rsplit("/", 1)[1]
         )
-        assert client.get(old_link).status_code == 400
+        assert client.post(old_link).status_code == 400

@@ -76,19 +76,51 @@ class TestSignInPage:
         assert sign_in(client, "target").status_code == 302
         assert is_signed_in(client)
 
-    def test_the_account_is_locked_from_every_address(self, account: User) -> None:
-        for index in range(settings.AXES_FAILURE_LIMIT):
-            sign_in(client_from(f"203.0.113.{index + 1}"), "target", "Wrong#1")
+    def test_a_few_tries_from_elsewhere_lock_nobody_out(self, account: User) -> None:
+        for index in range(3):
+            stranger = client_from(f"203.0.113.{index + 1}")
+            for _ in range(settings.AXES_FAILURE_LIMIT):
+                sign_in(stranger, "target", "Wrong#1")
+            assert sign_in(stranger, "target").status_code == 429
+        assert sign_in(client_from(VICTIM), "target").status_code == 302
+
+    def test_the_account_is_locked_from_every_address_after_many_failures(
+        self, account: User
+    ) -> None:
+        limit = settings.SIGN_IN_ACCOUNT_FAILURE_LIMIT
+        assert limit >= 10 * settings.AXES_FAILURE_LIMIT
+        for index in range(limit):
+            sign_in(client_from(f"203.0.113.{index // 4 + 1}"), "target", "Wrong#1")
         response = sign_in(client_from(VICTIM), "target")
         assert response.status_code == 429
         assert not User.objects.get(pk=account.pk).last_login
 
     def test_the_address_is_locked_for_every_account(self, account: User) -> None:
         attacker = client_from(ATTACKER)
-        for index in range(settings.AXES_FAILURE_LIMIT):
+        for index in range(settings.SIGN_IN_CLIENT_FAILURE_LIMIT):
             sign_in(attacker, f"someone{index}", "Wrong#1")
         assert sign_in(attacker, "target").status_code == 429
         # The account itself was not attacked: its owner signs in from elsewhere.
+        assert sign_in(client_from(VICTIM), "target").status_code == 302
+
+    def test_signing_in_to_ones_own_account_gives_back_nothing_spent_on_another(
+        self, account: User
+    ) -> None:
+        """The interleaving attack: 4 wrong for the target, 1 right for oneself."""
+        UserFactory(username="mallory")
+        attacker = client_from(ATTACKER)
+        answers = []
+        for _ in range(5):
+            answers += [
+                sign_in(attacker, "target", "Guess#1").status_code for _ in range(4)
+            ]
+            sign_in(attacker, "mallory")
+            attacker.post(reverse("users:sign-out"))
+        assert answers[: settings.AXES_FAILURE_LIMIT - 1] == [200] * 4
+        assert set(answers[settings.AXES_FAILURE_LIMIT :]) == {429}
+        assert sign_in(attacker, "target").status_code == 429
+        assert not User.objects.get(pk=account.pk).last_login
+        # Its owner, elsewhere, is not locked out.
         assert sign_in(client_from(VICTIM), "target").status_code == 302
 
     def test_the_page_says_when_to_retry_and_sign_in_works_after_it(
@@ -160,12 +192,11 @@ class TestOneCountPerAccount:
     def test_mixing_username_and_email_cannot_dodge_the_lockout(self) -> None:
         UserFactory(username="target", email="Target@example.com")
         identifiers = ["target", "target@example.com", "TARGET@EXAMPLE.COM"]
+        attacker = client_from(ATTACKER)
         for index in range(settings.AXES_FAILURE_LIMIT):
-            address = f"203.0.113.{index + 1}"
-            sign_in(client_from(address), identifiers[index % 3], "Wrong#1")
+            sign_in(attacker, identifiers[index % 3], "Wrong#1")
         for identifier in identifiers:
-            response = sign_in(client_from(VICTIM), identifier)
-            assert response.status_code == 429, identifier
+            assert sign_in(attacker, identifier).status_code == 429, identifier
         assert not User.objects.get(username="target").last_login
 
     def test_failures_are_recorded_under_the_username(self) -> None:
