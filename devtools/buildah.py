@@ -1,7 +1,8 @@
 """Thin helpers over buildah: images, working containers and processes run in them.
 
 Containers run with `--isolation chroot` (the only isolation that starts here:
-crun's setrlimit is refused) on the host's network.
+crun's setrlimit is refused) on the host's network, or in a network namespace of
+their own (chroot isolation cannot make one: `ip netns exec` puts buildah in it).
 """
 
 from __future__ import annotations
@@ -64,10 +65,20 @@ def image_exists(name: str) -> bool:
 
 
 class Container:
-    """A buildah working container made from an image: one per role."""
+    """A buildah working container made from an image: one per role.
 
-    def __init__(self, image: str, name: str) -> None:
-        self.name = name
+    Its commands run on the host's network, or in the network namespace `netns`
+    names (`ip netns add`), with the host paths of `volumes` mounted.
+    """
+
+    def __init__(
+        self,
+        image: str,
+        name: str,
+        netns: str | None = None,
+        volumes: tuple[str, ...] = (),
+    ) -> None:
+        self.name, self.netns, self.volumes = name, netns, volumes
         buildah("from", "--pull=never", "--quiet", "--name", name, image, capture=True)
 
     def run_command(
@@ -104,7 +115,10 @@ class Container:
             options.append(f"--user={user}")
         if hostname:
             options.append(f"--hostname={hostname}")
+        options += [f"--volume={volume}" for volume in self.volumes]
+        in_netns = ["ip", "netns", "exec", self.netns] if self.netns else []
         return [
+            *in_netns,
             "buildah",
             "run",
             f"--isolation={ISOLATION}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import socket
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -11,13 +12,18 @@ from pathlib import Path
 
 from devtools.buildah import ImageError, image_config, say, wait_until
 from devtools.image_http import WebClient, fetch
+from devtools.image_proxy import Proxy
 from devtools.image_roles import (
+    COMPOSE_WEB_PORT,
     SITE_HOST,
     ImageRole,
     Setting,
     compose_services,
     postgres_query,
 )
+
+# What a client puts in X-Forwarded-For to pass for someone else (TEST-NET-2).
+FORGED_ADDRESS = "198.51.100.23"
 
 
 @dataclass
@@ -30,31 +36,39 @@ class Report:
 
 
 def check_roles(
-    roles: dict[str, ImageRole], setting: Setting, mail_dir: Path
+    roles: dict[str, ImageRole], proxy: Proxy, setting: Setting, mail_dir: Path
 ) -> Report:
+    """Every check, web's through the proxy over HTTPS as a browser would."""
     report = Report()
-    web = WebClient("127.0.0.1", setting.web_port, f"{SITE_HOST}:{setting.web_port}")
-    check_web(roles["web"], web, setting, report)
+    web = WebClient(proxy.network.inner_address, 443, SITE_HOST, proxy.client_tls)
+    check_web(roles["web"], proxy, web, setting, report)
+    proxy_log_start = len(proxy.running().log())  # its 502s while web started
+    check_proxy(proxy, web, setting, report)
     check_non_root(roles, report)
     check_worker(roles["worker"], setting, report)
     check_flower(roles, setting, report)
     check_email(web, mail_dir, setting, report)
     check_beat(roles, report)
     check_quiet_logs(roles, report)
+    check_quiet_proxy(proxy, proxy_log_start, report)
     return report
 
 
 def check_web(
-    role: ImageRole, web: WebClient, setting: Setting, report: Report
+    role: ImageRole, proxy: Proxy, web: WebClient, setting: Setting, report: Report
 ) -> None:
     def healthy() -> bool:
         role.running()  # a role that died fails now, not at the deadline
+        proxy.running()
         return web.status("/healthz") == 200
 
     wait_until(
-        healthy, 180, "the web role's /healthz to answer 200 (migrate, gunicorn)"
+        healthy,
+        180,
+        "the web role's /healthz to answer 200 through the proxy (migrate, gunicorn)",
     )
-    report.add("web", f"migrated; gunicorn: /healthz 200 {web.get('/healthz').body}")
+    health = web.get("/healthz").body
+    report.add("web", f"migrated; gunicorn, through the proxy: /healthz 200 {health}")
     healthcheck = image_config(role.image)["Healthcheck"]["Test"]
     run_healthcheck(role, healthcheck, setting, "the image's HEALTHCHECK")
     report.add("web", f"the image's HEALTHCHECK passes (ALLOWED_HOSTS={SITE_HOST})")
@@ -62,7 +76,30 @@ def check_web(
     if web.status(stylesheet) != 200:
         raise ImageError(f"{stylesheet} is not served: collectstatic or WhiteNoise")
     report.add("web", f"serves the static files collected at build ({stylesheet})")
+    check_database_driver(role, report)
     check_metrics(web, setting, report)
+
+
+# Which driver Django's connection uses, and that the image has no other.
+DRIVER_PROBE = """\
+import importlib.util, psycopg
+from django.db import connection
+connection.ensure_connection()
+assert importlib.util.find_spec("psycopg2") is None, "psycopg2 is installed"
+def release(number): return f"{number // 10000}.{number % 10000}"
+print(f"{connection.Database.__name__} {psycopg.__version__} "
+      f"({psycopg.pq.__impl__}, libpq {release(psycopg.pq.version())}), "
+      f"PostgreSQL {release(connection.pg_version)}")
+"""
+
+
+def check_database_driver(role: ImageRole, report: Report) -> None:
+    probe = ["python", "manage.py", "shell", "--no-imports", "-c", DRIVER_PROBE]
+    result = role.container.run_command(probe, role.environment, user=role.user)
+    if result.returncode != 0:
+        output = (result.stdout + result.stderr).strip()[-2000:]
+        raise ImageError(f"the web container's database driver:\n{output}")
+    report.add("web", f"talks to PostgreSQL through {result.stdout.strip()}")
 
 
 def check_metrics(web: WebClient, setting: Setting, report: Report) -> None:
@@ -73,6 +110,112 @@ def check_metrics(web: WebClient, setting: Setting, report: Report) -> None:
     if "notifications_oldest_due_age_seconds" not in scraped.body:
         raise ImageError("/metrics does not report the outbox")
     report.add("web", "/metrics: 404 without the bearer token, Prometheus text with it")
+
+
+def check_proxy(proxy: Proxy, web: WebClient, setting: Setting, report: Report) -> None:
+    report.add(
+        "proxy",
+        f"{proxy.version()} runs deploy/nginx.conf, TLS for {SITE_HOST}",
+    )
+    check_https_redirect(proxy, report)
+    check_hsts(web, setting, report)
+    check_client_address(proxy, web, setting, report)
+    check_web_only_through_proxy(proxy, report)
+
+
+def check_https_redirect(proxy: Proxy, report: Report) -> None:
+    plain = WebClient(proxy.network.inner_address, 80, SITE_HOST)
+    path = "/users/sign-in/?next=/tasks/"
+    reply = plain.get(path)
+    expected = f"https://{SITE_HOST}{path}"
+    if (reply.status, reply.headers["Location"]) != (301, expected):
+        raise ImageError(
+            f"http://{SITE_HOST}{path} answered {reply.status} to "
+            f"{reply.headers['Location']}, not 301 to {expected}"
+        )
+    report.add("proxy", f"plain HTTP: 301 to {expected}")
+
+
+def check_hsts(web: WebClient, setting: Setting, report: Report) -> None:
+    """HTTPS as the app sees it: no redirect of its own (X-Forwarded-Proto is
+    believed), and HSTS as compose's defaults ask."""
+    reply = web.get("/users/sign-in/")
+    if reply.status != 200:
+        raise ImageError(
+            f"/users/sign-in/ over HTTPS answered {reply.status} "
+            f"(Location {reply.headers['Location']}): X-Forwarded-Proto not believed?"
+        )
+    seconds = setting.environment()["SECURE_HSTS_SECONDS"]
+    expected = f"max-age={seconds}; includeSubDomains; preload"
+    sent = reply.headers["Strict-Transport-Security"]
+    if sent != expected:
+        raise ImageError(f"HSTS over HTTPS is {sent!r}, not {expected!r}")
+    report.add(
+        "web", f"over HTTPS: 200, no redirect loop; Strict-Transport-Security: {sent}"
+    )
+
+
+def check_client_address(
+    proxy: Proxy, web: WebClient, setting: Setting, report: Report
+) -> None:
+    """The address the lockout counts a failed sign-in under is the client's:
+    neither the proxy's (127.0.0.1 in the web network) nor one the client made up."""
+    client = proxy.network.host_address
+    for forged in ({}, {"X-Forwarded-For": FORGED_ADDRESS}):
+        username = failed_sign_in(web, forged)
+        counted = recorded_addresses(setting.database, username)
+        if counted != [client]:
+            raise ImageError(
+                f"a failed sign-in from {client} (headers {forged}) was counted "
+                f"under {counted}"
+            )
+    report.add(
+        "web",
+        f"counts failed sign-ins under the client's address {client}, also when "
+        f"it sends X-Forwarded-For: {FORGED_ADDRESS}",
+    )
+
+
+def failed_sign_in(web: WebClient, extra: dict[str, str]) -> str:
+    """A wrong password for a made-up account; returns the name it was tried on."""
+    username = f"image-check-nobody-{secrets.token_hex(4)}"
+    token = csrf_token(web.get("/users/sign-in/").body, "the sign-in page")
+    form = {"csrfmiddlewaretoken": token, "username": username, "password": "wrong"}
+    reply = web.post("/users/sign-in/", form, extra=extra)
+    if reply.status != 200:
+        raise ImageError(f"a wrong password answered {reply.status}, not the form")
+    return username
+
+
+def recorded_addresses(database: str, username: str) -> list[str]:
+    rows = postgres_query(
+        database,
+        "SELECT ip_address FROM axes_accessattempt WHERE username = %s",
+        (username,),
+    )
+    return [str(address) for (address,) in rows]
+
+
+def check_web_only_through_proxy(proxy: Proxy, report: Report) -> None:
+    """As in compose, where web publishes no port: from the clients' side, the
+    web network answers on the proxy's ports only."""
+    address = proxy.network.inner_address
+    try:
+        socket.create_connection((address, int(COMPOSE_WEB_PORT)), timeout=5).close()
+    except ConnectionRefusedError:
+        report.add(
+            "web",
+            f"reachable only through the proxy: {address}:{COMPOSE_WEB_PORT} refuses",
+        )
+        return
+    raise ImageError(f"web answers at {address}:{COMPOSE_WEB_PORT}, past the proxy")
+
+
+def csrf_token(page: str, what: str) -> str:
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    if not token:
+        raise ImageError(f"{what} has no CSRF token")
+    return token.group(1)
 
 
 def find_stylesheet(page: str) -> str:
@@ -160,7 +303,7 @@ def check_email(
 ) -> None:
     address = f"image-check-{secrets.token_hex(4)}@example.com"
     sign_up(web, address)
-    report.add("web", f"took a sign-up over HTTP for {address}")
+    report.add("web", f"took a sign-up over HTTPS for {address}")
     wait_until(lambda: any(mail_dir.glob("*.eml")), 90, "the activation email")
     message = read_email(next(mail_dir.glob("*.eml")))
     if address not in str(message["To"]):
@@ -174,10 +317,8 @@ def check_email(
 
 def activate(web: WebClient, path: str) -> int:
     """Open the link (a page asking), then press its button (a POST)."""
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', web.get(path).body)
-    if not token:
-        raise ImageError("the activation page has no form to confirm with")
-    return web.post(path, {"csrfmiddlewaretoken": token.group(1)}).status
+    token = csrf_token(web.get(path).body, "the activation page")
+    return web.post(path, {"csrfmiddlewaretoken": token}).status
 
 
 def account_is_active(database: str, address: str) -> bool:
@@ -188,16 +329,12 @@ def account_is_active(database: str, address: str) -> bool:
 
 
 def sign_up(web: WebClient, address: str) -> None:
-    token = re.search(
-        r'name="csrfmiddlewaretoken" value="([^"]+)"', web.get("/users/sign-up/").body
-    )
-    if not token:
-        raise ImageError("the sign-up page has no CSRF token")
+    token = csrf_token(web.get("/users/sign-up/").body, "the sign-up page")
     password = f"Image-{secrets.token_hex(6)}-9!"
     response = web.post(
         "/users/sign-up/",
         {
-            "csrfmiddlewaretoken": token.group(1),
+            "csrfmiddlewaretoken": token,
             "username": address.split("@")[0],
             "first_name": "Image",
             "last_name": "Check",
@@ -258,3 +395,16 @@ def check_quiet_logs(roles: dict[str, ImageRole], report: Report) -> None:
                 f"the {role.name} role logged:\n" + "\n".join(problems[:5])
             )
     report.add("all", "no role logged an error")
+
+
+# nginx's error log levels from error up.
+PROXY_PROBLEM = re.compile(r"\[(error|crit|alert|emerg)\]")
+
+
+def check_quiet_proxy(proxy: Proxy, since: int, report: Report) -> None:
+    """Since web first answered (before, its 502s are expected)."""
+    log = proxy.running().log()[since:]
+    problems = [line for line in log.splitlines() if PROXY_PROBLEM.search(line)]
+    if problems:
+        raise ImageError("the proxy logged:\n" + "\n".join(problems[:5]))
+    report.add("proxy", "logged no error once web answered")

@@ -1,10 +1,13 @@
 """A small HTTP client for `make image`'s checks: a Host header of our choosing,
-cookies kept (CSRF), redirects not followed (their status is what we check)."""
+HTTPS to an address under the site's name, cookies kept (CSRF), redirects not
+followed (their status is what we check)."""
 
 from __future__ import annotations
 
 import base64
 import http.client
+import socket
+import ssl
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode, urlsplit
@@ -14,22 +17,33 @@ from urllib.parse import urlencode, urlsplit
 class HttpReply:
     status: int
     body: str
+    headers: http.client.HTTPMessage = field(default_factory=http.client.HTTPMessage)
 
 
 @dataclass
 class WebClient:
-    """Talks to 127.0.0.1:port while naming the site's host, as a proxy would."""
+    """Talks to address:port as a browser does to the site `host`: over HTTPS
+    (trusting `tls`, checking the certificate names `host`) when `tls` is given,
+    with the site's Origin on every POST, as CSRF checks over HTTPS want."""
 
     address: str
     port: int
-    host_header: str
+    host: str
+    tls: ssl.SSLContext | None = None
     cookies: SimpleCookie = field(default_factory=SimpleCookie)
 
-    def get(self, path: str) -> HttpReply:
-        return self.request("GET", path)
+    @property
+    def origin(self) -> str:
+        return f"{'https' if self.tls else 'http'}://{self.host}"
 
-    def post(self, path: str, form: dict[str, str]) -> HttpReply:
-        return self.request("POST", path, urlencode(form))
+    def get(self, path: str, extra: dict[str, str] | None = None) -> HttpReply:
+        return self.request("GET", path, extra=extra)
+
+    def post(
+        self, path: str, form: dict[str, str], extra: dict[str, str] | None = None
+    ) -> HttpReply:
+        headers = {"Origin": self.origin, **(extra or {})}
+        return self.request("POST", path, urlencode(form), extra=headers)
 
     def status(self, path: str) -> int:
         """The status of a GET, 0 while nothing answers on the port."""
@@ -45,40 +59,52 @@ class WebClient:
         body: str | None = None,
         extra: dict[str, str] | None = None,
     ) -> HttpReply:
-        headers = {"Host": self.host_header, **(extra or {})}
+        headers = {"Host": self.host, **(extra or {})}
         if body is not None:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         if self.cookies:
             headers["Cookie"] = "; ".join(
                 f"{name}={morsel.value}" for name, morsel in self.cookies.items()
             )
-        response = send(self.address, self.port, method, path, headers, body)
-        for header in response.headers.get_all("Set-Cookie") or ():
+        connection = self.connection()
+        reply = exchange(connection, method, path, headers, body)
+        for header in reply.headers.get_all("Set-Cookie") or ():
             self.cookies.load(header)
-        return HttpReply(response.status, response.body)
+        return reply
+
+    def connection(self) -> http.client.HTTPConnection:
+        if self.tls is None:
+            return http.client.HTTPConnection(self.address, self.port, timeout=10)
+        return SiteConnection(self.address, self.port, self.host, self.tls)
 
 
-@dataclass
-class RawResponse:
-    status: int
-    headers: http.client.HTTPMessage
-    body: str
+class SiteConnection(http.client.HTTPSConnection):
+    """HTTPS to an address, the TLS handshake naming the site (SNI, and the name
+    the certificate is checked against)."""
+
+    def __init__(
+        self, address: str, port: int, site: str, context: ssl.SSLContext
+    ) -> None:
+        super().__init__(address, port, timeout=10, context=context)
+        self.site, self.site_context = site, context
+
+    def connect(self) -> None:
+        raw = socket.create_connection((self.host, self.port), self.timeout)
+        self.sock = self.site_context.wrap_socket(raw, server_hostname=self.site)
 
 
-def send(
-    address: str,
-    port: int,
+def exchange(
+    connection: http.client.HTTPConnection,
     method: str,
     path: str,
     headers: dict[str, str],
     body: str | None = None,
-) -> RawResponse:
-    connection = http.client.HTTPConnection(address, port, timeout=10)
+) -> HttpReply:
     try:
         connection.request(method, path, body=body, headers=headers)
         response = connection.getresponse()
         text = response.read().decode(errors="replace")
-        return RawResponse(response.status, response.headers, text)
+        return HttpReply(response.status, text, response.headers)
     finally:
         connection.close()
 
@@ -94,8 +120,10 @@ def fetch(url: str, credentials: str | None = None) -> HttpReply:
         token = base64.b64encode(credentials.encode()).decode()
         headers["Authorization"] = f"Basic {token}"
     path = parts.path + (f"?{parts.query}" if parts.query else "")
+    connection = http.client.HTTPConnection(
+        parts.hostname or "", parts.port or 80, timeout=10
+    )
     try:
-        response = send(parts.hostname or "", parts.port or 80, "GET", path, headers)
+        return exchange(connection, "GET", path, headers)
     except OSError:
         return HttpReply(0, "")
-    return HttpReply(response.status, response.body)

@@ -1,9 +1,13 @@
 """The roles of `make image`: what they share, and each started in its container.
 
 Each role runs the command docker-compose.yml gives it, from the built image, as
-the image's user, on the host's network: so compose's 0.0.0.0:8000 and 5555 become
-free loopback ports, and compose's `postgres`, `redis` and `mailpit` the host's
-PostgreSQL (a database of the run's own), a private Redis and a local SMTP server.
+the image's user, with compose's environment (its defaults). web runs in the web
+network with the proxy (devtools/image_network.py), on compose's port 8000 but
+on the network's loopback, where only the proxy reaches it; worker, beat and
+Flower run on the host's network, Flower on a free loopback port instead of
+5555. Compose's `postgres`, `redis` and `mailpit` become the host's PostgreSQL (a
+database of the run's own), a private Redis with a password and a local SMTP
+server, which every role reaches through relays on the web network's host end.
 """
 
 from __future__ import annotations
@@ -13,11 +17,11 @@ import re
 import secrets
 import shlex
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg2
 import yaml
@@ -30,19 +34,30 @@ ROOT = Path(__file__).resolve().parent.parent
 ROLES = ("web", "worker", "beat", "flower")
 # Names a real deployment's domain would take; `.test` never resolves anywhere.
 SITE_HOST = "tasks.image-check.test"
-# Where compose's roles listen, replaced by free loopback ports on the host network.
+# Where compose's roles listen: web keeps its port in the web network, Flower's
+# is replaced by a free loopback port on the host's network.
 COMPOSE_WEB_PORT, COMPOSE_FLOWER_PORT = "8000", "5555"
 COMPOSE_PORTS = {"web": COMPOSE_WEB_PORT, "flower": COMPOSE_FLOWER_PORT}
+# The roles that run in the web network with the proxy.
+IN_WEB_NETWORK = ("web",)
+
+
+@dataclass(frozen=True)
+class Address:
+    host: str
+    port: int
 
 
 @dataclass
 class Setting:
-    """Everything the roles share: ports, credentials, the environment they get."""
+    """Everything the roles share: addresses, credentials, their environment."""
 
     database: str
-    redis_port: int
-    smtp_port: int
-    web_port: int = field(default_factory=free_port)
+    # Where the roles reach PostgreSQL, Redis and the SMTP server (the relays).
+    postgres: Address
+    redis: Address
+    smtp: Address
+    redis_password: str
     flower_port: int = field(default_factory=free_port)
     flower_auth: str = field(
         default_factory=lambda: f"image-check:{secrets.token_urlsafe(16)}"
@@ -52,35 +67,30 @@ class Setting:
 
     @property
     def site_origin(self) -> str:
-        """FRONTEND_URL: https, as DEBUG off requires (the checks follow only the
-        emailed links' paths, straight to gunicorn)."""
-        return f"https://{SITE_HOST}:{self.web_port}"
+        """FRONTEND_URL: the site as its users reach it, through the proxy."""
+        return f"https://{SITE_HOST}"
 
     def environment(self) -> dict[str, str]:
-        """What compose's `x-app` environment gives the roles (its defaults),
-        pointed at this host."""
-        pg = postgres_address()
+        """What compose's `x-app` environment gives the roles (its defaults:
+        BEHIND_PROXY, the HTTPS redirect, secure cookies, HSTS), pointed at this
+        run's site, services and secrets."""
         return {
             **compose_defaults(),
-            # No proxy in front here: plain HTTP straight to gunicorn.
-            "BEHIND_PROXY": "False",
             "SECRET_KEY": self.secret_key,
             "DEBUG": "False",
             "ALLOWED_HOSTS": SITE_HOST,
             "CSRF_TRUSTED_ORIGINS": self.site_origin,
             "FRONTEND_URL": self.site_origin,
-            # Plain HTTP on loopback, as compose's defaults without a TLS proxy.
-            "SECURE_SSL_REDIRECT": "False",
-            "SESSION_COOKIE_SECURE": "False",
-            "CSRF_COOKIE_SECURE": "False",
             "DB_NAME": self.database,
-            "DB_USER": pg["user"],
-            "DB_PASSWORD": "",
-            "DB_HOST": pg["host"],
-            "DB_PORT": pg["port"],
-            "CELERY_BROKER_URL": f"redis://127.0.0.1:{self.redis_port}/0",
-            "EMAIL_HOST": "127.0.0.1",
-            "EMAIL_PORT": str(self.smtp_port),
+            "DB_USER": postgres_address()["user"],
+            "DB_PASSWORD": "",  # the host's PostgreSQL trusts loopback
+            "DB_HOST": self.postgres.host,
+            "DB_PORT": str(self.postgres.port),
+            "CELERY_BROKER_URL": (
+                f"redis://:{self.redis_password}@{self.redis.host}:{self.redis.port}/0"
+            ),
+            "EMAIL_HOST": self.smtp.host,
+            "EMAIL_PORT": str(self.smtp.port),
             "EMAIL_USE_TLS": "False",
             "EMAIL_USE_SSL": "False",
             "EMAIL_HOST_USER": "",  # the local SMTP server asks for no login
@@ -94,12 +104,10 @@ class Setting:
         }
 
     def on_free_ports(self, argument: str) -> str:
-        """A compose command or healthcheck moved to loopback and this run's ports."""
-        return (
-            argument.replace("0.0.0.0", "127.0.0.1")  # noqa: S104 (replaced, not bound)
-            .replace(COMPOSE_WEB_PORT, str(self.web_port))
-            .replace(COMPOSE_FLOWER_PORT, str(self.flower_port))
-        )
+        """A compose command or healthcheck moved to loopback (the web network's,
+        for web) and this run's Flower port."""
+        loopback = argument.replace("0.0.0.0", "127.0.0.1")  # noqa: S104 (not bound)
+        return loopback.replace(COMPOSE_FLOWER_PORT, str(self.flower_port))
 
 
 @dataclass
@@ -161,9 +169,10 @@ def postgres_query(
 
 
 @contextmanager
-def private_redis() -> Iterator[int]:
-    with EmbeddedRedis(free_port()) as redis:
-        say(f"private Redis on 127.0.0.1:{redis.port}")
+def private_redis(password: str) -> Iterator[int]:
+    """A Redis asking for a password, as compose's does."""
+    with EmbeddedRedis(free_port(), password=password) as redis:
+        say(f"private Redis on 127.0.0.1:{redis.port}, with a password")
         yield redis.port
 
 
@@ -175,9 +184,9 @@ def smtp_server(save_dir: Path) -> Iterator[int]:
 
 
 @contextmanager
-def role_container(image: str, name: str) -> Iterator[ImageRole]:
+def role_container(image: str, name: str, netns: str | None) -> Iterator[ImageRole]:
     hostname = f"{name}-{os.getpid()}"
-    container = Container(image, f"taskmanager-image-{hostname}")
+    container = Container(image, f"taskmanager-image-{hostname}", netns=netns)
     role = ImageRole(name, image, container, hostname)
     try:
         yield role
@@ -255,8 +264,12 @@ def ensure_environment_covers(
         )
 
 
-def show_logs(roles: dict[str, ImageRole]) -> None:
-    for role in roles.values():
-        if role.process:
-            print(f"\n--- {role.name} log (last lines) ---", file=sys.stderr)
-            print(role.process.log()[-3000:], file=sys.stderr, flush=True)
+class Running(Protocol):
+    process: ContainerProcess | None
+
+
+def show_logs(containers: Mapping[str, Running]) -> None:
+    for name, container in containers.items():
+        if container.process:
+            print(f"\n--- {name} log (last lines) ---", file=sys.stderr)
+            print(container.process.log()[-3000:], file=sys.stderr, flush=True)

@@ -25,6 +25,7 @@ from notifications.links import absolute_url
 from tasks.models import Task
 from users.tokens import (
     activation_token,
+    address_restore_token,
     email_change_token,
     encode_uid,
     password_reset_token,
@@ -230,4 +231,18 @@ def email_change_notice(delivery: Delivery, _task: Task | None) -> Context:
         "new_email": delivery.context.get("new_email", ""),
         "reset_link": absolute_url("users:password-reset"),
         "profile_link": absolute_url("users:profile"),
+    }
+
+
+def email_changed(delivery: Delivery, _task: Task | None) -> Context:
+    """Tells the address the account left that the change is done, with the link
+    that gives the account back; sent whatever happened since: only the link's
+    page knows whether it still works."""
+    token = address_restore_token(
+        int(delivery.context["change_id"]), delivery.recipient_id
+    )
+    return {
+        "new_email": delivery.context.get("new_email", ""),
+        "restore_link": absolute_url("users:email-restore", token=token),
+        "valid_days": valid_days(),
     }

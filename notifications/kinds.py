@@ -43,6 +43,7 @@ class Kind(models.TextChoices):
     PASSWORD_RESET = "password_reset", "Password reset"
     EMAIL_CHANGE = "email_change", "New email address to confirm"
     EMAIL_CHANGE_NOTICE = "email_change_notice", "Email change asked for"
+    EMAIL_CHANGED = "email_changed", "Email address changed"
 
 
 @dataclass(frozen=True)
@@ -219,6 +220,17 @@ KINDS = declare(
         ),
         account=True,
         preview=Sample(context={"new_email": SAMPLE_NEW_ADDRESS}),
+    ),
+    EmailKind(
+        Kind.EMAIL_CHANGED,
+        template="email_changed",
+        context=contexts.email_changed,
+        reason=(
+            "You get this email because your account's email address was changed "
+            "from this one."
+        ),
+        account=True,
+        preview=Sample(context={"new_email": SAMPLE_NEW_ADDRESS, "change_id": "0"}),
     ),
 )
 

@@ -1,8 +1,8 @@
 """Receivers: guard, record deliveries in the caller's transaction, dispatch on commit.
 
 Every email trigger enters here: model signals of tasks and users, and the users
-app's own signals (activation resend, password reset, email change). None of them
-renders, sends or makes a token: the worker does all of that.
+app's own signals (activation resend, password reset, email change asked for and
+done). None of them renders, sends or makes a token: the worker does all of that.
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ from django.db.models.signals import m2m_changed, post_save, pre_delete
 from notifications import recording
 from tasks.models import Activity, Project, Task
 from tasks.signals import activity_recorded
-from users.models import User
+from users.models import AddressChange, User
 from users.signals import (
     activation_requested,
     email_change_requested,
+    email_changed,
     password_reset_requested,
 )
 
@@ -91,6 +92,13 @@ def on_email_change_requested(sender: type[User], user: User, **kwargs: Any) -> 
     recording.record_email_change_emails(user)
 
 
+def on_email_changed(
+    sender: type[User], user: User, change: AddressChange, **kwargs: Any
+) -> None:
+    """The address the account left is told, with the link that takes it back."""
+    recording.record_email_changed_email(change)
+
+
 def connect_receivers() -> None:
     """Connect every receiver with an explicit sender and dispatch_uid."""
     m2m_changed.connect(
@@ -128,4 +136,9 @@ def connect_receivers() -> None:
         on_email_change_requested,
         sender=user_model,
         dispatch_uid="notifications.on_email_change_requested",
+    )
+    email_changed.connect(
+        on_email_changed,
+        sender=user_model,
+        dispatch_uid="notifications.on_email_changed",
     )

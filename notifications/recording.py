@@ -22,7 +22,7 @@ from notifications.kinds import ACCOUNT_KINDS, HISTORY_KINDS
 from notifications.models import Delivery, Entry
 from tasks.models import Activity, Task
 from users.actor import current_actor
-from users.models import User
+from users.models import AddressChange, User
 
 Kind = Delivery.Kind
 
@@ -145,6 +145,18 @@ def record_email_change_emails(user: User) -> list[int]:
     return record(Kind.EMAIL_CHANGE, [confirmation]) + record(
         Kind.EMAIL_CHANGE_NOTICE, [notice]
     )
+
+
+def record_email_changed_email(change: AddressChange) -> list[int]:
+    """ "Your address was changed", with its restore link, to the address the
+    account left ("to"), once per change."""
+    context = {"to": change.old_email, "new_email": change.new_email}
+    entry = Entry(
+        change.user_id,
+        f"{Kind.EMAIL_CHANGED}:{change.pk}",
+        {**context, "change_id": change.pk},
+    )
+    return record(Kind.EMAIL_CHANGED, [entry])
 
 
 def address_key(address: str) -> str:

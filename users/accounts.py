@@ -11,9 +11,13 @@ from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 
-from users.models import Role, User
-from users.signals import email_change_requested
-from users.tokens import account_activation_token, email_change_token_generator
+from users.models import AddressChange, Role, User
+from users.signals import email_change_requested, email_changed
+from users.tokens import (
+    account_activation_token,
+    email_change_token_generator,
+    read_address_restore_token,
+)
 
 
 class EmailChangeOutcome(models.TextChoices):
@@ -22,6 +26,14 @@ class EmailChangeOutcome(models.TextChoices):
     CHANGED = "changed"
     TAKEN = "taken"  # another account has used the address since the request
     INVALID = "invalid"  # confirmed, replaced or cancelled in the meantime
+
+
+class RestoreOutcome(models.TextChoices):
+    """What following an address-restore link did."""
+
+    RESTORED = "restored"
+    TAKEN = "taken"  # another account has used the old address since
+    INVALID = "invalid"  # used, or spent by the restore of an earlier change
 
 
 class LinkOutcome(models.TextChoices):
@@ -194,24 +206,72 @@ def user_from_email_change_link(uidb64: str, token: str) -> User | None:
 
 
 def confirm_email_change(user: User) -> EmailChangeOutcome:
-    """Move the account to its waiting address, once.
+    """Move the account to its waiting address, once; the address it leaves is
+    then told, with a link that takes the account back (email_changed).
 
     The conditional update lets one of two racing confirmations win; an address
     another account took in the meantime is given up.
     """
-    new_email = user.pending_email
+    old_email, new_email = user.email, user.pending_email
     waiting = User._default_manager.filter(
-        pk=user.pk, email=user.email, pending_email=new_email
+        pk=user.pk, email=old_email, pending_email=new_email
     )
     if email_taken(new_email, by_other_than=user):
         waiting.update(pending_email="")
         return EmailChangeOutcome.TAKEN
     try:
         with transaction.atomic():
-            updated = waiting.update(email=new_email, pending_email="")
+            if waiting.update(email=new_email, pending_email="") != 1:
+                return EmailChangeOutcome.INVALID
+            user.email, user.pending_email = new_email, ""
+            change = AddressChange.objects.create(
+                user=user, old_email=old_email, new_email=new_email
+            )
+            email_changed.send(sender=User, user=user, change=change)
     except IntegrityError:  # taken between the check and the update
+        user.email, user.pending_email = old_email, new_email
         return EmailChangeOutcome.TAKEN
-    if updated != 1:
-        return EmailChangeOutcome.INVALID
-    user.email, user.pending_email = new_email, ""
     return EmailChangeOutcome.CHANGED
+
+
+def change_from_restore_link(token: str) -> AddressChange | None:
+    """The change a restore link undoes, while the link is genuine, young enough
+    and unspent, and its account active."""
+    named = read_address_restore_token(token)
+    if named is None:
+        return None
+    change_id, user_id = named
+    change = (
+        AddressChange.objects.select_related("user")
+        .filter(pk=change_id, user_id=user_id, spent_at__isnull=True)
+        .first()
+    )
+    return change if change is not None and change.user.is_active else None
+
+
+def restore_address(change: AddressChange) -> RestoreOutcome:
+    """Give the account back the address `change` left, once.
+
+    Whoever moved the account may have its password: the password is voided
+    (unusable), which signs every session out, and a waiting change is
+    forgotten. The restore links of this change and of every later one are
+    spent, so the address it was moved to cannot move it again.
+    """
+    try:
+        with transaction.atomic():
+            user = User._default_manager.select_for_update().get(pk=change.user_id)
+            since = AddressChange.objects.filter(
+                user=user, pk__gte=change.pk, spent_at__isnull=True
+            )
+            if not since.filter(pk=change.pk).exists():  # restored meanwhile
+                return RestoreOutcome.INVALID
+            if email_taken(change.old_email, by_other_than=user):
+                return RestoreOutcome.TAKEN
+            since.update(spent_at=timezone.now())
+            user.email, user.pending_email = change.old_email, ""
+            user.set_unusable_password()
+            user.save(update_fields=["email", "pending_email", "password"])
+    except IntegrityError:  # taken between the check and the update
+        return RestoreOutcome.TAKEN
+    change.user = user
+    return RestoreOutcome.RESTORED

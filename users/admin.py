@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from users.accounts import activate_account, reactivate_account
-from users.models import User
+from users.models import AddressChange, User
 
 
 @admin.register(User)
@@ -66,3 +66,27 @@ class UserAdmin(DjangoUserAdmin[User]):
         self.message_user(
             request, f"Activated {activated} account(s).", messages.SUCCESS
         )
+
+
+@admin.register(AddressChange)
+class AddressChangeAdmin(admin.ModelAdmin[AddressChange]):
+    """Confirmed moves of accounts to another address, to read only: which
+    address an account had before, and whether it was taken back."""
+
+    list_display = ("user", "old_email", "new_email", "changed_at", "spent_at")
+    list_select_related = ("user",)
+    search_fields = ("user__username", "old_email", "new_email")
+    date_hierarchy = "changed_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: AddressChange | None = None
+    ) -> bool:
+        return False
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: AddressChange | None = None
+    ) -> bool:
+        return False

@@ -96,3 +96,27 @@ class User(AbstractUser):
     def is_manager(self) -> bool:
         """Managers and Admins manage projects and tasks."""
         return self.has_role(Role.ADMIN, Role.MANAGER)
+
+
+class AddressChange(models.Model):
+    """A confirmed move of an account to another email address.
+
+    The address it left is emailed a link that takes the account back
+    (users.accounts.restore_address): whoever moved it may not be its owner. The
+    link works once, and not after an earlier change of the account was undone.
+    """
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="address_changes"
+    )
+    old_email = models.EmailField("address left")
+    new_email = models.EmailField("address moved to")
+    changed_at = models.DateTimeField("changed at", default=timezone.now)
+    # Its restore link is spent: followed, or an earlier change was undone since.
+    spent_at = models.DateTimeField("restore link spent at", null=True, blank=True)
+
+    class Meta:
+        ordering = ["-changed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.old_email} → {self.new_email}"

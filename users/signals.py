@@ -15,3 +15,7 @@ password_reset_requested = Signal()
 # The account holder asked to move to the address now in user.pending_email: the
 # new address is sent a link to confirm, the current one is told.
 email_change_requested = Signal()
+# The account moved to its new address, confirmed from there (change=<the
+# users.models.AddressChange>): the address it left is told, with a link that
+# takes the account back.
+email_changed = Signal()

@@ -1,14 +1,17 @@
-"""Activation, password-reset and email-change tokens; the worker puts them in links."""
+"""Activation, password-reset, email-change and address-restore tokens; the worker
+puts them in links."""
 
 from __future__ import annotations
 
 import copy
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.tokens import (
     PasswordResetTokenGenerator,
     default_token_generator,
 )
+from django.core import signing
 from django.utils.crypto import constant_time_compare
 from django.utils.encoding import force_bytes
 from django.utils.http import base36_to_int, urlsafe_base64_encode
@@ -95,3 +98,26 @@ def password_reset_token(user: User) -> str:
 
 def email_change_token(user: User) -> str:
     return email_change_token_generator.make_token(user)
+
+
+# The restore link of an AddressChange names the change and its account, signed
+# and dated. It does not hash the password or the current address: whoever took
+# the account may have changed both, and the link must still give it back.
+# Spent once used (AddressChange.spent_at, users.accounts.restore_address).
+ADDRESS_RESTORE_SALT = "users.tokens.address_restore"
+
+
+def address_restore_token(change_id: int, user_id: int) -> str:
+    return signing.dumps([change_id, user_id], salt=ADDRESS_RESTORE_SALT)
+
+
+def read_address_restore_token(token: str) -> tuple[int, int] | None:
+    """(change id, account id) of a genuine restore link younger than
+    PASSWORD_RESET_TIMEOUT; None for anything else."""
+    try:
+        change_id, user_id = signing.loads(
+            token, salt=ADDRESS_RESTORE_SALT, max_age=settings.PASSWORD_RESET_TIMEOUT
+        )
+        return int(change_id), int(user_id)
+    except (signing.BadSignature, TypeError, ValueError):
+        return None

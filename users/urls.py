@@ -31,6 +31,7 @@ urlpatterns = [
         views.confirm_email,
         name="email-confirm",
     ),
+    path("email/restore/<token>/", views.restore_email, name="email-restore"),
     path("password-reset/", views.PasswordResetView.as_view(), name="password-reset"),
     path(
         "password-reset/done/",

@@ -23,11 +23,14 @@ from ui.http import form_data
 from users.accounts import (
     EmailChangeOutcome,
     LinkOutcome,
+    RestoreOutcome,
     cancel_email_change,
+    change_from_restore_link,
     confirm_email_change,
     follow_activation_link,
     read_activation_link,
     request_email_change,
+    restore_address,
     user_from_email_change_link,
 )
 from users.forms import (
@@ -43,6 +46,7 @@ from users.forms import (
 from users.http import AuthenticatedRequest
 from users.models import User
 from users.protection import limit_per_account, limit_per_client
+from users.tokens import encode_uid, password_reset_token
 
 SIGNED_UP_EMAIL = "users.signed_up_email"
 # The account this browser signed up: following its activation link here signs in.
@@ -307,3 +311,30 @@ def confirm_email(request: HttpRequest, uidb64: str, token: str) -> HttpResponse
         context = {"email": new_email}
         return render(request, "users/email_change_taken.html", context, status=409)
     return render(request, "users/email_change_invalid.html", status=400)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def restore_email(request: HttpRequest, token: str) -> HttpResponse:
+    """The link sent to the address an account left. GET asks, POST gives the
+    address back (users.accounts.restore_address), then offers to choose a new
+    password at once: following the link proved the mailbox, as a reset email
+    would."""
+    change = change_from_restore_link(token)
+    if change is None:
+        return render(request, "users/email_restore_invalid.html", status=400)
+    if request.method == "GET":
+        return render(request, "users/email_restore_confirm.html", {"change": change})
+    outcome = restore_address(change)
+    if outcome == RestoreOutcome.TAKEN:
+        taken = {"email": change.old_email}
+        return render(request, "users/email_restore_taken.html", taken, status=409)
+    if outcome != RestoreOutcome.RESTORED:
+        return render(request, "users/email_restore_invalid.html", status=400)
+    account = change.user
+    new_password = reverse(
+        "users:password-reset-confirm",
+        kwargs={"uidb64": encode_uid(account), "token": password_reset_token(account)},
+    )
+    context = {"change": change, "new_password_link": new_password}
+    return render(request, "users/email_restore_done.html", context)

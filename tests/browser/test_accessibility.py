@@ -106,3 +106,33 @@ def test_no_html_email_has_a_serious_or_critical_axe_violation(view: Page) -> No
             found[kind] = violations
 
     assert found == {}, report(found)
+
+
+# The buttons whose colour changes on hover, each where it is found (signed in
+# as the Manager after the first): the sign-in form's (users/_submit.html), a
+# primary one (the comment form's) and a danger one (a task's deletion).
+HOVERED_BUTTONS = (
+    ("/users/sign-in/", "Sign in"),
+    ("/tasks/{task}/", "Post comment"),
+    ("/tasks/{task}/delete/", "Delete task"),
+)
+TRANSITIONS_DONE = "() => Promise.all(document.getAnimations().map((a) => a.finished))"
+
+
+@pytest.mark.parametrize("view", ["1366", "1366-dark"], indirect=True)
+def test_a_hovered_button_keeps_its_text_readable(view: Page, site: str) -> None:
+    """A pointer resting on a button (after a click, the new page's may be under
+    it) must not drop its contrast below AA: axe reads it once the colour
+    transition has ended."""
+    world = seed_world()
+    found = {}
+    for path, name in HOVERED_BUTTONS:
+        view.goto(site + path.format(task=world.task_id))
+        view.locator("main").get_by_role("button", name=name, exact=True).hover()
+        view.evaluate(TRANSITIONS_DONE)
+        if violations := serious_violations(view):
+            found[name] = violations
+        if name == "Sign in":
+            sign_in(view, site, ROLES["manager"][0])
+
+    assert found == {}, report(found)

@@ -269,3 +269,52 @@ def test_a_deactivated_account_stays_off_whatever_is_tried(
     kinds = Delivery.objects.filter(recipient=account).values_list("kind", flat=True)
     assert list(kinds) == [Delivery.Kind.ACTIVATION]
     assert not User.objects.get(username="mallory").is_active
+
+
+def emailed_link(smtp: SMTPServer, address: str, route: str) -> SplitResult:
+    """The link to `route` in an email the worker sent to `address`."""
+    pattern = rf"https?://\S+{re.escape(route)}\S+/"
+    deadline = time.monotonic() + 30
+    while True:
+        found = [re.search(pattern, m.body()) for m in smtp.sink.messages_to(address)]
+        if links := [match[0] for match in found if match]:
+            return urlsplit(links[-1])
+        assert time.monotonic() < deadline, f"no email to {address} with {route}"
+        time.sleep(0.1)
+
+
+def test_the_owner_takes_back_an_account_moved_to_another_mailbox(
+    web: Web, web_hashes: None, worker: Process, smtp_server: SMTPServer
+) -> None:
+    """Issue 24: whoever has the password moves the account to their own mailbox;
+    once the move is done, the address it left is told and takes it back."""
+    UserFactory(username="ada", email="ada@owner.example", password=PASSWORD)
+    thief = Session(web.url)
+    thief.sign_in("ada", PASSWORD)
+    asked = thief.post(
+        "/users/profile/email/",
+        [("email", "ada@thief.example"), ("password", PASSWORD)],
+    )
+    assert asked.status == 302
+    confirm = emailed_link(smtp_server, "ada@thief.example", "/users/email/confirm/")
+    assert thief.post(confirm.path, []).status == 200
+    restore = emailed_link(smtp_server, "ada@owner.example", "/users/email/restore/")
+
+    owner = Session(web.url)
+    assert owner.get(restore.path).status == 200  # a mail scanner changes nothing
+    assert User.objects.get(username="ada").email == "ada@thief.example"
+    done = owner.post(restore.path, [])
+    assert "Your account has its address back" in done.body
+    assert User.objects.get(username="ada").email == "ada@owner.example"
+    assert not is_signed_in(thief)
+    assert sign_in(thief, "ada", PASSWORD, "/users/sign-in/") == 200
+
+    new_password = "Own3r#Again"
+    choose = re.search(r'href="(/users/password-reset/[^"]+)"', done.body)[1]
+    form = owner.get(choose).location  # the token moves to the session
+    fields = [("new_password1", new_password), ("new_password2", new_password)]
+    assert owner.post(form, fields).status == 302
+    assert sign_in(Session(web.url), "ada", new_password, "/users/sign-in/") == 302
+    assert thief.post(confirm.path, []).status == 400
+    assert owner.post(restore.path, []).status == 400
+    assert User.objects.get(username="ada").email == "ada@owner.example"

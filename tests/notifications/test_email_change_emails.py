@@ -1,5 +1,7 @@
-"""The two emails of an email change, built and sent by the worker code: the
-confirmation to the new address, the notice to the address the account had."""
+"""The emails of an email change, built and sent by the worker code: the
+confirmation to the new address and the notice to the address the account had,
+when it is asked for; once it is done, "your address was changed" to the address
+it left, with the link that takes the account back."""
 
 from __future__ import annotations
 
@@ -17,16 +19,18 @@ from notifications.contexts import Skip
 from notifications.emails import build_message
 from notifications.kinds import ACCOUNT_KINDS, PREFERENCE_KINDS
 from notifications.models import Delivery, Suppression
+from notifications.recording import record_email_changed_email
 from notifications.sending import send_batch
 from notifications.signals import deliveries_due
 from tests.factories import UserFactory, fresh
 from users.accounts import (
     cancel_email_change,
+    change_from_restore_link,
     confirm_email_change,
     request_email_change,
     user_from_email_change_link,
 )
-from users.models import User
+from users.models import AddressChange, User
 
 pytestmark = pytest.mark.django_db
 Kind, Status = Delivery.Kind, Delivery.Status
@@ -150,3 +154,72 @@ def test_a_suppressed_new_address_is_skipped_not_the_account(
     report = send_batch(ids)
     assert (report.sent, report.skipped) == (1, 1)
     assert [m.rcpt_tos for m in smtp.wait_for(1)] == [["ada@old.example"]]
+
+
+def restore_link_in(body: str) -> str:
+    return re.search(rf"{re.escape(FRONTEND)}/users/email/restore/\S+/", body).group(0)
+
+
+def test_once_confirmed_the_old_address_is_told_in_the_fast_lane(
+    user: User,
+    announced: list[tuple[list[int], bool]],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    request_email_change(user, "ada@new.example")
+    assert Kind.EMAIL_CHANGED not in rows(user)  # nothing is done yet
+    with django_capture_on_commit_callbacks(execute=True):
+        assert confirm_email_change(fresh(user)) == "changed"
+    changed = rows(user)[Kind.EMAIL_CHANGED]
+    assert changed.address == "ada@old.example"
+    assert Kind.EMAIL_CHANGED in ACCOUNT_KINDS
+    assert announced == [([changed.pk], True)]
+
+
+def test_the_changed_email_carries_a_link_that_takes_the_account_back(
+    user: User,
+) -> None:
+    request_email_change(user, "ada@new.example")
+    confirm_email_change(fresh(user))
+    message = build_message(rows(user)[Kind.EMAIL_CHANGED])
+    assert message.to == ["ada@old.example"]
+    assert message.subject == "Your Tasks Email Address Was Changed"
+    assert "ada@new.example" in message.body
+    assert "List-Unsubscribe" not in message.extra_headers
+    token = urlsplit(restore_link_in(message.body)).path.rsplit("/", 2)[1]
+    assert change_from_restore_link(token) == AddressChange.objects.get(user=user)
+    [(html, _)] = message.alternatives
+    assert "Take my account back" in html
+
+
+def test_one_changed_email_per_change(user: User) -> None:
+    request_email_change(user, "ada@new.example")
+    confirm_email_change(fresh(user))
+    change = AddressChange.objects.get(user=user)
+    record_email_changed_email(change)  # a second announcement of the same change
+    request_email_change(fresh(user), "ada@newer.example")
+    confirm_email_change(fresh(user))
+    told = Delivery.objects.filter(kind=Kind.EMAIL_CHANGED).order_by("pk")
+    assert [d.address for d in told] == ["ada@old.example", "ada@new.example"]
+
+
+@pytest.mark.parametrize("outcome", ["taken", "invalid"])
+def test_a_change_not_made_tells_nobody_it_was(user: User, outcome: str) -> None:
+    request_email_change(user, "ada@new.example")
+    if outcome == "taken":
+        UserFactory(email="ADA@new.example")
+    else:
+        User.objects.filter(pk=user.pk).update(email="ada@elsewhere.example")
+    assert confirm_email_change(user) == outcome
+    assert Kind.EMAIL_CHANGED not in rows(user)
+    assert not AddressChange.objects.exists()
+
+
+def test_the_worker_sends_it_to_the_old_address_over_smtp(
+    user: User, smtp: SMTPServer
+) -> None:
+    request_email_change(user, "ada@new.example")
+    confirm_email_change(fresh(user))
+    assert send_batch([rows(user)[Kind.EMAIL_CHANGED].pk]).sent == 1
+    [received] = smtp.wait_for(1)
+    assert received.rcpt_tos == ["ada@old.example"]
+    assert "/users/email/restore/" in received.body("plain")

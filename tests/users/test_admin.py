@@ -6,7 +6,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.factories import UserFactory
-from users.models import Role, User
+from users.models import AddressChange, Role, User
 
 
 @pytest.fixture
@@ -85,3 +85,17 @@ class TestUserAdmin:
         assert response.status_code == 200
         assert "An account with this email already exists." in response.text
         assert not User.objects.filter(username="lead").exists()
+
+
+@pytest.mark.django_db
+def test_admins_read_address_changes_and_cannot_alter_them(
+    admin_client: Client,
+) -> None:
+    user = UserFactory(username="ada", email="ada@old.example")
+    AddressChange.objects.create(
+        user=user, old_email="ada@old.example", new_email="ada@new.example"
+    )
+    listing = admin_client.get(reverse("admin:users_addresschange_changelist"))
+    assert listing.status_code == 200
+    assert "ada@old.example" in listing.text and "ada@new.example" in listing.text
+    assert admin_client.get(reverse("admin:users_addresschange_add")).status_code == 403
