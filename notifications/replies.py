@@ -172,10 +172,11 @@ def decoded(part: Message) -> str:
         return payload.decode("utf-8", "replace")
 
 
-# Where mail programs start the quoted message in their HTML: Gmail's
-# gmail_quote, Outlook's divRplyFwdMsg and appendonsend, Thunderbird's
-# moz-cite-prefix, and the cited blockquote of Apple Mail and Thunderbird.
-QUOTE_CLASSES = {"gmail_quote", "gmail_attr", "moz-cite-prefix", "yahoo_quoted"}
+# Where mail programs start the quoted message (or the signature) in their HTML:
+# Gmail's gmail_quote and gmail_signature, Outlook's divRplyFwdMsg and
+# appendonsend, Thunderbird's moz-cite-prefix, and the cited blockquote of Apple
+# Mail and Thunderbird.
+QUOTE_CLASSES = {"gmail_quote", "gmail_attr", "gmail_signature", "moz-cite-prefix"}
 QUOTE_IDS = {"divrplyfwdmsg", "appendonsend"}
 BLOCKS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "table", "ul", "ol"}
 SKIPPED = {"script", "style", "head", "title"}

@@ -91,36 +91,41 @@ def delivery_status(message: Message) -> Report | None:
             continue
         found = True
         blocks = [b for b in part.get_payload() if isinstance(b, Message)]
-        per_message, per_recipient = (blocks[0], blocks[1:]) if blocks else (None, [])
-        for block in per_recipient:
-            report = recipient_report(block, per_message)
+        for block in blocks[1:]:  # the first holds the per-message fields
+            report = recipient_report(block)
             if report is not None:
                 return report
     return NotABounce("a delivery report of no failure") if found else None
 
 
-def recipient_report(block: Message, per_message: Message | None) -> Report | None:
+def recipient_report(block: Message) -> Report | None:
     action = str(block.get("Action", "")).strip().lower()
     if action.startswith("delayed"):
         return NotABounce("a delay warning: the remote server is still trying")
     if not action.startswith(("failed", "error")):
         return None  # delivered, relayed, expanded
     status = str(block.get("Status", "")).strip()
-    diagnostic = " ".join(str(block.get("Diagnostic-Code", "")).split())
-    diagnostic = diagnostic.removeprefix("smtp;").removeprefix("SMTP;").strip()
+    diagnostic = said_once(str(block.get("Diagnostic-Code", "")))
     code = status or enhanced_code(diagnostic)
-    reason = (
-        f"{status} {diagnostic}".strip() if status not in diagnostic else diagnostic
-    )
-    when = block.get("Last-Attempt-Date") or (
-        per_message.get("Arrival-Date") if per_message is not None else None
-    )
+    reason = diagnostic if status in diagnostic else f"{status} {diagnostic}"
     return BounceReport(
         kind="soft" if code.startswith("4") else "hard",
-        reason=reason or "the remote server refused it",
+        reason=reason.strip() or "the remote server refused it",
         recipient=reported_address(block),
-        at=moment(when),
+        at=moment(block.get("Last-Attempt-Date")),
     )
+
+
+def said_once(diagnostic: str) -> str:
+    """A diagnostic on one line, without its type and the code repeated at the
+    start of each line of a multi-line reply ("550-5.1.1 ... 550 5.1.1 ...")."""
+    text = " ".join(diagnostic.split())
+    text = re.sub(r"^(smtp|x-[\w-]+);\s*", "", text, flags=re.IGNORECASE)
+    return CONTINUATION.sub("", text)
+
+
+# "550-5.1.1 " and "550 5.1.1 " after the first line of a multi-line reply.
+CONTINUATION = re.compile(r"(?<=\s)[245]\d\d[ -][245]\.\d{1,3}\.\d{1,3}\s+")
 
 
 def reported_address(block: Message) -> str:
@@ -222,7 +227,8 @@ def enhanced_code(text: str) -> str:
 
 
 def moment(value: object) -> datetime:
-    """A report's date, or now when it gives none that can be read."""
+    """When a report says the last attempt failed, or now when it does not say
+    (or says it so that it cannot be read)."""
     try:
         when = parsedate_to_datetime(str(value)) if value else None
     except (TypeError, ValueError, IndexError):
