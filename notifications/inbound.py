@@ -289,7 +289,9 @@ def take_report(message: EmailMessage, to: BounceTo, envelope_sender: str) -> Ha
         complained = record_complaint(delivery, report.source)
         outcome = Outcome_.COMPLAINED if complained else Outcome_.IGNORED
         return Handled(Kind.COMPLAINT, outcome, report.source, user, delivery)
-    kind = Kind.AUTO_REPLY if reports.is_auto_reply(message) else Kind.OTHER
+    kind = Kind.AUTO_REPLY if report.auto_reply else Kind.OTHER
+    if message.get_content_type() == "multipart/report":
+        kind = Kind.BOUNCE  # a delivery report of no failure, a delay warning
     return Handled(kind, Outcome_.IGNORED, report.why, user, delivery)
 
 

@@ -45,6 +45,7 @@ class NotABounce:
     """Nothing to record: a delay warning, an auto-reply, anything else."""
 
     why: str
+    auto_reply: bool = False
 
 
 Report = BounceReport | ComplaintReport | NotABounce
@@ -74,7 +75,8 @@ def read(message: EmailMessage) -> Report:
     if report is not None:
         return report
     if is_auto_reply(message) and not looks_like_bounce(message):
-        return NotABounce("an auto-reply (out of office): never counted as a bounce")
+        why = "an auto-reply (out of office): never counted as a bounce"
+        return NotABounce(why, auto_reply=True)
     if looks_like_bounce(message):
         return provider_bounce(message) or NotABounce("a bounce naming no recipient")
     return NotABounce("not a delivery report")
