@@ -38,7 +38,7 @@ from tests.notifications.inbound_doors import (
 from users.models import User
 
 # The SMTP listener works in a thread of its own: it must see committed rows.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 Status = Delivery.Status
 DOORS = ["pipe", "smtp", "webhook"]
 # What each door answers a message it took (or deliberately ignored).
