@@ -23,6 +23,7 @@ from email.utils import getaddresses
 from django.conf import settings
 from django.core import signing
 from django.utils.crypto import salted_hmac
+from django.utils.encoding import force_str
 
 BOUNCES = "bounces"
 REPLY = "reply"
@@ -38,7 +39,7 @@ class AddressSigner(signing.Signer):
 
     def signature(self, value: str | bytes, key: str | bytes | None = None) -> str:
         digest = salted_hmac(
-            self.salt + "signer", value, key or self.key, algorithm="sha256"
+            force_str(self.salt) + "signer", value, key or self.key, algorithm="sha256"
         ).digest()[:SIGNATURE_BYTES]
         return base64.b32encode(digest).decode().lower()
 

@@ -209,7 +209,7 @@ def ours(recipients: Sequence[str]) -> list[tuple[str, Signed]]:
     return list(found.items())
 
 
-def message_key(message: Message) -> str:
+def message_key(message: EmailMessage) -> str:
     """Its Message-ID; for a message without one, a digest of what makes it
     that message (the same through every door)."""
     found = re.search(r"<[^<>\s]{1,250}>", str(message.get("Message-ID", "")))
@@ -248,7 +248,7 @@ def take(
     return Outcome(VERDICTS[handled.outcome], handled.reason)
 
 
-VERDICTS = {
+VERDICTS: dict[str, Verdict] = {
     Outcome_.COMMENTED: Verdict.TAKEN,
     Outcome_.BOUNCED: Verdict.TAKEN,
     Outcome_.COMPLAINED: Verdict.TAKEN,
