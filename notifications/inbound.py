@@ -115,25 +115,30 @@ def receive(
     raw: bytes, recipients: Sequence[str] = (), envelope_sender: str = ""
 ) -> Outcome:
     """Take one message for these envelope recipients (when the door knows
-    them; else the addresses its headers name)."""
+    them; else the addresses its headers name). The envelope sender, when the
+    door knows it, is only logged: a message is judged by what it says."""
     try:
         message = parse(raw)
         addresses = ours(recipients or header_recipients(message))
     except Unreadable as problem:
-        return refuse(Outcome(Verdict.UNREADABLE, str(problem)))
+        return refuse(Outcome(Verdict.UNREADABLE, str(problem)), envelope_sender)
     if not addresses:
-        return refuse(Outcome(Verdict.UNKNOWN_ADDRESS, "no address of ours in it"))
-    outcomes = [
-        take(message, address, signed, envelope_sender) for address, signed in addresses
-    ]
+        unknown = Outcome(Verdict.UNKNOWN_ADDRESS, "no address of ours in it")
+        return refuse(unknown, envelope_sender)
+    outcomes = [take(message, address, signed) for address, signed in addresses]
     return max(outcomes, key=lambda outcome: SEVERITY[outcome.verdict])
 
 
 SEVERITY = {verdict: rank for rank, verdict in enumerate(Verdict)}
 
 
-def refuse(outcome: Outcome) -> Outcome:
-    logger.warning("Inbound message refused (%s): %s", outcome.verdict, outcome.reason)
+def refuse(outcome: Outcome, envelope_sender: str) -> Outcome:
+    logger.warning(
+        "Inbound message from <%s> refused (%s): %s",
+        envelope_sender,
+        outcome.verdict,
+        outcome.reason,
+    )
     return outcome
 
 
@@ -223,15 +228,13 @@ def message_key(message: EmailMessage) -> str:
 # Taking it -------------------------------------------------------------------------
 
 
-def take(
-    message: EmailMessage, address: str, signed: Signed, envelope_sender: str
-) -> Outcome:
+def take(message: EmailMessage, address: str, signed: Signed) -> Outcome:
     key = message_key(message)
     try:
         with transaction.atomic():
             if InboundMessage.objects.filter(message_id=key, address=address).exists():
                 return Outcome(Verdict.TAKEN, "taken before: the same message again")
-            handled = handle(message, signed, envelope_sender)
+            handled = handle(message, signed)
             keep(key, address, message, handled)
     except IntegrityError:  # taken a moment ago through another door
         return Outcome(Verdict.TAKEN, "taken before: the same message again")
@@ -257,16 +260,16 @@ VERDICTS: dict[str, Verdict] = {
 }
 
 
-def handle(message: EmailMessage, signed: Signed, envelope_sender: str) -> Handled:
+def handle(message: EmailMessage, signed: Signed) -> Handled:
     if isinstance(signed, ReplyTo):
         reply = take_reply(message, signed)
         return Handled(
             Kind.REPLY, reply.outcome, reply.reason, reply.user, comment=reply.comment
         )
-    return take_report(message, signed, envelope_sender)
+    return take_report(message, signed)
 
 
-def take_report(message: EmailMessage, to: BounceTo, envelope_sender: str) -> Handled:
+def take_report(message: EmailMessage, to: BounceTo) -> Handled:
     delivery = (
         Delivery.objects.select_related("recipient").filter(pk=to.delivery_id).first()
     )
