@@ -4,7 +4,9 @@
 2. Redis stopped for 30 s while a manager assigns; 3. the worker SIGKILLed twice
 mid-burst; 4. 550 for 50 recipients; 5. hostile forms; 6. the provider's quota
 spent for a minute mid-burst; 7. a provider that throttles above 20/s, with
-EMAIL_RATE_LIMIT just below; 8. unknown addresses suppressed.
+EMAIL_RATE_LIMIT just below; 8. unknown addresses suppressed; 9. hostile mail
+at the inbound SMTP listener (bench/inbound_mail.py).
+`python -m bench.chaos --only 9` runs run 9 alone, on a stack of its own.
 Run 3 goes first: the rows a killed worker leaves in "sending" come back only
 when their lease (CELERY_TASK_TIME_LIMIT + 60 s) runs out, so the others happen
 while it waits. Each phase runs on a worker started with the environment it
@@ -19,7 +21,7 @@ import random
 import sys
 import time
 
-from bench import chaos_tables, outages, refusals
+from bench import chaos_tables, inbound_mail, outages, refusals
 from bench.chaos_results import FAULT_ENV, RATE_ENV, ChaosResults
 from bench.data import create_employees
 from bench.hostile import hostile_forms
@@ -31,6 +33,8 @@ SEED = 20261124  # the SMTP server's random refusals, run after run
 
 
 def main() -> int:
+    if sys.argv[1:] == ["--only", "9"]:
+        return only_hostile_mail()
     started = time.monotonic()
     print("make chaos: starting PostgreSQL database, Redis, SMTP, web, worker, beat")
     with Stack("chaos") as stack:
@@ -62,6 +66,7 @@ def measure(rig: Rig) -> ChaosResults:
     permanent_failures = refusals.permanent_failures(rig, rejected)
     suppressed = refusals.suppressed(rig, unknown)
     hostile = hostile_forms(rig, web.url)
+    mail = inbound_mail.hostile_mail(rig)
     return ChaosResults(
         recipient_refusals=recipient_refusals,
         provider_busy=provider_busy,
@@ -72,7 +77,19 @@ def measure(rig: Rig) -> ChaosResults:
         quota_spent=quota_spent,
         throttled=throttled,
         suppressed=suppressed,
+        hostile_mail=mail,
     )
+
+
+def only_hostile_mail() -> int:
+    """Run 9 alone: it needs no worker, no web server and no fault settings."""
+    print("make chaos, run 9 alone: starting PostgreSQL database, Redis, SMTP")
+    with Stack("chaos") as stack:
+        row = chaos_tables.hostile_mail_row(
+            inbound_mail.hostile_mail(Rig.prepare(stack, "Chaos"))
+        )
+    print(chaos_tables.fault_table([row]).render(), flush=True)
+    return 0 if row.passed else 1
 
 
 def start_processes(rig: Rig) -> WebServer:

@@ -216,6 +216,54 @@ class Suppressed:
         )
 
 
+HOSTILE_MAIL = "hostile mail at the inbound SMTP listener"
+# What the listener must answer each hostile message (the start of its reply).
+HOSTILE_MAIL_ANSWERS = {
+    "10 MB message": "552",
+    "MIME tree: no boundary": "554 5.6.0",
+    "MIME tree: boundary never comes": "554 5.6.0",
+    "MIME tree: nested 40 deep": "554 5.6.0",
+    "forged reply token": "550 5.1.1",
+    "DSN of another deployment": "550 5.1.1",
+}
+
+
+@dataclass
+class HostileMail:
+    """9. Hostile mail at the inbound listener, and a reply bomb."""
+
+    answers: dict[str, str]  # each hostile message: the listener's reply
+    bomb_answers: list[str]  # the different replies to the bomb's messages
+    bomb_seconds: float
+    comments: int  # posted by the bomb's sender
+    notices: int  # "your reply was not posted" emails recorded for them
+    inbound_rows: int  # messages taken (InboundMessage) for them
+    sent_status: str  # the sent email the foreign DSN named
+    suppressed: int
+    complaints: int
+    limit: int  # INBOUND_REPLIES_PER_HOUR
+
+    @property
+    def refused_clearly(self) -> bool:
+        return all(
+            self.answers.get(name, "").startswith(code)
+            for name, code in HOSTILE_MAIL_ANSWERS.items()
+        )
+
+    @property
+    def passed(self) -> bool:
+        nothing_else = (
+            self.sent_status == "sent" and not self.suppressed and not self.complaints
+        )
+        bomb_held = (
+            self.comments == self.limit
+            and self.notices == 1
+            and self.inbound_rows == 100
+            and self.bomb_answers == ["250"]
+        )
+        return self.refused_clearly and bomb_held and nothing_else
+
+
 @dataclass
 class ChaosResults:
     recipient_refusals: RecipientRefusals
@@ -227,3 +275,4 @@ class ChaosResults:
     quota_spent: QuotaSpent
     throttled: Throttled
     suppressed: Suppressed
+    hostile_mail: HostileMail

@@ -7,12 +7,14 @@ from collections import Counter
 from dataclasses import dataclass
 
 from bench.chaos_results import (
+    HOSTILE_MAIL,
     PROVIDER_MAX_RATE,
     QUOTA_SECONDS,
     RATE_ENV,
     WORKER_ENVS,
     ChaosResults,
     HostileForms,
+    HostileMail,
     KilledWorker,
     PermanentFailures,
     ProviderBusy,
@@ -77,6 +79,7 @@ def fault_rows(results: ChaosResults) -> list[FaultRow]:
         quota_spent_row(results.quota_spent),
         throttled_row(results.throttled),
         suppressed_row(results.suppressed),
+        hostile_mail_row(results.hostile_mail),
     ]
 
 
@@ -197,3 +200,16 @@ def suppressed_row(run: Suppressed) -> FaultRow:
     ]
     name = f"8. suppression: {run.addresses} unknown addresses"
     return FaultRow(name, 0, run.arrived, 0, 0, run.passed, detail)
+
+
+def hostile_mail_row(run: HostileMail) -> FaultRow:
+    detail = [
+        *(f"{name}: {answer[:80]}" for name, answer in run.answers.items()),
+        f"reply bomb: 100 replies in {run.bomb_seconds:.1f} s, answered "
+        f"{run.bomb_answers}; comments posted {run.comments} (limit {run.limit} an "
+        f"hour), 'not posted' emails {run.notices}, messages kept {run.inbound_rows}",
+        f"the sent email the foreign DSN named: {run.sent_status}; addresses "
+        f"suppressed: {run.suppressed}; complaints: {run.complaints}",
+    ]
+    name = f"9. {HOSTILE_MAIL}"
+    return FaultRow(name, 0, 0, 0, 0, run.passed, detail)

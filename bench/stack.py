@@ -233,6 +233,18 @@ class Stack:
             ready_text="beat: Starting", timeout=60
         )
 
+    def start_inbound(self, domain: str) -> int:
+        """The product's inbound SMTP listener for `domain`; its port."""
+        port = free_port()
+        command = [sys.executable, "manage.py", "serve_inbound_smtp"]
+        command += ["--port", str(port)]
+        env = {**self.env, "INBOUND_DOMAIN": domain}
+        process = Process("inbound", command, env, self.log_dir)
+        self._register(process, 10).start(
+            ready_text="Inbound SMTP listening", timeout=60
+        )
+        return port
+
     def stop_redis_for_outage(self) -> None:
         assert self.redis is not None
         self.redis.stop()

@@ -25,6 +25,8 @@ def banner() -> str:
     demo_password = config("DEMO_PASSWORD", default="(see DEMO_PASSWORD in .env)")
     # devtools.run decided where mail goes (an SMTP server already there, or ours).
     mail = config("RUN_MAIL_DESTINATION", default=config("EMAIL_HOST", default=""))
+    inbound_port = config("INBOUND_SMTP_PORT", default="2525")
+    inbound_domain = config("INBOUND_DOMAIN", default="")
     return f"""
 ==================================================================
  Task manager is running
@@ -34,6 +36,7 @@ def banner() -> str:
    Health       http://127.0.0.1:8000/healthz
    Flower       http://127.0.0.1:5555/  (user {flower_user}, password {flower_password})
    Emails       {mail}
+   Inbound SMTP 127.0.0.1:{inbound_port}  (replies and bounces to @{inbound_domain})
  Demo accounts (password {demo_password}):
    admin (Admin), manager (Manager), alice / bob / carol (Employees)
  Press Ctrl-C to stop every process.

@@ -22,6 +22,9 @@ from decouple import AutoConfig, RepositoryEnv
 ROOT = Path(__file__).resolve().parent.parent
 ENV_FILE = ROOT / ".env"
 LOCAL_SMTP_HOSTS = {"127.0.0.1", "localhost"}  # where the catcher can listen
+# Where replies and bounces are addressed locally, unless INBOUND_DOMAIN says:
+# nothing outside reaches it, but the inbound listener takes mail sent to it.
+LOCAL_INBOUND_DOMAIN = "inbound.localhost"
 GREETING_TIMEOUT = 3.0  # seconds an SMTP server has to say 220
 
 
@@ -45,7 +48,7 @@ def write_local_env_file() -> None:
 
 def processes(config: AutoConfig, mail: MailPlan) -> list[str]:
     """The Procfile entries to start: embedded parts only where none is named."""
-    names = ["web", "worker", "beat", "flower", "announce"]
+    names = ["web", "inbound", "worker", "beat", "flower", "announce"]
     if not config("CELERY_BROKER_URL", default=""):
         names.insert(0, "redis")
     if mail.start_catcher:
@@ -125,6 +128,7 @@ def main() -> None:
     if not ENV_FILE.exists():
         write_local_env_file()
     environment_first()
+    os.environ.setdefault("INBOUND_DOMAIN", LOCAL_INBOUND_DOMAIN)
     config = AutoConfig(search_path=str(ROOT))
     if not config("FLOWER_BASIC_AUTH", default=""):
         sys.exit("FLOWER_BASIC_AUTH is not set: Flower never runs without a password.")

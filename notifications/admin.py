@@ -1,4 +1,5 @@
-"""Deliveries in the Django admin; django-celery-results registers job results."""
+"""Deliveries in the Django admin, and the mail that came back (read only);
+django-celery-results registers job results."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
 from notifications import operations
-from notifications.models import Delivery, Suppression
+from notifications.models import (
+    Bounce,
+    Complaint,
+    Delivery,
+    InboundMessage,
+    Suppression,
+)
 
 
 @admin.register(Delivery)
@@ -92,3 +99,41 @@ class SuppressionAdmin(admin.ModelAdmin[Suppression]):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # suppressions come from the provider's replies
+
+
+class ReadOnlyAdmin(admin.ModelAdmin[Any]):
+    """Records of mail that came back: read, never written by hand."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: object | None = None
+    ) -> bool:
+        return False
+
+
+@admin.register(InboundMessage)
+class InboundMessageAdmin(ReadOnlyAdmin):
+    """Every message taken at an address of ours, and what became of it:
+    refused replies with their reason among them."""
+
+    list_display = ("received_at", "kind", "outcome", "sender", "user", "reason")
+    list_filter = ("kind", "outcome", "received_at")
+    search_fields = ("sender", "message_id", "user__username", "user__email")
+    list_select_related = ("user",)
+    date_hierarchy = "received_at"
+
+
+@admin.register(Bounce)
+class BounceAdmin(ReadOnlyAdmin):
+    list_display = ("bounced_at", "address", "kind", "reason", "delivery")
+    list_filter = ("kind",)
+    search_fields = ("address",)
+
+
+@admin.register(Complaint)
+class ComplaintAdmin(ReadOnlyAdmin):
+    list_display = ("reported_at", "user", "source", "delivery", "lifted_at")
+    list_select_related = ("user",)
+    search_fields = ("user__username", "user__email")

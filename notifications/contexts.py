@@ -246,3 +246,18 @@ def email_changed(delivery: Delivery, _task: Task | None) -> Context:
         "restore_link": absolute_url("users:email-restore", token=token),
         "valid_days": valid_days(),
     }
+
+
+def reply_refused(delivery: Delivery, _task: Task | None) -> Context:
+    """Why an emailed reply was not posted (notifications/replies.py), and a
+    link to the task, which the page itself tells whether they may still see."""
+    snapshot = delivery.context
+    task_id = snapshot.get("task_id")
+    return {
+        "title": snapshot.get("title", ""),
+        "why": snapshot.get("why", "it could not be read"),
+        "link": absolute_url("tasks:detail", task_id)
+        if task_id
+        else absolute_url("tasks:list"),
+        "link_label": "Open the task" if task_id else "See your tasks",
+    }

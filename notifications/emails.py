@@ -6,7 +6,8 @@ with the context its builder (notifications/contexts.py) gives, rendered in the
 recipient's time zone. Links are made by absolute_url(), from FRONTEND_URL: the
 worker has no request. Notification emails (not account emails) carry the reason
 they were sent, a link to the preferences, and a one-click unsubscribe (RFC 8058:
-List-Unsubscribe and List-Unsubscribe-Post).
+List-Unsubscribe and List-Unsubscribe-Post). With INBOUND_DOMAIN set, the envelope
+sender and Reply-To are signed addresses of ours (return_addresses).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from django.core.mail.utils import DNS_NAME
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from notifications.addresses import bounce_address, reply_address
 from notifications.contexts import TASK_GONE, Skip
 from notifications.kinds import KINDS
 from notifications.links import absolute_url
@@ -83,7 +85,26 @@ def build_message(
         tasks = tasks_for([delivery])
     message = compose(delivery, live_task(delivery, tasks))
     message.extra_headers["Message-ID"] = message_id_for(delivery)
+    return_addresses(message, delivery)
     return message
+
+
+def return_addresses(message: EmailMultiAlternatives, delivery: Delivery) -> None:
+    """Where mail about this message comes back (INBOUND_DOMAIN set): bounces to
+    a signed envelope sender naming the delivery (VERP), and, for an email about
+    a live task, replies to a signed address naming its person and task.
+
+    The From header stays the product's address; from_email, which Django's
+    SMTP backend and django-anymail take for the envelope sender when a From
+    header is given, becomes the bounce address.
+    """
+    if not settings.INBOUND_DOMAIN:
+        return
+    message.extra_headers["From"] = message.from_email
+    message.from_email = bounce_address(delivery.pk)
+    task_id = delivery.context.get("task_id")
+    if KINDS[delivery.kind].live_task and isinstance(task_id, int):
+        message.reply_to = [reply_address(delivery.recipient_id, task_id)]
 
 
 def compose(delivery: Delivery, task: Task | None) -> EmailMultiAlternatives:

@@ -44,6 +44,7 @@ class Kind(models.TextChoices):
     EMAIL_CHANGE = "email_change", "New email address to confirm"
     EMAIL_CHANGE_NOTICE = "email_change_notice", "Email change asked for"
     EMAIL_CHANGED = "email_changed", "Email address changed"
+    REPLY_REFUSED = "reply_refused", "Emailed reply not posted"
 
 
 @dataclass(frozen=True)
@@ -231,6 +232,19 @@ KINDS = declare(
         ),
         account=True,
         preview=Sample(context={"new_email": SAMPLE_NEW_ADDRESS, "change_id": "0"}),
+    ),
+    EmailKind(
+        Kind.REPLY_REFUSED,
+        template="reply_refused",
+        context=contexts.reply_refused,
+        reason=(
+            "You get this email because a reply you sent to a Tasks email could "
+            "not be posted."
+        ),
+        # It answers something the person did, whatever their notification
+        # choices: no preference, no unsubscribe link.
+        account=True,
+        preview=Sample(context={"why": "you can no longer see this task"}),
     ),
 )
 

@@ -5,7 +5,7 @@ after what happens, and one conditional UPDATE guarded by the state the row
 leaves, so two processes racing for a row cannot both move it. Nothing else in
 the code base writes `status`.
 
-    (event) -record-> queued -claim-> sending -mark_sent---------> sent
+    (event) -record-> queued -claim-> sending -mark_sent------> sent -bounce-> bounced
                       ^ ^ ^ |           |  |  |-mark_failed-------> failed
                       | | | |           |  |  |-skip, suppress----> skipped
                       | | | |           |  |  '-hold_for_digest---> held
@@ -19,6 +19,9 @@ the code base writes `status`.
 | record          | (nothing)                  | queued    | receivers (recording.py)  |
 | claim           | queued (sending not paused)| sending   | a worker's batch run      |
 | mark_sent       | sending (this run's claim) | sent      | the batch run, on a 250   |
+| bounce          | sent                       | bounced   | a bounce report for it,   |
+|                 |                            |           | also hours later          |
+|                 |                            |           | (notifications/feedback)  |
 | mark_failed     | sending (this run's claim) | failed    | permanent refusal, or the |
 |                 |                            |           | last attempt failed       |
 | retry_later     | sending (this run's claim) | queued    | transient failure: later, |
@@ -45,7 +48,7 @@ the code base writes `status`.
 | postpone        | queued                     | queued    | the sweep, after          |
 |                 |                            | (later)   | publishing it again       |
 | purge_finished  | sent, skipped, cancelled,  | (deleted) | the nightly retention job |
-|                 | bundled, for long          |           |                           |
+|                 | bundled, bounced, for long |           |                           |
 
 The per-row transitions act on a row this run claimed: the guard is the claim
 token as well as the status, so a run the sweep has given up on writes nothing.
@@ -350,6 +353,7 @@ class Delivery(models.Model):
         CANCELLED = "cancelled", "Cancelled"
         HELD = "held", "Held for the digest"
         BUNDLED = "bundled", "In a digest"
+        BOUNCED = "bounced", "Bounced"
 
     class Wait(models.TextChoices):
         """Why a queued delivery waits without having failed."""
@@ -390,6 +394,8 @@ class Delivery(models.Model):
     # and so leaves alone those waiting for a retry countdown.
     next_attempt_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # When the recipient's server reported it undelivered (the reason: last_error).
+    bounced_at = models.DateTimeField(null=True, blank=True)
     # The daily digest a held delivery went out in (set when it is bundled).
     digest = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="bundled"
@@ -411,7 +417,9 @@ class Delivery(models.Model):
             ),  # the digests
             models.Index(
                 fields=["updated_at"],
-                condition=Q(status__in=["sent", "skipped", "cancelled", "bundled"]),
+                condition=Q(
+                    status__in=["sent", "skipped", "cancelled", "bundled", "bounced"]
+                ),
                 name="delivery_finished",
             ),  # retention
         ]
@@ -496,6 +504,19 @@ class Delivery(models.Model):
             last_error=f"suppressed: {reason}",
         )
 
+    # After sending --------------------------------------------------------------
+
+    def bounce(self, reason: str, at: datetime) -> bool:
+        """sent -> bounced: the recipient's server reported it undelivered. Once:
+        a second report of the same bounce finds the row moved and changes nothing."""
+        moved = Delivery.objects.filter(pk=self.pk, status=Delivery.Status.SENT).update(
+            status=Delivery.Status.BOUNCED,
+            bounced_at=at,
+            last_error=reason[:500],
+            updated_at=timezone.now(),
+        )
+        return moved == 1
+
     def _leave_sending(self, **changes: Any) -> bool:
         """One UPDATE by primary key, guarded by this run's claim.
 
@@ -515,6 +536,7 @@ FINISHED = (
     Delivery.Status.SKIPPED,
     Delivery.Status.CANCELLED,
     Delivery.Status.BUNDLED,
+    Delivery.Status.BOUNCED,
 )
 
 
@@ -587,6 +609,147 @@ class Suppression(models.Model):
 
     def __str__(self) -> str:
         return self.address
+
+
+class Bounce(models.Model):
+    """A bounce report for one delivery (notifications/feedback.py): hard ones
+    suppress the address at once, soft ones once enough came within a while."""
+
+    class Kind(models.TextChoices):
+        HARD = "hard", "Hard (5.x.x): the address does not take mail"
+        SOFT = "soft", "Soft (4.x.x): the address did not take it this time"
+
+    # One report per delivery: the same bounce heard twice changes nothing.
+    delivery = models.OneToOneField(
+        Delivery,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="bounce_report",
+    )
+    address = models.EmailField(max_length=254)  # lower-cased
+    kind = models.CharField(max_length=4, choices=Kind.choices)
+    reason = models.CharField(max_length=500)
+    bounced_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-bounced_at"]
+        indexes = [models.Index(fields=["address", "kind", "bounced_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} bounce of {self.address}"
+
+
+class ComplaintQuerySet(models.QuerySet["Complaint"]):
+    def standing(self) -> ComplaintQuerySet:
+        """Complaints the person has not answered by turning emails back on."""
+        return self.filter(lifted_at__isnull=True)
+
+    def people_among(self, user_ids: Iterable[int]) -> set[int]:
+        """Who, of these people, gets no notification email: one query."""
+        wanted = set(user_ids)
+        if not wanted:
+            return set()
+        found = self.standing().filter(user_id__in=wanted)
+        return set(found.values_list("user_id", flat=True))
+
+    def lift(self, user_id: int) -> int:
+        """The person turned their notification emails back on."""
+        return self.standing().filter(user_id=user_id).update(lifted_at=timezone.now())
+
+
+class Complaint(models.Model):
+    """Someone marked one of our emails as spam (an ARF report, or an ESP's
+    complaint event): none of their notification emails goes out until they
+    turn them back on in their email settings. Account emails still go."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    delivery = models.ForeignKey(
+        Delivery,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="complaints",
+    )
+    source = models.CharField(max_length=60)  # "an ARF report", "Amazon SES" ...
+    reported_at = models.DateTimeField()
+    lifted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ComplaintQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-reported_at"]
+        constraints = [
+            # The same report heard twice is one complaint.
+            models.UniqueConstraint(
+                fields=["delivery"], name="one_complaint_per_delivery"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Complaint of {self.user_id} ({self.source})"
+
+
+class InboundMessage(models.Model):
+    """A message taken at an address of ours, once by (Message-ID, address): the
+    same message again, through any door, is taken and changes nothing. What
+    became of it is kept for operators (the admin), refusals with their reason.
+    Refused before it could be read (unknown address, too large, broken MIME),
+    a message leaves no row: nothing of it can be trusted."""
+
+    class Kind(models.TextChoices):
+        REPLY = "reply", "Reply to a task email"
+        BOUNCE = "bounce", "Bounce report"
+        COMPLAINT = "complaint", "Complaint (ARF)"
+        AUTO_REPLY = "auto_reply", "Auto-reply"
+        OTHER = "other", "Other"
+
+    class Outcome(models.TextChoices):
+        COMMENTED = "commented", "Posted as a comment"
+        BOUNCED = "bounced", "Delivery marked bounced"
+        COMPLAINED = "complained", "Notification emails turned off"
+        IGNORED = "ignored", "Ignored"
+        REFUSED = "refused", "Refused"
+
+    message_id = models.CharField(max_length=255)
+    address = models.CharField(max_length=254)  # ours, lower-cased
+    sender = models.CharField(max_length=254, blank=True)  # its From address
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    reason = models.CharField(max_length=500, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    delivery = models.ForeignKey(
+        Delivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    comment = models.ForeignKey(
+        "tasks.Comment",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message_id", "address"], name="inbound_message_once"
+            )
+        ]
+        indexes = [models.Index(fields=["user", "kind", "received_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.address}: {self.outcome}"
 
 
 class SendingPauseQuerySet(models.QuerySet["SendingPause"]):

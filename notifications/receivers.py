@@ -3,15 +3,19 @@
 Every email trigger enters here: model signals of tasks and users, and the users
 app's own signals (activation resend, password reset, email change asked for and
 done). None of them renders, sends or makes a token: the worker does all of that.
+Mail coming back through an ESP's inbound webhook enters here too (django-anymail's
+signal).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from anymail.signals import AnymailInboundEvent, inbound
 from django.contrib.auth import get_user_model
 from django.db.models.signals import m2m_changed, post_save, pre_delete
 
+from notifications import inbound as intake
 from notifications import recording
 from tasks.models import Activity, Project, Task
 from tasks.signals import activity_recorded
@@ -99,6 +103,24 @@ def on_email_changed(
     recording.record_email_changed_email(change)
 
 
+class TryLater(Exception):
+    """The message was not taken: the webhook answers 500 and the ESP retries."""
+
+
+def on_inbound(
+    sender: type, event: AnymailInboundEvent, esp_name: str, **kwargs: Any
+) -> None:
+    """An ESP's inbound webhook: the third door of notifications/inbound.py.
+    Whatever else happens the ESP is answered 200 (taken, ignored or refused,
+    as the logs and InboundMessage say): it would only send the same again."""
+    message = event.message
+    envelope = [message.envelope_recipient] if message.envelope_recipient else []
+    raw = message.as_bytes()
+    outcome = intake.receive(raw, envelope, message.envelope_sender or "")
+    if outcome.verdict is intake.Verdict.TRY_LATER:
+        raise TryLater(f"{esp_name} inbound message not taken: {outcome.reason}")
+
+
 def connect_receivers() -> None:
     """Connect every receiver with an explicit sender and dispatch_uid."""
     m2m_changed.connect(
@@ -142,3 +164,5 @@ def connect_receivers() -> None:
         sender=user_model,
         dispatch_uid="notifications.on_email_changed",
     )
+    # Every ESP's inbound view sends it: no one sender to name.
+    inbound.connect(on_inbound, dispatch_uid="notifications.on_inbound")

@@ -165,6 +165,27 @@ def address_key(address: str) -> str:
     return hashlib.sha256(address.lower().encode()).hexdigest()[:16]
 
 
+# A person hears of their refused emailed replies at most this often.
+REPLY_REFUSED_WINDOW = 3600
+
+
+def record_reply_refused(user: User, task_id: int, title: str, why: str) -> bool:
+    """Tell a person their emailed reply was not posted, and why: at most once
+    an hour, however many replies are refused meanwhile (a reply bomb, a loop).
+
+    As record_account_email: the check reads the exact hour; the hour-bucketed
+    unique key makes two replies refused at once record one email between them.
+    """
+    since = timezone.now() - timedelta(seconds=REPLY_REFUSED_WINDOW)
+    kind = Kind.REPLY_REFUSED
+    told = Delivery.objects.filter(recipient=user, kind=kind, created_at__gte=since)
+    if told.exists():
+        return False
+    bucket = int(timezone.now().timestamp() // REPLY_REFUSED_WINDOW)
+    context = {"task_id": task_id, "title": title, "why": why}
+    return bool(record(kind, [Entry(user.pk, f"{kind}:{user.pk}:{bucket}", context)]))
+
+
 def record_account_email(kind: str, user: User) -> bool:
     """One email of this kind per user per resend window.
 

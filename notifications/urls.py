@@ -13,6 +13,11 @@ urlpatterns = [
     path("pause/", views.pause_sending, name="pause"),
     path("resume/", views.resume_sending, name="resume"),
     path("preferences/", views.preferences, name="preferences"),
+    path(
+        "preferences/resume/",
+        views.resume_notification_emails,
+        name="resume-notification-emails",
+    ),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("preview/", views.preview_list, name="previews"),
     path("preview/<str:kind>.<str:part>", views.preview_email, name="preview"),

@@ -20,11 +20,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from notifications import operations, previews
+from notifications import feedback, operations, previews
 from notifications import preferences as prefs
 from notifications.forms import PreferencesForm
 from notifications.metrics import exposition, oldest_due_age
-from notifications.models import Delivery, SendingPause, Suppression
+from notifications.models import Complaint, Delivery, SendingPause, Suppression
 from ui.http import paginate, safe_next
 from users.http import AuthenticatedRequest
 from users.models import User
@@ -64,7 +64,9 @@ def outbox_health() -> dict[str, float | bool]:
 
 
 def visible_to(user: User, is_manager: bool) -> QuerySet[Delivery]:
-    deliveries = Delivery.objects.select_related("recipient")
+    deliveries = Delivery.objects.select_related("recipient").prefetch_related(
+        "complaints"
+    )
     return deliveries if is_manager else deliveries.filter(recipient=user)
 
 
@@ -200,7 +202,19 @@ def preferences(request: AuthenticatedRequest) -> HttpResponse:
         request.user.save(update_fields=["time_zone"])
         messages.success(request, "Your email preferences are saved.")
         return redirect("notifications:preferences")
-    return render(request, "notifications/preferences.html", {"form": form})
+    complaint = Complaint.objects.standing().filter(user=request.user).first()
+    context = {"form": form, "complaint": complaint}
+    return render(request, "notifications/preferences.html", context)
+
+
+@login_required
+@require_POST
+def resume_notification_emails(request: AuthenticatedRequest) -> HttpResponse:
+    """After a complaint (this person marked our email as spam): they want
+    their notification emails again."""
+    if feedback.turn_emails_back_on(request.user):
+        messages.success(request, "Notification emails are on again.")
+    return redirect("notifications:preferences")
 
 
 # One-click unsubscribe comes from mail clients: no session, no CSRF token. The

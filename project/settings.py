@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "django_ratelimit",
+    "anymail",
     "users",
     "tasks",
     "notifications",
@@ -213,6 +214,35 @@ EMAIL_DAILY_ACCOUNT_RESERVE = config(
 )
 DEFAULT_FROM_EMAIL = config("DEFAULT_FROM_EMAIL", default="Tasks <noreply@example.com>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Mail that comes back (notifications/inbound.py). With INBOUND_DOMAIN set, every
+# email's envelope sender is bounces+<signed token>@INBOUND_DOMAIN and task emails
+# answer to reply+<signed token>@INBOUND_DOMAIN; unset, nothing is received.
+INBOUND_DOMAIN = config("INBOUND_DOMAIN", default="").strip().lower()
+# `manage.py serve_inbound_smtp` (make run starts it) listens here, on loopback
+# unless told otherwise.
+INBOUND_SMTP_PORT = config("INBOUND_SMTP_PORT", default=2525, cast=int)
+# Larger messages are refused at every door: Django's own limit on a request's
+# form fields, so an ESP's webhook takes what the SMTP listener and the pipe take.
+INBOUND_MAX_MESSAGE_BYTES = 2_621_440
+# Replies one person may turn into comments in an hour; past it they are refused.
+INBOUND_REPLIES_PER_HOUR = 20
+# Soft bounces (4.x.x) suppress an address once this many came within the window.
+INBOUND_SOFT_BOUNCE_LIMIT = 3
+INBOUND_SOFT_BOUNCE_DAYS = 7
+# ESPs' inbound webhooks (django-anymail, /anymail/<esp>/inbound/): the basic-auth
+# secret in the webhook's URL, and each ESP's signing key. Only what is set: an
+# empty signing key would let anyone sign (anymail refuses a missing one).
+ANYMAIL = {
+    name: value
+    for name, value in {
+        "WEBHOOK_SECRET": config("ANYMAIL_WEBHOOK_SECRET", default=""),
+        "MAILGUN_WEBHOOK_SIGNING_KEY": config(
+            "MAILGUN_WEBHOOK_SIGNING_KEY", default=""
+        ),
+    }.items()
+    if value
+}
 
 # Celery: the broker is Redis; an unset CELERY_BROKER_URL means the embedded
 # Redis that `make run` starts on this loopback port.

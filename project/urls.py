@@ -16,6 +16,8 @@ urlpatterns = [
     path("users/", include("users.urls")),
     path("tasks/", include("tasks.urls")),
     path("notifications/", include("notifications.urls")),
+    # ESPs' webhooks: inbound mail (notifications/receivers.py answers).
+    path("anymail/", include("anymail.urls")),
 ]
 
 if settings.DEBUG_TOOLBAR:

@@ -18,7 +18,7 @@ from bench.bench_results import (
     Throughput,
     WorkerMemory,
 )
-from bench.chaos_results import KilledWorker
+from bench.chaos_results import HOSTILE_MAIL_ANSWERS, HostileMail, KilledWorker
 from bench.inbox import Arrivals
 
 PATHS = ("loop", "django", "celery_email", "post_office")  # the product apart
@@ -145,3 +145,30 @@ def test_a_failed_fault_run_is_marked_missed_in_the_table() -> None:
     ]
     allowed = "duplicates allowed: one per pool process mid-send at each kill = 7"
     assert allowed in table.render()
+
+
+def hostile_mail(**changes: Any) -> HostileMail:
+    clean: dict[str, Any] = {
+        "answers": {
+            name: f"{code} refused" for name, code in HOSTILE_MAIL_ANSWERS.items()
+        },
+        "bomb_answers": ["250"],
+        "bomb_seconds": 6.0,
+        "comments": 20,
+        "notices": 1,
+        "inbound_rows": 100,
+        "sent_status": "sent",
+        "suppressed": 0,
+        "complaints": 0,
+        "limit": 20,
+    }
+    return HostileMail(**{**clean, **changes})
+
+
+def test_hostile_mail_passes_only_refused_clearly_with_nothing_else_changed() -> None:
+    assert hostile_mail().passed
+    assert not hostile_mail(comments=21).passed  # the bomb got past the limit
+    assert not hostile_mail(notices=2).passed  # told twice within the hour
+    assert not hostile_mail(sent_status="bounced").passed  # a foreign DSN counted
+    taken = {**hostile_mail().answers, "forged reply token": "250 taken"}
+    assert not hostile_mail(answers=taken).passed
