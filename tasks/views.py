@@ -39,6 +39,7 @@ from tasks.permissions import (
     ensure_can_comment,
     ensure_can_view_task,
     manager_required,
+    visible_projects,
     visible_tasks,
 )
 from ui.http import form_data, is_htmx, paginate, safe_next
@@ -55,9 +56,7 @@ Saved = TypeVar("Saved", bound=Model)
 
 
 def filter_projects(user: User, *, is_manager: bool) -> QuerySet[Project]:
-    if is_manager:
-        return Project.objects.all()
-    return Project.objects.filter(tasks__assigned_to=user).distinct()
+    return visible_projects(user, is_manager=is_manager)
 
 
 def filter_form(user: User, params: QueryDict, *, is_manager: bool) -> TaskFilterForm:
