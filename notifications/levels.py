@@ -37,6 +37,8 @@ def levels_for(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], str]:
     """(user id, project id) -> the level that applies, for these pairs, in
     one query."""
     wanted = set(pairs)
+    if not wanted:
+        return {}
     users = {user_id for user_id, _ in wanted}
     projects = {project_id for _, project_id in wanted}
     rows = NotificationLevel.objects.filter(

@@ -63,5 +63,8 @@ def is_muted(user_id: int, task_id: int) -> bool:
 
 def muted(user_ids: Iterable[int], task_ids: Iterable[int]) -> set[tuple[int, int]]:
     """The (user id, task id) pairs among these that are muted, in one query."""
-    rows = TaskMute.objects.filter(user_id__in=set(user_ids), task_id__in=set(task_ids))
+    user_ids, task_ids = set(user_ids), set(task_ids)
+    if not user_ids or not task_ids:
+        return set()
+    rows = TaskMute.objects.filter(user_id__in=user_ids, task_id__in=task_ids)
     return set(rows.values_list("user_id", "task_id"))

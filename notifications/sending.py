@@ -31,6 +31,7 @@ from notifications.models import Delivery, Suppression
 from notifications.pace import Turn, shared_pace
 from notifications.preferences import Mode, modes_for
 from notifications.smtp import Failure, Verdict, classify, process_client
+from notifications.wishes import Wishes
 from project.redis import redis_client
 
 logger = logging.getLogger(__name__)
@@ -120,6 +121,7 @@ class BatchRun:
         self.tasks = tasks_for(deliveries)  # one query for the batch
         emails = (delivery.address for delivery in deliveries)
         self.suppressed = Suppression.objects.of(emails) if deliveries else {}
+        self.wishes = Wishes(deliveries, self.tasks)
         self.modes = modes_for(deliveries)
         self.client = process_client()  # kept open for the next batch
         self.pace = shared_pace()
@@ -163,7 +165,13 @@ class BatchRun:
         return None
 
     def wanted_now(self, delivery: Delivery) -> bool:
-        """The recipient's choice for this kind: now, in the digest, or never."""
+        """Whether the recipient may and still wants this email (wishes.py), then
+        their choice for this kind: now, in the digest, or never."""
+        why_not = self.wishes.why_not(delivery)
+        if why_not is not None:
+            delivery.skip(why_not)
+            self.report.count("skipped", delivery)
+            return False
         mode = self.modes.get((delivery.recipient_id, delivery.kind), Mode.IMMEDIATE)
         if mode == Mode.DIGEST:
             delivery.hold_for_digest()

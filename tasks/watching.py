@@ -39,6 +39,8 @@ def watchers_of(task_ids: Iterable[int]) -> dict[int, Following]:
     many tasks and people."""
     tasks = set(task_ids)
     found = {task_id: Following() for task_id in tasks}
+    if not tasks:
+        return found
     watches = Watch.objects.filter(task_id__in=tasks).values_list(
         "task_id", "user_id", "watching"
     )
