@@ -71,6 +71,7 @@ class PreferencesForm(TailwindFormMixin, forms.Form):
                 choices=level_choices(default),
                 required=False,
                 initial=level,
+                widget=forms.Select(attrs={"class": "sm:max-w-[15rem]"}),
             )
         labels = dict(Delivery.Kind.choices)
         for kind in PREFERENCE_KINDS:
