@@ -10,8 +10,8 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from tasks.mentions import MAX_MENTIONS, written_names
 from tasks.listing import DEFAULT_SORT, SORT_CHOICES, UNASSIGNED, ListQuery
+from tasks.mentions import MAX_MENTIONS, written_names
 from tasks.models import Comment, Project, Task, TaskDetail
 from ui.forms import TailwindFormMixin
 from users.models import User
