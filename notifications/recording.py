@@ -38,7 +38,7 @@ def record(kind: str, entries: Iterable[Entry]) -> list[int]:
 
 
 def record_task_assigned(assignments: QuerySet[Any]) -> list[int]:
-    """Record "New Task Assigned" for these assignment (through) rows, in one
+    """Record "Task assigned" for these assignment (through) rows, in one
     statement, and dispatch them once committed.
 
     The task's title is kept for the delivery log, which outlives the task, with
