@@ -25,13 +25,14 @@ class DeliveryAdmin(admin.ModelAdmin[Delivery]):
         "id",
         "kind",
         "recipient",
+        "reason",
         "status",
         "attempts",
         "created_at",
         "sent_at",
         "short_error",
     )
-    list_filter = ("status", "kind", "created_at")
+    list_filter = ("status", "kind", "reason", "created_at")
     search_fields = (
         "recipient__username",
         "recipient__email",

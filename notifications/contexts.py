@@ -54,6 +54,16 @@ def written(value: str | date | None) -> str:
     return formats.date_format(day)
 
 
+def said(value: str | None) -> str:
+    """A value a change recorded (a status or an ISO date), as the site says it."""
+    if value in Task.Status.values:
+        return str(Task.Status(value).label)
+    try:
+        return written(value)
+    except ValueError:
+        return value or ""
+
+
 def valid_days() -> int:
     """How long an account email's link works, in whole days."""
     return int(settings.PASSWORD_RESET_TIMEOUT // 86400)
@@ -100,10 +110,11 @@ def task_deleted(delivery: Delivery, _task: Task | None) -> Context:
     }
 
 
-def task_change(heading: str, sentence: str, *, dates: bool = False) -> Builder:
+def task_change(*, dates: bool = False) -> Builder:
     """The kinds that tell of one change to a task share one body (task_change):
-    a sentence, facts (the due date before and after, with `dates`), and a link
-    to the task, or to the reader's tasks when they may no longer open it."""
+    its first line (emails.py writes it), facts (the due date before and
+    after, with `dates`), a quoted comment, and a link to the task, or to the
+    reader's tasks when they may no longer open it."""
 
     def context(delivery: Delivery, task: Task | None) -> Context:
         snapshot = delivery.context
@@ -115,8 +126,6 @@ def task_change(heading: str, sentence: str, *, dates: bool = False) -> Builder:
             ]
         return {
             "title": snapshot.get("title", ""),
-            "heading": heading,
-            "sentence": sentence.format(by=snapshot.get("by") or "Someone"),
             "facts": facts,
             "excerpt": snapshot.get("excerpt", ""),
             **task_link(task),
@@ -179,15 +188,20 @@ def digest_line(item: Item, summary: str, *, linked: bool) -> Context:
     """An item's line: the summary filled from its snapshot, and a link to its
     task when `linked` (not for a task deleted, or one its reader left)."""
     snapshot = item.context
-    said = summary.format(
-        by=snapshot.get("by") or "Someone",
-        excerpt=snapshot.get("excerpt", ""),
-        before=written(snapshot.get("before")),
-        after=written(snapshot.get("after")),
-    )
     task_id = snapshot.get("task_id")
     link = absolute_url("tasks:detail", task_id) if linked and task_id else ""
-    return {"title": item.title, "summary": said, "at": item.at, "link": link}
+    summary = filled(summary, snapshot)
+    return {"title": item.title, "summary": summary, "at": item.at, "link": link}
+
+
+def filled(words: str, snapshot: dict[str, Any]) -> str:
+    """A kind's summary or first line, with who did it and what changed."""
+    return words.format(
+        by=snapshot.get("by") or "Someone",
+        excerpt=snapshot.get("excerpt", ""),
+        before=said(snapshot.get("before")),
+        after=said(snapshot.get("after")),
+    )
 
 
 # Account emails ------------------------------------------------------------------

@@ -6,28 +6,29 @@ with the context its builder (notifications/contexts.py) gives, rendered in the
 recipient's time zone. Links are made by absolute_url(), from FRONTEND_URL: the
 worker has no request. Notification emails (not account emails) carry the reason
 they were sent, a link to the preferences, and a one-click unsubscribe (RFC 8058:
-List-Unsubscribe and List-Unsubscribe-Post). With INBOUND_DOMAIN set, the envelope
-sender and Reply-To are signed addresses of ours (return_addresses).
+List-Unsubscribe and List-Unsubscribe-Post); those about a task also join its
+thread (notifications/threading.py) and link to muting it. Every header is
+written by headers_for(). With INBOUND_DOMAIN set, the envelope sender and
+Reply-To are signed addresses of ours (return_addresses).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from email.utils import parseaddr
 from typing import Any
 
-from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.core.mail.utils import DNS_NAME
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from notifications.addresses import bounce_address, reply_address
-from notifications.contexts import TASK_GONE, Skip
-from notifications.kinds import KINDS
+from notifications.contexts import TASK_GONE, Skip, filled
+from notifications.kinds import KINDS, TASK_KINDS, footer_reason
 from notifications.links import absolute_url
 from notifications.models import Delivery
+from notifications.mutes import mute_token
 from notifications.preferences import unsubscribe_token
+from notifications.threading import Thread, mail_domain, thread_headers
 from tasks.models import Task
 from users.models import User
 
@@ -40,8 +41,8 @@ def make_message(
     kind: str, user: User, context: dict[str, Any], to: str | None = None
 ) -> EmailMultiAlternatives:
     """Build text and HTML from notifications/email/<the kind's template>.txt and
-    .html, and the subject from <kind>_subject.txt, to `to` (by default the
-    user's address)."""
+    .html, and the subject from the kind's subject template, to `to` (by
+    default the user's address). No header: headers_for() writes them."""
     declared = KINDS[kind]
     context = {
         "user": user,
@@ -49,25 +50,15 @@ def make_message(
         "reason": declared.reason,
         **context,
     }
-    unsubscribe = ""
-    if not declared.account:
-        unsubscribe = absolute_url(
-            "notifications:unsubscribe", token=unsubscribe_token(user.pk, kind)
-        )
-        context["preferences_link"] = absolute_url("notifications:preferences")
-        context["unsubscribe_link"] = unsubscribe
     prefix = f"notifications/email/{declared.template}"
     with timezone.override(user.zone):
-        rendered = render_to_string(f"notifications/email/{kind}_subject.txt", context)
+        rendered = render_to_string(f"notifications/email/{declared.subject}", context)
         # One line: a CR or LF from a task title must not start a new header.
         context["subject"] = subject = "".join(rendered.splitlines()).strip()
         text = render_to_string(f"{prefix}.txt", context)
         html = render_to_string(f"{prefix}.html", context)
     message = EmailMultiAlternatives(subject, text, to=[to or user.email])
     message.attach_alternative(html, "text/html")
-    if unsubscribe:
-        message.extra_headers["List-Unsubscribe"] = f"<{unsubscribe}>"
-        message.extra_headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     return message
 
 
@@ -83,8 +74,7 @@ def build_message(
         raise Undeliverable("the recipient has no email address")
     if tasks is None:
         tasks = tasks_for([delivery])
-    message = compose(delivery, live_task(delivery, tasks))
-    message.extra_headers["Message-ID"] = message_id_for(delivery)
+    message = compose(delivery, live_task(delivery, tasks), thread_of(delivery, tasks))
     return_addresses(message, delivery)
     return message
 
@@ -107,10 +97,70 @@ def return_addresses(message: EmailMultiAlternatives, delivery: Delivery) -> Non
         message.reply_to = [reply_address(delivery.recipient_id, task_id)]
 
 
-def compose(delivery: Delivery, task: Task | None) -> EmailMultiAlternatives:
-    """The message its kind's builder writes for this delivery and task."""
-    context = KINDS[delivery.kind].context(delivery, task)
-    return make_message(delivery.kind, delivery.recipient, context, delivery.address)
+def compose(
+    delivery: Delivery,
+    task: Task | None,
+    thread: Thread | None = None,
+    context: dict[str, Any] | None = None,
+) -> EmailMultiAlternatives:
+    """The message its kind's builder writes for this delivery and task (or
+    with this context), in its task's thread, with every header."""
+    if context is None:
+        context = KINDS[delivery.kind].context(delivery, task)
+    context = {**surroundings(delivery, thread), **context}
+    message = make_message(delivery.kind, delivery.recipient, context, delivery.address)
+    message.extra_headers.update(headers_for(delivery, thread))
+    return message
+
+
+def surroundings(delivery: Delivery, thread: Thread | None) -> dict[str, Any]:
+    """What a notification says around its body: the links of its footer and,
+    about a task, its thread (the subject), what happened (the first line),
+    why this reader is told and the link that mutes the task."""
+    declared = KINDS[delivery.kind]
+    if declared.account:
+        return {}
+    links = {
+        "preferences_link": absolute_url("notifications:preferences"),
+        "unsubscribe_link": unsubscribe_link(delivery),
+    }
+    if declared.task is None or thread is None:
+        return links
+    token = mute_token(delivery.recipient_id, thread.task_id)
+    return {
+        **links,
+        "thread": thread,
+        "headline": filled(declared.task.headline, delivery.context),
+        "reason": footer_reason(delivery.kind, delivery.reason, thread.project),
+        "mute_link": absolute_url("notifications:mute", token=token),
+    }
+
+
+# Every notification is written by a machine: no out-of-office reply, please
+# (RFC 3834; X-Auto-Response-Suppress for Exchange and Outlook).
+AUTOMATIC = {"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"}
+
+
+def headers_for(delivery: Delivery, thread: Thread | None) -> dict[str, str]:
+    """Every header we add to an email, in one place: its Message-ID; for a
+    notification, the automatic-mail headers and the one-click unsubscribe
+    (RFC 8058); for one about a task, its thread's."""
+    headers = {}
+    if delivery.pk is not None:  # a preview is never sent
+        headers["Message-ID"] = message_id_for(delivery)
+    if KINDS[delivery.kind].account:
+        return headers
+    headers.update(AUTOMATIC)
+    headers["List-Unsubscribe"] = f"<{unsubscribe_link(delivery)}>"
+    headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    if thread is not None:
+        headers.update(thread_headers(thread, delivery.reason))
+    return headers
+
+
+def unsubscribe_link(delivery: Delivery) -> str:
+    token = unsubscribe_token(delivery.recipient_id, delivery.kind)
+    return absolute_url("notifications:unsubscribe", token=token)
 
 
 def live_task(delivery: Delivery, tasks: Mapping[int, Task]) -> Task | None:
@@ -123,9 +173,18 @@ def live_task(delivery: Delivery, tasks: Mapping[int, Task]) -> Task | None:
     return task
 
 
+def thread_of(delivery: Delivery, tasks: Mapping[int, Task]) -> Thread | None:
+    """The thread of an email about a task: from the task, or from the
+    snapshot when the task is gone. None for any other email."""
+    if delivery.kind not in TASK_KINDS:
+        return None
+    task = tasks.get(delivery.context.get("task_id"))
+    return Thread.of_task(task) if task else Thread.of_snapshot(delivery.context)
+
+
 def tasks_for(deliveries: Iterable[Delivery]) -> dict[int, Task]:
-    """The live tasks (project, details) these deliveries name, in one query."""
-    ids = {d.context.get("task_id") for d in deliveries if KINDS[d.kind].live_task}
+    """The tasks (project, details) these emails are about, in one query."""
+    ids = {d.context.get("task_id") for d in deliveries if d.kind in TASK_KINDS}
     ids.discard(None)
     related = Task.objects.select_related("project", "details")
     return related.in_bulk(ids) if ids else {}
@@ -133,6 +192,5 @@ def tasks_for(deliveries: Iterable[Delivery]) -> dict[int, Task]:
 
 def message_id_for(delivery: Delivery) -> str:
     """Deterministic, so a duplicate sent after a worker crash is recognisable."""
-    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2]
     stamp = int(delivery.created_at.timestamp())
-    return f"<delivery.{delivery.pk}.{stamp}@{domain or DNS_NAME}>"
+    return f"<delivery.{delivery.pk}.{stamp}@{mail_domain()}>"

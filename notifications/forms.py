@@ -1,4 +1,5 @@
-"""The preferences form: a choice per kind of notification, and the digest time."""
+"""The preferences form: how much to hear of each project, a choice per kind of
+notification, and the digest's time; and one project's level, from its page."""
 
 from __future__ import annotations
 
@@ -8,13 +9,39 @@ from zoneinfo import available_timezones
 from django import forms
 
 from notifications.kinds import KINDS, PREFERENCE_KINDS
-from notifications.models import Delivery, Preference
+from notifications.models import Delivery, NotificationLevel, Preference
+from tasks.models import Project
 from ui.forms import TailwindFormMixin
+
+Level = NotificationLevel.Level
+LEVEL_HELP = {
+    Level.WATCHING: "Every task of the project.",
+    Level.PARTICIPATING: "Tasks you created, are assigned to, watch or were "
+    "mentioned in.",
+    Level.MENTIONS: "Only when someone mentions you.",
+    Level.OFF: "Nothing by email.",
+}
+FOLLOW_DEFAULT = ""
+
+
+def project_field(name: str) -> str:
+    return f"project_{name}"
+
+
+def level_choices(default: str) -> list[tuple[str, str]]:
+    """A project's choices: the person's default first, named."""
+    return [(FOLLOW_DEFAULT, f"My default ({Level(default).label})"), *Level.choices]
 
 
 class PreferencesForm(TailwindFormMixin, forms.Form):
-    """One radio group per kind, named after the kind; the digest's time."""
+    """A default level and one per project; one radio group per kind, named
+    after the kind; the digest's time."""
 
+    default_level = forms.ChoiceField(
+        label="Every project, unless you choose otherwise below",
+        choices=[(level, f"{level.label}: {LEVEL_HELP[level]}") for level in Level],
+        widget=forms.RadioSelect,
+    )
     digest_time = forms.TimeField(
         label="Send my daily digest at",
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
@@ -28,8 +55,24 @@ class PreferencesForm(TailwindFormMixin, forms.Form):
         help_text="Times on the pages and in your emails are written in it.",
     )
 
-    def __init__(self, *args: Any, modes: dict[str, str], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        modes: dict[str, str],
+        projects: list[tuple[Project, str]],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        default = str(self.initial.get("default_level", Level.PARTICIPATING))
+        self.projects = [project for project, _ in projects]
+        for project, level in projects:
+            self.fields[project_field(str(project.pk))] = forms.ChoiceField(
+                label=project.name,
+                choices=level_choices(default),
+                required=False,
+                initial=level,
+                widget=forms.Select(attrs={"class": "sm:max-w-[15rem]"}),
+            )
         labels = dict(Delivery.Kind.choices)
         for kind in PREFERENCE_KINDS:
             self.fields[kind] = forms.ChoiceField(
@@ -39,7 +82,33 @@ class PreferencesForm(TailwindFormMixin, forms.Form):
                 widget=forms.RadioSelect,
                 initial=modes[kind],
             )
-        self.order_fields([*PREFERENCE_KINDS, "digest_time", "time_zone"])
+
+    def project_fields(self) -> list[forms.BoundField]:
+        return [self[project_field(str(project.pk))] for project in self.projects]
+
+    def kind_fields(self) -> list[forms.BoundField]:
+        return [self[kind] for kind in PREFERENCE_KINDS]
 
     def modes(self) -> dict[str, str]:
         return {kind: self.cleaned_data[kind] for kind in PREFERENCE_KINDS}
+
+    def levels(self) -> dict[Project, str]:
+        """The projects whose level changed, and to what ("": the default)."""
+        names = {project_field(str(project.pk)): project for project in self.projects}
+        return {
+            project: self.cleaned_data[name]
+            for name, project in names.items()
+            if name in self.changed_data
+        }
+
+
+class ProjectLevelForm(forms.Form):
+    """One project's level, from its page ("" follows the person's default)."""
+
+    level = forms.ChoiceField(
+        choices=[(FOLLOW_DEFAULT, "My default"), *Level.choices], required=False
+    )
+
+    def level_label(self) -> str:
+        level = self.cleaned_data["level"]
+        return Level(level).label if level else "as your default says"

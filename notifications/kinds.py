@@ -4,14 +4,18 @@ A kind is a member of Kind (its stored value and its label) and one EmailKind in
 KINDS: whether it is an account email, the body it is written with and the
 builder of that body's context, the last words of its footer, its line on the
 preferences page and in the daily digest, whether it needs the live task, what
-the preview shows of it, and, for the kinds a task's history calls for, which
-entry and who is told. Every table of kinds is derived from KINDS.
+the preview shows of it, whether it is about a task (AboutTask: its thread, its
+first line, what the worker checks again before sending it) and, for the kinds a
+task's history calls for, which entry and who is told. Every table of kinds is
+derived from KINDS.
 
 Adding a kind: a member of Kind, its EmailKind below, and its templates under
-notifications/email/: <kind>_subject.txt, and <template>.txt and .html unless it
-shares a body (and a builder) with another kind. tests/notifications/test_kinds.py
-checks that each kind has them, renders in the preview, and, when people choose
-it on the preferences page, has its help and its digest line.
+notifications/email/: its subject (task_subject.txt, the thread's, for a kind
+about a task; <kind>_subject.txt otherwise), and <template>.txt and .html unless
+it shares a body (and a builder) with another kind.
+tests/notifications/test_kinds.py checks that each kind has them, renders in the
+preview, and, when people choose it on the preferences page, has its help and
+its digest line.
 
 Imported by notifications.models for the choices, so nothing here (nor in the
 builders it names) imports notifications.models at run time.
@@ -19,7 +23,7 @@ builders it names) imports notifications.models at run time.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +32,7 @@ from django.db import models
 from notifications import contexts, recipients
 from notifications.contexts import Builder, Item
 from notifications.recipients import Recipients
-from tasks.models import Activity
+from tasks.models import Activity, Task
 
 
 class Kind(models.TextChoices):
@@ -38,6 +42,9 @@ class Kind(models.TextChoices):
     DUE_DATE_CHANGED = "due_date_changed", "Due date changed"
     TASK_COMPLETED = "task_completed", "Task completed"
     TASK_COMMENTED = "task_commented", "New comment"
+    MENTIONED = "mentioned", "Mentioned in a comment"
+    STATUS_CHANGED = "status_changed", "Status changed"
+    TASK_CREATED = "task_created", "New task in a project you watch"
     DIGEST = "digest", "Daily digest"
     ACTIVATION = "activation", "Account activation"
     PASSWORD_RESET = "password_reset", "Password reset"
@@ -47,13 +54,67 @@ class Kind(models.TextChoices):
     REPLY_REFUSED = "reply_refused", "Emailed reply not posted"
 
 
+class Reason(models.TextChoices):
+    """Why a person is told of an event on a task (notifications/audience.py),
+    strongest first: each person is told once, for the strongest. Blank for
+    account emails and digests."""
+
+    MENTIONED = "mentioned", "mentioned"
+    ASSIGNED = "assigned", "assigned"
+    CREATED = "created", "created the task"
+    WATCHING = "watching", "watching the task"
+    # Told of every task of a project they watch (their level is Watching),
+    # without a part in this one: in this product, who sees every task of a
+    # project without being on it is a Manager or an Admin.
+    MANAGER = "manager", "watching the project"
+
+
+# The footer of an email about a task, by the reason its reader is told; a
+# kind's own `reason` is used instead for the person the event names.
+REASON_FOOTERS = {
+    Reason.MENTIONED: "You get this email because you were mentioned on this task.",
+    Reason.ASSIGNED: "You get this email because you are assigned this task.",
+    Reason.CREATED: "You get this email because you created this task.",
+    Reason.WATCHING: "You get this email because you watch this task.",
+    Reason.MANAGER: (
+        "You get this email because you watch every task of the project {project}."
+    ),
+}
+
+
+def always(_activity: Activity) -> bool:
+    return True
+
+
 @dataclass(frozen=True)
 class FromHistory:
     """The entry in a task's history (its Activity verb) that calls for a kind,
-    and who is told of it."""
+    when `when` holds, and who is told: the people the entry names (`named`,
+    told for the kind's AboutTask.addressed reason), or else the task's
+    followers (notifications/audience.py)."""
 
     verb: str
-    recipients: Recipients
+    named: Recipients | None = None
+    when: Callable[[Activity], bool] = always
+
+
+@dataclass(frozen=True)
+class AboutTask:
+    """An email about a task: it joins the task's thread (one subject, the
+    task's root id; notifications/threading.py), says what happened on its
+    first line, names the reader's reason, and is checked again when the worker
+    takes it (notifications/wishes.py): levels, mutes, access."""
+
+    # The first line, filled from the snapshot: {by}, {before}, {after}.
+    headline: str
+    # The reason of the person the event names (assigned, removed, mentioned):
+    # their footer is the kind's own `reason`, others get REASON_FOOTERS'.
+    addressed: str = ""
+    # Sent only if the reader can still see the task; not for a removal or a
+    # deletion, which go to people who may no longer see it.
+    needs_access: bool = True
+    # Sent only while the reader is still assigned the task.
+    while_assigned: bool = False
 
 
 @dataclass(frozen=True)
@@ -73,10 +134,11 @@ class EmailKind:
 
     kind: str
     # The body: notifications/email/<template>.txt and .html (kinds may share
-    # one); the subject is always <kind>_subject.txt.
+    # one); the subject is task_subject.txt for a kind about a task, else
+    # <kind>_subject.txt.
     template: str
     context: Builder
-    # Why it came: the last words of its footer.
+    # Why it came: the last words of its footer (see AboutTask.addressed).
     reason: str
     # Sent in its own lane ahead of notifications, always (no preference, no
     # unsubscribe link): someone is waiting at the screen for it.
@@ -90,7 +152,13 @@ class EmailKind:
     # the task the email is skipped.
     live_task: bool = False
     preview: Sample = field(default_factory=Sample)
+    task: AboutTask | None = None
     from_history: FromHistory | None = None
+
+    @property
+    def subject(self) -> str:
+        """Its subject's template, under notifications/email/."""
+        return "task_subject.txt" if self.task else f"{self.kind}_subject.txt"
 
 
 def digest_line(item: Item) -> dict[str, Any]:
@@ -99,8 +167,20 @@ def digest_line(item: Item) -> dict[str, Any]:
     return contexts.digest_line(item, declared.summary, linked=declared.live_task)
 
 
+def footer_reason(kind: str, reason: str, project: str) -> str:
+    """Why its reader gets this email: the kind's words for the person the
+    event names (and for rows recorded without a reason), else the reason's."""
+    declared = KINDS[kind]
+    if declared.task is None or not reason or reason == declared.task.addressed:
+        return declared.reason
+    return REASON_FOOTERS[Reason(reason)].format(project=project)
+
+
 # The preview's sample person asks to move to this address.
 SAMPLE_NEW_ADDRESS = "sam.new@example.com"
+# The preview's sample comment.
+EXCERPT = "Can we move the review to Friday? The numbers from May are not in yet."
+COMPLETED = Task.Status.COMPLETED
 
 
 def declare(*kinds: EmailKind) -> dict[str, EmailKind]:
@@ -120,61 +200,113 @@ KINDS = declare(
         help="Someone assigns you a task.",
         summary="{by} assigned you this task.",
         live_task=True,
+        # Recorded by the assignment itself (one INSERT ... SELECT; receivers.py).
+        task=AboutTask(
+            "{by} assigned you this task.",
+            addressed=Reason.ASSIGNED,
+            while_assigned=True,
+        ),
     ),
     EmailKind(
         Kind.TASK_UNASSIGNED,
         template="task_change",
-        context=contexts.task_change(
-            "Removed From Task", "{by} removed you from a task."
-        ),
+        context=contexts.task_change(),
         reason="You get this email because you were removed from this task.",
         help="Someone removes you from a task.",
         summary="{by} removed you from this task.",
-        from_history=FromHistory(Activity.Verb.UNASSIGNED, recipients.person_removed),
+        task=AboutTask(
+            "{by} removed you from this task.",
+            addressed=Reason.ASSIGNED,
+            needs_access=False,
+        ),
+        from_history=FromHistory(
+            Activity.Verb.UNASSIGNED, named=recipients.person_removed
+        ),
     ),
     EmailKind(
         Kind.TASK_DELETED,
         template="task_deleted",
         context=contexts.task_deleted,
         reason="You get this email because you were assigned this task.",
-        help="A task assigned to you is deleted.",
+        help="A task you follow is deleted.",
         summary="{by} deleted this task.",
+        # Recorded before the deletion, for the task's followers (receivers.py).
+        task=AboutTask(
+            "{by} deleted this task.", addressed=Reason.ASSIGNED, needs_access=False
+        ),
     ),
     EmailKind(
         Kind.DUE_DATE_CHANGED,
         template="task_change",
-        context=contexts.task_change(
-            "Due Date Changed", "{by} moved the due date of your task.", dates=True
-        ),
+        context=contexts.task_change(dates=True),
         reason="You get this email because you are assigned this task.",
-        help="The due date of one of your tasks moves.",
+        help="The due date of a task you follow moves.",
         summary="{by} moved the due date from {before} to {after}.",
         live_task=True,
-        from_history=FromHistory(Activity.Verb.DUE_DATE, recipients.assignees),
+        task=AboutTask("{by} moved the due date from {before} to {after}."),
+        from_history=FromHistory(Activity.Verb.DUE_DATE),
     ),
     EmailKind(
         Kind.TASK_COMPLETED,
         template="task_change",
-        context=contexts.task_change(
-            "Task Completed", "{by} completed a task you created."
-        ),
+        context=contexts.task_change(),
         reason="You get this email because you created this task.",
-        help="A task you created is completed.",
+        help="A task you follow is completed.",
         summary="{by} completed this task.",
         live_task=True,
-        from_history=FromHistory(Activity.Verb.STATUS, recipients.creator_if_completed),
+        task=AboutTask("{by} completed this task."),
+        from_history=FromHistory(
+            Activity.Verb.STATUS, when=lambda entry: entry.after == COMPLETED
+        ),
     ),
     EmailKind(
         Kind.TASK_COMMENTED,
         template="task_change",
-        context=contexts.task_change(
-            "New Comment", "{by} commented on a task you work on."
-        ),
+        context=contexts.task_change(),
         reason="You get this email because you work on this task.",
-        help="Someone comments on a task you work on.",
+        help="Someone comments on a task you follow.",
         summary="{by} commented: “{excerpt}”",
         live_task=True,
-        from_history=FromHistory(Activity.Verb.COMMENTED, recipients.people_on_task),
+        preview=Sample(context={"excerpt": EXCERPT}),
+        task=AboutTask("{by} commented on this task."),
+        from_history=FromHistory(Activity.Verb.COMMENTED),
+    ),
+    EmailKind(
+        Kind.MENTIONED,
+        template="task_change",
+        context=contexts.task_change(),
+        reason="You get this email because you were mentioned in a comment.",
+        help="Someone mentions you (@username) in a comment.",
+        summary="{by} mentioned you: “{excerpt}”",
+        live_task=True,
+        preview=Sample(context={"excerpt": EXCERPT}),
+        task=AboutTask("{by} mentioned you in a comment.", addressed=Reason.MENTIONED),
+        from_history=FromHistory(Activity.Verb.COMMENTED, named=recipients.mentioned),
+    ),
+    EmailKind(
+        Kind.STATUS_CHANGED,
+        template="task_change",
+        context=contexts.task_change(),
+        reason="You get this email because you watch this task.",
+        help="A task you follow moves to another status (not completed).",
+        summary="{by} changed the status from {before} to {after}.",
+        live_task=True,
+        preview=Sample(context={"before": "PENDING", "after": "IN_PROGRESS"}),
+        task=AboutTask("{by} changed the status from {before} to {after}."),
+        from_history=FromHistory(
+            Activity.Verb.STATUS, when=lambda entry: entry.after != COMPLETED
+        ),
+    ),
+    EmailKind(
+        Kind.TASK_CREATED,
+        template="task_change",
+        context=contexts.task_change(),
+        reason="You get this email because you watch every task of this project.",
+        help="A task is created in a project you watch.",
+        summary="{by} created this task.",
+        live_task=True,
+        task=AboutTask("{by} created this task."),
+        from_history=FromHistory(Activity.Verb.CREATED),
     ),
     EmailKind(
         Kind.DIGEST,
@@ -253,9 +385,18 @@ KINDS = declare(
 ACCOUNT_KINDS = frozenset(kind for kind, each in KINDS.items() if each.account)
 # The kinds people choose on the preferences page (right away, digest, off).
 PREFERENCE_KINDS = tuple(kind for kind, each in KINDS.items() if each.help)
-# The kind each entry of a task's history calls for, by its verb, and who is told.
-HISTORY_KINDS: dict[str, tuple[str, Recipients]] = {
-    history.verb: (kind, history.recipients)
-    for kind, each in KINDS.items()
-    if (history := each.from_history) is not None
-}
+# The kinds about a task: threaded, with a reason, subject to levels and mutes.
+TASK_KINDS = frozenset(kind for kind, each in KINDS.items() if each.task)
+
+
+# What each entry of a task's history may call for, by its verb: the kinds and
+# their FromHistory.
+def by_verb() -> dict[str, list[tuple[str, FromHistory]]]:
+    table: dict[str, list[tuple[str, FromHistory]]] = {}
+    for kind, each in KINDS.items():
+        if (history := each.from_history) is not None:
+            table.setdefault(history.verb, []).append((kind, history))
+    return table
+
+
+HISTORY_KINDS = by_verb()

@@ -79,6 +79,7 @@ ASSIGNMENT_ROW = {
     "recipient_id": "a.user_id",
     "event_key": "%s || CAST(a.id AS TEXT)",
     "context": "{json_object}('task_id', a.task_id, 'title', t.title, 'by', %s)",
+    "reason": "%s",
     "status": "%s",
     "attempts": "0",
     "last_error": "''",
@@ -95,11 +96,14 @@ ASSIGNMENT_ROW = {
 
 @dataclass(frozen=True)
 class Entry:
-    """One delivery to record: who, the event's unique key, what the email needs."""
+    """One delivery to record: who, the event's unique key, what the email needs,
+    why they are told, and its kind when not the one the call records."""
 
     recipient_id: int
     event_key: str
     context: dict[str, Any] = field(default_factory=dict)
+    reason: str = ""
+    kind: str = ""
 
 
 class DeliveryQuerySet(models.QuerySet["Delivery"]):
@@ -136,10 +140,11 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         now = timezone.now()
         rows = {
             e.event_key: Delivery(
-                kind=kind,
+                kind=e.kind or kind,
                 recipient_id=e.recipient_id,
                 event_key=e.event_key,
                 context=e.context,
+                reason=e.reason,
                 next_attempt_at=now,
             )
             for e in entries
@@ -173,7 +178,8 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         kind = Delivery.Kind.TASK_ASSIGNED
         now = database.ops.adapt_datetimefield_value(timezone.now())
         # The parameters of ASSIGNMENT_ROW, in its order, then the WHERE's.
-        values = [kind, f"{kind}:", by, Delivery.Status.QUEUED, now, now, now, *params]
+        reason, queued = Delivery.Reason.ASSIGNED, Delivery.Status.QUEUED
+        values = [kind, f"{kind}:", by, reason, queued, now, now, now, *params]
         with database.cursor() as cursor:
             cursor.execute(statement, values)
             return sorted(row[0] for row in cursor.fetchall())
@@ -355,6 +361,8 @@ class Delivery(models.Model):
         BUNDLED = "bundled", "In a digest"
         BOUNCED = "bounced", "Bounced"
 
+    Reason = kinds.Reason
+
     class Wait(models.TextChoices):
         """Why a queued delivery waits without having failed."""
 
@@ -370,6 +378,10 @@ class Delivery(models.Model):
     event_key = models.CharField(max_length=200, unique=True)
     # Ids and the snapshot the email needs (never a token, never a body).
     context = models.JSONField(default=dict, blank=True)
+    # The strongest reason the recipient is told (notifications about a task).
+    reason = models.CharField(
+        max_length=10, choices=Reason.choices, blank=True, default=""
+    )
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.QUEUED
     )
@@ -575,6 +587,70 @@ class DigestSchedule(models.Model):
 
     def __str__(self) -> str:
         return f"Digest of {self.user_id} at {self.send_at:%H:%M}"
+
+
+class NotificationLevel(models.Model):
+    """How much one person hears of one project's tasks (project set), or of
+    every project they have not chosen for (project empty: their default). No
+    row at all: Participating.
+
+    Recording tells everyone concerned by an event (notifications/audience.py:
+    Watching adds a project's every task); the worker applies the level when it
+    takes the email (notifications/wishes.py), so a change counts at once.
+    """
+
+    class Level(models.TextChoices):
+        WATCHING = "watching", "Watching"
+        PARTICIPATING = "participating", "Participating"
+        MENTIONS = "mentions", "Mentions only"
+        OFF = "off", "Off"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    project = models.ForeignKey(
+        "tasks.Project",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    level = models.CharField(max_length=13, choices=Level.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "project"], name="one_level_per_project"
+            ),
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(project__isnull=True),
+                name="one_default_level",
+            ),
+        ]
+        indexes = [models.Index(fields=["project", "level"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} on {self.project_id or 'every project'}: {self.level}"
+
+
+class TaskMute(models.Model):
+    """No more email about this task for this person (notifications/wishes.py),
+    except when someone mentions them; the app still shows everything."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    task = models.ForeignKey("tasks.Task", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "task"], name="one_mute_per_task")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} muted {self.task_id}"
 
 
 class SuppressionQuerySet(models.QuerySet["Suppression"]):

@@ -12,23 +12,34 @@ from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
 
 from notifications.contexts import Item, digest_of
-from notifications.emails import compose, make_message
-from notifications.kinds import KINDS, SAMPLE_NEW_ADDRESS, Sample, digest_line
+from notifications.emails import compose, thread_of
+from notifications.kinds import (
+    EXCERPT,
+    KINDS,
+    SAMPLE_NEW_ADDRESS,
+    Sample,
+    digest_line,
+)
 from notifications.models import Delivery
 from tasks.models import Project, Task, TaskDetail
 from users.models import User
 
-SAMPLE_TASK_ID = 0
+Reason = Delivery.Reason
+
+SAMPLE_TASK_ID = 42
+SAMPLE_CREATED = datetime.datetime(2030, 3, 1, 9, 0, tzinfo=datetime.UTC)
 SNAPSHOT: dict[str, Any] = {
     "task_id": SAMPLE_TASK_ID,
     "title": "Prepare the quarterly report",
+    "project_id": 7,
     "project": "Finance",
+    "started": int(SAMPLE_CREATED.timestamp()),
     "due_date": "2030-03-29",
     "by": "Mia Manager",
     "before": "2030-03-22",
     "after": "2030-03-29",
-    "excerpt": "Can we move the review to Friday? The numbers from May are not in yet.",
 }
+
 # How long ago each notification of the sample digest happened, oldest first.
 DIGEST_AGES = (
     datetime.timedelta(hours=7),
@@ -44,7 +55,12 @@ def sample_task() -> Task:
         due_date=datetime.date(2030, 3, 29),
         description="Collect the figures of every team, check them against the "
         "ledger and write the two-page summary the board reads first.",
-        project=Project(name="Finance", start_date=datetime.date(2030, 1, 1)),
+        project=Project(
+            pk=SNAPSHOT["project_id"],
+            name=SNAPSHOT["project"],
+            start_date=datetime.date(2030, 1, 1),
+        ),
+        created_at=SAMPLE_CREATED,
     )
     task._state.fields_cache["details"] = TaskDetail(task=task, priority="H")
     return task
@@ -61,16 +77,27 @@ def preview(kind: str) -> EmailMultiAlternatives:
     declared = KINDS[kind]
     recipient = sample_recipient(declared.preview)
     if declared.preview.gathers:
-        return make_message(kind, recipient, sample_digest(declared.preview.gathers))
+        digest = Delivery(kind=kind, recipient=recipient)
+        return compose(digest, None, context=sample_digest(declared.preview.gathers))
     context = {**SNAPSHOT, **declared.preview.context}
-    delivery = Delivery(kind=kind, recipient=recipient, context=context)
-    return compose(delivery, sample_task() if declared.live_task else None)
+    reason = sample_reason(kind)
+    delivery = Delivery(kind=kind, recipient=recipient, context=context, reason=reason)
+    task = sample_task()
+    thread = thread_of(delivery, {task.pk: task})
+    return compose(delivery, task if declared.live_task else None, thread)
+
+
+def sample_reason(kind: str) -> str:
+    """Why the sample reader is told: as the person the event names, or else
+    as a watcher of the task; no reason for other emails."""
+    about = KINDS[kind].task
+    return (about.addressed or Reason.WATCHING) if about else ""
 
 
 def sample_digest(kinds: tuple[str, ...]) -> dict[str, Any]:
     now = timezone.now()
     items = [
-        Item(kind, str(SNAPSHOT["title"]), dict(SNAPSHOT), now - age)
+        Item(kind, str(SNAPSHOT["title"]), {**SNAPSHOT, "excerpt": EXCERPT}, now - age)
         for kind, age in zip(kinds, DIGEST_AGES, strict=True)
     ]
     return digest_of(items, digest_line)

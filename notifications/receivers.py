@@ -17,7 +17,8 @@ from django.db.models.signals import m2m_changed, post_save, pre_delete
 
 from notifications import inbound as intake
 from notifications import recording
-from tasks.models import Activity, Project, Task
+from notifications.kinds import HISTORY_KINDS
+from tasks.models import Activity, Task
 from tasks.signals import activity_recorded
 from users.models import AddressChange, User
 from users.signals import (
@@ -50,28 +51,27 @@ def on_assignees_m2m_changed(
 
 
 def on_task_pre_delete(sender: type[Task], instance: Task, **kwargs: Any) -> None:
-    """Snapshot the task for its assignees now: after deletion the rows are gone.
+    """Snapshot the task for its followers now: after deletion the rows are gone.
 
     pre_delete also fires per instance for QuerySet.delete() and for cascades.
     """
-    user_ids = list(instance.assigned_to.values_list("pk", flat=True))
-    if user_ids:
-        recording.record_task_deleted(instance, project_name(instance), user_ids)
+    recording.record_task_deleted(instance)
 
 
 def on_activity_recorded(
     sender: type[Activity], activities: list[Activity], **kwargs: Any
 ) -> None:
-    """Unassigned, re-dated, completed, commented: tasks' history says who to tell."""
-    for activity in activities:
+    """Created, unassigned, re-dated, status, commented: tasks' history says who
+    to tell. The tasks (and projects) of the entries are read once."""
+    telling = [each for each in activities if each.verb in HISTORY_KINDS]
+    if not telling:
+        return
+    tasks = Task.objects.select_related("project").in_bulk(
+        {activity.task_id for activity in telling}
+    )
+    for activity in telling:
+        activity.task = tasks[activity.task_id]
         recording.record_activity(activity)
-
-
-def project_name(task: Task) -> str:
-    if Task.project.is_cached(task):
-        return task.project.name
-    names = Project.objects.filter(pk=task.project_id).values_list("name", flat=True)
-    return names.first() or ""
 
 
 def on_user_post_save(

@@ -1,14 +1,15 @@
-"""Who is told of an entry in a task's history (kinds.py names one per kind).
+"""The people an entry of a task's history names (kinds.py's FromHistory.named):
+told for the kind's own reason, whoever else follows the task.
 
-Each returns user ids, None among them where the task has no such person;
-recording drops those and the person who did it.
+Each returns user ids, None among them where the entry names nobody (an account
+deleted since); recording drops those and the person who did it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from tasks.models import Activity, Task
+from tasks.models import Activity
 
 Recipients = Callable[[Activity], list[int | None]]
 
@@ -17,14 +18,8 @@ def person_removed(activity: Activity) -> list[int | None]:
     return [activity.person_id]
 
 
-def assignees(activity: Activity) -> list[int | None]:
-    return list(activity.task.assigned_to.values_list("pk", flat=True))
-
-
-def creator_if_completed(activity: Activity) -> list[int | None]:
-    completed = activity.after == Task.Status.COMPLETED
-    return [activity.task.created_by_id] if completed else []
-
-
-def people_on_task(activity: Activity) -> list[int | None]:
-    return [*assignees(activity), activity.task.created_by_id]
+def mentioned(activity: Activity) -> list[int | None]:
+    """The people a comment mentions who could see the task (tasks/mentions.py)."""
+    if activity.comment is None:
+        return []
+    return list(activity.comment.mentioned.values_list("pk", flat=True))

@@ -17,25 +17,28 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.text import Truncator
 
+from notifications.audience import Event, audience
 from notifications.dispatch import dispatch_on_commit
-from notifications.kinds import ACCOUNT_KINDS, HISTORY_KINDS
+from notifications.kinds import ACCOUNT_KINDS, HISTORY_KINDS, KINDS, FromHistory
 from notifications.models import Delivery, Entry
+from notifications.threading import started
 from tasks.models import Activity, Task
 from users.actor import current_actor
 from users.models import AddressChange, User
 
-Kind = Delivery.Kind
+Kind, Reason = Delivery.Kind, Delivery.Reason
 
 
 def record(kind: str, entries: Iterable[Entry]) -> list[int]:
-    """Record one queued delivery per entry and dispatch them once committed."""
+    """Record one queued delivery per entry (of `kind`, unless the entry names
+    its own) and dispatch them once committed."""
     ids = Delivery.objects.record(kind, entries)
     dispatch_on_commit(ids, urgent=kind in ACCOUNT_KINDS)
     return ids
 
 
 def record_task_assigned(assignments: QuerySet[Any]) -> list[int]:
-    """Record "New Task Assigned" for these assignment (through) rows, in one
+    """Record "Task assigned" for these assignment (through) rows, in one
     statement, and dispatch them once committed.
 
     The task's title is kept for the delivery log, which outlives the task, with
@@ -49,53 +52,87 @@ def record_task_assigned(assignments: QuerySet[Any]) -> list[int]:
     return ids
 
 
-def record_task_deleted(
-    task: Task, project_name: str, user_ids: list[int]
-) -> list[int]:
-    """Record "Task deleted" with a snapshot: the task is gone when the worker runs."""
+def record_task_deleted(task: Task) -> list[int]:
+    """Record "Task deleted" for the task's followers (its assignees named), with
+    a snapshot: the task is gone when the worker runs."""
     actor = current_actor()
-    snapshot = {**task_snapshot(task, project_name), "by": name_of(actor)}
+    assignees = task.assigned_to.values_list("pk", flat=True)
+    named = dict.fromkeys(assignees, Reason.ASSIGNED)
+    told = audience(Event(task, actor.pk if actor else None, named))
+    snapshot = {**task_snapshot(task), "by": name_of(actor)}
     return record(
         Kind.TASK_DELETED,
         (
-            Entry(uid, f"task_deleted:{task.pk}:{uid}", snapshot)
-            for uid in user_ids
-            if actor is None or uid != actor.pk
+            Entry(uid, f"task_deleted:{task.pk}:{uid}", snapshot, reason)
+            for uid, reason in sorted(told.items())
         ),
     )
 
 
-def task_snapshot(task: Task, project_name: str) -> dict[str, Any]:
+def task_snapshot(task: Task) -> dict[str, Any]:
+    """What an email about the task says of it if it is gone by then: its
+    title, its due date, and what its thread needs (threading.Thread)."""
     return {
         "task_id": task.pk,
         "title": task.title,
-        "project": project_name,
+        "project_id": task.project_id,
+        "project": task.project.name,
+        "started": started(task),
         "due_date": task.due_date.isoformat() if task.due_date else "",
     }
 
 
 def record_activity(activity: Activity) -> list[int]:
-    """The emails one entry of a task's history calls for, if any: who was
-    removed, the assignees of a re-dated task, the creator of a completed one,
-    everyone on a commented one; never the person who did it."""
-    called_for = HISTORY_KINDS.get(activity.verb)
-    if called_for is None:
+    """The emails one entry of a task's history calls for (kinds.py's
+    FromHistory): its kinds for the people it names, or for the task's
+    followers; each person once, for their strongest reason, never the person
+    who did it. One row per person and entry, whatever its kind."""
+    called_for = [
+        (kind, history)
+        for kind, history in HISTORY_KINDS.get(activity.verb, [])
+        if history.when(activity)
+    ]
+    if not called_for:
         return []
-    kind, recipients = called_for
-    named = {uid for uid in recipients(activity) if uid is not None}
-    people = sorted(named - {activity.actor_id})
-    context = activity_snapshot(activity)
-    return record(
-        kind,
-        (Entry(uid, f"{kind}:{activity.pk}:{uid}", context) for uid in people),
+    named, for_followers = named_by(activity, called_for)
+    event = Event(
+        activity.task,
+        activity.actor_id,
+        named={uid: reason for uid, (reason, _) in named.items()},
+        followers=for_followers is not None,
     )
+    snapshot = activity_snapshot(activity)
+    entries = []
+    for uid, reason in sorted(audience(event).items()):
+        own = named.get(uid)
+        kind = own[1] if own and own[0] == reason else for_followers
+        if kind is not None:
+            key = f"activity:{activity.pk}:{uid}"
+            entries.append(Entry(uid, key, snapshot, reason, kind=kind))
+    return record(called_for[0][0], entries)
+
+
+def named_by(
+    activity: Activity, called_for: list[tuple[str, FromHistory]]
+) -> tuple[dict[int, tuple[str, str]], str | None]:
+    """{user id: (reason, kind)} for the people the entry names, and the kind
+    its followers get (None: they are not told)."""
+    named: dict[int, tuple[str, str]] = {}
+    for_followers = None
+    for kind, history in called_for:
+        about = KINDS[kind].task
+        if history.named is None or about is None:
+            for_followers = kind
+            continue
+        for uid in history.named(activity):
+            if uid is not None:
+                named[uid] = (about.addressed, kind)
+    return named, for_followers
 
 
 def activity_snapshot(activity: Activity) -> dict[str, Any]:
-    task = activity.task
     snapshot: dict[str, Any] = {
-        "task_id": task.pk,
-        "title": task.title,
+        **task_snapshot(activity.task),
         "by": name_of(activity.actor),
         "before": activity.before,
         "after": activity.after,

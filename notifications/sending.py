@@ -27,10 +27,11 @@ from notifications.contexts import Skip
 from notifications.emails import Undeliverable, build_message, tasks_for
 from notifications.kinds import ACCOUNT_KINDS
 from notifications.metrics import MetricsTally
-from notifications.models import Complaint, Delivery, Suppression
+from notifications.models import Delivery, Suppression
 from notifications.pace import Turn, shared_pace
 from notifications.preferences import Mode, modes_for
 from notifications.smtp import Failure, Verdict, classify, process_client
+from notifications.wishes import Wishes
 from project.redis import redis_client
 
 logger = logging.getLogger(__name__)
@@ -120,11 +121,8 @@ class BatchRun:
         self.tasks = tasks_for(deliveries)  # one query for the batch
         emails = (delivery.address for delivery in deliveries)
         self.suppressed = Suppression.objects.of(emails) if deliveries else {}
+        self.wishes = Wishes(deliveries, self.tasks)
         self.modes = modes_for(deliveries)
-        # People who reported our email as spam get no notification email.
-        self.complained = Complaint.objects.people_among(
-            d.recipient_id for d in deliveries if d.kind not in ACCOUNT_KINDS
-        )
         self.client = process_client()  # kept open for the next batch
         self.pace = shared_pace()
         self.report = BatchReport()
@@ -167,10 +165,11 @@ class BatchRun:
         return None
 
     def wanted_now(self, delivery: Delivery) -> bool:
-        """The recipient's choice for this kind: now, in the digest, or never."""
-        notification = delivery.kind not in ACCOUNT_KINDS
-        if notification and delivery.recipient_id in self.complained:
-            delivery.skip("turned off: the recipient reported our email as spam")
+        """Whether the recipient may and still wants this email (wishes.py), then
+        their choice for this kind: now, in the digest, or never."""
+        why_not = self.wishes.why_not(delivery)
+        if why_not is not None:
+            delivery.skip(why_not)
             self.report.count("skipped", delivery)
             return False
         mode = self.modes.get((delivery.recipient_id, delivery.kind), Mode.IMMEDIATE)

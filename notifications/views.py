@@ -20,11 +20,19 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from notifications import feedback, operations, previews
+from notifications import feedback, levels, mutes, operations, previews
 from notifications import preferences as prefs
-from notifications.forms import PreferencesForm
+from notifications.forms import PreferencesForm, ProjectLevelForm
 from notifications.metrics import exposition, oldest_due_age
-from notifications.models import Complaint, Delivery, SendingPause, Suppression
+from notifications.models import (
+    Complaint,
+    Delivery,
+    DigestSchedule,
+    SendingPause,
+    Suppression,
+)
+from tasks.models import Project, Task
+from tasks.permissions import ensure_can_view_task, visible_projects
 from ui.http import paginate, safe_next
 from users.http import AuthenticatedRequest
 from users.models import User
@@ -188,18 +196,20 @@ def back_to_log(request: HttpRequest) -> str:
 @login_required
 @require_http_methods(["GET", "POST"])
 def preferences(request: AuthenticatedRequest) -> HttpResponse:
-    schedule = prefs.digest_schedule(request.user)
+    user = request.user
+    schedule = prefs.digest_schedule(user)
     form = PreferencesForm(
         request.POST if request.method == "POST" else None,
-        modes=prefs.modes_of(request.user),
-        initial={"digest_time": schedule.send_at, "time_zone": request.user.zone.key},
+        modes=prefs.modes_of(user),
+        projects=projects_with_levels(user),
+        initial={
+            "digest_time": schedule.send_at,
+            "time_zone": user.zone.key,
+            "default_level": levels.default_level(user),
+        },
     )
     if request.method == "POST" and form.is_valid():
-        prefs.set_modes(request.user, form.modes())
-        schedule.send_at = form.cleaned_data["digest_time"]
-        schedule.save(update_fields=["send_at"])
-        request.user.time_zone = form.cleaned_data["time_zone"]
-        request.user.save(update_fields=["time_zone"])
+        save_preferences(user, form, schedule)
         messages.success(request, "Your email preferences are saved.")
         return redirect("notifications:preferences")
     complaint = Complaint.objects.standing().filter(user=request.user).first()
@@ -217,10 +227,30 @@ def resume_notification_emails(request: AuthenticatedRequest) -> HttpResponse:
     return redirect("notifications:preferences")
 
 
+def projects_with_levels(user: User) -> list[tuple[Project, str]]:
+    """The projects this person sees, each with the level they chose ("": none)."""
+    chosen = levels.project_levels(user)
+    projects = visible_projects(user, is_manager=user.is_manager).order_by("name")
+    return [(project, chosen.get(project.pk, "")) for project in projects]
+
+
+def save_preferences(
+    user: User, form: PreferencesForm, schedule: DigestSchedule
+) -> None:
+    prefs.set_modes(user, form.modes())
+    levels.set_default(user, form.cleaned_data["default_level"])
+    for project, level in form.levels().items():
+        levels.set_level(user, project, level)
+    schedule.send_at = form.cleaned_data["digest_time"]
+    schedule.save(update_fields=["send_at"])
+    user.time_zone = form.cleaned_data["time_zone"]
+    user.save(update_fields=["time_zone"])
+
+
 # One-click unsubscribe comes from mail clients: no session, no CSRF token. The
 # signed token in the URL is the authority, and it can only turn email off.
 @csrf_exempt
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     found = prefs.read_unsubscribe_token(token)
     if found is None:
@@ -277,3 +307,60 @@ def metrics(request: HttpRequest) -> HttpResponse:
     if not token or not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
         raise Http404("No such page.")
     return HttpResponse(exposition(), content_type=CONTENT_TYPE_LATEST)
+
+
+# Muting a task from its email: no session, as for unsubscribing. The signed
+# token in the URL is the authority, and it can only mute. GET and HEAD (link
+# scanners, mail previews) show the page and change nothing; its button POSTs.
+@csrf_exempt
+@require_http_methods(["GET", "HEAD", "POST"])
+def mute(request: HttpRequest, token: str) -> HttpResponse:
+    found = mutes.read_mute_token(token)
+    if found is None:
+        response = render(request, "notifications/mute_invalid.html")
+        response.status_code = HTTPStatus.BAD_REQUEST
+        return response
+    user_id, task_id = found
+    title = Task.objects.filter(pk=task_id).values_list("title", flat=True).first()
+    context = {"title": title, "task_id": task_id}
+    if request.method == "POST":
+        mutes.mute(user_id, task_id)
+        return render(request, "notifications/muted.html", context)
+    return render(request, "notifications/mute.html", context)
+
+
+@login_required
+@require_POST
+def mute_task(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Mute from the task's page, for the person signed in."""
+    task = get_object_or_404(Task, pk=pk)
+    ensure_can_view_task(request.user, task, is_manager=request.user.is_manager)
+    mutes.mute(request.user.pk, task.pk)
+    messages.success(request, "Muted: no more emails about this task, but mentions.")
+    return redirect(f"{task.get_absolute_url()}#watchers")
+
+
+@login_required
+@require_POST
+def unmute_task(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    task = get_object_or_404(Task, pk=pk)
+    ensure_can_view_task(request.user, task, is_manager=request.user.is_manager)
+    mutes.unmute(request.user.pk, task.pk)
+    messages.success(request, "Unmuted: emails about this task come as you chose.")
+    return redirect(f"{task.get_absolute_url()}#watchers")
+
+
+@login_required
+@require_POST
+def project_level(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """One project's level, from its page: back there, with what changed."""
+    projects = visible_projects(request.user, is_manager=request.user.is_manager)
+    project = get_object_or_404(projects, pk=pk)
+    form = ProjectLevelForm(request.POST)
+    if form.is_valid():
+        levels.set_level(request.user, project, form.cleaned_data["level"])
+        said = form.level_label()
+        messages.success(request, f"Emails about “{project}”: {said}.")
+    else:
+        messages.error(request, "Choose one of the listed levels.")
+    return redirect(safe_next(request, reverse("notifications:preferences")))

@@ -9,13 +9,15 @@ none.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import transaction
 
+from tasks.mentions import mentions_in
 from tasks.models import Activity, Comment, Task
 from tasks.signals import activity_recorded
+from tasks.watching import watch
 from users.actor import current_actor
 from users.models import User
 
@@ -57,7 +59,16 @@ def record_changes(task: Task, before: dict[str, Any]) -> None:
 
 
 @transaction.atomic  # a comment never lacks its history entry (and its emails)
-def add_comment(task: Task, author: User, body: str) -> Comment:
+def add_comment(
+    task: Task, author: User, body: str, mentioned: Sequence[User] | None = None
+) -> Comment:
+    """The comment, the people it mentions (found in `body` unless given), who
+    all watch the task from now on with its author, and its history entry."""
+    if mentioned is None:
+        mentioned = mentions_in(task, body, author).people
     comment = Comment.objects.create(task=task, author=author, body=body)
+    if mentioned:
+        comment.mentioned.add(*mentioned)
+    watch(task, [author.pk, *(person.pk for person in mentioned)])
     record(task, Verb.COMMENTED, actor=author, comment=comment)
     return comment

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from tasks.listing import DEFAULT_SORT, SORT_CHOICES, UNASSIGNED, ListQuery
+from tasks.mentions import MAX_MENTIONS, written_names
 from tasks.models import Comment, Project, Task, TaskDetail
 from ui.forms import TailwindFormMixin
 from users.models import User
@@ -175,17 +176,28 @@ class CommentBodyField(forms.CharField):
 
 
 class CommentForm(TailwindFormMixin, forms.ModelForm[Comment]):
+    """A comment; more than MAX_MENTIONS people @mentioned is a broadcast, refused."""
+
     body = CommentBodyField(
         label="Add a comment",
         widget=forms.Textarea(attrs={"rows": 4, "maxlength": COMMENT_MAX_LENGTH}),
-        help_text="The task's assignees and creator are emailed about it, as their "
-        "email settings say.",
+        help_text="The task's watchers are emailed about it, as their email "
+        "settings say. Type @ and a username to notify someone who can see it.",
         error_messages={"required": "Write something before posting the comment."},
     )
 
     class Meta:
         model = Comment
         fields = ["body"]
+
+    def clean_body(self) -> str:
+        body: str = self.cleaned_data["body"]
+        if len(written_names(body)) > MAX_MENTIONS:
+            raise ValidationError(
+                f"Mention at most {MAX_MENTIONS} people in one comment.",
+                code="too_many_mentions",
+            )
+        return body
 
 
 class TaskFilterForm(TailwindFormMixin, forms.Form):

@@ -83,6 +83,10 @@ class Comment(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     body = models.TextField(max_length=5000)
+    # The people it @mentions who could see the task (tasks/mentions.py).
+    mentioned = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="+", blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -90,6 +94,41 @@ class Comment(models.Model):
 
     def __str__(self) -> str:
         return f"Comment {self.pk} on {self.task_id}"
+
+
+class Watch(models.Model):
+    """One person's choice to follow a task, or not to (tasks/watching.py).
+
+    The creator and the assignees follow a task without a row. Commenting,
+    being mentioned, pressing "Watch" or being added by a Manager writes one
+    with watching=True; "Stop watching" writes watching=False, which outlasts
+    later assignments: an assignee who stopped watching stays that way until
+    they watch, comment or are mentioned again.
+    """
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="watches")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="watches"
+    )
+    watching = models.BooleanField(default=True)
+    # The Manager who added this person, if someone else did.
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["task", "user"], name="one_watch_per_task")
+        ]
+
+    def __str__(self) -> str:
+        verb = "watches" if self.watching else "stopped watching"
+        return f"{self.user_id} {verb} {self.task_id}"
 
 
 class Activity(models.Model):

@@ -11,12 +11,13 @@ from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Model, Q, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tasks.activity import add_comment
 from tasks.forms import (
@@ -26,6 +27,7 @@ from tasks.forms import (
     TaskForm,
     TaskStatusForm,
     assignable_users,
+    is_id,
 )
 from tasks.listing import (
     SORT_COLUMNS,
@@ -34,13 +36,17 @@ from tasks.listing import (
     status_counts,
     with_list_relations,
 )
+from tasks.mentions import Mentions, mentions_in
 from tasks.models import Activity, Project, Task
 from tasks.permissions import (
     ensure_can_comment,
     ensure_can_view_task,
     manager_required,
+    people_who_can_see,
+    visible_projects,
     visible_tasks,
 )
+from tasks.watching import unwatch, watch, watchers
 from ui.http import form_data, is_htmx, paginate, safe_next
 from users.http import AuthenticatedRequest
 from users.models import User
@@ -48,6 +54,10 @@ from users.protection import limit_per_account
 
 TASKS_PER_PAGE = 20
 PROJECTS_PER_PAGE = 25
+MENTION_SUGGESTIONS = 8
+# People read to find the suggestions: some of them may not see the task.
+MENTION_CANDIDATES = 50
+SEARCH_MAX_LENGTH = 150
 Saved = TypeVar("Saved", bound=Model)
 
 
@@ -55,9 +65,7 @@ Saved = TypeVar("Saved", bound=Model)
 
 
 def filter_projects(user: User, *, is_manager: bool) -> QuerySet[Project]:
-    if is_manager:
-        return Project.objects.all()
-    return Project.objects.filter(tasks__assigned_to=user).distinct()
+    return visible_projects(user, is_manager=is_manager)
 
 
 def filter_form(user: User, params: QueryDict, *, is_manager: bool) -> TaskFilterForm:
@@ -148,16 +156,21 @@ def task_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     task = get_object_or_404(task_with_page_relations(), pk=pk)
     is_manager = request.user.is_manager
     ensure_can_view_task(request.user, task, is_manager=is_manager)
-    context = task_page_context(task, is_manager=is_manager)
+    context = task_page_context(task, request.user, is_manager=is_manager)
     return render(request, "tasks/task_detail.html", context)
 
 
 def task_page_context(
-    task: Task, *, is_manager: bool, comment_form: CommentForm | None = None
+    task: Task,
+    user: User,
+    *,
+    is_manager: bool,
+    comment_form: CommentForm | None = None,
 ) -> dict[str, Any]:
-    """The task, its comments (oldest first) and its history (newest first), in
-    a number of queries that does not grow with either."""
+    """The task, its comments (oldest first), its history (newest first) and
+    its watchers, in a number of queries that does not grow with any of them."""
     history = list(task.activity.select_related("actor", "person"))
+    watching = watchers(task)
     return {
         "task": task,
         "detail": getattr(task, "details", None),
@@ -167,7 +180,19 @@ def task_page_context(
         "comments": list(task.comments.select_related("author")),
         "comment_form": comment_form or CommentForm(),
         "history": history,
+        "watchers": watching,
+        "is_watching": any(person.pk == user.pk for person, _ in watching),
+        "addable": could_watch(task, watching) if is_manager else [],
     }
+
+
+def could_watch(task: Task, watching: list[tuple[User, str]]) -> list[User]:
+    """Who a Manager may add as a watcher: active people who may see the task
+    and do not watch it yet."""
+    already = {person.pk for person, _ in watching}
+    candidates = list(assignable_users().exclude(pk__in=already))
+    allowed = people_who_can_see([task.pk], [person.pk for person in candidates])
+    return [person for person in candidates if (task.pk, person.pk) in allowed]
 
 
 def with_assigner(
@@ -198,17 +223,115 @@ def task_comment(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     ensure_can_comment(request.user, task, is_manager=is_manager)
     form = CommentForm(request.POST)
     if form.is_valid():
-        comment = add_comment(task, request.user, form.cleaned_data["body"])
+        body = form.cleaned_data["body"]
+        found = mentions_in(task, body, request.user)
+        comment = add_comment(task, request.user, body, mentioned=found.people)
         messages.success(request, "Comment added.")
+        say_refused_mentions(request, found)
         if not is_htmx(request):
             return redirect(f"{task.get_absolute_url()}#comment-{comment.pk}")
         form = CommentForm()
         # Ready for the next one: the swapped-in form takes the focus back.
         form.fields["body"].widget.attrs["autofocus"] = True
-    context = task_page_context(task, is_manager=is_manager, comment_form=form)
+    context = task_page_context(
+        task, request.user, is_manager=is_manager, comment_form=form
+    )
     if is_htmx(request):
         return render(request, "tasks/_comment_posted.html", context)
     return render(request, "tasks/task_detail.html", context)
+
+
+def say_refused_mentions(request: HttpRequest, found: Mentions) -> None:
+    """Who was not notified, in words that do not tell whether they exist."""
+    if found.refused:
+        names = ", ".join(f"@{name}" for name in found.refused)
+        messages.warning(
+            request,
+            f"Nobody was notified for {names}: no one by that name can see this task.",
+        )
+
+
+@login_required
+@require_GET
+def mention_suggestions(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The comment box's suggestions (htmx): people who may see the task whose
+    username or name starts with what follows the @ being typed."""
+    task = get_object_or_404(Task, pk=pk)
+    ensure_can_view_task(request.user, task, is_manager=request.user.is_manager)
+    typed = request.GET.get("q", "")[:SEARCH_MAX_LENGTH].strip()
+    people = suggested(task, typed, exclude=request.user)
+    context = {"people": people, "typed": typed, "task": task}
+    return render(request, "tasks/_mention_suggestions.html", context)
+
+
+def suggested(task: Task, typed: str, *, exclude: User) -> list[User]:
+    """Up to MENTION_SUGGESTIONS people who may see the task, by name."""
+    matching = assignable_users().exclude(pk=exclude.pk)
+    if typed:
+        matching = matching.filter(
+            Q(username__istartswith=typed)
+            | Q(first_name__istartswith=typed)
+            | Q(last_name__istartswith=typed)
+        )
+    candidates = list(matching[:MENTION_CANDIDATES])
+    allowed = people_who_can_see([task.pk], [person.pk for person in candidates])
+    found = [person for person in candidates if (task.pk, person.pk) in allowed]
+    return found[:MENTION_SUGGESTIONS]
+
+
+@login_required
+@require_POST
+@limit_per_account("tasks.update", "RATELIMIT_TASK_UPDATES")
+def task_watch(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Anyone who may see a task may watch it."""
+    task = get_object_or_404(Task, pk=pk)
+    ensure_can_view_task(request.user, task, is_manager=request.user.is_manager)
+    watch(task, [request.user.pk])
+    messages.success(request, "You watch this task: you hear of what happens to it.")
+    return redirect(f"{task.get_absolute_url()}#watchers")
+
+
+@login_required
+@require_POST
+@limit_per_account("tasks.update", "RATELIMIT_TASK_UPDATES")
+def task_unwatch(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Also for the creator and assignees: they stop hearing of others' changes."""
+    task = get_object_or_404(Task, pk=pk)
+    ensure_can_view_task(request.user, task, is_manager=request.user.is_manager)
+    unwatch(task, request.user)
+    messages.success(
+        request,
+        "You no longer watch this task. You still hear when someone assigns you, "
+        "removes you or mentions you.",
+    )
+    return redirect(f"{task.get_absolute_url()}#watchers")
+
+
+@login_required
+@require_POST
+@limit_per_account("tasks.update", "RATELIMIT_TASK_UPDATES")
+def task_add_watcher(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Managers add someone who may see the task as its watcher."""
+    if not request.user.is_manager:
+        raise PermissionDenied("Only Managers and Admins add watchers.")
+    task = get_object_or_404(Task, pk=pk)
+    person = who_could_watch(task, request.POST.get("person", ""))
+    if person is None:
+        messages.error(request, "Choose someone who can see this task.")
+    else:
+        watch(task, [person.pk], added_by=request.user)
+        messages.success(request, f"{person} watches this task now.")
+    return redirect(f"{task.get_absolute_url()}#watchers")
+
+
+def who_could_watch(task: Task, person_id: str) -> User | None:
+    """The active person with this id, if they may see the task."""
+    if not is_id(person_id):
+        return None
+    person = User.objects.filter(pk=int(person_id), is_active=True).first()
+    if person is None or not people_who_can_see([task.pk], [person.pk]):
+        return None
+    return person
 
 
 @login_required

@@ -108,11 +108,15 @@ def queued_deliveries(count: int = 1, **kwargs: object) -> list[Delivery]:
 
 
 def assignment_deliveries(count: int) -> list[Delivery]:
-    """Assignment emails for as many tasks: the builder needs each live task."""
-    return [
-        DeliveryFactory(kind=Delivery.Kind.TASK_ASSIGNED, context={"task_id": task.pk})
-        for task in TaskFactory.create_batch(count)
-    ]
+    """Assignment emails for as many tasks, as assigning records them: the
+    builder needs each live task, and the worker checks its reader is still
+    assigned."""
+    deliveries = []
+    for task in TaskFactory.create_batch(count):
+        person = UserFactory(role=Role.EMPLOYEE)
+        task.assigned_to.add(person)
+        deliveries.append(Delivery.objects.get(recipient=person))
+    return deliveries
 
 
 def pks(instances: Iterable[Model]) -> list[int]:

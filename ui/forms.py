@@ -13,6 +13,8 @@ INPUT_CLASSES = (
     "aria-[invalid=true]:border-red-500 aria-[invalid=true]:ring-red-500"
 )
 CHECKBOX_CLASSES = "rounded border-slate-300 text-indigo-600 focus:ring-indigo-500"
+# Round, and only as wide as a radio button (not a text field's full width).
+RADIO_CLASSES = "shrink-0 border-slate-300 text-indigo-600 focus:ring-indigo-500"
 
 if TYPE_CHECKING:  # the mixin only ever sits in front of a Django form
     _FormBase = forms.BaseForm
@@ -27,8 +29,16 @@ class TailwindFormMixin(_FormBase):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             widget = field.widget
-            classes = CHECKBOX_CLASSES if is_checkbox(widget) else INPUT_CLASSES
+            classes = classes_for(widget)
             widget.attrs["class"] = f"{widget.attrs.get('class', '')} {classes}".strip()
+
+
+def classes_for(widget: forms.Widget) -> str:
+    if is_checkbox(widget):  # before radios: CheckboxSelectMultiple is one
+        return CHECKBOX_CLASSES
+    if isinstance(widget, forms.RadioSelect):
+        return RADIO_CLASSES
+    return INPUT_CLASSES
 
 
 def is_checkbox(widget: forms.Widget) -> bool:

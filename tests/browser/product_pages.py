@@ -17,6 +17,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from notifications.models import Delivery, Suppression
+from notifications.mutes import mute_token
 from notifications.preferences import unsubscribe_token
 from tasks.activity import add_comment
 from tasks.models import Task
@@ -55,6 +56,7 @@ class World:
     project_id: int
     delivery_id: int
     unsubscribe_token: str
+    mute_token: str
 
 
 def seed_world(seed: int = 16) -> World:
@@ -125,6 +127,7 @@ def seed_world(seed: int = 16) -> World:
         project_id=harbour.pk,
         delivery_id=failed.pk,
         unsubscribe_token=unsubscribe_token(ann.pk, Delivery.Kind.TASK_ASSIGNED),
+        mute_token=mute_token(ann.pk, tasks[1].pk),
     )
 
 
@@ -156,6 +159,11 @@ def signed_out_pages(world: World) -> list[ProductPage]:
         ProductPage("unsubscribe", unsubscribe),
         ProductPage("unsubscribed", unsubscribe, "Unsubscribe"),
         ProductPage("unsubscribe-bad-link", "/notifications/unsubscribe/bad-token/"),
+        ProductPage("mute", f"/notifications/mute/{world.mute_token}/"),
+        ProductPage(
+            "muted", f"/notifications/mute/{world.mute_token}/", "Mute this task"
+        ),
+        ProductPage("mute-bad-link", "/notifications/mute/bad-token/"),
         ProductPage("not-found", "/no-such-page/"),
     ]
 

@@ -18,7 +18,9 @@ from pytest_django.fixtures import Settings as DjangoSettings
 
 from devtools.processes import Process, start_worker
 from devtools.smtp import Received, SMTPServer
+from notifications import mutes
 from notifications.models import Delivery, DigestSchedule, Preference
+from tasks.activity import add_comment
 from tasks.models import Task
 from tests.conftest import LOG_DIR, _point_publisher_at
 from tests.factories import TaskFactory, UserFactory
@@ -117,7 +119,8 @@ def test_assigning_and_deleting_tell_exactly_the_right_people(
     task.assigned_to.add(*first_three)
     assigned = arrived(smtp_server, 3)
     assert {m.rcpt_tos[0] for m in assigned} == {u.email for u in first_three}
-    assert all(m.subject == "New Task Assigned: Ship it" for m in assigned)
+    subject = f"[{task.project.name}] Ship it (#{task.pk})"  # the task's thread
+    assert all(m.subject == subject for m in assigned)
 
     task.assigned_to.add(*first_three, fourth)  # only the fourth is new
     assert arrived(smtp_server, 4)[-1].rcpt_tos == [fourth.email]
@@ -127,7 +130,7 @@ def test_assigning_and_deleting_tell_exactly_the_right_people(
     deleted = arrived(smtp_server, 4)
     everyone = {u.email for u in [*first_three, fourth]}
     assert subjects_by_address(deleted) == Counter(
-        {(email, "Task Deleted: Ship it"): 1 for email in everyone}
+        {(email, subject): 1 for email in everyone}
     )
     assert statuses() == {Status.SENT}
     # Three changes, three job runs: each row names the run that sent it.
@@ -262,3 +265,29 @@ def wait_until(condition: Callable[[], bool], timeout: float = 20) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("the condition never held")
         time.sleep(0.1)
+
+
+def test_a_mention_reaches_a_non_assignee_once_and_a_muted_task_stays_quiet(
+    worker: Process, smtp_server: SMTPServer
+) -> None:
+    """Through the real worker: the person mentioned is told once (then
+    watches), and the assignee who muted the task hears nothing more."""
+    ann = employees(1)[0]
+    boss = UserFactory(username="boss", role=Role.MANAGER)
+    carl = UserFactory(role=Role.MANAGER)
+    task = TaskFactory(title="Harbour lights", assigned_to=[ann])
+    arrived(smtp_server, 1)
+    add_comment(task, carl, "@boss can you sign this off?")
+    two = arrived(smtp_server, 3)[1:]
+    assert sorted((m.rcpt_tos[0], m.message["X-Tasks-Reason"]) for m in two) == sorted(
+        [(boss.email, "mentioned"), (ann.email, "assigned")]
+    )
+    mutes.mute(ann.pk, task.pk)
+    add_comment(task, carl, "Signed off, thanks.")
+    last = arrived(smtp_server, 4)[-1]
+    assert (last.rcpt_tos, last.message["X-Tasks-Reason"]) == ([boss.email], "watching")
+    muted = Delivery.objects.filter(recipient=ann, status=Status.SKIPPED)
+    wait_until(lambda: muted.exists())
+    assert muted.get().last_error == "the recipient muted this task"
+    threads = {m.message["References"] for m in smtp_server.received}
+    assert len(threads) == 1

@@ -72,12 +72,12 @@ def test_the_hour_is_the_persons_own() -> None:
 
 def test_the_digest_email_lists_every_event_once(smtp: SMTPServer) -> None:
     user = reader(datetime.time(0, 0))
-    task = TaskFactory(title="Quarterly report")
     held(user, "Gone task")
-    assigned = DeliveryFactory(
-        recipient=user, kind=Kind.TASK_ASSIGNED,
-        context={"task_id": task.pk, "title": task.title, "by": "Mia"},
-    )  # fmt: skip
+    TaskFactory(title="Quarterly report", assigned_to=[user])
+    assigned = Delivery.objects.get(recipient=user, kind=Kind.TASK_ASSIGNED)
+    Delivery.objects.filter(pk=assigned.pk).update(
+        context={**assigned.context, "by": "Mia"}
+    )
     send_batch([assigned.pk])
     ids = record_due_digests(timezone.now())
     assert send_batch(ids).sent == 1
@@ -89,3 +89,22 @@ def test_the_digest_email_lists_every_event_once(smtp: SMTPServer) -> None:
     assert "/notifications/unsubscribe/" in message.message["List-Unsubscribe"]
     assert not Delivery.objects.filter(status=Status.HELD).exists()
     assert send_batch(pks([assigned])).sent == 0  # bundled rows are never sent alone
+
+
+def test_a_digest_says_the_new_kinds_in_their_own_words(smtp: SMTPServer) -> None:
+    user = reader(datetime.time(0, 0))
+    for kind in (Kind.MENTIONED, Kind.STATUS_CHANGED, Kind.TASK_CREATED):
+        Preference.objects.create(user=user, kind=kind, mode=Preference.Mode.DIGEST)
+    DeliveryFactory(
+        recipient=user, kind=Kind.STATUS_CHANGED, status=Status.HELD,
+        context={"title": "Audit", "by": "Mia", "before": "PENDING",
+                 "after": "IN_PROGRESS"},
+    )  # fmt: skip
+    DeliveryFactory(
+        recipient=user, kind=Kind.MENTIONED, status=Status.HELD,
+        context={"title": "Audit", "by": "Bob", "excerpt": "@you look"},
+    )  # fmt: skip
+    assert send_batch(record_due_digests(timezone.now())).sent == 1
+    body = smtp.received[0].body()
+    assert "Audit: Mia changed the status from Pending to In progress." in body
+    assert "Audit: Bob mentioned you: “@you look”" in body

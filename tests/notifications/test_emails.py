@@ -14,6 +14,7 @@ from notifications.contexts import Skip
 from notifications.emails import Undeliverable, build_message, make_message
 from notifications.models import Delivery
 from notifications.preferences import read_unsubscribe_token
+from notifications.threading import Thread
 from tasks.models import Task
 from tests.factories import (
     DeliveryFactory,
@@ -49,6 +50,10 @@ def assigned(task_title: str = "Write the report") -> Delivery:
     return DeliveryFactory(kind=Kind.TASK_ASSIGNED, context={"task_id": task.pk})
 
 
+def task_id(delivery: Delivery) -> int:
+    return int(delivery.context["task_id"])
+
+
 def about(kind: str, task: Task | None = None, **snapshot: str) -> Delivery:
     task = task or TaskFactory(title="Quarterly report")
     context = {"task_id": task.pk, "title": task.title, "by": "Mia Manager", **snapshot}
@@ -58,17 +63,23 @@ def about(kind: str, task: Task | None = None, **snapshot: str) -> Delivery:
 class TestMakeMessage:
     def test_it_builds_subject_text_and_html_from_the_template_triple(self) -> None:
         user = UserFactory(email="someone@example.com")
-        context = {"title": "T", "facts": [("Task", "T")], "link": "x", "by": "Al"}
+        context = {
+            "thread": Thread(5, "T", 3, "Apollo", 0),
+            "headline": "Al deleted this task.",
+            "facts": [("Task", "T")],
+            "link": "x",
+        }
         message = make_message(Kind.TASK_DELETED, user, context)
-        assert message.subject == "Task Deleted: T"
+        assert message.subject == "[Apollo] T (#5)"
         assert message.to == ["someone@example.com"]
-        assert "Al deleted a task assigned to you." in message.body
+        assert message.body.startswith("Al deleted this task.\n")
         assert "<html" in html(message)
 
     def test_the_html_is_a_titled_page_with_a_heading_made_for_phones(self) -> None:
         page = html(build_message(assigned()))
+        task = Task.objects.get()
         assert '<meta name="viewport" content="width=device-width' in page
-        assert "<title>New Task Assigned: Write the report</title>" in page
+        assert f"<title>[Apollo] Write the report (#{task.pk})</title>" in page
         assert '<main role="main"' in page and "<h1" in page
         assert "max-width:560px" in page and "width:100%" in page
 
@@ -101,7 +112,7 @@ class TestTaskAssigned:
         delivery = assigned()
         task = Task.objects.get()
         message = build_message(delivery)
-        assert message.subject == "New Task Assigned: Write the report"
+        assert message.subject == f"[Apollo] Write the report (#{task.pk})"
         assert message.to == [delivery.recipient.email]
         for part in (message.body, html(message)):
             assert "Write the report" in part
@@ -112,7 +123,10 @@ class TestTaskAssigned:
 
     def test_a_title_with_cr_lf_stays_in_a_one_line_subject(self) -> None:
         message = build_message(assigned("Urgent\r\nBcc: victim@example.com"))
-        assert message.subject == "New Task Assigned: UrgentBcc: victim@example.com"
+        task = Task.objects.get()
+        assert message.subject == (
+            f"[Apollo] UrgentBcc: victim@example.com (#{task.pk})"
+        )
         rendered = message.message()  # raises BadHeaderError on a header break
         assert rendered["Bcc"] is None
         assert "victim@example.com" not in message.recipients()
@@ -127,7 +141,7 @@ class TestTaskAssigned:
         TaskDetailFactory(task=task, priority="H")
         delivery = about(Kind.TASK_ASSIGNED, task)
         for part in (build_message(delivery).body, html(build_message(delivery))):
-            assert "Mia Manager assigned you a task" in part
+            assert "Mia Manager assigned you this task." in part
             assert "High" in part and "Check every invoice of May." in part
 
     def test_a_task_deleted_before_sending_is_skipped(self) -> None:
@@ -142,32 +156,37 @@ class TestTaskDeleted:
         snapshot = {"task_id": 999, "title": "Gone", "project": "Apollo",
                     "due_date": "2030-01-02"}  # fmt: skip
         message = build_message(DeliveryFactory(context=snapshot))
-        assert message.subject == "Task Deleted: Gone"
+        assert message.subject == "[Apollo] Gone (#999)"
         for part in (message.body, html(message)):
             assert "Gone" in part and "Apollo" in part and "Wed 2 Jan 2030" in part
 
 
 class TestTaskChanges:
     def test_removed_from_a_task_links_to_the_persons_own_tasks(self) -> None:
-        message = build_message(about(Kind.TASK_UNASSIGNED))
-        assert message.subject == "Removed From Task: Quarterly report"
-        assert "Mia Manager removed you from a task." in message.body
+        delivery = about(Kind.TASK_UNASSIGNED)
+        message = build_message(delivery)
+        assert message.subject.endswith(f"] Quarterly report (#{task_id(delivery)})")
+        assert message.body.startswith("Mia Manager removed you from this task.\n")
         assert link_in(message.body).startswith(f"{FRONTEND}/tasks/")
 
     def test_a_new_due_date_shows_the_old_and_the_new(self) -> None:
         delivery = about(Kind.DUE_DATE_CHANGED, before="2030-01-02", after="2030-02-03")
         message = build_message(delivery)
-        assert message.subject == "Due Date Changed: Quarterly report"
+        assert message.subject.endswith(f"] Quarterly report (#{task_id(delivery)})")
+        assert message.body.startswith(
+            "Mia Manager moved the due date from Wed 2 Jan 2030 to Sun 3 Feb 2030.\n"
+        )
         for part in (message.body, html(message)):
             assert "Wed 2 Jan 2030" in part and "Sun 3 Feb 2030" in part
 
     def test_completed_and_commented_name_who_did_it(self) -> None:
-        done = build_message(about(Kind.TASK_COMPLETED, after="COMPLETED"))
-        said = build_message(about(Kind.TASK_COMMENTED, excerpt="Ship it Friday?"))
-        assert done.subject == "Task Completed: Quarterly report"
-        assert "Mia Manager completed a task you created." in done.body
-        assert said.subject == "New Comment: Quarterly report"
-        assert "Ship it Friday?" in said.body and "Ship it Friday?" in html(said)
+        task = TaskFactory(title="Quarterly report")
+        done = build_message(about(Kind.TASK_COMPLETED, task, after="COMPLETED"))
+        said = build_message(about(Kind.TASK_COMMENTED, task, excerpt="Ship it?"))
+        assert done.subject == said.subject  # one thread
+        assert done.body.startswith("Mia Manager completed this task.\n")
+        assert said.body.startswith("Mia Manager commented on this task.\n")
+        assert "Ship it?" in said.body and "Ship it?" in html(said)
 
 
 class TestAccountEmails:

@@ -8,8 +8,15 @@ import pytest
 from django.template.loader import get_template
 from django.utils.html import escape
 
-from notifications.kinds import ACCOUNT_KINDS, KINDS, PREFERENCE_KINDS, Kind
-from notifications.previews import html_of, preview
+from notifications.kinds import (
+    ACCOUNT_KINDS,
+    KINDS,
+    PREFERENCE_KINDS,
+    TASK_KINDS,
+    Kind,
+    footer_reason,
+)
+from notifications.previews import SNAPSHOT, html_of, preview, sample_reason
 
 EVERY_KIND = Kind.values
 
@@ -21,15 +28,16 @@ def test_every_member_of_kind_is_declared_once_in_its_order() -> None:
 
 @pytest.mark.parametrize("kind", EVERY_KIND)
 def test_every_kind_has_its_subject_and_body_templates(kind: str) -> None:
-    template = KINDS[kind].template
-    for name in (f"{kind}_subject.txt", f"{template}.txt", f"{template}.html"):
+    declared = KINDS[kind]
+    template = declared.template
+    for name in (declared.subject, f"{template}.txt", f"{template}.html"):
         get_template(f"notifications/email/{name}")  # raises when it is missing
 
 
 @pytest.mark.parametrize("kind", EVERY_KIND)
 def test_every_kind_renders_in_the_preview_with_its_footer_reason(kind: str) -> None:
     message = preview(kind)
-    reason = KINDS[kind].reason
+    reason = footer_reason(kind, sample_reason(kind), SNAPSHOT["project"])
     assert message.subject.strip()
     assert reason in message.body
     assert escape(reason) in html_of(message)
@@ -59,3 +67,20 @@ def test_the_sample_digest_says_each_of_its_kinds_in_its_own_words() -> None:
     assert "Mia Manager moved the due date from" in body
     assert "Mia Manager commented:" in body
     assert len(gathered) == 3
+
+
+@pytest.mark.parametrize("kind", sorted(TASK_KINDS))
+def test_every_email_about_a_task_has_its_subject_and_says_first_what_happened(
+    kind: str,
+) -> None:
+    message = preview(kind)
+    assert message.subject == "[Finance] Prepare the quarterly report (#42)"
+    assert message.body.splitlines()[0].startswith("Mia Manager ")
+    assert message.extra_headers["X-Tasks-Task"] == "42"
+    assert "Stop emails about this task:" in message.body
+
+
+@pytest.mark.parametrize("kind", sorted(set(EVERY_KIND) - TASK_KINDS))
+def test_no_other_email_is_threaded(kind: str) -> None:
+    headers = preview(kind).extra_headers
+    assert not {"In-Reply-To", "References", "X-Tasks-Task"} & set(headers)

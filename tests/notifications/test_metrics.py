@@ -96,3 +96,30 @@ def test_counters_and_the_send_time_histogram_add_up_across_batches(
     assert value(text, "notifications_smtp_send_seconds_bucket", le="+Inf") == 3
     assert re.search(r"^notifications_smtp_send_seconds_count 3\.0$", text, re.M)
     assert "@example.com" not in text  # no address, ever
+
+
+def test_the_kinds_of_who_is_told_are_counted_and_so_are_their_skips(
+    client: Client, token: str, smtp: SMTPServer
+) -> None:
+    from notifications.mutes import mute
+    from tasks.activity import add_comment
+    from tests.factories import ManagerFactory, TaskFactory, UserFactory
+
+    boss, ann, author = ManagerFactory(username="boss"), UserFactory(), ManagerFactory()
+    task = TaskFactory(assigned_to=[ann])
+    mute(ann.pk, task.pk)
+    add_comment(task, author, "@boss have a look")
+    send_batch(list(Delivery.objects.values_list("pk", flat=True)))
+    text = scrape(client)
+    assert (
+        value(text, "notifications_emails_total", outcome="sent", kind="mentioned") == 1
+    )
+    assert (
+        value(
+            text, "notifications_emails_total", outcome="skipped", kind="task_commented"
+        )
+        == 1
+    )
+    for kind in ("status_changed", "task_created"):
+        assert value(text, "notifications_deliveries", status="queued", kind=kind) == 0
+    assert boss.pk

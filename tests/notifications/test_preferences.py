@@ -49,9 +49,10 @@ class TestThePage:
         client.force_login(user)
         choices = {kind: Mode.IMMEDIATE for kind in modes_of(user)}
         choices |= {Kind.TASK_ASSIGNED: Mode.DIGEST, Kind.TASK_COMMENTED: Mode.OFF}
-        response = client.post(
-            PAGE, {**choices, "digest_time": "17:30", "time_zone": "Europe/Paris"}
-        )
+        response = client.post(PAGE, {
+            **choices, "digest_time": "17:30", "time_zone": "Europe/Paris",
+            "default_level": "participating",
+        })  # fmt: skip
         assert response.status_code == 302
         assert fresh(user).zone.key == "Europe/Paris"
         assert modes_of(user)[Kind.TASK_ASSIGNED] == Mode.DIGEST

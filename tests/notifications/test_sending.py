@@ -57,7 +57,7 @@ class TestAccepted:
         assert delivery.sent_at is not None
         assert received.message_id == delivery.message_id
         assert received.rcpt_tos == [delivery.recipient.email]
-        assert received.subject == "Task Deleted: Old task"
+        assert received.subject == "[P] Old task (#1)"  # from the snapshot
         assert received.body("plain") and received.body("html")
 
     def test_a_batch_goes_over_one_connection(self, smtp: SMTPServer) -> None:

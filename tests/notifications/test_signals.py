@@ -221,12 +221,15 @@ class TestDeletion:
         project = ProjectFactory(name="Apollo")
         task = TaskFactory(project=project, title="Launch", assigned_to=users)
         task_id, due = task.pk, task.due_date.isoformat()
+        started = int(task.created_at.timestamp())
         task.delete()
         deleted = Delivery.objects.filter(kind=Kind.TASK_DELETED)
         assert sorted(d.recipient_id for d in deleted) == ids(users)
         snapshot = {"task_id": task_id, "title": "Launch", "project": "Apollo",
+                    "project_id": project.pk, "started": started,
                     "due_date": due, "by": ""}  # fmt: skip
         assert all(d.context == snapshot for d in deleted)
+        assert {d.reason for d in deleted} == {Delivery.Reason.ASSIGNED}
 
     def test_queryset_delete_tells_the_assignees_of_every_task(self) -> None:
         first, second = employees(2)

@@ -271,12 +271,13 @@ class TestPreviews:
     def test_admins_read_every_email_with_sample_data(self, client: Client) -> None:
         signed_in(client, Role.ADMIN)
         listing = client.get(reverse("notifications:previews")).text
-        assert "Subject: New Task Assigned: Prepare the quarterly report" in listing
+        subject = "Subject: [Finance] Prepare the quarterly report (#42)"
+        assert subject in listing
         for kind in Kind.values:
             page = client.get(reverse("notifications:preview", args=[kind, "html"]))
             text = client.get(reverse("notifications:preview", args=[kind, "text"]))
             assert page.status_code == text.status_code == 200
-            assert "<main" in page.text and "Sam" in text.text
+            assert "<main" in page.text and "Sent by Tasks" in text.text
         assert not Delivery.objects.exists()  # nothing saved, nothing sent
 
     def test_nobody_else_sees_them(self, client: Client) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from django.test import Client
 from django.urls import reverse
 
 from tasks.models import Project, Task
+from tasks.permissions import can_view_task, people_who_can_see, visible_tasks
 from tests.factories import TaskFactory
 from users.models import User
 
@@ -119,3 +122,32 @@ def test_superusers_may_manage_without_a_group(client: Client) -> None:
     client.force_login(UserFactory(is_superuser=True, is_staff=True))
 
     assert client.get("/tasks/create/").status_code == 200
+
+
+def test_the_batch_rule_agrees_with_the_rule_for_one_person_and_one_task() -> None:
+    """people_who_can_see (the audience, mentions, the worker) says what
+    can_view_task and visible_tasks say, for every pair of a seeded world."""
+    from tests.factories import UserFactory
+
+    rng = random.Random(21)
+    people = [
+        UserFactory(role=rng.choice(["Admin", "Manager", "Employee", None]))
+        for _ in range(8)
+    ]
+    people.append(UserFactory(role="Manager", is_active=False))
+    tasks = TaskFactory.create_batch(6)
+    for task in tasks:
+        task.assigned_to.add(*rng.sample(people, k=rng.randint(0, 3)))
+    expected = {
+        (task.pk, person.pk)
+        for task in tasks
+        for person in people
+        if person.is_active
+        and can_view_task(person, task, is_manager=person.is_manager)
+        and visible_tasks(person, is_manager=person.is_manager)
+        .filter(pk=task.pk)
+        .exists()
+    }
+    found = people_who_can_see([t.pk for t in tasks], [p.pk for p in people])
+    assert found == expected
+    assert 0 < len(found) < len(tasks) * len(people)

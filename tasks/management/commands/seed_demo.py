@@ -15,6 +15,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from tasks.activity import add_comment
 from tasks.models import Project, Task, TaskDetail
 from users.actor import acting_as
 from users.models import Role, User
@@ -110,3 +111,7 @@ class Command(BaseCommand):
             )
             TaskDetail.objects.create(task=task, priority=priority)
             task.assigned_to.add(*(users[name] for name in assignees))
+        # A conversation: a mention, so the first task has a thread and watchers.
+        first = project.tasks.order_by("pk").first()
+        if first is not None:
+            add_comment(first, users["manager"], "@bob can you review this one?")

@@ -1,0 +1,67 @@
+"""Who is told of an event on a task, and why: one entry per person, for their
+strongest reason (mentioned > assigned > created > watching > manager).
+
+- The people the event names (the person removed, the people mentioned, the
+  assignees of a task being deleted), for the reason the kind declares.
+- When the event is for the task's followers: its watchers (tasks/watching.py:
+  assignees, creator, and everyone watching it) for their part, and the people
+  who watch every task of its project (levels.py) as `manager`, unless they
+  said they would not watch this one. Only those who may see the task
+  (tasks.permissions): a follower who lost access is not told.
+- Never the person who acted.
+
+This decides who is concerned, whatever their email choices: a row is recorded
+for each (the app's inbox, issue 26, lists them), and the worker decides, when
+it takes the row, whether its email goes out (wishes.py: levels, mutes, access,
+the kind's preference).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from notifications.levels import watching_project
+from notifications.models import Delivery
+from tasks.models import Task
+from tasks.permissions import people_who_can_see
+from tasks.watching import watchers_of
+
+Reason = Delivery.Reason
+STRONGEST_FIRST = list(Reason)
+
+
+@dataclass(frozen=True)
+class Event:
+    task: Task
+    actor_id: int | None
+    # The people the event names and why: told whether or not they follow it.
+    named: Mapping[int, str] = field(default_factory=dict)
+    # Whether the task's followers are told too.
+    followers: bool = True
+
+
+def audience(event: Event) -> dict[int, str]:
+    """{user id: reason} for everyone told of this event."""
+    told = followers(event.task) if event.followers else {}
+    for user_id, reason in event.named.items():
+        told[user_id] = strongest(reason, told.get(user_id))
+    if event.actor_id is not None:
+        told.pop(event.actor_id, None)
+    return told
+
+
+def followers(task: Task) -> dict[int, str]:
+    """The task's watchers and its project's, who may see it, and why."""
+    following = watchers_of([task.pk])[task.pk]
+    told = {user_id: Reason(part) for user_id, part in following.parts.items()}
+    for user_id in watching_project(task.project_id) - following.stopped:
+        told.setdefault(user_id, Reason.MANAGER)
+    allowed = people_who_can_see([task.pk], told)
+    return {uid: reason for uid, reason in told.items() if (task.pk, uid) in allowed}
+
+
+def strongest(reason: str, other: str | None) -> str:
+    if other is None:
+        return reason
+    return min(reason, other, key=lambda each: STRONGEST_FIRST.index(Reason(each)))
