@@ -83,6 +83,8 @@ ASSIGNMENT_ROW = {
     "claim_token": "''",
     "smtp_reply": "''",
     "message_id": "''",
+    "relay": "''",
+    "provider_message_id": "''",
     "created_at": "%s",
     "updated_at": "%s",
     "next_attempt_at": "%s",
@@ -357,6 +359,13 @@ class Delivery(models.Model):
         NOTHING = "", "Nothing"
         PACE = "pace", "The send rate or daily limit"
         PROVIDER = "provider", "The provider to accept mail again"
+        DOMAIN = "domain", "The recipient's domain to accept mail again"
+
+    class Relay(models.TextChoices):
+        """Which relay took the email (notifications/relays.py)."""
+
+        PRIMARY = "primary", "Primary"
+        FALLBACK = "fallback", "Fallback"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     recipient = models.ForeignKey(
@@ -383,6 +392,10 @@ class Delivery(models.Model):
     claim_token = models.CharField(max_length=36, blank=True, db_index=True)
     smtp_reply = models.CharField(max_length=500, blank=True)
     message_id = models.CharField(max_length=255, blank=True)
+    relay = models.CharField(max_length=10, choices=Relay.choices, blank=True)
+    # The ESP's own id for the message (django-anymail's message_id), which its
+    # tracking webhooks name; empty for SMTP.
+    provider_message_id = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
@@ -414,6 +427,12 @@ class Delivery(models.Model):
                 condition=Q(status__in=["sent", "skipped", "cancelled", "bundled"]),
                 name="delivery_finished",
             ),  # retention
+            # Partial, so a row sent over SMTP writes no entry.
+            models.Index(
+                fields=["provider_message_id"],
+                condition=~Q(provider_message_id=""),
+                name="delivery_provider_message",
+            ),  # the ESPs' tracking webhooks
         ]
 
     def __str__(self) -> str:
@@ -433,13 +452,21 @@ class Delivery(models.Model):
 
     # Transitions of a row this run claimed ----------------------------------------
 
-    def mark_sent(self, reply: str, message_id: str) -> bool:
-        """sending -> sent: the server accepted the message."""
+    def mark_sent(
+        self,
+        reply: str,
+        message_id: str,
+        relay: str = Relay.PRIMARY,
+        provider_message_id: str = "",
+    ) -> bool:
+        """sending -> sent: the server (of this relay) accepted the message."""
         return self._leave_sending(
             status=Delivery.Status.SENT,
             sent_at=timezone.now(),
             smtp_reply=reply[:500],
             message_id=message_id,
+            relay=relay,
+            provider_message_id=provider_message_id[:255],
             last_error="",
         )
 

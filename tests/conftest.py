@@ -23,7 +23,7 @@ from pytest_django.fixtures import Settings as DjangoSettings
 from devtools.processes import Process, start_worker
 from devtools.redis_server import EmbeddedRedis
 from devtools.smtp import SMTPServer, free_port
-from notifications.smtp import close_process_clients
+from notifications.relays import close_process_relays
 from project import celery_app
 from tests.factories import EmployeeFactory, ManagerFactory
 from users.models import User
@@ -64,7 +64,7 @@ def no_kept_smtp_connection() -> Iterator[None]:
     """A worker process keeps its SMTP connection across jobs; each test starts
     without one, as a new worker process would."""
     yield
-    close_process_clients()
+    close_process_relays()
 
 
 @pytest.fixture

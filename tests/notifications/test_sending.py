@@ -20,8 +20,8 @@ from pytest_django.fixtures import Settings as DjangoSettings
 from devtools.smtp import SMTPServer, free_port
 from notifications import operations
 from notifications.models import Delivery, Suppression
+from notifications.relays import process_relays
 from notifications.sending import retry_countdown, send_batch
-from notifications.smtp import process_client
 from tests.conftest import published_ids
 from tests.factories import (
     DeliveryFactory,
@@ -77,7 +77,7 @@ class TestAccepted:
         self, smtp: SMTPServer, settings: DjangoSettings
     ) -> None:
         send_batch(pks(queued_deliveries(1)))
-        kept = process_client().backend.connection
+        kept = process_relays().primary.backend.connection
         kept.sock.shutdown(socket.SHUT_RDWR)  # as if the server had hung up on it
         [later] = queued_deliveries(1)
         assert send_batch([later.pk]).sent == 1

@@ -188,7 +188,7 @@ def send(settings: DjangoSettings, port: int) -> str:
     settings.EMAIL_PORT = port
     client = SMTPClient()
     try:
-        return client.send(message())
+        return client.send(message()).reply
     finally:
         client.close()
 
@@ -269,7 +269,7 @@ def test_a_batch_goes_over_one_connection(email_settings: DjangoSettings) -> Non
     with SMTPServer() as plain:
         email_settings.EMAIL_PORT = plain.port
         client = SMTPClient()
-        replies = [client.send(message()) for _ in range(3)]
+        replies = [client.send(message()).reply for _ in range(3)]
         client.close()
     assert [r[:3] for r in replies] == ["250"] * 3
     assert plain.sink.connections == 1
