@@ -79,6 +79,7 @@ def process_relays() -> Relays:
         settings.EMAIL_USE_SSL,
         settings.EMAIL_HOST_USER,
         settings.EMAIL_TIMEOUT,
+        repr(getattr(settings, "ANYMAIL", {})),
         *fallback_settings().values(),
         settings.DKIM_DOMAIN,
         settings.DKIM_SELECTOR,
