@@ -58,6 +58,6 @@ def accepted_by_esp(backend: AnymailBaseBackend, message: EmailMessage) -> Accep
     status = message.anymail_status  # type: ignore[attr-defined]
     if status.status and status.status <= REFUSED:
         raise AnymailRecipientsRefused(email_message=message, backend=backend)
-    message_id = str(status.message_id or "")
+    message_id = "" if status.message_id is None else str(status.message_id)
     said = ", ".join(sorted(status.status or {"unknown"}))
     return Accepted(f"{backend.esp_name}: {said} {message_id}".strip(), message_id)

@@ -12,7 +12,7 @@ what the primary did.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import requests
 from anymail.exceptions import AnymailError
@@ -112,7 +112,7 @@ def open_relays() -> Relays:
     return Relays(primary, SMTPClient(signer, **fallback) if fallback else None)
 
 
-def fallback_settings() -> dict[str, object]:
+def fallback_settings() -> dict[str, Any]:
     """The fallback relay's connection, as Django's SMTP backend takes it; empty
     when EMAIL_FALLBACK_HOST is not set."""
     if not settings.EMAIL_FALLBACK_HOST:

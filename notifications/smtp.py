@@ -332,9 +332,10 @@ def _esp_text(error: AnymailError) -> str:
     return f"{esp} {error.status_code}: {_api_words(error.response)}".rstrip(": ")
 
 
-def _api_words(response: requests.Response | None) -> str:
-    """The message of an ESP's JSON answer, or its body in one line."""
-    if response is None:
+def _api_words(response: object) -> str:
+    """The message of an ESP's JSON answer, or its body in one line. (Not every
+    ESP's backend answers over requests: Amazon SES's speaks boto3.)"""
+    if not isinstance(response, requests.Response):
         return ""
     try:
         body: Any = response.json()
