@@ -30,6 +30,8 @@ TEMPFAIL = "450 4.2.1 The user you are trying to contact is receiving mail too q
 BUSY = "451 4.3.0 Temporary failure, try again later"
 THROTTLED = "454 Throttling failure: Maximum sending rate exceeded."
 QUOTA_SPENT = "550 5.4.5 Daily user sending quota exceeded."
+# A destination's own server, answering RCPT (greylisting): that domain, for now.
+GREYLISTED = "451 4.7.1 Greylisted, please try again later"
 
 
 @dataclass
@@ -42,6 +44,7 @@ class Behaviour:
     permfail_rate: float = 0.0  # share of messages answered 554
     mode: str = "accept"  # accept | tempfail | busy | permfail | hangup | hang
     reject_recipient: Callable[[str], bool] = lambda address: False  # 550 at RCPT
+    defer_recipient: Callable[[str], bool] = lambda address: False  # 451 at RCPT
     # A provider's limits: above `max_rate` messages a second it answers 454; until
     # `quota_spent_until` (time.monotonic()) it answers 550 5.4.5.
     max_rate: float | None = None
@@ -132,6 +135,8 @@ class MailSink:
             with self.lock:
                 self.rejected[address] += 1
             return self.answer("550 5.1.1 Recipient address rejected: no such user")
+        if self.behaviour.defer_recipient(address):
+            return self.answer(GREYLISTED)
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

@@ -4,6 +4,7 @@ django-anymail: claim, build, send over one connection, record. No mocks."""
 
 from __future__ import annotations
 
+import itertools
 import socket
 import statistics
 import time
@@ -384,6 +385,51 @@ class TestProviders:
         Suppression.objects.filter(address="back@example.com").delete()  # lifted
         [delivery] = queued_deliveries(recipient=UserFactory(email="Back@example.com"))
         assert send_batch([delivery.pk]).sent == 1
+
+
+class TestDomains:
+    """EMAIL_DOMAIN_RATE_LIMITS, and a destination answering busy for itself."""
+
+    def test_a_domain_s_rate_spaces_its_emails_and_the_others_go_between(
+        self, smtp: SMTPServer, settings: DjangoSettings
+    ) -> None:
+        settings.EMAIL_DOMAIN_RATE_LIMITS = {"slow.example": 5}
+        people = [
+            UserFactory(email=f"{name}@{domain}")
+            for name in ("a", "b", "c")
+            for domain in ("slow.example", "fast.example")
+        ]
+        deliveries = [DeliveryFactory(recipient=person) for person in people]
+        assert send_batch(pks(deliveries)).sent == 6
+        slow = [m.accepted_at for m in smtp.received if "@slow" in m.rcpt_tos[0]]
+        gaps = [later - earlier for earlier, later in itertools.pairwise(slow)]
+        assert len(slow) == 3 and min(gaps) >= 0.2 * 0.9
+
+    def test_a_busy_domain_waits_alone_and_its_emails_go_once_it_lifts(
+        self, smtp: SMTPServer, settings: DjangoSettings
+    ) -> None:
+        settings.NOTIFICATIONS_PROVIDER_COOLDOWN = 0.2
+        greylisting = {"on": True}
+        smtp.behaviour.defer_recipient = lambda address: (
+            greylisting["on"] and address.endswith("@grey.example")
+        )
+        people = [
+            UserFactory(email=f"{name}@{domain}")
+            for name in ("a", "b")
+            for domain in ("grey.example", "open.example")
+        ]
+        deliveries = [DeliveryFactory(recipient=person) for person in people]
+        report = send_batch(pks(deliveries))
+        assert (report.sent, report.waiting, report.failed) == (2, 2, 0)
+        waiting = [fresh(d) for d in deliveries if "@grey" in d.address]
+        assert {(d.status, d.attempts, d.waiting_for) for d in waiting} == {
+            (Status.QUEUED, 0, Delivery.Wait.DOMAIN)
+        }
+        assert "451 4.7.1 Greylisted" in waiting[0].last_error
+        assert smtp.sink.answers["451"] == 1  # the second was not even tried
+        greylisting["on"] = False
+        sent_eventually(waiting)
+        assert len(smtp.received) == 4
 
 
 class TestPauseAndCancel:
