@@ -45,6 +45,8 @@ def delivery_list(request: AuthenticatedRequest) -> HttpResponse:
     context = {
         "page": page,
         "is_manager": is_manager,
+        # Which relay sent each email is worth a line once there are two.
+        "show_relay": bool(settings.EMAIL_FALLBACK_HOST),
         "outbox": outbox_health() if is_manager else None,
         "is_admin": request.user.is_admin,
         "pause": SendingPause.objects.current(),
