@@ -22,18 +22,18 @@ FAULT_ENV = {
     "NOTIFICATIONS_PROVIDER_COOLDOWN_MAX": "0.2",
 }
 RATE_ENV = {"EMAIL_RATE_LIMIT": "18"}  # run 7: the product's pace, just below it
-# Run 9: a burst paced to last a couple of minutes, so that the primary relay's
+# Run 10: a burst paced to last a couple of minutes, so that the primary relay's
 # minute of death falls in its middle; the fallback relay's address is added.
 FAILOVER_ENV = {"EMAIL_RATE_LIMIT": "4"}
 WORKER_ENVS = {
     "fault runs": FAULT_ENV,
     "run 7": RATE_ENV,
-    "run 9": {**FAILOVER_ENV, "EMAIL_FALLBACK_HOST": "(a second SMTP server)"},
+    "run 10": {**FAILOVER_ENV, "EMAIL_FALLBACK_HOST": "(a second SMTP server)"},
     "run 6": {},
 }
 PROVIDER_MAX_RATE = 20  # run 7: the server answers 454 above this many a second
 QUOTA_SECONDS = 60.0  # run 6
-RELAY_DOWN_SECONDS = 60.0  # run 9
+RELAY_DOWN_SECONDS = 60.0  # run 10
 
 
 def retried(attempts: Counter[int]) -> int:
@@ -227,7 +227,7 @@ class Suppressed:
 
 @dataclass
 class RelayFailover:
-    """9. The primary relay dead for a while mid-burst, a fallback relay set."""
+    """10. The primary relay dead for a while mid-burst, a fallback relay set."""
 
     arrivals: Arrivals  # at either server
     down_at: int  # emails accepted when the primary died

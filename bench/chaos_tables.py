@@ -213,5 +213,5 @@ def relay_failover_row(run: RelayFailover) -> FaultRow:
         f"sent rows by relay in the delivery log: {run.rows_by_relay}"
         + ("" if run.recorded_right else " (not what the servers counted)"),
     ]
-    name = f"9. primary relay dead for {RELAY_DOWN_SECONDS:.0f} s mid-burst"
+    name = f"10. primary relay dead for {RELAY_DOWN_SECONDS:.0f} s mid-burst"
     return arrivals_row(name, run.arrivals, run.passed, detail)

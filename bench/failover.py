@@ -1,4 +1,4 @@
-"""`make chaos` run 9: the primary relay dies for a minute mid-burst.
+"""`make chaos` run 10: the primary relay dies for a minute mid-burst.
 
 The worker runs with a fallback relay (EMAIL_FALLBACK_*: a second SMTP server in
 this process) and a pace that stretches 600 emails over a couple of minutes.
@@ -31,7 +31,7 @@ SETTLE = 420.0  # the burst's own two and a half minutes, the probes' and slack
 
 def relay_failover(rig: Rig) -> RelayFailover:
     print(
-        f"Run 9: 600 emails at 4/s, the primary relay dead for "
+        f"Run 10: 600 emails at 4/s, the primary relay dead for "
         f"{RELAY_DOWN_SECONDS:.0f} s mid-burst, a fallback relay set",
         flush=True,
     )
