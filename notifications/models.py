@@ -5,7 +5,7 @@ after what happens, and one conditional UPDATE guarded by the state the row
 leaves, so two processes racing for a row cannot both move it. Nothing else in
 the code base writes `status`.
 
-    (event) -record-> queued -claim-> sending -mark_sent---------> sent
+    (event) -record-> queued -claim-> sending -mark_sent------> sent -bounce-> bounced
                       ^ ^ ^ |           |  |  |-mark_failed-------> failed
                       | | | |           |  |  |-skip, suppress----> skipped
                       | | | |           |  |  '-hold_for_digest---> held
@@ -19,6 +19,8 @@ the code base writes `status`.
 | record          | (nothing)                  | queued    | receivers (recording.py)  |
 | claim           | queued (sending not paused)| sending   | a worker's batch run      |
 | mark_sent       | sending (this run's claim) | sent      | the batch run, on a 250   |
+| bounce          | sent                       | bounced   | a bounce reported for it  |
+|                 |                            |           | (an ESP's webhook)        |
 | mark_failed     | sending (this run's claim) | failed    | permanent refusal, or the |
 |                 |                            |           | last attempt failed       |
 | retry_later     | sending (this run's claim) | queued    | transient failure: later, |
@@ -352,6 +354,7 @@ class Delivery(models.Model):
         CANCELLED = "cancelled", "Cancelled"
         HELD = "held", "Held for the digest"
         BUNDLED = "bundled", "In a digest"
+        BOUNCED = "bounced", "Bounced"
 
     class Wait(models.TextChoices):
         """Why a queued delivery waits without having failed."""
@@ -403,6 +406,9 @@ class Delivery(models.Model):
     # and so leaves alone those waiting for a retry countdown.
     next_attempt_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # What an ESP's tracking webhook reported after the send.
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    bounced_at = models.DateTimeField(null=True, blank=True)
     # The daily digest a held delivery went out in (set when it is bundled).
     digest = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="bundled"
@@ -521,6 +527,28 @@ class Delivery(models.Model):
             status=Delivery.Status.SKIPPED,
             attempts=F("attempts") - 1,
             last_error=f"suppressed: {reason}",
+        )
+
+    # After the send: what the recipient's side reported ------------------------
+
+    def bounce(self, reason: str, at: datetime) -> bool:
+        """sent -> bounced: the recipient's server reported it undelivered. Once:
+        a second report of the same bounce finds the row moved and changes nothing."""
+        moved = Delivery.objects.filter(pk=self.pk, status=Delivery.Status.SENT).update(
+            status=Delivery.Status.BOUNCED,
+            bounced_at=at,
+            last_error=reason[:500],
+            updated_at=timezone.now(),
+        )
+        return moved == 1
+
+    def note_delivered(self, at: datetime) -> bool:
+        """The ESP reports the recipient's server took it (no change of status)."""
+        return (
+            Delivery.objects.filter(
+                pk=self.pk, status=Delivery.Status.SENT, delivered_at__isnull=True
+            ).update(delivered_at=at)
+            == 1
         )
 
     def _leave_sending(self, **changes: Any) -> bool:

@@ -2,17 +2,21 @@
 
 Every email trigger enters here: model signals of tasks and users, and the users
 app's own signals (activation resend, password reset, email change). None of them
-renders, sends or makes a token: the worker does all of that.
+renders, sends or makes a token: the worker does all of that. What an ESP's
+tracking webhook reports about a sent email enters here too (django-anymail's
+tracking signal).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from anymail.signals import AnymailTrackingEvent, tracking
 from django.contrib.auth import get_user_model
 from django.db.models.signals import m2m_changed, post_save, pre_delete
 
 from notifications import recording
+from notifications.tracking import record_event
 from tasks.models import Activity, Project, Task
 from tasks.signals import activity_recorded
 from users.models import User
@@ -91,6 +95,13 @@ def on_email_change_requested(sender: type[User], user: User, **kwargs: Any) -> 
     recording.record_email_change_emails(user)
 
 
+def on_tracking(
+    sender: type, event: AnymailTrackingEvent, esp_name: str, **kwargs: Any
+) -> None:
+    """An ESP's tracking webhook: delivered, bounced, complained."""
+    record_event(event, esp_name)
+
+
 def connect_receivers() -> None:
     """Connect every receiver with an explicit sender and dispatch_uid."""
     m2m_changed.connect(
@@ -129,3 +140,5 @@ def connect_receivers() -> None:
         sender=user_model,
         dispatch_uid="notifications.on_email_change_requested",
     )
+    # Every ESP's tracking view sends it: no one sender to name.
+    tracking.connect(on_tracking, dispatch_uid="notifications.on_tracking")

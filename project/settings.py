@@ -253,7 +253,7 @@ ANYMAIL = anymail_settings(
     EMAIL_BACKEND,
     api_key=config("ESP_API_KEY", default=""),
     api_url=config("ESP_API_URL", default=""),
-    webhook_secret=config("ESP_WEBHOOK_SECRET", default=""),
+    webhook_secret=config("ANYMAIL_WEBHOOK_SECRET", default=""),
     webhook_signing_key=config("ESP_WEBHOOK_SIGNING_KEY", default=""),
     timeout=EMAIL_TIMEOUT,
 )

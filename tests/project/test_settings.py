@@ -120,7 +120,7 @@ def test_an_esp_s_key_and_url_reach_anymail_under_its_names() -> None:
         EMAIL_BACKEND="anymail.backends.postmark.EmailBackend",
         ESP_API_KEY="server-token",
         ESP_API_URL="https://api.eu.example/",
-        ESP_WEBHOOK_SECRET="esp:webhook-password",
+        ANYMAIL_WEBHOOK_SECRET="esp:webhook-password",
         EMAIL_TIMEOUT="7",
     )
     assert started.returncode == 0, started.stderr
