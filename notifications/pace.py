@@ -19,6 +19,7 @@ not a failure and spends no attempt.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 import uuid
@@ -29,6 +30,8 @@ from django.conf import settings
 
 from notifications.models import Delivery
 from project.redis import redis_client, text
+
+logger = logging.getLogger(__name__)
 
 PREFIX = "notifications:pace:"
 RATE_KEY, DAY_KEY = f"{PREFIX}next-turn", f"{PREFIX}sent-24h"
@@ -293,7 +296,12 @@ class Pace:
     def _cool_down(self, keys: list[str]) -> tuple[float, int]:
         base = settings.NOTIFICATIONS_PROVIDER_COOLDOWN
         cap = settings.NOTIFICATIONS_PROVIDER_COOLDOWN_MAX
-        pause, level = self._provider_busy(keys=keys, args=[base, cap])
+        try:
+            pause, level = self._provider_busy(keys=keys, args=[base, cap])
+        except redis.RedisError:
+            # Unshared, the pause still holds this run's rows back.
+            logger.warning("The cool-down could not be written to Redis")
+            return float(base), 1
         return float(pause), int(level)
 
     def primary_down(self, at_least: float = 0.0) -> float:
@@ -304,12 +312,19 @@ class Pace:
         cap = settings.NOTIFICATIONS_FAILOVER_PROBE_MAX
         self.quiet_until = 0.0
         keys = [DOWN_KEY, DOWN_LEVEL_KEY, PROBE_KEY]
-        return float(self._primary_down(keys=keys, args=[base, cap, at_least]))
+        try:
+            return float(self._primary_down(keys=keys, args=[base, cap, at_least]))
+        except redis.RedisError:
+            logger.warning("The switch to the fallback could not be shared in Redis")
+            return 0.0
 
     def primary_back(self) -> None:
         """A probe went through the primary: every worker returns to it."""
-        self.client.delete(DOWN_KEY, DOWN_LEVEL_KEY, PROBE_KEY)
         self.quiet_until = 0.0
+        try:
+            self.client.delete(DOWN_KEY, DOWN_LEVEL_KEY, PROBE_KEY)
+        except redis.RedisError:  # the probe's lease runs out; another tries
+            logger.warning("The primary's return could not be shared in Redis")
 
 
 def domain_keys(domain: str) -> tuple[str, str, str]:

@@ -11,6 +11,7 @@ import pytest
 import redis
 from pytest_django.fixtures import Settings as DjangoSettings
 
+from devtools.smtp import free_port
 from notifications.models import Delivery
 from notifications.pace import COOLDOWN_KEY, DOWN_KEY, QUIET_CHECK, Pace, Turn
 
@@ -185,3 +186,15 @@ class TestRelays:
         pace.primary_down(at_least=10)
         turn = pace.take_turn()
         assert (turn.granted, turn.relay) == (True, "fallback")
+
+
+def test_with_redis_gone_the_writes_are_unshared_but_never_fatal(
+    settings: DjangoSettings,
+) -> None:
+    settings.NOTIFICATIONS_PROVIDER_COOLDOWN = 10
+    gone = redis.Redis(port=free_port(), socket_connect_timeout=0.5)
+    pace = Pace(gone, fallback=True)
+    assert pace.busy("primary") == (10, 1)  # this run still holds its rows back
+    assert pace.domain_busy("outlook.com") == 10
+    assert pace.primary_down() == 0.0
+    pace.primary_back()
