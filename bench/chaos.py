@@ -5,8 +5,9 @@
 mid-burst; 4. 550 for 50 recipients; 5. hostile forms; 6. the provider's quota
 spent for a minute mid-burst; 7. a provider that throttles above 20/s, with
 EMAIL_RATE_LIMIT just below; 8. unknown addresses suppressed; 9. hostile mail
-at the inbound SMTP listener (bench/inbound_mail.py).
-`python -m bench.chaos --only 9` runs run 9 alone, on a stack of its own.
+at the inbound SMTP listener (bench/inbound_mail.py); 10. the primary relay dead
+for a minute mid-burst, a fallback relay set.
+`python -m bench.chaos --only N` runs run N alone (9 or 10), on a stack of its own.
 Run 3 goes first: the rows a killed worker leaves in "sending" come back only
 when their lease (CELERY_TASK_TIME_LIMIT + 60 s) runs out, so the others happen
 while it waits. Each phase runs on a worker started with the environment it
@@ -20,9 +21,11 @@ from __future__ import annotations
 import random
 import sys
 import time
+from collections.abc import Callable
 
-from bench import chaos_tables, inbound_mail, outages, refusals
+from bench import chaos_tables, failover, inbound_mail, outages, refusals
 from bench.chaos_results import FAULT_ENV, RATE_ENV, ChaosResults
+from bench.chaos_tables import FaultRow
 from bench.data import create_employees
 from bench.hostile import hostile_forms
 from bench.knobs import CONCURRENCY
@@ -32,14 +35,20 @@ from bench.stack import Stack, WebServer
 SEED = 20261124  # the SMTP server's random refusals, run after run
 
 
-def main() -> int:
-    if sys.argv[1:] == ["--only", "9"]:
-        return only_hostile_mail()
+def main(argv: list[str]) -> int:
+    """Every run; or, with `--only N`, run N alone (on a stack of its own)."""
+    alone = argv[1] if len(argv) == 2 and argv[0] == "--only" else None
+    if argv and alone not in ALONE:
+        print(f"usage: python -m bench.chaos [--only {{{','.join(ALONE)}}}]")
+        return 2
     started = time.monotonic()
     print("make chaos: starting PostgreSQL database, Redis, SMTP, web, worker, beat")
     with Stack("chaos") as stack:
-        results = measure(Rig.prepare(stack, "Chaos"))
-    rows = chaos_tables.fault_rows(results)
+        rig = Rig.prepare(stack, "Chaos")
+        if alone is not None:
+            rows = [ALONE[alone](rig)]
+        else:
+            rows = chaos_tables.fault_rows(measure(rig))
     print(chaos_tables.fault_table(rows).render(), flush=True)
     print(f"\nTotal time {(time.monotonic() - started) / 60:.1f} min.")
     failed = [row.name for row in rows if not row.passed]
@@ -48,9 +57,25 @@ def main() -> int:
     return 1 if failed else 0
 
 
+def hostile_mail_alone(rig: Rig) -> FaultRow:
+    """Run 9 needs no worker, no web server and no fault settings."""
+    return chaos_tables.hostile_mail_row(inbound_mail.hostile_mail(rig))
+
+
+def relay_failover_alone(rig: Rig) -> FaultRow:
+    return chaos_tables.relay_failover_row(failover.relay_failover(rig))
+
+
+# The runs that can be run alone: `--only N`.
+ALONE: dict[str, Callable[[Rig], FaultRow]] = {
+    "9": hostile_mail_alone,
+    "10": relay_failover_alone,
+}
+
+
 def measure(rig: Rig) -> ChaosResults:
-    """Run 3 first (its lease runs out meanwhile), then runs 7 and 6 on a quiet
-    system (their timings are figures), then the other fault runs."""
+    """Run 3 first (its lease runs out meanwhile), then runs 7, 6 and 10 on a
+    quiet system (their timings are figures), then the other fault runs."""
     rejected = create_employees("rej", 50)  # answered 550 at RCPT: run 4
     unknown = create_employees("sup", 20)  # and run 8
     web = start_processes(rig)
@@ -59,6 +84,7 @@ def measure(rig: Rig) -> ChaosResults:
     throttled = refusals.throttled(rig)
     rig.start_workers([CONCURRENCY])
     quota_spent = refusals.quota_spent(rig)
+    relay_failover = failover.relay_failover(rig)
     rig.start_workers([CONCURRENCY], **FAULT_ENV)
     recipient_refusals = refusals.recipient_refusals(rig)
     provider_busy = refusals.provider_busy(rig)
@@ -78,18 +104,8 @@ def measure(rig: Rig) -> ChaosResults:
         throttled=throttled,
         suppressed=suppressed,
         hostile_mail=mail,
+        relay_failover=relay_failover,
     )
-
-
-def only_hostile_mail() -> int:
-    """Run 9 alone: it needs no worker, no web server and no fault settings."""
-    print("make chaos, run 9 alone: starting PostgreSQL database, Redis, SMTP")
-    with Stack("chaos") as stack:
-        row = chaos_tables.hostile_mail_row(
-            inbound_mail.hostile_mail(Rig.prepare(stack, "Chaos"))
-        )
-    print(chaos_tables.fault_table([row]).render(), flush=True)
-    return 0 if row.passed else 1
 
 
 def start_processes(rig: Rig) -> WebServer:
@@ -105,4 +121,4 @@ def start_processes(rig: Rig) -> WebServer:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

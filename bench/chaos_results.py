@@ -22,9 +22,18 @@ FAULT_ENV = {
     "NOTIFICATIONS_PROVIDER_COOLDOWN_MAX": "0.2",
 }
 RATE_ENV = {"EMAIL_RATE_LIMIT": "18"}  # run 7: the product's pace, just below it
-WORKER_ENVS = {"fault runs": FAULT_ENV, "run 7": RATE_ENV, "run 6": {}}
+# Run 10: a burst paced to last a couple of minutes, so that the primary relay's
+# minute of death falls in its middle; the fallback relay's address is added.
+FAILOVER_ENV = {"EMAIL_RATE_LIMIT": "4"}
+WORKER_ENVS = {
+    "fault runs": FAULT_ENV,
+    "run 7": RATE_ENV,
+    "run 10": {**FAILOVER_ENV, "EMAIL_FALLBACK_HOST": "(a second SMTP server)"},
+    "run 6": {},
+}
 PROVIDER_MAX_RATE = 20  # run 7: the server answers 454 above this many a second
 QUOTA_SECONDS = 60.0  # run 6
+RELAY_DOWN_SECONDS = 60.0  # run 10
 
 
 def retried(attempts: Counter[int]) -> int:
@@ -265,6 +274,32 @@ class HostileMail:
 
 
 @dataclass
+class RelayFailover:
+    """10. The primary relay dead for a while mid-burst, a fallback relay set."""
+
+    arrivals: Arrivals  # at either server
+    down_at: int  # emails accepted when the primary died
+    by_fallback: int  # accepted by the fallback server
+    by_primary_after: int  # accepted by the primary after it came back
+    switched_after: float  # seconds from the death to the fallback's first email
+    returned_after: float  # seconds from the primary's return to its first email
+    rows_by_relay: dict[str, int]  # sent rows by the relay they record
+    failed: int
+    attempts: Counter[int]
+
+    @property
+    def recorded_right(self) -> bool:
+        """The delivery log names the server that took each email."""
+        return self.rows_by_relay.get("fallback", 0) == self.by_fallback
+
+    @property
+    def passed(self) -> bool:
+        delivered = self.arrivals.intact and not self.failed
+        used_and_left = self.by_fallback > 0 and self.by_primary_after > 0
+        return delivered and used_and_left and self.recorded_right
+
+
+@dataclass
 class ChaosResults:
     recipient_refusals: RecipientRefusals
     provider_busy: ProviderBusy
@@ -276,3 +311,4 @@ class ChaosResults:
     throttled: Throttled
     suppressed: Suppressed
     hostile_mail: HostileMail
+    relay_failover: RelayFailover

@@ -11,6 +11,7 @@ from bench.chaos_results import (
     PROVIDER_MAX_RATE,
     QUOTA_SECONDS,
     RATE_ENV,
+    RELAY_DOWN_SECONDS,
     WORKER_ENVS,
     ChaosResults,
     HostileForms,
@@ -21,6 +22,7 @@ from bench.chaos_results import (
     QuotaSpent,
     RecipientRefusals,
     RedisOutage,
+    RelayFailover,
     Suppressed,
     Throttled,
     retried,
@@ -80,6 +82,7 @@ def fault_rows(results: ChaosResults) -> list[FaultRow]:
         throttled_row(results.throttled),
         suppressed_row(results.suppressed),
         hostile_mail_row(results.hostile_mail),
+        relay_failover_row(results.relay_failover),
     ]
 
 
@@ -213,3 +216,18 @@ def hostile_mail_row(run: HostileMail) -> FaultRow:
     ]
     name = f"9. {HOSTILE_MAIL}"
     return FaultRow(name, 0, 0, 0, 0, run.passed, detail)
+
+
+def relay_failover_row(run: RelayFailover) -> FaultRow:
+    detail = [
+        f"the primary died at {run.down_at}/{run.arrivals.expected} accepted; the "
+        f"fallback took its first email {run.switched_after:.1f} s later and "
+        f"{run.by_fallback} in all",
+        f"the primary took its first email {run.returned_after:.0f} s after it "
+        f"came back, and {run.by_primary_after} after its return; failed: "
+        f"{run.failed}; {attempts_text(run.attempts)}",
+        f"sent rows by relay in the delivery log: {run.rows_by_relay}"
+        + ("" if run.recorded_right else " (not what the servers counted)"),
+    ]
+    name = f"10. primary relay dead for {RELAY_DOWN_SECONDS:.0f} s mid-burst"
+    return arrivals_row(name, run.arrivals, run.passed, detail)

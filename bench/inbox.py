@@ -75,21 +75,28 @@ class Arrivals:
 
 
 class Inbox:
-    """Counts the SMTP server's accepted messages by key, reading each one once."""
+    """Counts the accepted messages of one SMTP server (or several together) by
+    key, reading each one once."""
 
-    def __init__(self, received: list[Received]) -> None:
-        self._received = received
-        self._seen = 0
+    def __init__(self, *received: list[Received]) -> None:
+        self._lists = received
+        self._seen = [0] * len(received)
         self.copies: Counter[Key] = Counter()
         self.first_at: dict[Key, float] = {}
 
     def refresh(self) -> None:
-        new = self._received[self._seen :]
-        self._seen += len(new)
-        for item in new:
-            for key in keys_of(item):
-                self.copies[key] += 1
-                self.first_at.setdefault(key, item.accepted_at)
+        for index, received in enumerate(self._lists):
+            new = received[self._seen[index] :]
+            self._seen[index] += len(new)
+            for item in new:
+                for key in keys_of(item):
+                    self.copies[key] += 1
+                    first = self.first_at.get(key, item.accepted_at)
+                    self.first_at[key] = min(first, item.accepted_at)
+
+    def messages(self) -> list[Received]:
+        """Every accepted message, of every server counted."""
+        return [item for received in self._lists for item in list(received)]
 
     def arrived(self, expected: set[Key]) -> int:
         self.refresh()
@@ -126,12 +133,12 @@ class Inbox:
 
     def accepted_for(self, prefix: str) -> int:
         """Messages accepted for addresses that start with `prefix`."""
-        received = list(self._received)
+        received = self.messages()
         return sum(1 for m in received for r in m.rcpt_tos if r.startswith(prefix))
 
     def first_accepted_to(self, address: str) -> float | None:
         """When the first message to this address was accepted, if one was."""
-        for item in list(self._received):
+        for item in self.messages():
             if address in item.rcpt_tos:
                 return item.accepted_at
         return None
@@ -140,7 +147,7 @@ class Inbox:
         """Extra copies of a Message-ID among the messages of `prefix`'s markers."""
         ids = Counter(
             item.message_id
-            for item in list(self._received)
+            for item in self.messages()
             if message_marker(item).startswith(prefix + "-")
         )
         return sum(n - 1 for n in ids.values() if n > 1)

@@ -138,10 +138,15 @@ class Stack:
         self.redis = EmbeddedRedis(free_port()).start()
         self._exit.callback(self._stop_redis)
         self.smtp = SMTPServer().start()
-        self._exit.callback(self.smtp.stop)
+        self._smtp_down = False
+        self._exit.callback(self._stop_smtp)
         self.env = self._environment()
         os.environ.update(self.env)
         self._setup_django()
+
+    def _stop_smtp(self) -> None:
+        if self.smtp is not None and not self._smtp_down:
+            self.smtp.stop()
 
     def _stop_redis(self) -> None:
         assert self.redis is not None
@@ -252,6 +257,19 @@ class Stack:
     def restart_redis(self) -> None:
         assert self.redis is not None
         self.redis.start()
+
+    def stop_smtp_for_outage(self) -> None:
+        """The SMTP server dies: its port refuses, its connections drop."""
+        assert self.smtp is not None
+        self.smtp.stop()
+        self._smtp_down = True
+
+    def restart_smtp(self) -> None:
+        """The SMTP server back on its port, keeping what it accepted before (a
+        new server: aiosmtpd's cannot start twice)."""
+        assert self.smtp is not None
+        self.smtp = SMTPServer(self.smtp.sink, port=self.smtp.port).start()
+        self._smtp_down = False
 
 
 def descendants(pid: int) -> list[int]:

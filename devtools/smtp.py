@@ -30,6 +30,8 @@ TEMPFAIL = "450 4.2.1 The user you are trying to contact is receiving mail too q
 BUSY = "451 4.3.0 Temporary failure, try again later"
 THROTTLED = "454 Throttling failure: Maximum sending rate exceeded."
 QUOTA_SPENT = "550 5.4.5 Daily user sending quota exceeded."
+# A destination's own server, answering RCPT (greylisting): that domain, for now.
+GREYLISTED = "451 4.7.1 Greylisted, please try again later"
 
 
 @dataclass
@@ -42,6 +44,7 @@ class Behaviour:
     permfail_rate: float = 0.0  # share of messages answered 554
     mode: str = "accept"  # accept | tempfail | busy | permfail | hangup | hang
     reject_recipient: Callable[[str], bool] = lambda address: False  # 550 at RCPT
+    defer_recipient: Callable[[str], bool] = lambda address: False  # 451 at RCPT
     # A provider's limits: above `max_rate` messages a second it answers 454; until
     # `quota_spent_until` (time.monotonic()) it answers 550 5.4.5.
     max_rate: float | None = None
@@ -131,7 +134,9 @@ class MailSink:
         if self.behaviour.reject_recipient(address):
             with self.lock:
                 self.rejected[address] += 1
-            return self._answer("550 5.1.1 Recipient address rejected: no such user")
+            return self.answer("550 5.1.1 Recipient address rejected: no such user")
+        if self.behaviour.defer_recipient(address):
+            return self.answer(GREYLISTED)
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -144,26 +149,27 @@ class MailSink:
         if behaviour.mode == "hang":
             await asyncio.sleep(3600)
         if behaviour.mode == "hangup":
-            self._answer("hangup")
+            self.answer("hangup")
             server.transport.close()
             return "421 4.4.2 Connection dropped"
         if time.monotonic() < behaviour.quota_spent_until:
-            return self._answer(QUOTA_SPENT)
+            return self.answer(QUOTA_SPENT)
         if behaviour.mode == "busy":
-            return self._answer(BUSY)
+            return self.answer(BUSY)
         with self.lock:
             over_rate = behaviour.over_rate()
         if over_rate:
-            return self._answer(THROTTLED)
+            return self.answer(THROTTLED)
         roll = behaviour.random.random()
         if behaviour.mode == "tempfail" or roll < behaviour.tempfail_rate:
-            return self._answer(behaviour.tempfail_reply)
+            return self.answer(behaviour.tempfail_reply)
         if behaviour.mode == "permfail" or roll > 1 - behaviour.permfail_rate:
-            return self._answer("554 5.7.1 Message rejected")
+            return self.answer("554 5.7.1 Message rejected")
         self._record(envelope)
-        return self._answer("250 2.0.0 OK: queued")
+        return self.answer("250 2.0.0 OK: queued")
 
-    def _answer(self, reply: str) -> str:
+    def answer(self, reply: str) -> str:
+        """Count the reply by its code (or first word), and return it."""
         with self.lock:
             self.answers[reply.split(" ", 1)[0]] += 1
         return reply
@@ -178,13 +184,17 @@ class MailSink:
             time.monotonic(),
             envelope.original_content or content,
         )
+        self.keep(item)
+
+    def keep(self, item: Received) -> None:
+        """One more accepted message: listed, and saved or echoed if asked."""
         with self.lock:
             self.received.append(item)
             count = len(self.received)
         if self.save_dir:
             self.save_dir.mkdir(parents=True, exist_ok=True)
             (self.save_dir / f"{int(time.time() * 1000)}-{count}.eml").write_bytes(
-                envelope.content
+                item.content
             )
         if self.echo:
             print(

@@ -30,14 +30,16 @@ class DeliveryAdmin(admin.ModelAdmin[Delivery]):
         "attempts",
         "created_at",
         "sent_at",
+        "relay",
         "short_error",
     )
-    list_filter = ("status", "kind", "reason", "created_at")
+    list_filter = ("status", "kind", "reason", "relay", "created_at")
     search_fields = (
         "recipient__username",
         "recipient__email",
         "event_key",
         "message_id",
+        "provider_message_id",
         "job_id",
     )
     list_select_related = ("recipient",)

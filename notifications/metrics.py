@@ -2,12 +2,12 @@
 
 Gauges are read from the database when Prometheus scrapes, with indexed
 queries: deliveries by status and kind, and the age of the oldest delivery that
-is due and not sent. Counters (sent, failed, retried, skipped, held by kind) and
-the histogram of SMTP send times are added up in Redis by every worker process
-on every host, once per batch, and read back at the scrape: one set of numbers
-however many workers run, whichever web process answers. Redis keeps nothing
-on disk here, so a Redis restart resets the counters; Prometheus's rate()
-expects such resets.
+is due and not sent. Counters (sent, failed, retried, skipped, held by kind;
+sent by relay) and the histogram of send times are added up in Redis by every
+worker process on every host, once per batch, and read back at the scrape: one
+set of numbers however many workers run, whichever web process answers. Redis
+keeps nothing on disk here, so a Redis restart resets the counters; Prometheus's
+rate() expects such resets.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from notifications.models import Delivery
 from project.redis import redis_client, text
 
 OUTCOMES_KEY = "notifications:metrics:outcomes"  # "sent|task_assigned" -> count
+RELAYS_KEY = "notifications:metrics:relays"  # "fallback|task_assigned" -> count
 SECONDS_KEY = "notifications:metrics:smtp-seconds"  # "le|0.05" -> count, sum, count
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 OUTCOMES = ("sent", "failed", "retried", "skipped", "held")
@@ -43,10 +44,14 @@ class MetricsTally:
     """What one batch run adds to the counters, written to Redis at its end."""
 
     outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)
+    relays: Counter[tuple[str, str]] = field(default_factory=Counter)
     send_seconds: list[float] = field(default_factory=list)
 
-    def count(self, outcome: str, kind: str) -> None:
+    def count(self, outcome: str, kind: str, relay: str = "") -> None:
+        """One more of this outcome; a sent one also for the relay that took it."""
         self.outcomes[outcome, kind] += 1
+        if relay:
+            self.relays[relay, kind] += 1
 
     def flush(self, client: redis.Redis) -> None:
         if not self.outcomes and not self.send_seconds:
@@ -54,6 +59,8 @@ class MetricsTally:
         pipe = client.pipeline(transaction=False)
         for (outcome, kind), count in self.outcomes.items():
             pipe.hincrby(OUTCOMES_KEY, f"{outcome}|{kind}", count)
+        for (relay, kind), count in self.relays.items():
+            pipe.hincrby(RELAYS_KEY, f"{relay}|{kind}", count)
         for seconds in self.send_seconds:
             bucket = next((b for b in BUCKETS if seconds <= b), "+Inf")
             pipe.hincrby(SECONDS_KEY, f"le|{bucket}", 1)
@@ -78,10 +85,11 @@ class OutboxCollector(Collector):
             value=oldest_due_age(timezone.now()),
         )
         try:
-            counters, seconds = self.from_redis()
+            counters, relays, seconds = self.from_redis()
         except redis.RedisError:
             return  # the gauges still answer while Redis is down
         yield self.outcomes(counters)
+        yield self.relays(relays)
         yield self.smtp_seconds(seconds)
 
     @staticmethod
@@ -99,11 +107,13 @@ class OutboxCollector(Collector):
         return family
 
     @staticmethod
-    def from_redis() -> tuple[dict[str, int], dict[str, float]]:
+    def from_redis() -> tuple[dict[str, int], dict[str, int], dict[str, float]]:
         client = redis_client()
-        outcomes, seconds = client.hgetall(OUTCOMES_KEY), client.hgetall(SECONDS_KEY)
+        outcomes, relays = client.hgetall(OUTCOMES_KEY), client.hgetall(RELAYS_KEY)
+        seconds = client.hgetall(SECONDS_KEY)
         return (
             {text(k): int(v) for k, v in outcomes.items()},
+            {text(k): int(v) for k, v in relays.items()},
             {text(k): float(v) for k, v in seconds.items()},
         )
 
@@ -120,6 +130,19 @@ class OutboxCollector(Collector):
         return family
 
     @staticmethod
+    def relays(counters: dict[str, int]) -> CounterMetricFamily:
+        family = CounterMetricFamily(
+            "notifications_emails_sent_by_relay",
+            "Emails each relay took (primary, or the fallback while the primary "
+            "was down), by kind.",
+            labels=["relay", "kind"],
+        )
+        for relay in Delivery.Relay.values:
+            for kind in Delivery.Kind.values:
+                family.add_metric([relay, kind], counters.get(f"{relay}|{kind}", 0))
+        return family
+
+    @staticmethod
     def smtp_seconds(seconds: dict[str, float]) -> HistogramMetricFamily:
         running, buckets = 0.0, []
         for bound in (*BUCKETS, "+Inf"):
@@ -127,7 +150,7 @@ class OutboxCollector(Collector):
             buckets.append((str(bound), running))
         return HistogramMetricFamily(
             "notifications_smtp_send_seconds",
-            "Time the SMTP server took to accept one message.",
+            "Time the relay (SMTP server or ESP API) took to accept one message.",
             buckets=buckets,
             sum_value=seconds.get("sum", 0.0),
         )

@@ -19,9 +19,9 @@ the code base writes `status`.
 | record          | (nothing)                  | queued    | receivers (recording.py)  |
 | claim           | queued (sending not paused)| sending   | a worker's batch run      |
 | mark_sent       | sending (this run's claim) | sent      | the batch run, on a 250   |
-| bounce          | sent                       | bounced   | a bounce report for it,   |
+| bounce          | sent                       | bounced   | a bounce report for it    |
+|                 |                            |           | (DSN or ESP webhook),     |
 |                 |                            |           | also hours later          |
-|                 |                            |           | (notifications/feedback)  |
 | mark_failed     | sending (this run's claim) | failed    | permanent refusal, or the |
 |                 |                            |           | last attempt failed       |
 | retry_later     | sending (this run's claim) | queued    | transient failure: later, |
@@ -87,6 +87,8 @@ ASSIGNMENT_ROW = {
     "claim_token": "''",
     "smtp_reply": "''",
     "message_id": "''",
+    "relay": "''",
+    "provider_message_id": "''",
     "created_at": "%s",
     "updated_at": "%s",
     "next_attempt_at": "%s",
@@ -369,6 +371,13 @@ class Delivery(models.Model):
         NOTHING = "", "Nothing"
         PACE = "pace", "The send rate or daily limit"
         PROVIDER = "provider", "The provider to accept mail again"
+        DOMAIN = "domain", "The recipient's domain to accept mail again"
+
+    class Relay(models.TextChoices):
+        """Which relay took the email (notifications/relays.py)."""
+
+        PRIMARY = "primary", "Primary"
+        FALLBACK = "fallback", "Fallback"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     recipient = models.ForeignKey(
@@ -399,6 +408,10 @@ class Delivery(models.Model):
     claim_token = models.CharField(max_length=36, blank=True, db_index=True)
     smtp_reply = models.CharField(max_length=500, blank=True)
     message_id = models.CharField(max_length=255, blank=True)
+    relay = models.CharField(max_length=10, choices=Relay.choices, blank=True)
+    # The ESP's own id for the message (django-anymail's message_id), which its
+    # tracking webhooks name; empty for SMTP.
+    provider_message_id = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
@@ -406,7 +419,9 @@ class Delivery(models.Model):
     # and so leaves alone those waiting for a retry countdown.
     next_attempt_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
-    # When the recipient's server reported it undelivered (the reason: last_error).
+    # What an ESP's tracking webhook reported after the send; when the recipient's
+    # server reported it undelivered (the reason: last_error).
+    delivered_at = models.DateTimeField(null=True, blank=True)
     bounced_at = models.DateTimeField(null=True, blank=True)
     # The daily digest a held delivery went out in (set when it is bundled).
     digest = models.ForeignKey(
@@ -434,6 +449,12 @@ class Delivery(models.Model):
                 ),
                 name="delivery_finished",
             ),  # retention
+            # Partial, so a row sent over SMTP writes no entry.
+            models.Index(
+                fields=["provider_message_id"],
+                condition=~Q(provider_message_id=""),
+                name="delivery_provider_message",
+            ),  # the ESPs' tracking webhooks
         ]
 
     def __str__(self) -> str:
@@ -453,13 +474,21 @@ class Delivery(models.Model):
 
     # Transitions of a row this run claimed ----------------------------------------
 
-    def mark_sent(self, reply: str, message_id: str) -> bool:
-        """sending -> sent: the server accepted the message."""
+    def mark_sent(
+        self,
+        reply: str,
+        message_id: str,
+        relay: str = Relay.PRIMARY,
+        provider_message_id: str = "",
+    ) -> bool:
+        """sending -> sent: the server (of this relay) accepted the message."""
         return self._leave_sending(
             status=Delivery.Status.SENT,
             sent_at=timezone.now(),
             smtp_reply=reply[:500],
             message_id=message_id,
+            relay=relay,
+            provider_message_id=provider_message_id[:255],
             last_error="",
         )
 
@@ -516,7 +545,7 @@ class Delivery(models.Model):
             last_error=f"suppressed: {reason}",
         )
 
-    # After sending --------------------------------------------------------------
+    # After the send: what the recipient's side reported ------------------------
 
     def bounce(self, reason: str, at: datetime) -> bool:
         """sent -> bounced: the recipient's server reported it undelivered. Once:
@@ -528,6 +557,15 @@ class Delivery(models.Model):
             updated_at=timezone.now(),
         )
         return moved == 1
+
+    def note_delivered(self, at: datetime) -> bool:
+        """The ESP reports the recipient's server took it (no change of status)."""
+        return (
+            Delivery.objects.filter(
+                pk=self.pk, status=Delivery.Status.SENT, delivered_at__isnull=True
+            ).update(delivered_at=at)
+            == 1
+        )
 
     def _leave_sending(self, **changes: Any) -> bool:
         """One UPDATE by primary key, guarded by this run's claim.

@@ -3,21 +3,27 @@
 Every email trigger enters here: model signals of tasks and users, and the users
 app's own signals (activation resend, password reset, email change asked for and
 done). None of them renders, sends or makes a token: the worker does all of that.
-Mail coming back through an ESP's inbound webhook enters here too (django-anymail's
-signal).
+Mail coming back through an ESP's inbound webhook, and what its tracking webhook
+reports about a sent email, enter here too (django-anymail's signals).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from anymail.signals import AnymailInboundEvent, inbound
+from anymail.signals import (
+    AnymailInboundEvent,
+    AnymailTrackingEvent,
+    inbound,
+    tracking,
+)
 from django.contrib.auth import get_user_model
 from django.db.models.signals import m2m_changed, post_save, pre_delete
 
 from notifications import inbound as intake
 from notifications import recording
 from notifications.kinds import HISTORY_KINDS
+from notifications.tracking import record_event
 from tasks.models import Activity, Task
 from tasks.signals import activity_recorded
 from users.models import AddressChange, User
@@ -121,6 +127,13 @@ def on_inbound(
         raise TryLater(f"{esp_name} inbound message not taken: {outcome.reason}")
 
 
+def on_tracking(
+    sender: type, event: AnymailTrackingEvent, esp_name: str, **kwargs: Any
+) -> None:
+    """An ESP's tracking webhook: delivered, bounced, complained."""
+    record_event(event, esp_name)
+
+
 def connect_receivers() -> None:
     """Connect every receiver with an explicit sender and dispatch_uid."""
     m2m_changed.connect(
@@ -166,3 +179,5 @@ def connect_receivers() -> None:
     )
     # Every ESP's inbound view sends it: no one sender to name.
     inbound.connect(on_inbound, dispatch_uid="notifications.on_inbound")
+    # Every ESP's tracking view sends it: no one sender to name.
+    tracking.connect(on_tracking, dispatch_uid="notifications.on_tracking")

@@ -1,12 +1,13 @@
 """The worker's batch run: claim, build, take a turn, send, record.
 
 Plain functions, so tests reach them without a broker; worker/jobs.py wraps them.
-The SMTP conversation and what a failed send means live in notifications/smtp.py,
-the shared pace in notifications/pace.py; every change of a delivery's status is
-a transition in notifications/models.py.
+The relays (an SMTP server or an ESP's API, and a fallback) are in
+notifications/relays.py, what a failed send means in notifications/smtp.py, the
+shared pace (and which relay a turn goes by) in notifications/pace.py; every
+change of a delivery's status is a transition in notifications/models.py.
 
 Levels, outermost first: send_batch (one job run) -> BatchRun.send (one email)
--> SMTPClient.send (one SMTP transaction).
+-> SMTPClient.send or BackendTransport.send (one SMTP transaction or API call).
 """
 
 from __future__ import annotations
@@ -30,7 +31,15 @@ from notifications.metrics import MetricsTally
 from notifications.models import Delivery, Suppression
 from notifications.pace import Turn, shared_pace
 from notifications.preferences import Mode, modes_for
-from notifications.smtp import Failure, Verdict, classify, process_client
+from notifications.relays import (
+    FALLBACK,
+    PRIMARY,
+    PROBE,
+    SEND_ERRORS,
+    never_sent,
+    process_relays,
+)
+from notifications.smtp import Accepted, Failure, Verdict, classify, unanswered
 from notifications.wishes import Wishes
 from project.redis import redis_client
 
@@ -56,10 +65,11 @@ class BatchReport:
     countdown: float = 0.0  # when the retry job should run: the longest wait
     tally: MetricsTally = field(default_factory=MetricsTally)
 
-    def count(self, outcome: str, delivery: Delivery) -> None:
-        """sent, failed, skipped or held: one more, here and in the metrics."""
+    def count(self, outcome: str, delivery: Delivery, relay: str = "") -> None:
+        """sent, failed, skipped or held: one more, here and in the metrics
+        (a sent one also by the relay that took it)."""
         setattr(self, outcome, getattr(self, outcome) + 1)
-        self.tally.count(outcome, delivery.kind)
+        self.tally.count(outcome, delivery.kind, relay)
 
     def retry(self, delivery: Delivery, delay: float) -> None:
         """A new run takes this row after `delay` seconds. Longer waits than a
@@ -123,7 +133,7 @@ class BatchRun:
         self.suppressed = Suppression.objects.of(emails) if deliveries else {}
         self.wishes = Wishes(deliveries, self.tasks)
         self.modes = modes_for(deliveries)
-        self.client = process_client()  # kept open for the next batch
+        self.relays = process_relays()  # kept open for the next batch
         self.pace = shared_pace()
         self.report = BatchReport()
         self.deadline = time.monotonic() + send_budget(deliveries)
@@ -134,13 +144,16 @@ class BatchRun:
                 self.release(self.deliveries[index:])
                 return
             wait = self.send(delivery)
-            if wait is not None:
+            if wait is not None and wait.one_domain:
+                self.hold([delivery], wait)  # the other domains' emails go on
+            elif wait is not None:
                 self.hold(self.deliveries[index:], wait)
                 return
 
     def send(self, delivery: Delivery) -> Turn | None:
-        """Send one email and record what happened. A Turn when it, and every
-        row after it, must wait: the pace is spent or the provider is busy."""
+        """Send one email and record what happened. A Turn when it must wait
+        (and, unless only its domain waits, every row after it): the pace is
+        spent or the provider is busy."""
         if not self.wanted_now(delivery):
             return None
         suppression = self.suppressed.get(delivery.address.lower())
@@ -151,18 +164,60 @@ class BatchRun:
         message = self.build(delivery)
         if message is None:
             return None
-        turn = self.take_turn(delivery.kind in ACCOUNT_KINDS)
+        turn = self.take_turn(delivery)
         if not turn.granted:
             return turn
+        return self.send_by(turn.relay, delivery, message)
+
+    def send_by(
+        self, relay: str, delivery: Delivery, message: EmailMultiAlternatives
+    ) -> Turn | None:
         started = time.monotonic()
         try:
-            reply = self.client.send(message)
-        except (OSError, ValueError, UnicodeError) as error:  # ValueError: bad address
-            return self.settle_failure(delivery, Failure.from_error(error))
+            accepted = self.relays.by(relay).send(message)
+        except SEND_ERRORS as error:  # ValueError: a bad address
+            return self.after_failure(relay, delivery, message, error)
+        if relay == PROBE:
+            self.pace.primary_back()
         self.report.tally.send_seconds.append(time.monotonic() - started)
-        delivery.mark_sent(reply, message.extra_headers["Message-ID"])
-        self.report.count("sent", delivery)
+        self.record_sent(delivery, message, accepted, relay)
         return None
+
+    def record_sent(
+        self,
+        delivery: Delivery,
+        message: EmailMultiAlternatives,
+        accepted: Accepted,
+        relay: str,
+    ) -> None:
+        relay = FALLBACK if relay == FALLBACK else PRIMARY
+        delivery.mark_sent(
+            accepted.reply,
+            message.extra_headers["Message-ID"],
+            relay,
+            accepted.provider_message_id,
+        )
+        self.report.count("sent", delivery, relay)
+
+    def after_failure(
+        self,
+        relay: str,
+        delivery: Delivery,
+        message: EmailMultiAlternatives,
+        error: BaseException,
+    ) -> Turn | None:
+        """A failed send; with a fallback relay, a primary that gave no answer
+        hands the mail to it (this email too, when nothing of it was sent)."""
+        failure = Failure.from_error(error)
+        has_fallback = self.relays.fallback is not None
+        if relay != FALLBACK and has_fallback and unanswered(failure):
+            logger.warning("The primary relay is down: %s", failure.reason)
+            self.pace.primary_down()
+            if never_sent(error):
+                return self.send_by(FALLBACK, delivery, message)
+        elif relay == PROBE and classify(failure) is not Verdict.PROVIDER_BUSY:
+            self.pace.primary_back()  # it answered, about this email alone
+        return self.settle_failure(relay, delivery, message, failure)
 
     def wanted_now(self, delivery: Delivery) -> bool:
         """Whether the recipient may and still wants this email (wishes.py), then
@@ -198,24 +253,36 @@ class BatchRun:
             self.report.count("failed", delivery)
         return None
 
-    def take_turn(self, account_email: bool) -> Turn:
+    def take_turn(self, delivery: Delivery) -> Turn:
         """A turn to send; a short wait is waited for here, within the budget."""
+        account_email = delivery.kind in ACCOUNT_KINDS
+        domain = recipient_domain(delivery)
         while True:
             try:
-                turn = self.pace.take_turn(account_email)
+                turn = self.pace.take_turn(account_email, domain)
             except redis.RedisError:
                 logger.warning("The pace cannot be read from Redis; waiting")
                 return PACE_UNKNOWN
             fits = time.monotonic() + turn.wait < self.deadline
-            if turn.granted or turn.wait > INLINE_WAIT or not fits:
+            busy_domain = turn.cause == "domain"  # the other domains' rows go on
+            if turn.granted or turn.wait > INLINE_WAIT or not fits or busy_domain:
                 return turn
             time.sleep(turn.wait)
 
-    def settle_failure(self, delivery: Delivery, failure: Failure) -> Turn | None:
+    def settle_failure(
+        self,
+        relay: str,
+        delivery: Delivery,
+        message: EmailMultiAlternatives,
+        failure: Failure,
+    ) -> Turn | None:
         verdict = classify(failure)
         if verdict is Verdict.PROVIDER_BUSY:
-            logger.warning("The provider is busy: %s", failure.reason)
-            return Turn(self.pace.provider_busy(), "provider", failure.reason)
+            return self.provider_busy(relay, delivery, message, failure)
+        if verdict is Verdict.DOMAIN_BUSY:
+            domain = recipient_domain(delivery)
+            logger.warning("%s is busy: %s", domain, failure.reason)
+            return Turn(self.pace.domain_busy(domain), "domain", failure.reason)
         if verdict is Verdict.RETRY:
             self.retry_or_give_up(delivery, failure.reason)
             return None
@@ -231,6 +298,25 @@ class BatchRun:
                 reason=failure.reason
             )
         return None
+
+    def provider_busy(
+        self,
+        relay: str,
+        delivery: Delivery,
+        message: EmailMultiAlternatives,
+        failure: Failure,
+    ) -> Turn | None:
+        """Everything by this relay waits a while. A primary that keeps
+        answering busy (again right after a cool-down, or to a probe) hands the
+        mail to the fallback instead, this email first: a busy reply took none
+        of it."""
+        logger.warning("The provider is busy: %s", failure.reason)
+        pause, refusals = self.pace.busy(FALLBACK if relay == FALLBACK else PRIMARY)
+        keeps_refusing = relay == PROBE or (relay == PRIMARY and refusals >= 2)
+        if keeps_refusing and self.relays.fallback is not None:
+            self.pace.primary_down(at_least=pause)
+            return self.send_by(FALLBACK, delivery, message)
+        return Turn(pause, "provider", failure.reason, relay)
 
     def retry_or_give_up(self, delivery: Delivery, reason: str) -> None:
         """Later, with backoff, or failed (dead) once out of attempts."""
@@ -258,6 +344,10 @@ class BatchRun:
         for delivery in deliveries:
             delivery.release_untried()
             self.report.retry(delivery, 0)
+
+
+def recipient_domain(delivery: Delivery) -> str:
+    return delivery.address.rpartition("@")[2].lower()
 
 
 def retry_countdown(attempt: int) -> float:

@@ -1,8 +1,9 @@
 """The SMTP client: a connection kept open, a send that keeps the server's final
-reply, and one table of rules that says what a failed send means.
+reply, and one table of rules that says what a failed send means, whether an SMTP
+server refused it or an ESP's HTTP API (through django-anymail) did.
 
-The batch run (notifications/sending.py) only orchestrates: it asks this module
-to send a message and to classify what went wrong.
+The batch run (notifications/sending.py) only orchestrates: it sends through the
+relays of notifications/relays.py and asks this module what went wrong.
 """
 
 from __future__ import annotations
@@ -16,12 +17,17 @@ import time
 from contextlib import suppress
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
+import requests
+from anymail.exceptions import AnymailAPIError, AnymailError, AnymailRecipientsRefused
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.smtp import EmailBackend as DjangoSMTPBackend
 from django.core.mail.message import sanitize_address
 from django.utils.functional import cached_property
+
+from notifications.dkim import Signer
 
 # After this many dropped connections in a batch the client stops dialling and
 # fails fast, so one batch does not wait out a dead server once per message.
@@ -30,34 +36,14 @@ MAX_CONNECTION_FAILURES = 3
 # drop idle clients, and a broken pipe mid-message would cost that message an
 # attempt.
 IDLE_BEFORE_NOOP = 5.0
-_clients: dict[tuple[object, ...], SMTPClient] = {}
 
 
-def process_client() -> SMTPClient:
-    """This process's SMTP client for the configured server, kept across jobs:
-    one connection per worker process instead of one per job."""
-    key = (
-        settings.EMAIL_BACKEND,
-        settings.EMAIL_HOST,
-        settings.EMAIL_PORT,
-        settings.EMAIL_USE_TLS,
-        settings.EMAIL_USE_SSL,
-        settings.EMAIL_HOST_USER,
-        settings.EMAIL_TIMEOUT,
-    )
-    client = _clients.get(key)
-    if client is None:
-        close_process_clients()  # the settings changed: the old server is not ours
-        client = _clients[key] = SMTPClient()
-    client.begin_batch()
-    return client
+@dataclass(frozen=True)
+class Accepted:
+    """The relay took the message."""
 
-
-def close_process_clients() -> None:
-    """QUIT every kept connection (worker shutdown, or new settings)."""
-    for client in _clients.values():
-        client.close()
-    _clients.clear()
+    reply: str  # the SMTP server's final reply, or the ESP's status and id
+    provider_message_id: str = ""  # the ESP's id, which its webhooks name
 
 
 class EmailBackend(DjangoSMTPBackend):
@@ -98,6 +84,7 @@ class Verdict(StrEnum):
     REJECTED = "rejected"  # this message or recipient, never: fail the delivery
     UNKNOWN_RECIPIENT = "unknown_recipient"  # fail, and suppress the address
     PROVIDER_BUSY = "provider_busy"  # pause all sending a while; nobody's fault
+    DOMAIN_BUSY = "domain_busy"  # pause sending to the recipient's domain a while
 
 
 ENHANCED_CODE = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
@@ -110,6 +97,7 @@ class Failure:
     code: int | None  # the SMTP reply code, when the server answered at all
     text: str  # the server's own words, or the error's
     error: BaseException
+    status: int | None = None  # the HTTP status, when an ESP's API answered
 
     @classmethod
     def from_error(cls, error: BaseException) -> Failure:
@@ -125,6 +113,8 @@ class Failure:
             return cls(error.smtp_code, text, error)
         if isinstance(error, TransportError):
             return cls(None, error.reason, error)
+        if isinstance(error, AnymailError):
+            return cls(None, _esp_text(error), error, error.status_code)
         return cls(None, f"{type(error).__name__}: {error}", error)
 
     @property
@@ -145,15 +135,17 @@ class Rule:
 
     verdict: Verdict
     why: str
-    codes: range | frozenset[int] | None = None
+    codes: range | frozenset[int] | None = None  # SMTP reply codes
     enhanced: re.Pattern[str] | None = None  # matched against "5.1.1"
     text: re.Pattern[str] | None = None  # searched in the reply
     errors: tuple[type[BaseException], ...] = ()
     errnos: frozenset[int] = frozenset()
+    statuses: range | frozenset[int] | None = None  # an ESP API's HTTP statuses
 
     def matches(self, failure: Failure) -> bool:
         checks = [
             self.codes is None or failure.code in self.codes,
+            self.statuses is None or failure.status in self.statuses,
             self.enhanced is None or bool(self.enhanced.fullmatch(failure.enhanced)),
             self.text is None or bool(self.text.search(failure.text)),
             not self.errors or isinstance(failure.error, self.errors),
@@ -185,16 +177,25 @@ SENDER_QUOTA_OR_RATE = _words(
     r"sending rate",
     r"throttl",
     r"too many (messages|emails)",
+    r"out of credits",  # Postmark's "Not allowed to send: ... run out of credits"
 )
 BUSY_CODES = frozenset({421, 432, 450, 451, 452, 454})
+# An ESP's API that could not be reached or did not answer in time (anymail's
+# error is then also the requests exception).
+ESP_UNREACHABLE = (requests.ConnectionError, requests.Timeout)
 
 # First match wins; a failure no rule matches is REJECTED: retrying an error we
 # do not understand for hours helps nobody. The order matters: an unknown address
 # first; then our own quota or rate in the provider's words (Microsoft says it
 # with 5.2.0); then a reply about one recipient's mailbox (x.1.x, x.2.x: full,
 # receiving too fast), which is that delivery's even where its code alone would
-# mean the provider is busy. SMTPException is an OSError, so network errors are
-# named one by one, never "any OSError".
+# mean the provider is busy; then a busy reply to RCPT, which is the recipient's
+# domain's (greylisting, a destination throttling us), before a busy reply to
+# anything else, which is the relay's. An ESP's API answers in HTTP: 429 is its
+# rate limit, 5xx its own trouble, and a refused recipient (invalid, or on the
+# ESP's suppression list after a bounce or complaint) is as good as unknown.
+# SMTPException is an OSError, so network errors are named one by one, never
+# "any OSError".
 RULES: tuple[Rule, ...] = (
     Rule(
         Verdict.UNKNOWN_RECIPIENT,
@@ -228,6 +229,12 @@ RULES: tuple[Rule, ...] = (
         enhanced=re.compile(r"4\.[12]\.\d+"),
     ),
     Rule(
+        Verdict.DOMAIN_BUSY,
+        "the recipient's domain asks us to slow down: try its emails later",
+        codes=BUSY_CODES,
+        errors=(smtplib.SMTPRecipientsRefused,),
+    ),
+    Rule(
         Verdict.PROVIDER_BUSY,
         "the provider is busy or throttling: try everything later",
         codes=BUSY_CODES,
@@ -251,6 +258,33 @@ RULES: tuple[Rule, ...] = (
             {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.EHOSTDOWN}
         ),
     ),
+    # An ESP's HTTP API, through django-anymail.
+    Rule(
+        Verdict.UNKNOWN_RECIPIENT,
+        "the ESP refuses this address: invalid, or it bounced or complained before",
+        errors=(AnymailRecipientsRefused,),
+    ),
+    Rule(
+        Verdict.PROVIDER_BUSY,
+        "the ESP limits our rate: try everything later",
+        statuses=frozenset({429}),
+    ),
+    Rule(
+        Verdict.PROVIDER_BUSY,
+        "our sending quota at the ESP is spent",
+        errors=(AnymailAPIError,),
+        text=SENDER_QUOTA_OR_RATE,
+    ),
+    Rule(
+        Verdict.RETRY,
+        "the ESP's servers failed: try this one later",
+        statuses=range(500, 600),
+    ),
+    Rule(
+        Verdict.RETRY,
+        "the ESP's API could not be reached or did not answer in time",
+        errors=ESP_UNREACHABLE,
+    ),
 )
 
 
@@ -273,19 +307,72 @@ def meaning(failure: Failure) -> str:
     return f"{failure.reason}: {rule.why if rule else 'an error nothing here expects'}"
 
 
+def unanswered(failure: Failure) -> bool:
+    """The relay gave no answer at all: no session could be had, or the
+    connection was refused, dropped or timed out. (A reply, even a refusal, is
+    an answer: the relay is there.)"""
+    no_reply = failure.code is None and failure.status is None
+    if isinstance(failure.error, TransportError):
+        return True  # whatever stopped the session, this relay cannot be used
+    return no_reply and classify(failure) is Verdict.RETRY
+
+
+def _esp_text(error: AnymailError) -> str:
+    """An ESP's refusal in one line: who, the HTTP status and the ESP's words."""
+    esp = error.esp_name or "The ESP"
+    if isinstance(error, AnymailRecipientsRefused) and error.email_message:
+        status = getattr(error.email_message, "anymail_status", None)
+        recipients = status.recipients.items() if status else ()
+        refused = "; ".join(f"{to}: {each.status}" for to, each in recipients)
+        said = ": ".join(filter(None, [esp, _api_words(error.response)]))
+        return f"{refused or 'every recipient refused'} ({said})"
+    if error.status_code is None:
+        cause = error.__cause__ or error
+        return f"{esp}: {type(cause).__name__}: {cause}"
+    return f"{esp} {error.status_code}: {_api_words(error.response)}".rstrip(": ")
+
+
+def _api_words(response: object) -> str:
+    """The message of an ESP's JSON answer, or its body in one line. (Not every
+    ESP's backend answers over requests: Amazon SES's speaks boto3.)"""
+    if not isinstance(response, requests.Response):
+        return ""
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        words = body.get("Message") or body.get("message") or body.get("error")
+        if isinstance(words, str):
+            return " ".join(words.split())
+    return " ".join(response.text.split())[:300]
+
+
 # Sending ---------------------------------------------------------------------------
 
 
 class SMTPClient:
     """One SMTP connection, opened on first use and kept for the next batches of
-    the same process (process_client), checked with a NOOP when it has been idle.
+    the same process (notifications/relays.py), checked with a NOOP when it has
+    been idle.
 
     A refusal of one message leaves the connection usable; a broken socket or a
     421 drops it, and the next send dials again (a few times per batch at most).
+    Without arguments it speaks to EMAIL_HOST with the EMAIL_* settings; the
+    fallback relay passes its own (host, port, username, password, use_tls,
+    use_ssl). With a signer every message is DKIM-signed as it is sent.
     """
 
-    def __init__(self) -> None:
-        self.backend = get_connection(fail_silently=False)
+    def __init__(self, signer: Signer | None = None, **relay: Any) -> None:
+        backend = get_connection(
+            "notifications.smtp.EmailBackend" if relay else None,
+            fail_silently=False,
+            **relay,
+        )
+        if not isinstance(backend, DjangoSMTPBackend):
+            raise TypeError(f"{settings.EMAIL_BACKEND} is not an SMTP backend")
+        self.backend = backend
+        self.signer = signer
         self.failures = 0
         self.last_error: BaseException | None = None
         self.last_used = 0.0
@@ -297,26 +384,24 @@ class SMTPClient:
         if self._connected() and idle > IDLE_BEFORE_NOOP and not self._alive():
             self.close()
 
-    def send(self, message: EmailMessage) -> str:
+    def send(self, message: EmailMessage) -> Accepted:
         """Send one message; return the server's final reply to it."""
         if self.failures >= MAX_CONNECTION_FAILURES and self.last_error:
             raise self.last_error
-        if not isinstance(self.backend, DjangoSMTPBackend):
-            return self._hand_over(message)
         self.last_used = time.monotonic()
         reused = self._connected()
         try:
-            return self._send_over(self._connection(self.backend), message)
+            return Accepted(self._send_over(self._connection(), message))
         except StaleConnection:
             if not reused:
                 raise
             # A kept connection the server closed meanwhile: nothing of this
             # message reached it, so dialling again and sending is safe.
-            return self._send_over(self._connection(self.backend), message)
+            return Accepted(self._send_over(self._connection(), message))
 
     def _send_over(self, smtp: smtplib.SMTP, message: EmailMessage) -> str:
         try:
-            return self.transact(smtp, message)
+            return self.transact(smtp, message, self.signer)
         except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused) as error:
             if getattr(error, "smtp_code", None) == 421:  # "closing connection"
                 self._drop(error)
@@ -329,31 +414,24 @@ class SMTPClient:
         # The connection may already be dead: any socket error on QUIT is moot.
         with suppress(OSError):
             self.backend.close()
-        if isinstance(self.backend, DjangoSMTPBackend):
-            self.backend.connection = None
+        self.backend.connection = None
 
     def _connected(self) -> bool:
-        return getattr(self.backend, "connection", None) is not None
+        return self.backend.connection is not None
 
     def _alive(self) -> bool:
         """NOOP answered 250: the server has not dropped us while we were idle."""
-        connection = getattr(self.backend, "connection", None)
+        connection = self.backend.connection
         try:
             return connection is not None and connection.noop()[0] == 250
         except (OSError, smtplib.SMTPException):
             return False
 
-    def _hand_over(self, message: EmailMessage) -> str:
-        """A console or locmem backend (development, other apps' tests)."""
-        self.backend.send_messages([message])
-        return f"accepted by {type(self.backend).__module__}"
-
-    @staticmethod
-    def _connection(backend: DjangoSMTPBackend) -> smtplib.SMTP:
-        if backend.connection is None:
-            open_session(backend)
-        assert backend.connection is not None  # open_session raises when it cannot
-        return backend.connection
+    def _connection(self) -> smtplib.SMTP:
+        if self.backend.connection is None:
+            open_session(self.backend)
+        assert self.backend.connection is not None  # open_session raises otherwise
+        return self.backend.connection
 
     def _drop(self, error: BaseException) -> None:
         self.failures += 1
@@ -361,7 +439,9 @@ class SMTPClient:
         self.close()
 
     @staticmethod
-    def transact(smtp: smtplib.SMTP, message: EmailMessage) -> str:
+    def transact(
+        smtp: smtplib.SMTP, message: EmailMessage, signer: Signer | None = None
+    ) -> str:
         """MAIL, RCPT, DATA as smtplib.sendmail does, keeping the final reply (the
         server's queue id), and leaving the session ready for the next message."""
         encoding = message.encoding or settings.DEFAULT_CHARSET
@@ -369,6 +449,8 @@ class SMTPClient:
         recipients = [sanitize_address(a, encoding) for a in message.recipients()]
         # Django's MIME classes take a linesep; the standard library's do not.
         data = message.message().as_bytes(linesep="\r\n")  # type: ignore[call-arg]
+        if signer is not None:
+            data = signer.sign(data)
         try:
             smtp.ehlo_or_helo_if_needed()
             code, reply = smtp.mail(sender)

@@ -29,4 +29,5 @@ urlpatterns = [
     path(
         "suppressions/<int:pk>/lift/", views.lift_suppression, name="lift-suppression"
     ),
+    path("webhooks/<str:esp>/", views.tracking_webhook, name="tracking-webhook"),
 ]

@@ -1,10 +1,13 @@
-"""The delivery log: everyone's own emails; every delivery for Admins and Managers."""
+"""The delivery log: everyone's own emails; every delivery for Admins and Managers.
+Also the ESPs' tracking webhooks, through django-anymail's views."""
 
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from http import HTTPStatus
 
+from anymail import urls as anymail_urls
 from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import messages
@@ -53,6 +56,8 @@ def delivery_list(request: AuthenticatedRequest) -> HttpResponse:
     context = {
         "page": page,
         "is_manager": is_manager,
+        # Which relay sent each email is worth a line once there are two.
+        "show_relay": bool(settings.EMAIL_FALLBACK_HOST),
         "outbox": outbox_health() if is_manager else None,
         "is_admin": request.user.is_admin,
         "pause": SendingPause.objects.current(),
@@ -364,3 +369,23 @@ def project_level(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     else:
         messages.error(request, "Choose one of the listed levels.")
     return redirect(safe_next(request, reverse("notifications:preferences")))
+
+
+# Anymail's tracking view of each ESP, by the name in its URL: "postmark", ...
+TRACKING_WEBHOOKS: dict[str, Callable[..., HttpResponse]] = {
+    str(pattern.name).removesuffix("_tracking_webhook"): pattern.callback
+    for pattern in anymail_urls.urlpatterns
+    if str(pattern.name).endswith("_tracking_webhook")
+}
+
+
+@csrf_exempt
+def tracking_webhook(request: HttpRequest, esp: str) -> HttpResponse:
+    """An ESP's tracking webhook, taken by anymail's view for that ESP: it
+    checks the basic-auth secret (ANYMAIL_WEBHOOK_SECRET) and, for an ESP that
+    signs, the signature, then sends the tracking signal (receivers.py). Without
+    a secret configured there is no such page: anyone could post events."""
+    view = TRACKING_WEBHOOKS.get(esp)
+    if view is None or not settings.ANYMAIL.get("WEBHOOK_SECRET"):
+        raise Http404
+    return view(request)

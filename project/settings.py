@@ -11,6 +11,7 @@ from celery.schedules import crontab
 from decouple import Csv, config
 from django.core.exceptions import ImproperlyConfigured
 
+from project.esp import anymail_settings, parse_domain_rates
 from project.redis import parse_sentinels
 from worker import queues
 
@@ -56,10 +57,10 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_celery_results",
+    "anymail",
     "axes",
     "csp",
     "django_ratelimit",
-    "anymail",
     "users",
     "tasks",
     "notifications",
@@ -212,8 +213,50 @@ EMAIL_DAILY_LIMIT = config(
 EMAIL_DAILY_ACCOUNT_RESERVE = config(
     "EMAIL_DAILY_ACCOUNT_RESERVE", default=10, cast=int
 )
+# Per recipient domain, messages per second (outlook.com=5,gmail.com=20), shared
+# by every worker like EMAIL_RATE_LIMIT.
+EMAIL_DOMAIN_RATE_LIMITS = config(
+    "EMAIL_DOMAIN_RATE_LIMITS", default="", cast=parse_domain_rates
+)
 DEFAULT_FROM_EMAIL = config("DEFAULT_FROM_EMAIL", default="Tasks <noreply@example.com>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# A second SMTP relay that carries the mail while the primary cannot be reached
+# or keeps answering busy (notifications/relays.py); unset: none.
+EMAIL_FALLBACK_HOST = config("EMAIL_FALLBACK_HOST", default="")
+EMAIL_FALLBACK_PORT = config("EMAIL_FALLBACK_PORT", default=587, cast=int)
+EMAIL_FALLBACK_USER = config("EMAIL_FALLBACK_USER", default="")
+EMAIL_FALLBACK_PASSWORD = config("EMAIL_FALLBACK_PASSWORD", default="")
+EMAIL_FALLBACK_USE_TLS = config("EMAIL_FALLBACK_USE_TLS", default=True, cast=bool)
+EMAIL_FALLBACK_USE_SSL = config("EMAIL_FALLBACK_USE_SSL", default=False, cast=bool)
+if EMAIL_FALLBACK_USE_TLS and EMAIL_FALLBACK_USE_SSL:
+    raise ImproperlyConfigured(
+        "EMAIL_FALLBACK_USE_TLS (STARTTLS) and EMAIL_FALLBACK_USE_SSL (implicit "
+        "TLS) exclude each other: set only the one the fallback relay's port speaks."
+    )
+# DKIM signatures on every email sent over SMTP (notifications/dkim.py): the
+# signing domain, the selector its public key is published under
+# (<selector>._domainkey.<domain>) and the private key's PEM file.
+DKIM_DOMAIN = config("DKIM_DOMAIN", default="")
+DKIM_SELECTOR = config("DKIM_SELECTOR", default="")
+DKIM_PRIVATE_KEY = config("DKIM_PRIVATE_KEY", default="")
+if any((DKIM_DOMAIN, DKIM_SELECTOR, DKIM_PRIVATE_KEY)) and not all(
+    (DKIM_DOMAIN, DKIM_SELECTOR, DKIM_PRIVATE_KEY)
+):
+    raise ImproperlyConfigured(
+        "DKIM needs all three of DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY."
+    )
+# django-anymail, when EMAIL_BACKEND names one of its ESP backends
+# (anymail.backends.postmark.EmailBackend, ...): the ESP's API key, its API URL
+# (another region; unset: the ESP's default), and the credentials and signing
+# key its tracking webhooks (/notifications/webhooks/<esp>/) must present.
+ANYMAIL = anymail_settings(
+    EMAIL_BACKEND,
+    api_key=config("ESP_API_KEY", default=""),
+    api_url=config("ESP_API_URL", default=""),
+    webhook_secret=config("ANYMAIL_WEBHOOK_SECRET", default=""),
+    webhook_signing_key=config("ESP_WEBHOOK_SIGNING_KEY", default=""),
+    timeout=EMAIL_TIMEOUT,
+)
 
 # Mail that comes back (notifications/inbound.py). With INBOUND_DOMAIN set, every
 # email's envelope sender is bounces+<signed token>@INBOUND_DOMAIN and task emails
@@ -230,19 +273,13 @@ INBOUND_REPLIES_PER_HOUR = 20
 # Soft bounces (4.x.x) suppress an address once this many came within the window.
 INBOUND_SOFT_BOUNCE_LIMIT = 3
 INBOUND_SOFT_BOUNCE_DAYS = 7
-# ESPs' inbound webhooks (django-anymail, /anymail/<esp>/inbound/): the basic-auth
-# secret in the webhook's URL, and each ESP's signing key. Only what is set: an
-# empty signing key would let anyone sign (anymail refuses a missing one).
-ANYMAIL = {
-    name: value
-    for name, value in {
-        "WEBHOOK_SECRET": config("ANYMAIL_WEBHOOK_SECRET", default=""),
-        "MAILGUN_WEBHOOK_SIGNING_KEY": config(
-            "MAILGUN_WEBHOOK_SIGNING_KEY", default=""
-        ),
-    }.items()
-    if value
-}
+# ESPs' inbound webhooks (django-anymail, /anymail/<esp>/inbound/) present the
+# same basic-auth secret (ANYMAIL_WEBHOOK_SECRET, above); Mailgun's inbound route
+# also signs with its key, which may be set apart from an EMAIL_BACKEND of
+# another ESP. Only when set: an empty signing key would let anyone sign.
+MAILGUN_WEBHOOK_SIGNING_KEY = config("MAILGUN_WEBHOOK_SIGNING_KEY", default="")
+if MAILGUN_WEBHOOK_SIGNING_KEY:
+    ANYMAIL["MAILGUN_WEBHOOK_SIGNING_KEY"] = MAILGUN_WEBHOOK_SIGNING_KEY
 
 # Celery: the broker is Redis; an unset CELERY_BROKER_URL means the embedded
 # Redis that `make run` starts on this loopback port.
@@ -344,6 +381,14 @@ NOTIFICATIONS_PROVIDER_COOLDOWN = config(
 )
 NOTIFICATIONS_PROVIDER_COOLDOWN_MAX = config(
     "NOTIFICATIONS_PROVIDER_COOLDOWN_MAX", default=1800.0, cast=float
+)
+# With a fallback relay: a probe tries the primary again this long after the
+# fallback took over, doubled while the primary stays down, up to the cap.
+NOTIFICATIONS_FAILOVER_PROBE = config(
+    "NOTIFICATIONS_FAILOVER_PROBE", default=30.0, cast=float
+)
+NOTIFICATIONS_FAILOVER_PROBE_MAX = config(
+    "NOTIFICATIONS_FAILOVER_PROBE_MAX", default=300.0, cast=float
 )
 # A notifications run hands what it has not sent to a new job after this long,
 # so account emails queued behind it find a free worker within seconds.

@@ -1,12 +1,24 @@
 from __future__ import annotations
 
+from anymail import urls as anymail_urls
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, include, path
 
 from notifications import views as notification_views
 from project.health import healthz
 from tasks.views import home
+
+
+def inbound_webhooks() -> list[URLPattern]:
+    """anymail's URLs, but only its inbound webhooks."""
+    return [
+        pattern
+        for pattern in anymail_urls.urlpatterns
+        if isinstance(pattern, URLPattern)
+        and str(pattern.name).endswith("_inbound_webhook")
+    ]
+
 
 urlpatterns = [
     path("", home, name="home"),
@@ -16,8 +28,9 @@ urlpatterns = [
     path("users/", include("users.urls")),
     path("tasks/", include("tasks.urls")),
     path("notifications/", include("notifications.urls")),
-    # ESPs' webhooks: inbound mail (notifications/receivers.py answers).
-    path("anymail/", include("anymail.urls")),
+    # ESPs' inbound webhooks (notifications/receivers.py answers); their tracking
+    # webhooks are under /notifications/webhooks/<esp>/ (notifications/views.py).
+    path("anymail/", include(inbound_webhooks())),
 ]
 
 if settings.DEBUG_TOOLBAR:

@@ -20,10 +20,11 @@ from django.db import connection
 from django.test import override_settings
 from pytest_django.fixtures import Settings as DjangoSettings
 
+from devtools.esp import PostmarkAPI
 from devtools.processes import Process, start_worker
 from devtools.redis_server import EmbeddedRedis
 from devtools.smtp import SMTPServer, free_port
-from notifications.smtp import close_process_clients
+from notifications.relays import close_process_relays
 from project import celery_app
 from tests.factories import EmployeeFactory, ManagerFactory
 from users.models import User
@@ -64,7 +65,7 @@ def no_kept_smtp_connection() -> Iterator[None]:
     """A worker process keeps its SMTP connection across jobs; each test starts
     without one, as a new worker process would."""
     yield
-    close_process_clients()
+    close_process_relays()
 
 
 @pytest.fixture
@@ -154,6 +155,36 @@ def smtp_settings(settings: DjangoSettings, smtp_server: SMTPServer) -> SMTPServ
 def smtp(smtp_settings: SMTPServer) -> SMTPServer:
     """The real SMTP server this process's worker code talks to."""
     return smtp_settings
+
+
+MailServer = SMTPServer | PostmarkAPI
+
+
+@pytest.fixture(params=["smtp", "postmark"])
+def mail_server(
+    request: pytest.FixtureRequest, settings: DjangoSettings
+) -> Iterator[MailServer]:
+    """What this process's worker code sends to, once each: a real SMTP server
+    (Django's SMTP backend), then a stand-in for Postmark's API (django-anymail's
+    Postmark backend). The same test must pass over both."""
+    if request.param == "smtp":
+        yield request.getfixturevalue("smtp")
+        return
+    with PostmarkAPI() as api:
+        settings.EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
+        settings.EMAIL_TIMEOUT = 2
+        settings.ANYMAIL = esp_settings(api)
+        yield api
+
+
+def esp_settings(api: PostmarkAPI, timeout: float = 2) -> dict[str, object]:
+    """django-anymail's settings for the Postmark stand-in, as project.settings
+    builds them from ESP_API_KEY and ESP_API_URL."""
+    return {
+        "POSTMARK_SERVER_TOKEN": api.token,
+        "POSTMARK_API_URL": api.url,
+        "REQUESTS_TIMEOUT": timeout,
+    }
 
 
 def _point_publisher_at(url: str) -> None:

@@ -25,8 +25,8 @@ from kombu.exceptions import OperationalError
 from notifications.digests import record_due_digests
 from notifications.dispatch import split_by_lane
 from notifications.models import Delivery, SendingPause
+from notifications.relays import close_process_relays
 from notifications.sending import send_batch
-from notifications.smtp import close_process_clients
 from notifications.sweep import postpone_published, sweep
 from users import accounts
 from worker import queues
@@ -180,8 +180,8 @@ def commit_without_flush(
 
 
 @worker_process_shutdown.connect
-def close_smtp_connections(**kwargs: object) -> None:
-    close_process_clients()
+def close_relay_connections(**kwargs: object) -> None:
+    close_process_relays()
 
 
 def publish_due_deliveries(

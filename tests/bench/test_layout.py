@@ -8,7 +8,7 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 BENCH_PHASES = {"queries", "isolation", "bursts", "comparison", "profile"}
-CHAOS_RUNS = {"outages", "refusals", "hostile", "inbound_mail"}
+CHAOS_RUNS = {"outages", "refusals", "hostile", "inbound_mail", "failover"}
 MEASURING = BENCH_PHASES | CHAOS_RUNS
 TABLES = {"bench_tables", "chaos_tables"}
 RESULTS = {"bench_results", "chaos_results"}

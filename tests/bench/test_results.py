@@ -4,6 +4,7 @@ the run (an email lost or duplicated), which targets are only marked MISSED."""
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from typing import Any
 
 from bench import bench_tables, chaos_tables
@@ -18,7 +19,12 @@ from bench.bench_results import (
     Throughput,
     WorkerMemory,
 )
-from bench.chaos_results import HOSTILE_MAIL_ANSWERS, HostileMail, KilledWorker
+from bench.chaos_results import (
+    HOSTILE_MAIL_ANSWERS,
+    HostileMail,
+    KilledWorker,
+    RelayFailover,
+)
 from bench.inbox import Arrivals
 
 PATHS = ("loop", "django", "celery_email", "post_office")  # the product apart
@@ -172,3 +178,35 @@ def test_hostile_mail_passes_only_refused_clearly_with_nothing_else_changed() ->
     assert not hostile_mail(sent_status="bounced").passed  # a foreign DSN counted
     taken = {**hostile_mail().answers, "forged reply token": "250 taken"}
     assert not hostile_mail(answers=taken).passed
+
+
+def relay_failover(
+    by_fallback: int = 342, by_primary_after: int = 158, **changes: Any
+) -> RelayFailover:
+    run = RelayFailover(
+        arrivals=arrivals(600),
+        down_at=100,
+        by_fallback=by_fallback,
+        by_primary_after=by_primary_after,
+        switched_after=0.3,
+        returned_after=30.0,
+        rows_by_relay={"primary": 600 - by_fallback, "fallback": by_fallback},
+        failed=0,
+        attempts=Counter({1: 600}),
+    )
+    return dataclasses.replace(run, **changes)
+
+
+def test_a_failover_passes_when_the_fallback_was_used_and_left() -> None:
+    assert relay_failover().passed
+    assert not relay_failover(by_fallback=0).passed  # never used
+    assert not relay_failover(by_primary_after=0).passed  # never handed back
+    assert not relay_failover(arrivals=arrivals(600, duplicated=1)).passed
+    assert not relay_failover(failed=1).passed
+
+
+def test_a_delivery_log_naming_the_wrong_relay_fails_the_failover() -> None:
+    wrong = relay_failover(rows_by_relay={"primary": 600})
+    row = chaos_tables.relay_failover_row(wrong)
+    assert not row.passed
+    assert "(not what the servers counted)" in " ".join(row.detail)

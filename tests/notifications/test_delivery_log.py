@@ -6,6 +6,7 @@ import datetime
 
 import pytest
 from django.test import Client
+from pytest_django.fixtures import Settings as DjangoSettings
 
 from notifications.models import Delivery
 from tests.factories import DeliveryFactory, UserFactory
@@ -88,3 +89,32 @@ def test_an_email_change_confirmation_shows_the_address_it_went_to(
 
     assert "sam.new@example.com" in page
     assert "sam.old@example.com" not in page
+
+
+def test_managers_see_which_relay_sent_each_email(
+    as_manager: Client, settings: DjangoSettings
+) -> None:
+    settings.EMAIL_FALLBACK_HOST = "smtp.fallback.example"
+    sent = {
+        "status": Delivery.Status.SENT,
+        "sent_at": datetime.datetime.now(datetime.UTC),
+    }
+    DeliveryFactory(relay=Delivery.Relay.PRIMARY, **sent)
+    DeliveryFactory(relay=Delivery.Relay.FALLBACK, **sent)
+    text = as_manager.get(LOG).text
+    assert "by the primary relay" in text
+    assert "by the fallback relay" in text
+
+
+def test_without_a_fallback_only_a_fallback_sent_email_names_its_relay(
+    as_manager: Client,
+) -> None:
+    sent = {
+        "status": Delivery.Status.SENT,
+        "sent_at": datetime.datetime.now(datetime.UTC),
+    }
+    DeliveryFactory(relay=Delivery.Relay.PRIMARY, **sent)
+    DeliveryFactory(relay=Delivery.Relay.FALLBACK, **sent)  # while there was one
+    text = as_manager.get(LOG).text
+    assert "by the primary relay" not in text
+    assert text.count("by the fallback relay") == 1

@@ -23,6 +23,7 @@ from tests.notifications.conftest import LOGIN
 
 RETRY, REJECTED = Verdict.RETRY, Verdict.REJECTED
 UNKNOWN, BUSY = Verdict.UNKNOWN_RECIPIENT, Verdict.PROVIDER_BUSY
+DOMAIN_BUSY = Verdict.DOMAIN_BUSY
 
 
 def reply(code: int, text: str) -> Failure:
@@ -129,6 +130,22 @@ class TestProviderReplies:
             (reply(451, "Temporary service failure"), BUSY),
             (reply(554, "Message rejected: Email address is not verified."), REJECTED),
             (reply(535, "Authentication Credentials Invalid"), REJECTED),
+            # A destination's own server, answering RCPT: that domain, for now
+            (at_rcpt(451, "4.7.1 Greylisted, please try again later"), DOMAIN_BUSY),
+            (
+                at_rcpt(
+                    421,
+                    "4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred "
+                    "due to unexpected volume or user complaints",
+                ),
+                DOMAIN_BUSY,
+            ),
+            (
+                at_rcpt(451, "4.7.500 Server busy. Please try again later. (S77714)"),
+                DOMAIN_BUSY,
+            ),
+            # ... but our own quota, even at RCPT, pauses everything
+            (at_rcpt(550, "5.4.5 Daily user sending quota exceeded."), BUSY),
             # Others
             (at_rcpt(550, "No such user here"), UNKNOWN),
             (at_rcpt(554, "5.7.1 Recipient address rejected: Access denied"), REJECTED),
@@ -188,7 +205,7 @@ def send(settings: DjangoSettings, port: int) -> str:
     settings.EMAIL_PORT = port
     client = SMTPClient()
     try:
-        return client.send(message())
+        return client.send(message()).reply
     finally:
         client.close()
 
@@ -269,7 +286,7 @@ def test_a_batch_goes_over_one_connection(email_settings: DjangoSettings) -> Non
     with SMTPServer() as plain:
         email_settings.EMAIL_PORT = plain.port
         client = SMTPClient()
-        replies = [client.send(message()) for _ in range(3)]
+        replies = [client.send(message()).reply for _ in range(3)]
         client.close()
     assert [r[:3] for r in replies] == ["250"] * 3
     assert plain.sink.connections == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import secrets
 import subprocess
@@ -111,3 +112,51 @@ def test_real_values_start() -> None:
     assert started.returncode == 0, started.stderr
     # A loopback address serves only this machine: plain HTTP is fine there.
     assert start(FRONTEND_URL="http://127.0.0.1:8000").returncode == 0
+
+
+def test_an_esp_s_key_and_url_reach_anymail_under_its_names() -> None:
+    started = start(
+        "s.ANYMAIL",
+        EMAIL_BACKEND="anymail.backends.postmark.EmailBackend",
+        ESP_API_KEY="server-token",
+        ESP_API_URL="https://api.eu.example/",
+        ANYMAIL_WEBHOOK_SECRET="esp:webhook-password",
+        EMAIL_TIMEOUT="7",
+    )
+    assert started.returncode == 0, started.stderr
+    assert ast.literal_eval(started.stdout) == {
+        "REQUESTS_TIMEOUT": 7,
+        "WEBHOOK_SECRET": "esp:webhook-password",
+        "POSTMARK_SERVER_TOKEN": "server-token",
+        "POSTMARK_API_URL": "https://api.eu.example/",
+    }
+
+
+def test_per_domain_rates_are_read_and_nonsense_is_refused() -> None:
+    started = start(
+        "s.EMAIL_DOMAIN_RATE_LIMITS",
+        EMAIL_DOMAIN_RATE_LIMITS="Outlook.com=5, gmail.com=20.5",
+    )
+    assert started.stdout.strip() == "{'outlook.com': 5.0, 'gmail.com': 20.5}"
+    for nonsense in ("outlook.com", "outlook.com=fast", "=5", "outlook.com=0"):
+        refused = start(EMAIL_DOMAIN_RATE_LIMITS=nonsense)
+        assert refused.returncode != 0
+        assert "EMAIL_DOMAIN_RATE_LIMITS" in refused.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"DKIM_DOMAIN": "example.com"}, "DKIM needs all three"),
+        (
+            {"EMAIL_FALLBACK_USE_TLS": "True", "EMAIL_FALLBACK_USE_SSL": "True"},
+            "EMAIL_FALLBACK_USE_TLS (STARTTLS) and EMAIL_FALLBACK_USE_SSL",
+        ),
+    ],
+)
+def test_half_a_dkim_or_fallback_setting_is_refused(
+    env: dict[str, str], says: str
+) -> None:
+    started = start(**env)
+    assert started.returncode != 0
+    assert says in started.stderr

@@ -39,6 +39,9 @@ SECRETS = {
     "smtp_password": "smtppw-9f3a61d0c8",
     "secret_key": "secretkey-5e0b8c3f71-" + "k2J9xQ4vR7mT1pL8zW3nB6yH0dF5sG" * 2,
     "db_password": "dbpw-31e7a9c4b6",
+    "fallback_password": "fallbackpw-6a0e2d94bc",
+    "esp_api_key": "espkey-1f8c3b07ad",
+    "webhook_secret": "hookpw-c47e19b2f5",
 }
 
 
@@ -63,6 +66,10 @@ def secret_environment(broker_url: str, project: Path) -> dict[str, str]:
         "FLOWER_BASIC_AUTH": f"ops:{SECRETS['flower']}",
         "EMAIL_HOST_USER": SECRETS["smtp_user"],
         "EMAIL_HOST_PASSWORD": SECRETS["smtp_password"],
+        "EMAIL_FALLBACK_HOST": "127.0.0.1",
+        "EMAIL_FALLBACK_PASSWORD": SECRETS["fallback_password"],
+        "ESP_API_KEY": SECRETS["esp_api_key"],
+        "ANYMAIL_WEBHOOK_SECRET": f"esp:{SECRETS['webhook_secret']}",
         # PostgreSQL settings that are never connected to: inspecting needs no DB.
         "DB_NAME": "never_connected", "DB_PORT": str(free_port()),
         "DB_PASSWORD": SECRETS["db_password"], "PYTHONPATH": str(project),
