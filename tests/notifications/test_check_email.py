@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from pytest_django.fixtures import Settings as DjangoSettings
 
 from devtools.smtp import Certificate, SMTPServer
-from tests.notifications.conftest import LOGIN
+from tests.support.mail import LOGIN
 
 
 def check(to: str = "ops@example.com") -> str:

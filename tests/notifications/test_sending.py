@@ -22,7 +22,6 @@ from notifications import outbox
 from notifications.models import Delivery, Suppression
 from notifications.sending import retry_countdown, send_batch
 from notifications.smtp import process_client
-from tests.conftest import published_ids
 from tests.factories import (
     DeliveryFactory,
     UserFactory,
@@ -31,6 +30,7 @@ from tests.factories import (
     pks,
     queued_deliveries,
 )
+from tests.support.broker import published_ids
 from users.models import User
 
 pytestmark = pytest.mark.django_db

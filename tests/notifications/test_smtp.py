@@ -19,7 +19,7 @@ from notifications.smtp import (
     Verdict,
     classify,
 )
-from tests.notifications.conftest import LOGIN
+from tests.support.mail import LOGIN
 
 RETRY, REJECTED = Verdict.RETRY, Verdict.REJECTED
 UNKNOWN, BUSY = Verdict.UNKNOWN_RECIPIENT, Verdict.PROVIDER_BUSY
