@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint format css vendor bench chaos image clean
+.PHONY: run test test-fast lint format css vendor bench chaos image clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,9 +17,18 @@ run: $(INSTALLED)
 
 ## Run the whole test suite (SQLite and a private Redis unless DB_NAME /
 ## CELERY_BROKER_URL say otherwise). Tests never need a real SECRET_KEY.
+## TEST_PROCESSES pytest-xdist processes share the tests out, a file each at a time
+## (0: all in this one process, as for a single test).
+TEST_PROCESSES ?= 2
+PYTEST := SECRET_KEY=$${SECRET_KEY:-test-only-secret-key-that-is-long-enough-for-django-checks} \
+	$(BIN)/pytest --numprocesses $(TEST_PROCESSES) --dist loadfile
 test: $(INSTALLED)
-	SECRET_KEY=$${SECRET_KEY:-test-only-secret-key-that-is-long-enough-for-django-checks} \
-		$(BIN)/pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
+
+## The lane to run while working: everything but the end-to-end tests (real
+## worker, web, SMTP) and the browser tests (Chromium).
+test-fast: $(INSTALLED)
+	$(PYTEST) -m "not e2e and not browser" $(PYTEST_ARGS)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

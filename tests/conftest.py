@@ -23,18 +23,13 @@ from devtools.smtp import Behaviour, SMTPServer, free_port
 from notifications.smtp import close_process_clients
 from project import celery_app
 from tests.factories import EmployeeFactory, ManagerFactory
-from tests.support.broker import point_publisher_at
+from tests.support.broker import own_database, point_publisher_at
 from tests.support.browser import Screenshots
+from tests.support.collection import markers_due, modules_mixing_flushes
 from tests.support.processes import SHARED_WORKER, SharedWorker, child_environment
 from users.models import User
 
 TESTS = Path(__file__).resolve().parent
-# What starts the product's real processes, or Chromium: the test gets its marker
-# (and so stays out of `make test-fast`) wherever it is.
-MARKERS = {
-    "e2e": ({"e2e"}, {"worker", "worker_env", "shared_worker", "child_env"}),
-    "browser": ({"browser"}, {"browser", "live_server"}),
-}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -52,14 +47,17 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Marks each test under tests/e2e/ or tests/browser/, or using a fixture
-    that starts a worker or Chromium, before `-m` selects."""
+    """Marks each test that starts real processes or Chromium (before `-m`
+    selects), and refuses a module that mixes flushing and rolled-back tests."""
     for item in items:
-        folder = item.path.relative_to(TESTS).parts[0]
-        fixtures = set(getattr(item, "fixturenames", ()))
-        for marker, (folders, starters) in MARKERS.items():
-            if folder in folders or fixtures & starters:
-                item.add_marker(marker)
+        for marker in markers_due(item, TESTS):
+            item.add_marker(marker)
+    if mixed := modules_mixing_flushes(items):
+        raise pytest.UsageError(
+            "Move the tests that flush the database (transaction=True,"
+            " transactional_db, live_server) to a module of their own: "
+            + ", ".join(mixed)
+        )
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -67,7 +65,9 @@ def broker_url() -> Iterator[str]:
     """Every test talks to a real Redis broker."""
     url = os.environ.get("CELERY_BROKER_URL")
     embedded = None if url else EmbeddedRedis(free_port()).start()
-    url = url or embedded.url
+    url = own_database(url) if url else embedded.url
+    if "CELERY_BROKER_URL" in os.environ:  # Celery reads it before conf.broker_url
+        os.environ["CELERY_BROKER_URL"] = url
     settings.CELERY_BROKER_URL = url
     celery_app.conf.broker_url = url
     # The rate-limit counters live in the broker's Redis, as in production.

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from typing import Any
+from urllib.parse import urlsplit
 
 import redis
 from django.conf import settings
@@ -50,3 +52,14 @@ def point_publisher_at(url: str) -> None:
     celery_app.conf.broker_write_url = url
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
+
+
+def own_database(url: str) -> str:
+    """On a Redis that several pytest-xdist workers share, each worker's own
+    database: gw0 keeps the URL's, gwN takes the Nth below it (of Redis's 16)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    parts = urlsplit(url)
+    if worker == "gw0" or parts.scheme not in ("redis", "rediss"):
+        return url
+    database = (int(parts.path.strip("/") or 0) - int(worker[2:])) % 16
+    return parts._replace(path=f"/{database}").geturl()

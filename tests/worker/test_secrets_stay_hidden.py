@@ -129,7 +129,8 @@ def test_inspect_conf_stats_and_report_show_no_secret(
     assert reply["task_acks_late"] is True  # Celery's settings are there
     assert not {"SECRET_KEY", "FLOWER_BASIC_AUTH", "DATABASES"} & set(reply)
     assert not [key for key in reply if key.isupper()]
-    for command in ("conf", "stats", "report", "registered"):
+    assert_no_secret(conf)  # every value of the settings the worker answers with
+    for command in ("stats", "report", "registered"):
         answer = inspect(project, env, worker, command)
         assert worker_name(worker) in answer  # the worker did answer
         assert_no_secret(answer)
@@ -189,19 +190,24 @@ class FlowerProcess:
             time.sleep(0.5)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def flower_from_dotenv(
     project: Path, protected_redis: EmbeddedRedis, worker: Process
 ) -> Iterator[FlowerProcess]:
-    """Flower whose password is only in the copy's .env, started from elsewhere."""
+    """Flower whose password is only in the copy's .env, started from elsewhere.
+
+    The .env goes once Flower answers: it has read it, and the next test starts
+    a Flower that must find no password anywhere."""
     env = secret_environment(protected_redis.url, project)
     flower_line = f"FLOWER_BASIC_AUTH={env.pop('FLOWER_BASIC_AUTH')}\n"
     (project / ".env").write_text(flower_line)
     flower = FlowerProcess(project, in_copy(project, env), "secrets-flower")
-    flower.start(cwd=project.parent).wait_until_answering()
+    try:
+        flower.start(cwd=project.parent).wait_until_answering()
+    finally:
+        (project / ".env").unlink()
     yield flower
     flower.process.stop()
-    (project / ".env").unlink()
 
 
 def test_flower_asks_for_the_password_it_found_only_in_dotenv(
