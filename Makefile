@@ -17,11 +17,11 @@ run: $(INSTALLED)
 
 ## Run the whole test suite (SQLite and a private Redis unless DB_NAME /
 ## CELERY_BROKER_URL say otherwise). Tests never need a real SECRET_KEY.
-## TEST_PROCESSES pytest-xdist processes share the tests out, a file each at a time
-## (0: all in this one process, as for a single test).
+## TEST_PROCESSES pytest-xdist processes share the modules out (0: all in this
+## one process, quicker for a single test).
 TEST_PROCESSES ?= 2
 PYTEST := SECRET_KEY=$${SECRET_KEY:-test-only-secret-key-that-is-long-enough-for-django-checks} \
-	$(BIN)/pytest --numprocesses $(TEST_PROCESSES) --dist loadfile
+	$(BIN)/pytest --numprocesses $(TEST_PROCESSES)
 test: $(INSTALLED)
 	$(PYTEST) $(PYTEST_ARGS)
 

@@ -23,7 +23,7 @@ from tasks.models import Task
 from tests.factories import TaskFactory, UserFactory
 from tests.support.broker import broker_idle, point_publisher_at
 from tests.support.mail import arrived, outbox_settled
-from tests.support.processes import LOG_DIR
+from tests.support.processes import LOG_DIR, SharedWorker
 from tests.support.waiting import wait_until
 from users.models import Role, User
 from worker.jobs import send_digests, sweep_outbox
@@ -199,8 +199,8 @@ def wait_for_status(user: User, status: str, timeout: float = 20) -> Delivery:
 
 
 def test_a_worker_killed_mid_batch_loses_nothing(
-    worker: Process, worker_env: dict[str, str], smtp_server: SMTPServer,
-    settings: DjangoSettings,
+    worker: Process, shared_worker: SharedWorker, worker_env: dict[str, str],
+    smtp_server: SMTPServer, settings: DjangoSettings,
 ) -> None:  # fmt: skip
     smtp_server.behaviour.delay = 0.5  # seconds per message: time to kill it
     people = employees(5)
@@ -210,14 +210,11 @@ def test_a_worker_killed_mid_batch_loses_nothing(
     assert Delivery.objects.filter(status=Status.SENDING).exists()
 
     smtp_server.behaviour.delay = 0
-    replacement = start_worker(worker_env, LOG_DIR, concurrency=1, name="e2e-worker-2")
-    try:
-        settings.NOTIFICATIONS_LEASE = 0  # the lease of the dead run is over
-        assert sweep_outbox.apply().get()["reclaimed"] > 0
-        smtp_server.wait_for(5, timeout=30)
-        wait_until(outbox_settled, 30, "every delivery sent")
-    finally:
-        replacement.stop()
+    shared_worker.running(worker_env)  # a new worker in the dead one's place
+    settings.NOTIFICATIONS_LEASE = 0  # the lease of the dead run is over
+    assert sweep_outbox.apply().get()["reclaimed"] > 0
+    smtp_server.wait_for(5, timeout=30)
+    wait_until(outbox_settled, 30, "every delivery sent")
     copies = Counter(address for m in smtp_server.received for address in m.rcpt_tos)
     assert set(copies) == {u.email for u in people}  # nothing lost
     # At most the one message in flight when the worker died is sent twice.
