@@ -18,6 +18,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -130,8 +131,10 @@ def test_inspect_conf_stats_and_report_show_no_secret(
     assert not {"SECRET_KEY", "FLOWER_BASIC_AUTH", "DATABASES"} & set(reply)
     assert not [key for key in reply if key.isupper()]
     assert_no_secret(conf)  # every value of the settings the worker answers with
-    for command in ("stats", "report", "registered"):
-        answer = inspect(project, env, worker, command)
+    commands = ("stats", "report", "registered")
+    with ThreadPoolExecutor() as pool:  # three celery processes at once
+        answers = list(pool.map(lambda c: inspect(project, env, worker, c), commands))
+    for answer in answers:
         assert worker_name(worker) in answer  # the worker did answer
         assert_no_secret(answer)
 
