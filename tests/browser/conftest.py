@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group
 from pytest_django.fixtures import Settings as DjangoSettings
 
 from tests.browser.product_pages import WIDTHS
+from tests.support.browser import PHASES, fresh_page, keep_if_failed
 from users.models import Role
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 CHROMIUM_ARGS = [
     "--headless=new",
     "--no-sandbox",
@@ -68,27 +66,22 @@ def browser() -> Iterator[object]:
         chromium.close()
 
 
-@contextmanager
-def fresh_page(browser: Any, **context_options: Any) -> Iterator[Any]:
-    """A page in a browser context of its own (cookies, viewport, JavaScript as
-    `context_options` say), closed afterwards."""
-    context = browser.new_context(**context_options)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    try:
-        yield page
-    finally:
-        context.close()
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Keeps each phase's report on the test: a page fixture saves a screenshot
+    of a failing test's last page (keep_if_failed)."""
+    report = yield
+    item.stash.setdefault(PHASES, {})[report.when] = report
+    return report
 
 
 @pytest.fixture
 def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
     with fresh_page(browser, viewport={"width": 1280, "height": 900}) as page:
         yield page
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(
-            path=str(SCREENSHOTS / f"{request.node.name}-final.png"), full_page=True
-        )
+        keep_if_failed(page, request)
 
 
 @pytest.fixture
@@ -96,6 +89,7 @@ def sized(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
     """A page at the width the test is parametrized with ("desktop", "phone")."""
     with fresh_page(browser, viewport=WIDTHS[request.param]) as page:
         yield page
+        keep_if_failed(page, request)
 
 
 @pytest.fixture
@@ -104,9 +98,4 @@ def no_script(browser: object, request: pytest.FixtureRequest) -> Iterator[objec
     options = {"viewport": WIDTHS[request.param], "java_script_enabled": False}
     with fresh_page(browser, **options) as page:
         yield page
-
-
-def screenshot(page: object, name: str) -> None:
-    """Save a named screenshot under test-artifacts/screenshots/."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+        keep_if_failed(page, request)

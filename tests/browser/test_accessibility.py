@@ -25,6 +25,7 @@ from tests.browser.product_pages import (
     seed_world,
     sign_in,
 )
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -61,7 +62,16 @@ def view(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     context.close()
 
 
+TRANSITIONS_RUNNING = """document.getAnimations().some(
+  (animation) => animation instanceof CSSTransition
+    && animation.playState === "running")"""
+
+
 def serious_violations(page: Page) -> list[dict[str, Any]]:
+    """axe on the page at rest: the pointer off every control (a button just
+    pressed is still under it) and no colour half-way through a transition."""
+    page.mouse.move(0, 0)
+    wait_until(lambda: not page.evaluate(TRANSITIONS_RUNNING), 10, "transitions end")
     return page.evaluate(RUN_AXE)
 
 

@@ -9,9 +9,9 @@ from playwright.sync_api import Browser, Page, expect
 
 from devtools.processes import Process
 from devtools.smtp import SMTPServer
-from tests.browser.conftest import screenshot
 from tests.factories import UserFactory
 from tests.links import activation_link
+from tests.support.browser import screenshot
 from users.models import Role, User
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -11,7 +11,6 @@ from django.http import HttpRequest
 from playwright.sync_api import Page, expect
 
 from tasks.models import Comment, Task
-from tests.browser.conftest import screenshot
 from tests.browser.product_pages import (
     PASSWORD,
     WIDTHS,
@@ -20,6 +19,7 @@ from tests.browser.product_pages import (
     sign_in,
 )
 from tests.factories import TaskDetailFactory, UserFactory
+from tests.support.browser import screenshot
 from users.actor import acting_as
 from users.models import Role, User
 

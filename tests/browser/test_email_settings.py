@@ -10,8 +10,8 @@ from notifications.emails import build_message
 from notifications.models import Delivery, Preference
 from notifications.preferences import modes_of
 from notifications.previews import html_of, preview
-from tests.browser.conftest import screenshot
 from tests.factories import DeliveryFactory, TaskFactory, UserFactory
+from tests.support.browser import screenshot
 from users.models import User
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -16,7 +16,6 @@ from notifications.levels import default_level, project_levels
 from notifications.models import Delivery, NotificationLevel
 from tasks.models import Comment, Task
 from tasks.watching import watchers
-from tests.browser.conftest import fresh_page, screenshot
 from tests.browser.product_pages import (
     AXE,
     PASSWORD,
@@ -27,6 +26,7 @@ from tests.browser.product_pages import (
 )
 from tests.browser.test_accessibility import report, serious_violations
 from tests.factories import ProjectFactory, TaskDetailFactory, UserFactory
+from tests.support.browser import fresh_page, screenshot
 from users.actor import acting_as
 from users.models import Role, User
 

@@ -12,8 +12,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tasks.models import Task
-from tests.browser.conftest import fresh_page
 from tests.browser.product_pages import WIDTHS, seed_world, sign_in
+from tests.support.browser import fresh_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 MAX_TAB_STOPS = 120

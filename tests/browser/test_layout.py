@@ -9,7 +9,6 @@ from playwright.sync_api import Page, expect
 
 from notifications.models import Delivery
 from tasks.models import Task
-from tests.browser.conftest import screenshot
 from tests.browser.product_pages import (
     ROLES,
     WIDTHS,
@@ -19,6 +18,7 @@ from tests.browser.product_pages import (
     sign_in,
 )
 from tests.factories import DeliveryFactory, UserFactory
+from tests.support.browser import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

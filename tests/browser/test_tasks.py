@@ -9,8 +9,8 @@ from playwright.sync_api import Page, expect
 
 from notifications.models import Delivery
 from tasks.models import Project, Task, TaskDetail
-from tests.browser.conftest import screenshot
 from tests.factories import ProjectFactory, TaskDetailFactory, UserFactory
+from tests.support.browser import screenshot
 from users.models import Role, User
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -20,14 +20,15 @@ from urllib.parse import SplitResult, urlsplit
 
 import pytest
 import redis
+from django.conf import settings
 from pytest_django.fixtures import Settings as DjangoSettings
 
 from bench.client import Session
 from devtools.processes import ROOT, Process
 from devtools.smtp import SMTPServer, free_port
 from notifications.models import Delivery
-from tests.conftest import LOG_DIR
 from tests.factories import UserFactory
+from tests.support.processes import LOG_DIR
 from users.models import User
 
 pytestmark = [
@@ -43,21 +44,25 @@ ACCESS_LOG = "%(p)s %(m)s %(U)s %(s)s"  # <worker pid>, method, path, status
 class Web:
     url: str
     process: Process
+    log_start: int = 0  # where this test's part of the access log begins
+
+    def log(self) -> str:
+        """The access log since this test began."""
+        return self.process.log()[self.log_start :]
 
 
-@pytest.fixture
-def web(worker_env: dict[str, str], broker_url: str) -> Iterator[Web]:
-    """gunicorn, two workers, DEBUG off, on this test's database and Redis."""
+@pytest.fixture(scope="module")
+def gunicorn(child_env: dict[str, str]) -> Iterator[Web]:
+    """gunicorn, two workers, DEBUG off, on the test database and Redis; one for
+    the module."""
     env = {
-        **worker_env, "ALLOWED_HOSTS": "127.0.0.1", "SECURE_SSL_REDIRECT": "False",
+        **child_env, "ALLOWED_HOSTS": "127.0.0.1", "SECURE_SSL_REDIRECT": "False",
         "SESSION_COOKIE_SECURE": "False", "CSRF_COOKIE_SECURE": "False",
         "SECURE_HSTS_SECONDS": "0", "RATELIMIT_ENABLE": "True",
         "RATELIMIT_SIGN_UP": f"{SIGN_UP_LIMIT}/h",
+        "FRONTEND_URL": settings.FRONTEND_URL,
     }  # fmt: skip
     collect_static(env)
-    counters = redis.Redis.from_url(broker_url)
-    for key in counters.scan_iter("ratelimit:*"):
-        counters.delete(key)
     port = free_port()
     command = [
         sys.executable, "-m", "gunicorn", "project.wsgi:application",
@@ -69,6 +74,18 @@ def web(worker_env: dict[str, str], broker_url: str) -> Iterator[Web]:
     wait_until_answering(url, process)
     yield Web(url, process)
     process.stop()
+
+
+@pytest.fixture
+def web(gunicorn: Web, transactional_db: None, broker_url: str) -> Web:
+    """The module's gunicorn, with no sign-up counted against any address yet
+    (sign-in failures are rows, flushed after each test)."""
+    counters = redis.Redis.from_url(broker_url)
+    for key in counters.scan_iter("ratelimit:*"):
+        counters.delete(key)
+    counters.close()
+    gunicorn.log_start = len(gunicorn.process.log())
+    return gunicorn
 
 
 def collect_static(env: dict[str, str]) -> None:
@@ -196,9 +213,9 @@ def sign_up(url: str, index: int) -> int:
     ]).status  # fmt: skip
 
 
-def sign_up_pids(process: Process) -> set[str]:
-    lines = re.findall(r"^<(\d+)> POST /users/sign-up/ \d+$", process.log(), re.M)
-    return set(lines)
+def sign_up_pids(web: Web) -> set[str]:
+    """The gunicorn processes that answered a sign-up in this test."""
+    return set(re.findall(r"^<(\d+)> POST /users/sign-up/ \d+$", web.log(), re.M))
 
 
 def test_the_sign_up_limit_holds_across_gunicorn_processes(web: Web) -> None:
@@ -211,14 +228,14 @@ def test_the_sign_up_limit_holds_across_gunicorn_processes(web: Web) -> None:
     answers: list[int] = []
 
     def both_served_past_the_limit() -> bool:
-        served = len(sign_up_pids(web.process)) == 2
+        served = len(sign_up_pids(web)) == 2
         return served and len(answers) > SIGN_UP_LIMIT
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         while not both_served_past_the_limit() and len(answers) < 60:
             pair = (len(answers), len(answers) + 1)
             answers += pool.map(lambda index: sign_up(web.url, index), pair)
-    assert len(sign_up_pids(web.process)) == 2, "one process served every request"
+    assert len(sign_up_pids(web)) == 2, "one process served every request"
     assert answers.count(302) == SIGN_UP_LIMIT
     assert answers.count(429) == len(answers) - SIGN_UP_LIMIT
 

@@ -7,10 +7,10 @@ import datetime
 import re
 import time
 from collections import Counter
-from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import pytest
+import redis
 from django.conf import settings
 from django.test import Client
 from django_celery_results.models import TaskResult
@@ -22,8 +22,11 @@ from notifications import mutes
 from notifications.models import Delivery, DigestSchedule, Preference
 from tasks.activity import add_comment
 from tasks.models import Task
-from tests.conftest import LOG_DIR, _point_publisher_at
 from tests.factories import TaskFactory, UserFactory
+from tests.support.broker import broker_idle, point_publisher_at
+from tests.support.mail import arrived, outbox_settled
+from tests.support.processes import LOG_DIR, SharedWorker
+from tests.support.waiting import wait_until
 from users.models import Role, User
 from worker.jobs import send_digests, sweep_outbox
 
@@ -35,19 +38,10 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 Status = Delivery.Status
-SETTLE = 1.5  # seconds to wait for anything extra (a duplicate) to turn up
 
 
 def employees(count: int) -> list[User]:
     return UserFactory.create_batch(count, role=Role.EMPLOYEE)
-
-
-def arrived(smtp: SMTPServer, count: int, timeout: float = 30) -> list[Received]:
-    """Exactly `count` messages: wait for them, then make sure no more come."""
-    smtp.wait_for(count, timeout=timeout)
-    time.sleep(SETTLE)
-    assert len(smtp.received) == count, [m.subject for m in smtp.received]
-    return list(smtp.received)
 
 
 def subjects_by_address(messages: list[Received]) -> Counter[tuple[str, str]]:
@@ -181,7 +175,8 @@ def test_with_redis_unreachable_at_commit_the_sweep_delivers_later(
     started = time.monotonic()
     TaskFactory(title="While Redis was down", assigned_to=people)
     assert time.monotonic() - started < 5  # the "request" neither failed nor hung
-    time.sleep(SETTLE)
+    # No job reached the broker, so the worker has nothing to send.
+    assert broker_idle(redis.Redis.from_url(request.getfixturevalue("broker_url")))
     assert smtp_server.received == []
     assert statuses() == {Status.QUEUED}
 
@@ -193,7 +188,7 @@ def test_with_redis_unreachable_at_commit_the_sweep_delivers_later(
 
 
 def bring_broker_back(request: pytest.FixtureRequest) -> None:
-    _point_publisher_at(request.getfixturevalue("broker_url"))
+    point_publisher_at(request.getfixturevalue("broker_url"))
 
 
 def wait_for_status(user: User, status: str, timeout: float = 20) -> Delivery:
@@ -207,8 +202,8 @@ def wait_for_status(user: User, status: str, timeout: float = 20) -> Delivery:
 
 
 def test_a_worker_killed_mid_batch_loses_nothing(
-    worker: Process, worker_env: dict[str, str], smtp_server: SMTPServer,
-    settings: DjangoSettings,
+    worker: Process, shared_worker: SharedWorker, worker_env: dict[str, str],
+    smtp_server: SMTPServer, settings: DjangoSettings,
 ) -> None:  # fmt: skip
     smtp_server.behaviour.delay = 0.5  # seconds per message: time to kill it
     people = employees(5)
@@ -218,14 +213,11 @@ def test_a_worker_killed_mid_batch_loses_nothing(
     assert Delivery.objects.filter(status=Status.SENDING).exists()
 
     smtp_server.behaviour.delay = 0
-    replacement = start_worker(worker_env, LOG_DIR, concurrency=1, name="e2e-worker-2")
-    try:
-        settings.NOTIFICATIONS_LEASE = 0  # the lease of the dead run is over
-        assert sweep_outbox.apply().get()["reclaimed"] > 0
-        smtp_server.wait_for(5, timeout=30)
-        time.sleep(SETTLE)
-    finally:
-        replacement.stop()
+    shared_worker.running(worker_env)  # a new worker in the dead one's place
+    settings.NOTIFICATIONS_LEASE = 0  # the lease of the dead run is over
+    assert sweep_outbox.apply().get()["reclaimed"] > 0
+    smtp_server.wait_for(5, timeout=30)
+    wait_until(outbox_settled, 30, "every delivery sent")
     copies = Counter(address for m in smtp_server.received for address in m.rcpt_tos)
     assert set(copies) == {u.email for u in people}  # nothing lost
     # At most the one message in flight when the worker died is sent twice.
@@ -257,14 +249,6 @@ def test_a_daily_digest_goes_once_with_every_event_across_a_worker_restart(
     assert all(title in digest.body() for title in ("Alpha", "Beta", "Gamma"))
     assert digest.rcpt_tos == [reader.email]
     assert statuses() == {Status.BUNDLED, Status.SENT}
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("the condition never held")
-        time.sleep(0.1)
 
 
 def test_a_mention_reaches_a_non_assignee_once_and_a_muted_task_stays_quiet(

@@ -17,9 +17,9 @@ from pytest_django.fixtures import Settings as DjangoSettings
 from devtools.processes import Process
 from devtools.smtp import Received, SMTPServer, free_port
 from notifications.models import Delivery, Suppression
-from tests.conftest import LOG_DIR
 from tests.factories import EmployeeFactory, ManagerFactory, TaskFactory
 from tests.notifications.inbound_doors import INBOUND_DOMAIN, fixture, smtp_send
+from tests.support.processes import LOG_DIR
 
 pytestmark = [
     pytest.mark.e2e,

@@ -23,8 +23,8 @@ from devtools.processes import Process, start_worker
 from devtools.smtp import SMTPServer, free_port
 from notifications.dkim import Signer
 from notifications.models import Delivery
-from tests.conftest import LOG_DIR
 from tests.factories import TaskFactory, UserFactory
+from tests.support.processes import LOG_DIR
 from users.models import Role, User
 
 pytestmark = [

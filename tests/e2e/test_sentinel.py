@@ -5,9 +5,8 @@ the Sentinel has promoted the replica, and every email arrives exactly once
 
 from __future__ import annotations
 
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 import redis
@@ -17,8 +16,11 @@ from devtools.processes import start_worker
 from devtools.redis_server import EmbeddedRedis, EmbeddedSentinel
 from devtools.smtp import SMTPServer, free_port
 from notifications.models import Delivery
-from tests.conftest import LOG_DIR, _point_publisher_at
 from tests.factories import TaskFactory, UserFactory
+from tests.support.broker import point_publisher_at
+from tests.support.mail import outbox_settled
+from tests.support.processes import LOG_DIR
+from tests.support.waiting import wait_until
 from users.models import Role
 from worker.jobs import sweep_outbox
 
@@ -27,14 +29,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 MASTER = "mymaster"
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout} s")
-        time.sleep(0.2)
 
 
 class Cluster:
@@ -82,7 +76,7 @@ def test_jobs_keep_flowing_after_the_primary_dies(
     settings.CELERY_BROKER_URL, settings.REDIS_SENTINEL_MASTER = url, MASTER
     settings.NOTIFICATIONS_SWEEP_GRACE = 1
     env = {**worker_env, "CELERY_BROKER_URL": url, "REDIS_SENTINEL_MASTER": MASTER}
-    _point_publisher_at(url)
+    point_publisher_at(url)
     worker = start_worker(env, LOG_DIR, name="sentinel-worker")
     people = UserFactory.create_batch(20, role=Role.EMPLOYEE)
     try:
@@ -95,11 +89,12 @@ def test_jobs_keep_flowing_after_the_primary_dies(
         wait_until(lambda: cluster.primary_port() == cluster.replica.port, 30,
                    "the Sentinel promotes the replica")  # fmt: skip
         wait_until(lambda: swept_and_all_arrived(smtp_server, 20), 90,
-                   "every email arrives")  # fmt: skip
+                   "every email arrives", interval=0.2)  # fmt: skip
+        # Anything extra (a duplicate) would have turned up once nothing is left.
+        wait_until(outbox_settled, 30, "every delivery sent")
     finally:
         worker.stop()
-        _point_publisher_at(broker_url)
-    time.sleep(1.0)  # anything extra (a duplicate) would turn up now
+        point_publisher_at(broker_url)
     copies = Counter(m.rcpt_tos[0] for m in smtp_server.received)
     assert copies == Counter({person.email: 1 for person in people})
     assert set(Delivery.objects.values_list("status", flat=True)) == {"sent"}

@@ -7,8 +7,7 @@ import trustme
 from pytest_django.fixtures import Settings as DjangoSettings
 
 from devtools.smtp import Certificate
-
-LOGIN = ("mailer", "app-password-for-tests")  # what the servers of these tests take
+from tests.support.mail import LOGIN
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,12 @@ from django.core.management import call_command
 from django.test import Client
 
 from devtools.smtp import free_port
+from notifications.addresses import reply_address
 from notifications.inbound_smtp import inbound_server
+from notifications.models import Delivery
+from tasks.models import Task
+from tests.factories import DeliveryFactory
+from users.models import User
 
 FIXTURES = Path(__file__).resolve().parent / "inbound"
 INBOUND_DOMAIN = "inbound.tasks.test"
@@ -102,3 +107,19 @@ def via_webhook(raw: bytes, recipient: str, key: str = MAILGUN_KEY) -> int:
 
 
 Door = Callable[[bytes, str], object]
+
+
+def sent_to(user: User, **fields: object) -> Delivery:
+    return DeliveryFactory(recipient=user, status=Delivery.Status.SENT, **fields)
+
+
+def reply(user: User, task: Task, text: str, number: int = 1, **headers: str) -> bytes:
+    lines = {
+        "From": f"Ann <{user.email}>",
+        "To": reply_address(user.pk, task.pk),
+        "Subject": "Re: New Task Assigned",
+        "Message-ID": f"<reply-{number}@example.net>",
+        **headers,
+    }
+    head = "".join(f"{name}: {value}\n" for name, value in lines.items())
+    return f"{head}Content-Type: text/plain; charset=utf-8\n\n{text}\n".encode()

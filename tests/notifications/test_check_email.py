@@ -18,8 +18,8 @@ from devtools.dns_server import DNSServer
 from devtools.esp import PostmarkAPI
 from devtools.smtp import Certificate, SMTPServer, free_port
 from notifications.dkim import Signer
-from tests.conftest import esp_settings
-from tests.notifications.conftest import LOGIN
+from tests.support.esp import esp_settings
+from tests.support.mail import LOGIN
 
 
 def check(to: str = "ops@example.com") -> str:
@@ -58,6 +58,7 @@ def test_a_wrong_password_is_named_as_the_failing_step(
 def test_plain_smtp_to_an_implicit_tls_port_gets_the_hint(
     email_settings: DjangoSettings, certificate: Certificate
 ) -> None:
+    email_settings.EMAIL_TIMEOUT = 0.5  # the greeting never comes: wait less
     with SMTPServer(tls="implicit", certificate=certificate, login=LOGIN) as server:
         email_settings.EMAIL_PORT = server.port
         with pytest.raises(CommandError) as error:

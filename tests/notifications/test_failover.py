@@ -18,8 +18,8 @@ from notifications.metrics import exposition
 from notifications.models import Delivery
 from notifications.pace import DOWN_KEY
 from notifications.sending import send_batch
-from tests.conftest import esp_settings
 from tests.factories import fresh, pks, queued_deliveries
+from tests.support.esp import esp_settings
 
 pytestmark = pytest.mark.django_db
 Status, Relay = Delivery.Status, Delivery.Relay

@@ -4,7 +4,6 @@ django-anymail: claim, build, send over one connection, record. No mocks."""
 
 from __future__ import annotations
 
-import itertools
 import socket
 import statistics
 import time
@@ -25,7 +24,6 @@ from notifications import operations
 from notifications.models import Delivery, Suppression
 from notifications.relays import process_relays
 from notifications.sending import retry_countdown, send_batch
-from tests.conftest import MailServer, published_ids
 from tests.factories import (
     DeliveryFactory,
     UserFactory,
@@ -34,6 +32,8 @@ from tests.factories import (
     pks,
     queued_deliveries,
 )
+from tests.support.broker import published_ids
+from tests.support.esp import MailServer
 from users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -402,8 +402,9 @@ class TestDomains:
         deliveries = [DeliveryFactory(recipient=person) for person in people]
         assert send_batch(pks(deliveries)).sent == 6
         slow = [m.accepted_at for m in smtp.received if "@slow" in m.rcpt_tos[0]]
-        gaps = [later - earlier for earlier, later in itertools.pairwise(slow)]
-        assert len(slow) == 3 and min(gaps) >= 0.2 * 0.9
+        # Over the three, not between two: one message slowed on its way (a
+        # loaded machine) shortens the gap after it, never the whole span.
+        assert len(slow) == 3 and slow[-1] - slow[0] >= 2 * 0.2 * 0.8
 
     def test_a_busy_domain_waits_alone_and_its_emails_go_once_it_lifts(
         self, smtp: SMTPServer, settings: DjangoSettings

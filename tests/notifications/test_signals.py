@@ -23,8 +23,8 @@ from notifications import recording
 from notifications.models import Delivery, Entry
 from tasks.activity import add_comment
 from tasks.models import Task
-from tests.conftest import queued_jobs
 from tests.factories import ManagerFactory, ProjectFactory, TaskFactory, UserFactory
+from tests.support.broker import queued_jobs
 from users.actor import acting_as
 from users.models import Role, User
 

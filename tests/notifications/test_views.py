@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from notifications.models import Delivery, SendingPause, Suppression
-from tests.conftest import published_ids, queued_jobs
 from tests.factories import DeliveryFactory, TaskFactory, UserFactory
+from tests.support.broker import published_ids, queued_jobs
 from users.models import Role, User
 
 pytestmark = pytest.mark.django_db

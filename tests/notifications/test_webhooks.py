@@ -22,8 +22,8 @@ from pytest_django.fixtures import Settings as DjangoSettings
 from devtools.esp import PostmarkAPI
 from notifications.models import Complaint, Delivery, Suppression
 from notifications.sending import send_batch
-from tests.conftest import esp_settings
 from tests.factories import DeliveryFactory, fresh, queued_deliveries
+from tests.support.esp import esp_settings
 
 pytestmark = pytest.mark.django_db
 Status = Delivery.Status

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import ast
 import os
+import random
 import secrets
+import string
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +14,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+# Seeded: every pytest-xdist worker must collect the same parameters.
+KEYS = random.Random(20)
+URL_SAFE = string.ascii_letters + string.digits + "-_"
+
+
+def random_key(alphabet: str, length: int) -> str:
+    """What secrets.token_urlsafe / token_hex make, from the seeded generator."""
+    return "".join(KEYS.choice(alphabet) for _ in range(length))
+
+
 PRINT = "from django.conf import settings as s; print(repr({expr}))"
 
 
@@ -39,7 +51,7 @@ def start(expr: str = "1", **env: str) -> subprocess.CompletedProcess[str]:
         "x" * 80,
         "abcdefghij" * 6,  # ten different characters, one short run repeated
         "0123456789" * 6,
-        "django-insecure-" + secrets.token_urlsafe(50),
+        "django-insecure-" + random_key(URL_SAFE, 67),
         "abcabcabcabcabcabcabcabcabcabcabcabcabcabcabcabcabcab",
     ],
 )
@@ -57,8 +69,8 @@ def test_a_missing_secret_key_is_refused_with_debug_off() -> None:
 @pytest.mark.parametrize(
     "strong_key",
     [
-        secrets.token_urlsafe(50),
-        secrets.token_hex(32),
+        random_key(URL_SAFE, 67),  # secrets.token_urlsafe(50)
+        random_key("0123456789abcdef", 64),  # secrets.token_hex(32)
         "test-only-secret-key-that-is-long-enough-for-django-checks",  # make test's
     ],
 )

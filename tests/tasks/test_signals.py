@@ -91,27 +91,3 @@ def test_a_pending_task_cannot_carry_a_completion_time() -> None:
 
     task.refresh_from_db()
     assert task.completed_at is None
-
-
-# Committed for real: the database checks the deferred foreign key from TaskDetail
-# to Task at commit, so an orphaned detail would fail here on PostgreSQL and SQLite.
-committed = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-
-@committed
-def test_a_committed_task_delete_leaves_no_orphan_detail() -> None:
-    detail = TaskDetailFactory()
-
-    detail.task.delete()
-
-    assert not TaskDetail.objects.exists()
-
-
-@committed
-def test_a_committed_queryset_delete_leaves_no_orphan_detail() -> None:
-    TaskDetailFactory.create_batch(3)
-
-    _, per_model = Task.objects.all().delete()
-
-    assert per_model["tasks.Task"] == 3
-    assert not TaskDetail.objects.exists()

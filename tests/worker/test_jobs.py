@@ -17,8 +17,8 @@ from pytest_django.fixtures import Settings as DjangoSettings
 
 from devtools.smtp import SMTPServer
 from notifications.models import Delivery
-from tests.conftest import published_ids, queued_jobs
 from tests.factories import DeliveryFactory, fresh, pks, queued_deliveries
+from tests.support.broker import published_ids, queued_jobs
 from worker.jobs import deliver_emails, purge_outbox, sweep_outbox
 
 pytestmark = pytest.mark.django_db

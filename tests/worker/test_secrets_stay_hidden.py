@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -17,6 +18,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -24,7 +26,7 @@ import pytest
 from devtools.processes import Process, worker_command
 from devtools.redis_server import EmbeddedRedis
 from devtools.smtp import free_port
-from tests.conftest import LOG_DIR
+from tests.support.processes import LOG_DIR
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -112,17 +114,36 @@ def assert_no_secret(text: str) -> None:
     assert shown == [], f"{shown} shown"
 
 
+def worker_name(worker: Process) -> str:
+    """The node name the worker announced (name@host) when it was ready."""
+    found = re.search(r"(\S+@\S+) ready\.", worker.log())
+    assert found, worker.log()
+    return found.group(1)
+
+
+def inspect(project: Path, env: dict[str, str], worker: Process, *args: str) -> str:
+    """`celery inspect` addressed to the worker: it returns once the worker has
+    answered (asking every worker, it would wait out the whole timeout)."""
+    address = ["--destination", worker_name(worker), "--timeout", "30"]
+    return celery(project, env, "inspect", *args, *address)
+
+
 def test_inspect_conf_stats_and_report_show_no_secret(
     project: Path, protected_redis: EmbeddedRedis, worker: Process
 ) -> None:
     env = secret_environment(protected_redis.url, project)
-    conf = celery(project, env, "inspect", "conf", "--json", "--timeout", "5")
+    conf = inspect(project, env, worker, "conf", "--json")
     [reply] = json.loads(conf).values()
     assert reply["task_acks_late"] is True  # Celery's settings are there
     assert not {"SECRET_KEY", "FLOWER_BASIC_AUTH", "DATABASES"} & set(reply)
     assert not [key for key in reply if key.isupper()]
-    for command in (["conf"], ["stats"], ["report"], ["registered"]):
-        assert_no_secret(celery(project, env, "inspect", *command, "--timeout", "5"))
+    assert_no_secret(conf)  # every value of the settings the worker answers with
+    commands = ("stats", "report", "registered")
+    with ThreadPoolExecutor() as pool:  # three celery processes at once
+        answers = list(pool.map(lambda c: inspect(project, env, worker, c), commands))
+    for answer in answers:
+        assert worker_name(worker) in answer  # the worker did answer
+        assert_no_secret(answer)
 
 
 class FlowerProcess:
@@ -179,19 +200,24 @@ class FlowerProcess:
             time.sleep(0.5)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def flower_from_dotenv(
     project: Path, protected_redis: EmbeddedRedis, worker: Process
 ) -> Iterator[FlowerProcess]:
-    """Flower whose password is only in the copy's .env, started from elsewhere."""
+    """Flower whose password is only in the copy's .env, started from elsewhere.
+
+    The .env goes once Flower answers: it has read it, and the next test starts
+    a Flower that must find no password anywhere."""
     env = secret_environment(protected_redis.url, project)
     flower_line = f"FLOWER_BASIC_AUTH={env.pop('FLOWER_BASIC_AUTH')}\n"
     (project / ".env").write_text(flower_line)
     flower = FlowerProcess(project, in_copy(project, env), "secrets-flower")
-    flower.start(cwd=project.parent).wait_until_answering()
+    try:
+        flower.start(cwd=project.parent).wait_until_answering()
+    finally:
+        (project / ".env").unlink()
     yield flower
     flower.process.stop()
-    (project / ".env").unlink()
 
 
 def test_flower_asks_for_the_password_it_found_only_in_dotenv(
