@@ -84,10 +84,19 @@ def test_a_reply_to_a_task_email_appears_as_a_comment_on_the_task_page(
     page.force_login(manager)
     url = f"/tasks/{task.pk}/"
     within(10, lambda: REPLY_TEXT in page.get(url).content.decode())
-    # A comment like any other: the creator is emailed about it.
-    told = email_to(smtp_server, manager.email)
-    assert told.subject.startswith("New Comment")
-    assert REPLY_TEXT in told.body()
+    # A comment like any other: the creator is emailed about it, in the task's
+    # thread (made outside a request, the task's creation was told them too).
+    told = within(
+        30,
+        lambda: [
+            message
+            for message in smtp_server.sink.messages_to(manager.email)
+            if "commented" in message.body()
+        ],
+    )
+    assert isinstance(told, list)
+    assert told[0].subject == f"[{task.project.name}] {task.title} (#{task.pk})"
+    assert REPLY_TEXT in told[0].body()
 
 
 def test_a_dsn_for_a_sent_email_turns_it_bounced_and_suppresses_the_address(
