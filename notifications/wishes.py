@@ -68,9 +68,9 @@ class Wishes:
 
     def why_not(self, delivery: Delivery) -> str | None:
         """Why this email must not go now, or None when it may."""
-        if delivery.recipient_id in self.complained:
-            if delivery.kind not in ACCOUNT_KINDS:
-                return COMPLAINED
+        complained = delivery.recipient_id in self.complained
+        if complained and delivery.kind not in ACCOUNT_KINDS:
+            return COMPLAINED
         about = KINDS[delivery.kind].task
         if about is None:
             return None
