@@ -118,20 +118,31 @@ def task_change(*, dates: bool = False) -> Builder:
 
     def context(delivery: Delivery, task: Task | None) -> Context:
         snapshot = delivery.context
-        facts = [("Task", snapshot.get("title", ""))]
-        if dates:
-            facts += [
-                ("Was due", written(snapshot.get("before"))),
-                ("Now due", written(snapshot.get("after"))),
-            ]
         return {
             "title": snapshot.get("title", ""),
-            "facts": facts,
+            "facts": change_facts(snapshot, task, dates=dates),
             "excerpt": snapshot.get("excerpt", ""),
             **task_link(task),
         }
 
     return context
+
+
+def change_facts(
+    snapshot: dict[str, Any], task: Task | None, *, dates: bool
+) -> list[tuple[str, str]]:
+    """The task as the email finds it: its due date before and after (with
+    `dates`) and, while it lives, its status, so a comment on a completed task
+    says it is completed."""
+    facts = [("Task", snapshot.get("title", ""))]
+    if dates:
+        facts += [
+            ("Was due", written(snapshot.get("before"))),
+            ("Now due", written(snapshot.get("after"))),
+        ]
+    if task is not None:
+        facts.append(("Status", str(task.get_status_display())))
+    return facts
 
 
 def task_link(task: Task | None) -> Context:

@@ -115,6 +115,11 @@ class AboutTask:
     needs_access: bool = True
     # Sent only while the reader is still assigned the task.
     while_assigned: bool = False
+    # Sent only while the task is not completed: a new due date or a step
+    # between open statuses asks nothing of anyone once the work is done (the
+    # task's history keeps it; its completion email is the news). Other kinds
+    # go out and say the task is completed (its Status line).
+    while_open: bool = False
 
 
 @dataclass(frozen=True)
@@ -243,7 +248,9 @@ KINDS = declare(
         help="The due date of a task you follow moves.",
         summary="{by} moved the due date from {before} to {after}.",
         live_task=True,
-        task=AboutTask("{by} moved the due date from {before} to {after}."),
+        task=AboutTask(
+            "{by} moved the due date from {before} to {after}.", while_open=True
+        ),
         from_history=FromHistory(Activity.Verb.DUE_DATE),
     ),
     EmailKind(
@@ -292,7 +299,9 @@ KINDS = declare(
         summary="{by} changed the status from {before} to {after}.",
         live_task=True,
         preview=Sample(context={"before": "PENDING", "after": "IN_PROGRESS"}),
-        task=AboutTask("{by} changed the status from {before} to {after}."),
+        task=AboutTask(
+            "{by} changed the status from {before} to {after}.", while_open=True
+        ),
         from_history=FromHistory(
             Activity.Verb.STATUS, when=lambda entry: entry.after != COMPLETED
         ),

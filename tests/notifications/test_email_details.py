@@ -1,0 +1,149 @@
+"""What a careful reader of the emails notices (issue 29), read where the
+reader reads them: each email is recorded by the real events, sent by the
+worker's batch (notifications/sending.py) over SMTP to the suite's aiosmtpd
+server, and read back from there, headers and both parts."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from django.test import RequestFactory
+from pytest_django.fixtures import Settings as DjangoSettings
+
+from devtools.smtp import Received, SMTPServer
+from notifications.models import Delivery
+from notifications.sending import send_batch
+from notifications.wishes import TASK_DONE
+from tasks.activity import add_comment
+from tasks.models import Task
+from tests.factories import EmployeeFactory, ManagerFactory, ProjectFactory, TaskFactory
+from users.actor import acting_as
+from users.models import User
+
+pytestmark = pytest.mark.django_db
+Kind, Status = Delivery.Kind, Delivery.Status
+
+
+@pytest.fixture(autouse=True)
+def right_away(settings: DjangoSettings) -> None:
+    """Every email leaves as soon as the worker takes it (no coalescing window)."""
+    settings.NOTIFICATIONS_COALESCE_SECONDS = 0
+
+
+@contextmanager
+def acting(user: User) -> Iterator[None]:
+    request = RequestFactory().post("/")
+    request.user = user
+    with acting_as(request):
+        yield
+
+
+def send_queued() -> None:
+    queued = Delivery.objects.filter(status=Status.QUEUED).order_by("pk")
+    report = send_batch(list(queued.values_list("pk", flat=True)))
+    assert report.failed == report.waiting == 0
+
+
+def inbox(smtp: SMTPServer, user: User) -> list[Received]:
+    return smtp.sink.messages_to(user.email)
+
+
+def headline(received: Received) -> str:
+    return received.body("plain").splitlines()[0]
+
+
+def text_and_html(received: Received) -> tuple[str, str]:
+    return received.body("plain"), received.body("html")
+
+
+def a_task_of(manager: User, *assignees: User, title: str = "Fix the form") -> Task:
+    """A task `manager` created in the project Website, assigned to these
+    people; the emails of its making are sent and forgotten."""
+    with acting(manager):
+        task = TaskFactory(title=title, project=ProjectFactory(name="Website"))
+        task.created_by = manager
+        task.save()
+        task.assigned_to.add(*assignees)
+    send_queued()
+    return task
+
+
+def save(task: Task, **changes: object) -> None:
+    for field, value in changes.items():
+        setattr(task, field, value)
+    task.save()
+
+
+class TestAboutACompletedTask:
+    def test_a_due_date_moved_before_the_completion_is_not_sent_and_says_why(
+        self, smtp: SMTPServer
+    ) -> None:
+        mia, ann = ManagerFactory(first_name="Mia", last_name="M"), EmployeeFactory()
+        task = a_task_of(mia, ann)
+        smtp.sink.clear()
+        with acting(mia):  # both before the worker takes the rows
+            save(task, due_date=task.due_date + datetime.timedelta(days=3))
+            save(task, status=Task.Status.COMPLETED)
+        send_queued()
+        [done] = inbox(smtp, ann)
+        assert headline(done) == "Mia M completed this task."
+        assert done.subject == f"[Website] Fix the form (#{task.pk})"
+        skipped = Delivery.objects.get(recipient=ann, kind=Kind.DUE_DATE_CHANGED)
+        assert (skipped.status, skipped.last_error) == (Status.SKIPPED, TASK_DONE)
+
+    def test_a_due_date_or_status_moved_on_a_completed_task_is_not_sent(
+        self, smtp: SMTPServer
+    ) -> None:
+        mia, ann = ManagerFactory(), EmployeeFactory()
+        task = a_task_of(mia, ann)
+        with acting(mia):
+            save(task, status=Task.Status.COMPLETED)
+        send_queued()
+        smtp.sink.clear()
+        with acting(mia):
+            save(task, due_date=task.due_date + datetime.timedelta(days=1))
+        send_queued()
+        assert inbox(smtp, ann) == []
+        assert (
+            Delivery.objects.filter(
+                kind=Kind.DUE_DATE_CHANGED, status=Status.SKIPPED, last_error=TASK_DONE
+            ).count()
+            == 1
+        )
+
+    def test_a_reopened_task_tells_of_its_new_status_again(
+        self, smtp: SMTPServer
+    ) -> None:
+        mia, ann = ManagerFactory(first_name="Mia", last_name="M"), EmployeeFactory()
+        task = a_task_of(mia, ann)
+        with acting(mia):
+            save(task, status=Task.Status.COMPLETED)
+        send_queued()
+        smtp.sink.clear()
+        with acting(mia):
+            save(task, status=Task.Status.IN_PROGRESS)
+        send_queued()
+        [reopened] = inbox(smtp, ann)
+        assert headline(reopened) == (
+            "Mia M changed the status from Completed to In progress."
+        )
+
+    def test_a_comment_on_a_completed_task_is_sent_and_says_it_is_completed(
+        self, smtp: SMTPServer
+    ) -> None:
+        mia, ann = ManagerFactory(first_name="Mia", last_name="M"), EmployeeFactory()
+        task = a_task_of(mia, ann)
+        with acting(mia):
+            save(task, status=Task.Status.COMPLETED)
+        send_queued()
+        smtp.sink.clear()
+        add_comment(task, mia, "Thank you, all done.")
+        send_queued()
+        [comment] = inbox(smtp, ann)
+        text, html = text_and_html(comment)
+        assert headline(comment) == "Mia M commented on this task."
+        assert "Status: Completed" in text.splitlines()
+        assert ">Status</td>" in html and ">Completed</td>" in html
