@@ -19,6 +19,7 @@ from notifications.sending import send_batch
 from notifications.wishes import TASK_DONE
 from tasks.activity import add_comment
 from tasks.models import Task
+from tasks.watching import watch
 from tests.factories import EmployeeFactory, ManagerFactory, ProjectFactory, TaskFactory
 from users.actor import acting_as
 from users.models import User
@@ -147,3 +148,37 @@ class TestAboutACompletedTask:
         assert headline(comment) == "Mia M commented on this task."
         assert "Status: Completed" in text.splitlines()
         assert ">Status</td>" in html and ">Completed</td>" in html
+
+
+class TestTaskCompleted:
+    def test_everyone_who_shares_the_work_is_told_each_for_their_part(
+        self, smtp: SMTPServer
+    ) -> None:
+        mia, dana = ManagerFactory(), ManagerFactory()
+        ann = EmployeeFactory(first_name="Ann", last_name="A")
+        bob, outsider = EmployeeFactory(), EmployeeFactory()
+        task = a_task_of(mia, ann, bob)
+        watch(task, [dana.pk])
+        smtp.sink.clear()
+        with acting(ann):
+            save(task, status=Task.Status.COMPLETED)
+        send_queued()
+        told = {
+            person: inbox(smtp, person) for person in (mia, ann, bob, dana, outsider)
+        }
+        assert {p.username for p, got in told.items() if got} == {
+            mia.username, bob.username, dana.username
+        }  # fmt: skip
+        for person, why, footer in (
+            (mia, "created", "you created this task"),
+            (bob, "assigned", "you are assigned this task"),
+            (dana, "watching", "you watch this task"),
+        ):
+            [done] = told[person]
+            assert done.subject == f"[Website] Fix the form (#{task.pk})"
+            assert done.message["X-Tasks-Reason"] == why
+            text, html = text_and_html(done)
+            assert headline(done) == "Ann A completed this task."
+            assert "Ann A completed this task." in html
+            assert f"You get this email because {footer}." in text
+            assert f"You get this email because {footer}." in html
