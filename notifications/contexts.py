@@ -54,6 +54,17 @@ def written(value: str | date | None) -> str:
     return formats.date_format(day)
 
 
+NO_DUE_DATE = "No due date"
+
+
+def due(value: str | date | None) -> str:
+    """A due date as the site writes it, or that the task has none."""
+    try:
+        return written(value) or NO_DUE_DATE
+    except ValueError:  # a date recorded as missing ("None")
+        return NO_DUE_DATE
+
+
 def said(value: str | None) -> str:
     """A value a change recorded (a status or an ISO date), as the site says it."""
     if value in Task.Status.values:
@@ -81,7 +92,7 @@ def task_assigned(delivery: Delivery, task: Task | None) -> Context:
         ("Task", task.title),
         ("Project", task.project.name),
         ("Priority", detail.get_priority_display() if detail else "Medium"),
-        ("Due", written(task.due_date)),
+        ("Due", due(task.due_date)),
     ]
     if by:
         facts.append(("Assigned by", by))
@@ -122,6 +133,7 @@ def task_change(*, dates: bool = False) -> Builder:
             "title": snapshot.get("title", ""),
             "facts": change_facts(snapshot, task, dates=dates),
             "excerpt": snapshot.get("excerpt", ""),
+            "earlier": earlier_comments(snapshot),
             **task_link(task),
         }
 
@@ -131,18 +143,33 @@ def task_change(*, dates: bool = False) -> Builder:
 def change_facts(
     snapshot: dict[str, Any], task: Task | None, *, dates: bool
 ) -> list[tuple[str, str]]:
-    """The task as the email finds it: its due date before and after (with
-    `dates`) and, while it lives, its status, so a comment on a completed task
-    says it is completed."""
-    facts = [("Task", snapshot.get("title", ""))]
+    """The task as the email finds it: its project, its due date (before and
+    after, with `dates`) and, while it lives, its status, so a comment on a
+    completed task says it is completed. Without the live task (a removal),
+    the snapshot says what the task was when it happened."""
+    facts = [
+        ("Task", snapshot.get("title", "")),
+        ("Project", task.project.name if task else snapshot.get("project", "")),
+    ]
     if dates:
         facts += [
-            ("Was due", written(snapshot.get("before"))),
-            ("Now due", written(snapshot.get("after"))),
+            ("Was due", due(snapshot.get("before"))),
+            ("Now due", due(snapshot.get("after"))),
         ]
+    else:
+        facts.append(("Due", due(task.due_date if task else snapshot.get("due_date"))))
     if task is not None:
         facts.append(("Status", str(task.get_status_display())))
     return facts
+
+
+def earlier_comments(snapshot: dict[str, Any]) -> list[Context]:
+    """The comments before the one an email tells of, oldest first, as the
+    snapshot kept them (recording.earlier_comments): who, when, what."""
+    return [
+        {**comment, "at": datetime.fromisoformat(comment["at"])}
+        for comment in snapshot.get("earlier", [])
+    ]
 
 
 def task_link(task: Task | None) -> Context:

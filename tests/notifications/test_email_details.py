@@ -182,3 +182,66 @@ class TestTaskCompleted:
             assert "Ann A completed this task." in html
             assert f"You get this email because {footer}." in text
             assert f"You get this email because {footer}." in html
+
+
+class TestRemovedFromTask:
+    def test_it_names_the_project_and_the_due_date(self, smtp: SMTPServer) -> None:
+        mia, ann = ManagerFactory(first_name="Mia", last_name="M"), EmployeeFactory()
+        task = a_task_of(mia, ann)
+        save(task, due_date=datetime.date(2030, 3, 29))
+        smtp.sink.clear()
+        with acting(mia):
+            task.assigned_to.remove(ann)
+        send_queued()
+        [removed] = inbox(smtp, ann)
+        text, html = text_and_html(removed)
+        assert removed.subject == f"[Website] Fix the form (#{task.pk})"
+        assert headline(removed) == "Mia M removed you from this task."
+        assert {"Project: Website", "Due: Fri 29 Mar 2030"} <= set(text.splitlines())
+        assert ">Website</td>" in html and ">Fri 29 Mar 2030</td>" in html
+
+
+class TestNewComment:
+    def test_it_names_the_project_and_quotes_the_two_comments_before_it(
+        self, smtp: SMTPServer
+    ) -> None:
+        mia = ManagerFactory(first_name="Mia", last_name="M")
+        ann = EmployeeFactory(first_name="Ann", last_name="A")
+        bob = EmployeeFactory(first_name="Bob", last_name="B")
+        task = a_task_of(mia, ann, bob)
+        for author, body in (
+            (ann, "Which browser shows it?"),
+            (bob, "Safari only, on a phone."),
+            (ann, "Then it is the date field."),
+        ):
+            add_comment(task, author, body)
+        send_queued()
+        smtp.sink.clear()
+        add_comment(task, mia, "Ship it on Friday.")
+        send_queued()
+        [comment] = inbox(smtp, ann)
+        text, html = text_and_html(comment)
+        assert headline(comment) == "Mia M commented on this task."
+        assert "Project: Website" in text.splitlines()
+        assert ">Website</td>" in html
+        # The two before it, oldest first, after the new one; not the first.
+        assert "Which browser" not in text and "Which browser" not in html
+        for part in (text, html):
+            new, bob_said, ann_said = (
+                part.index("Ship it on Friday."),
+                part.index("Safari only, on a phone."),
+                part.index("Then it is the date field."),
+            )
+            assert new < bob_said < ann_said
+            assert "Earlier on this task" in part
+        assert "Bob B, " in text and "Bob B · " in html
+
+    def test_the_first_comment_has_nothing_earlier(self, smtp: SMTPServer) -> None:
+        mia, ann = ManagerFactory(), EmployeeFactory()
+        task = a_task_of(mia, ann)
+        smtp.sink.clear()
+        add_comment(task, mia, "First!")
+        send_queued()
+        [comment] = inbox(smtp, ann)
+        for part in text_and_html(comment):
+            assert "First!" in part and "Earlier on this task" not in part

@@ -169,6 +169,11 @@ class TestTaskChanges:
         assert message.body.startswith("Mia Manager removed you from this task.\n")
         assert link_in(message.body).startswith(f"{FRONTEND}/tasks/")
 
+    def test_a_task_without_a_due_date_says_so(self) -> None:
+        message = build_message(about(Kind.TASK_UNASSIGNED, due_date=""))
+        assert "Due: No due date" in message.body.splitlines()
+        assert ">No due date</td>" in html(message)
+
     def test_a_new_due_date_shows_the_old_and_the_new(self) -> None:
         delivery = about(Kind.DUE_DATE_CHANGED, before="2030-01-02", after="2030-02-03")
         message = build_message(delivery)
