@@ -8,13 +8,16 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterator
 from contextlib import contextmanager
+from email.utils import parsedate_to_datetime
 
 import pytest
 from django.test import RequestFactory
+from django.utils import timezone
 from pytest_django.fixtures import Settings as DjangoSettings
 
 from devtools.smtp import Received, SMTPServer
 from notifications.models import Delivery
+from notifications.recording import record_password_reset_email
 from notifications.sending import send_batch
 from notifications.wishes import TASK_DONE
 from tasks.activity import add_comment
@@ -245,3 +248,25 @@ class TestNewComment:
         [comment] = inbox(smtp, ann)
         for part in text_and_html(comment):
             assert "First!" in part and "Earlier on this task" not in part
+
+
+class TestDateHeader:
+    @pytest.mark.parametrize("localtime", [False, True])
+    def test_every_email_is_dated_in_utc_with_a_known_zone(
+        self, smtp: SMTPServer, settings: DjangoSettings, localtime: bool
+    ) -> None:
+        settings.EMAIL_USE_LOCALTIME = localtime
+        settings.TIME_ZONE = "Europe/Paris"  # the server's zone is not the reader's
+        mia, ann = ManagerFactory(), EmployeeFactory()
+        before = timezone.now().replace(microsecond=0)
+        record_password_reset_email(ann)  # an account email
+        a_task_of(mia, ann)  # and a notification, sent with it
+        after = timezone.now()
+        got = inbox(smtp, ann)
+        # One account email, one about the task.
+        assert sorted(each.subject.startswith("[") for each in got) == [False, True]
+        for each in got:
+            raw = each.content.decode()
+            [date] = [line for line in raw.splitlines() if line.startswith("Date:")]
+            assert date.endswith(" +0000"), date
+            assert before <= parsedate_to_datetime(date[5:]) <= after
