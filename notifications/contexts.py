@@ -18,7 +18,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.text import Truncator
 
 from notifications.links import absolute_url
@@ -210,16 +210,27 @@ def digest(line: DigestLine) -> Builder:
     """The digest's body: one line per notification it gathers, as `line` says."""
 
     def context(delivery: Delivery, _task: Task | None) -> Context:
-        return digest_of(digest_items(delivery), line)
+        return digest_of(digest_items(delivery), line, digest_day(delivery))
 
     return context
 
 
-def digest_of(items: list[Item], line: DigestLine) -> Context:
+def digest_day(delivery: Delivery) -> date:
+    """The day a digest is for, in its reader's time zone, as it was recorded
+    (models.record_digest); today there for one recorded without it."""
+    day = delivery.context.get("day")
+    if day:
+        return date.fromisoformat(day)
+    return timezone.localdate(timezone=delivery.recipient.zone)
+
+
+def digest_of(items: list[Item], line: DigestLine, day: date) -> Context:
+    """The digest's context: its lines, and its day (in its subject, so two
+    digests of as many updates do not look the same in a mailbox)."""
     lines = [line(item) for item in items]
     if not lines:
         raise Skip("nothing was left to gather")
-    return {"items": lines, "link": absolute_url("tasks:list")}
+    return {"items": lines, "day": day, "link": absolute_url("tasks:list")}
 
 
 def digest_line(item: Item, summary: str, *, linked: bool) -> Context:

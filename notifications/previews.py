@@ -100,7 +100,7 @@ def sample_digest(kinds: tuple[str, ...]) -> dict[str, Any]:
         Item(kind, str(SNAPSHOT["title"]), {**SNAPSHOT, "excerpt": EXCERPT}, now - age)
         for kind, age in zip(kinds, DIGEST_AGES, strict=True)
     ]
-    return digest_of(items, digest_line)
+    return digest_of(items, digest_line, timezone.localdate())
 
 
 def html_of(message: EmailMultiAlternatives) -> str:

@@ -16,7 +16,7 @@ from django.utils import timezone
 from pytest_django.fixtures import Settings as DjangoSettings
 
 from devtools.smtp import Received, SMTPServer
-from notifications.models import Delivery
+from notifications.models import Delivery, Preference
 from notifications.recording import record_password_reset_email
 from notifications.sending import send_batch
 from notifications.wishes import TASK_DONE
@@ -270,3 +270,26 @@ class TestDateHeader:
             [date] = [line for line in raw.splitlines() if line.startswith("Date:")]
             assert date.endswith(" +0000"), date
             assert before <= parsedate_to_datetime(date[5:]) <= after
+
+
+class TestDigestSubject:
+    def test_each_digest_is_named_by_its_day_so_two_never_look_alike(
+        self, smtp: SMTPServer
+    ) -> None:
+        reader = EmployeeFactory(first_name="Ann")
+        Preference.objects.create(
+            user=reader, kind=Kind.TASK_ASSIGNED, mode=Preference.Mode.DIGEST
+        )
+        mia = ManagerFactory()
+        for day, title in ((5, "Alpha"), (6, "Beta")):  # one update each day
+            a_task_of(mia, reader, title=title)  # held for the digest
+            Delivery.objects.record_digest(reader.pk, datetime.date(2030, 3, day))
+            send_queued()
+        first, second = inbox(smtp, reader)
+        assert first.subject == "Your daily digest for Tue 5 Mar 2030: 1 update"
+        assert second.subject == "Your daily digest for Wed 6 Mar 2030: 1 update"
+        text, html = text_and_html(first)
+        assert "Alpha" in text and "Beta" not in text
+        assert "Your daily digest for Tue 5 Mar 2030</h1>" in html
+        assert first.message["Auto-Submitted"] == "auto-generated"
+        assert first.message["In-Reply-To"] is None  # a digest is no thread
