@@ -6,6 +6,8 @@ its declaration's preview (notifications/kinds.py)."""
 from __future__ import annotations
 
 import datetime
+import re
+from html import unescape
 from typing import Any
 
 from django.core.mail import EmailMultiAlternatives
@@ -106,3 +108,14 @@ def sample_digest(kinds: tuple[str, ...]) -> dict[str, Any]:
 def html_of(message: EmailMultiAlternatives) -> str:
     [(content, _)] = message.alternatives
     return str(content)
+
+
+# notifications/email/base.html's hidden preheader, up to the invisible
+# characters that follow it.
+PREHEADER = re.compile(r'<div class="preheader"[^>]*>(.*?)&#847;', re.DOTALL)
+
+
+def preheader_of(html: str) -> str:
+    """The preview text a mail client lists after an email's subject."""
+    found = PREHEADER.search(html)
+    return unescape(found.group(1)).strip() if found else ""

@@ -2,9 +2,9 @@
 reader's system asking for light and for dark: the dark palette of
 notifications/email/base.html takes over in the dark (no bright card), text
 keeps its contrast in both (axe-core's colour-contrast rule, and the ratios
-measured here), and nothing scrolls sideways. Screenshots of each go to
-test-artifacts/screenshots/email-<kind>-390-<scheme>.png; the two in
-docs/notifications.md are the comment email's."""
+measured here), the preheader stays hidden and nothing scrolls sideways.
+Screenshots of each go to test-artifacts/screenshots/email-<kind>-390-<scheme>.png;
+the two in docs/notifications.md are the comment email's."""
 
 from __future__ import annotations
 
@@ -104,6 +104,8 @@ def readability(page: Page, scheme: str) -> list[str]:
     if button is not None and contrast(seen["button_text"], button) < 4.5:
         problems.append("the button's label below 4.5:1")
     problems += page.evaluate(CONTRAST_VIOLATIONS)  # axe, on every element
+    if page.locator(".preheader").is_visible():
+        problems.append("the preheader shows on the page")
     if page.evaluate("document.documentElement.scrollWidth") > PHONE["width"]:
         problems.append("wider than the phone")
     return problems

@@ -6,6 +6,7 @@ server, and read back from there, headers and both parts."""
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email.utils import parsedate_to_datetime
@@ -17,6 +18,7 @@ from pytest_django.fixtures import Settings as DjangoSettings
 
 from devtools.smtp import Received, SMTPServer
 from notifications.models import Delivery, Preference
+from notifications.previews import preheader_of
 from notifications.recording import record_password_reset_email
 from notifications.sending import send_batch
 from notifications.wishes import TASK_DONE
@@ -293,3 +295,37 @@ class TestDigestSubject:
         assert "Your daily digest for Tue 5 Mar 2030</h1>" in html
         assert first.message["Auto-Submitted"] == "auto-generated"
         assert first.message["In-Reply-To"] is None  # a digest is no thread
+
+
+class TestPreheader:
+    def test_a_task_email_previews_what_happened_and_hides_it_on_the_page(
+        self, smtp: SMTPServer
+    ) -> None:
+        mia, ann = ManagerFactory(first_name="Mia", last_name="M"), EmployeeFactory()
+        task = a_task_of(mia, ann)
+        smtp.sink.clear()
+        add_comment(task, mia, "Ship it on Friday.")
+        send_queued()
+        [comment] = inbox(smtp, ann)
+        text, html = text_and_html(comment)
+        assert comment.subject == f"[Website] Fix the form (#{task.pk})"
+        assert preheader_of(html) == headline(comment)
+        # The body's first text, hidden: only the mail client's list shows it.
+        body = html[html.index("<body") :]
+        first = re.search(r"<div ([^>]*)>([^<&]+)", body)
+        assert first and first.group(2) == "Mia M commented on this task."
+        assert 'class="preheader"' in first.group(1)
+        assert "display:none" in first.group(1)
+        assert "\u034f" not in text  # no filler: the text part starts with it
+
+    def test_an_account_email_has_a_preheader_of_its_own(
+        self, smtp: SMTPServer
+    ) -> None:
+        ann = EmployeeFactory(username="ann")
+        record_password_reset_email(ann)
+        send_queued()
+        [reset] = inbox(smtp, ann)
+        assert preheader_of(reset.body("html")) == (
+            "Choose a new password for ann with the link inside. "
+            "If it was not you, ignore this email."
+        )
