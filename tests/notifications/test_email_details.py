@@ -329,3 +329,22 @@ class TestPreheader:
             "Choose a new password for ann with the link inside. "
             "If it was not you, ignore this email."
         )
+
+
+class TestSentenceCase:
+    def test_account_emails_say_their_subject_and_heading_as_a_sentence(
+        self, smtp: SMTPServer
+    ) -> None:
+        ann = EmployeeFactory(username="ann", is_active=False)  # signs up
+        bob = EmployeeFactory()
+        record_password_reset_email(bob)
+        send_queued()
+        [activation], [reset] = inbox(smtp, ann), inbox(smtp, bob)
+        assert activation.subject == "Activate your Tasks account"
+        assert reset.subject == "Reset your Tasks password"
+        assert ">Activate your account</h1>" in activation.body("html")
+        assert ">Reset your password</h1>" in reset.body("html")
+        for each in (activation, reset):  # not threaded, not automatic
+            assert each.message["In-Reply-To"] is None
+            assert each.message["List-Unsubscribe"] is None
+            assert each.body("plain").startswith("Hello ")

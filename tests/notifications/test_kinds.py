@@ -4,6 +4,8 @@ preferences page say what they are there and in the daily digest."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.template.loader import get_template
 from django.utils.html import escape
@@ -107,3 +109,14 @@ def test_the_digests_preheader_is_its_first_line_and_how_many_more() -> None:
     assert preheader == (
         "Prepare the quarterly report: Mia Manager assigned you this task. And 2 more."
     )
+
+
+@pytest.mark.parametrize("kind", sorted(ACCOUNT_KINDS))
+def test_account_emails_have_sentence_case_subjects_and_headings(kind: str) -> None:
+    message = preview(kind)
+    heading = re.search(r"<h1[^>]*>(.+?)</h1>", html_of(message), re.DOTALL)
+    assert heading
+    for said in (message.subject.split(":")[0], heading.group(1).strip()):
+        first, *rest = said.split()
+        assert first[0].isupper()
+        assert all(word.islower() or word == "Tasks" for word in rest), said
