@@ -28,6 +28,7 @@ from users.tokens import (
     address_restore_token,
     email_change_token,
     encode_uid,
+    lasts,
     password_reset_token,
 )
 
@@ -75,9 +76,9 @@ def said(value: str | None) -> str:
         return value or ""
 
 
-def valid_days() -> int:
-    """How long an account email's link works, in whole days."""
-    return int(settings.PASSWORD_RESET_TIMEOUT // 86400)
+def link_lasts() -> str:
+    """How long an activation, email-change or restore link works, in words."""
+    return lasts(settings.PASSWORD_RESET_TIMEOUT)
 
 
 # Notifications -----------------------------------------------------------------
@@ -263,7 +264,7 @@ def activation(delivery: Delivery, _task: Task | None) -> Context:
         raise Skip("the account is already active, or was activated before")
     token = activation_token(user)
     link = absolute_url("users:activate", uidb64=encode_uid(user), token=token)
-    return {"link": link, "valid_days": valid_days()}
+    return {"link": link, "valid_for": link_lasts()}
 
 
 def password_reset(delivery: Delivery, _task: Task | None) -> Context:
@@ -272,7 +273,7 @@ def password_reset(delivery: Delivery, _task: Task | None) -> Context:
         raise Skip("the account is inactive")
     uidb64, token = encode_uid(user), password_reset_token(user)
     link = absolute_url("users:password-reset-confirm", uidb64=uidb64, token=token)
-    return {"link": link, "valid_days": valid_days()}
+    return {"link": link, "valid_for": lasts(settings.PASSWORD_RESET_LINK_TIMEOUT)}
 
 
 def email_change(delivery: Delivery, _task: Task | None) -> Context:
@@ -284,7 +285,7 @@ def email_change(delivery: Delivery, _task: Task | None) -> Context:
         raise Skip("the change was confirmed, cancelled or replaced since")
     uidb64, token = encode_uid(user), email_change_token(user)
     link = absolute_url("users:email-confirm", uidb64=uidb64, token=token)
-    return {"link": link, "valid_days": valid_days(), "new_email": delivery.address}
+    return {"link": link, "valid_for": link_lasts(), "new_email": delivery.address}
 
 
 def email_change_notice(delivery: Delivery, _task: Task | None) -> Context:
@@ -307,7 +308,7 @@ def email_changed(delivery: Delivery, _task: Task | None) -> Context:
     return {
         "new_email": delivery.context.get("new_email", ""),
         "restore_link": absolute_url("users:email-restore", token=token),
-        "valid_days": valid_days(),
+        "valid_for": link_lasts(),
     }
 
 

@@ -10,9 +10,11 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
 
 import pytest
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
+from django.urls import reverse
 from django.utils import timezone
 from pytest_django.fixtures import Settings as DjangoSettings
 
@@ -28,6 +30,7 @@ from tasks.watching import watch
 from tests.factories import EmployeeFactory, ManagerFactory, ProjectFactory, TaskFactory
 from users.actor import acting_as
 from users.models import User
+from users.tokens import password_reset_token_generator
 
 pytestmark = pytest.mark.django_db
 Kind, Status = Delivery.Kind, Delivery.Status
@@ -348,3 +351,55 @@ class TestSentenceCase:
             assert each.message["In-Reply-To"] is None
             assert each.message["List-Unsubscribe"] is None
             assert each.body("plain").startswith("Hello ")
+
+
+SIGN_UP = {
+    "username": "nina",
+    "first_name": "Nina",
+    "last_name": "Newcomer",
+    "email": "nina@example.com",
+    "password1": "Harbour#Lights42",
+    "password2": "Harbour#Lights42",
+}
+
+
+class TestHowLongALinkWorks:
+    @pytest.mark.parametrize(
+        ("timeout", "said"), [(3 * 86400, "3 days"), (86400, "1 day")]
+    )
+    def test_the_sign_up_page_says_what_the_activation_email_says(
+        self, smtp: SMTPServer, settings: DjangoSettings, timeout: int, said: str
+    ) -> None:
+        settings.PASSWORD_RESET_TIMEOUT = timeout
+        settings.PASSWORD_RESET_LINK_TIMEOUT = 3600
+        client = Client()
+        client.post(reverse("users:sign-up"), SIGN_UP)
+        page = client.get(reverse("users:sign-up-done")).text
+        send_queued()
+        [activation] = smtp.received
+        assert activation.subject == "Activate your Tasks account"
+        expires = f"The link works once and expires in {said}."
+        assert expires in page
+        assert expires in " ".join(activation.body("plain").split())
+        assert expires in activation.body("html")
+        assert f"The link expires in {said}." in preheader_of(activation.body("html"))
+
+    def test_a_password_reset_link_works_for_an_hour_and_says_so(
+        self, smtp: SMTPServer, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        ann = EmployeeFactory()
+        Client().post(reverse("users:password-reset"), {"email": ann.email})
+        send_queued()
+        [reset] = inbox(smtp, ann)
+        assert reset.subject == "Reset your Tasks password"
+        text, html = text_and_html(reset)
+        expires = "The link works once and expires in 1 hour."
+        assert expires in " ".join(text.splitlines()) and expires in html
+        path = urlsplit(re.search(r"http\S+/password-reset/\S+", text).group(0)).path
+        for age, opens in ((3590, True), (3610, False)):
+            moment = datetime.datetime.now() + datetime.timedelta(seconds=age)
+            monkeypatch.setattr(
+                password_reset_token_generator, "_now", lambda at=moment: at
+            )
+            page = Client().get(path, follow=True).text
+            assert ("invalid or has already been used" not in page) is opens, age

@@ -6,7 +6,6 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
-from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMultiAlternatives
 from pytest_django.fixtures import Settings as DjangoSettings
 
@@ -24,6 +23,7 @@ from tests.factories import (
     UserFactory,
 )
 from users.accounts import user_from_activation_link, user_from_uidb64
+from users.tokens import password_reset_token_generator
 
 pytestmark = pytest.mark.django_db
 Kind = Delivery.Kind
@@ -221,7 +221,7 @@ class TestAccountEmails:
         assert link.startswith(f"{FRONTEND}/users/password-reset/")
         _, uidb64, token, _ = urlsplit(link).path.rsplit("/", 3)
         assert user_from_uidb64(uidb64) == user
-        assert default_token_generator.check_token(user, token)
+        assert password_reset_token_generator.check_token(user, token)
 
 
 class TestHeaders:

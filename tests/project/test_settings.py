@@ -111,3 +111,15 @@ def test_real_values_start() -> None:
     assert started.returncode == 0, started.stderr
     # A loopback address serves only this machine: plain HTTP is fine there.
     assert start(FRONTEND_URL="http://127.0.0.1:8000").returncode == 0
+
+
+def test_a_password_reset_link_lasts_an_hour_and_activation_three_days() -> None:
+    started = start("(s.PASSWORD_RESET_LINK_TIMEOUT, s.PASSWORD_RESET_TIMEOUT)")
+    assert started.stdout.strip() == "(3600, 259200)"
+
+
+@pytest.mark.parametrize("seconds", ["0", "259201"])
+def test_a_reset_link_outlasting_the_other_links_is_refused(seconds: str) -> None:
+    started = start(PASSWORD_RESET_LINK_TIMEOUT=seconds)
+    assert started.returncode != 0
+    assert "PASSWORD_RESET_LINK_TIMEOUT must be positive" in started.stderr
