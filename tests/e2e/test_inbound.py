@@ -84,9 +84,18 @@ def test_a_reply_to_a_task_email_appears_as_a_comment_on_the_task_page(
     page.force_login(manager)
     url = f"/tasks/{task.pk}/"
     within(10, lambda: REPLY_TEXT in page.get(url).content.decode())
-    # A comment like any other: the creator is emailed about it.
-    told = email_to(smtp_server, manager.email)
-    assert told.subject.startswith("New Comment")
+    # A comment like any other: the creator is emailed about it, in the
+    # task's thread (after the email that told them of its creation).
+    headline = f"{ann.get_full_name()} commented on this task."
+    [told] = within(
+        30,
+        lambda: [
+            each
+            for each in smtp_server.sink.messages_to(manager.email)
+            if each.body().startswith(headline)
+        ],
+    )
+    assert told.subject == f"[{task.project.name}] {task.title} (#{task.pk})"
     assert REPLY_TEXT in told.body()
 
 
