@@ -18,7 +18,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.text import Truncator
 
 from notifications.links import absolute_url
@@ -28,6 +28,7 @@ from users.tokens import (
     address_restore_token,
     email_change_token,
     encode_uid,
+    lasts,
     password_reset_token,
 )
 
@@ -54,6 +55,17 @@ def written(value: str | date | None) -> str:
     return formats.date_format(day)
 
 
+NO_DUE_DATE = "No due date"
+
+
+def due(value: str | date | None) -> str:
+    """A due date as the site writes it, or that the task has none."""
+    try:
+        return written(value) or NO_DUE_DATE
+    except ValueError:  # a date recorded as missing ("None")
+        return NO_DUE_DATE
+
+
 def said(value: str | None) -> str:
     """A value a change recorded (a status or an ISO date), as the site says it."""
     if value in Task.Status.values:
@@ -64,9 +76,9 @@ def said(value: str | None) -> str:
         return value or ""
 
 
-def valid_days() -> int:
-    """How long an account email's link works, in whole days."""
-    return int(settings.PASSWORD_RESET_TIMEOUT // 86400)
+def link_lasts() -> str:
+    """How long an activation, email-change or restore link works, in words."""
+    return lasts(settings.PASSWORD_RESET_TIMEOUT)
 
 
 # Notifications -----------------------------------------------------------------
@@ -81,7 +93,7 @@ def task_assigned(delivery: Delivery, task: Task | None) -> Context:
         ("Task", task.title),
         ("Project", task.project.name),
         ("Priority", detail.get_priority_display() if detail else "Medium"),
-        ("Due", written(task.due_date)),
+        ("Due", due(task.due_date)),
     ]
     if by:
         facts.append(("Assigned by", by))
@@ -118,20 +130,47 @@ def task_change(*, dates: bool = False) -> Builder:
 
     def context(delivery: Delivery, task: Task | None) -> Context:
         snapshot = delivery.context
-        facts = [("Task", snapshot.get("title", ""))]
-        if dates:
-            facts += [
-                ("Was due", written(snapshot.get("before"))),
-                ("Now due", written(snapshot.get("after"))),
-            ]
         return {
             "title": snapshot.get("title", ""),
-            "facts": facts,
+            "facts": change_facts(snapshot, task, dates=dates),
             "excerpt": snapshot.get("excerpt", ""),
+            "earlier": earlier_comments(snapshot),
             **task_link(task),
         }
 
     return context
+
+
+def change_facts(
+    snapshot: dict[str, Any], task: Task | None, *, dates: bool
+) -> list[tuple[str, str]]:
+    """The task as the email finds it: its project, its due date (before and
+    after, with `dates`) and, while it lives, its status, so a comment on a
+    completed task says it is completed. Without the live task (a removal),
+    the snapshot says what the task was when it happened."""
+    facts = [
+        ("Task", snapshot.get("title", "")),
+        ("Project", task.project.name if task else snapshot.get("project", "")),
+    ]
+    if dates:
+        facts += [
+            ("Was due", due(snapshot.get("before"))),
+            ("Now due", due(snapshot.get("after"))),
+        ]
+    else:
+        facts.append(("Due", due(task.due_date if task else snapshot.get("due_date"))))
+    if task is not None:
+        facts.append(("Status", str(task.get_status_display())))
+    return facts
+
+
+def earlier_comments(snapshot: dict[str, Any]) -> list[Context]:
+    """The comments before the one an email tells of, oldest first, as the
+    snapshot kept them (recording.earlier_comments): who, when, what."""
+    return [
+        {**comment, "at": datetime.fromisoformat(comment["at"])}
+        for comment in snapshot.get("earlier", [])
+    ]
 
 
 def task_link(task: Task | None) -> Context:
@@ -172,16 +211,27 @@ def digest(line: DigestLine) -> Builder:
     """The digest's body: one line per notification it gathers, as `line` says."""
 
     def context(delivery: Delivery, _task: Task | None) -> Context:
-        return digest_of(digest_items(delivery), line)
+        return digest_of(digest_items(delivery), line, digest_day(delivery))
 
     return context
 
 
-def digest_of(items: list[Item], line: DigestLine) -> Context:
+def digest_day(delivery: Delivery) -> date:
+    """The day a digest is for, in its reader's time zone, as it was recorded
+    (models.record_digest); today there for one recorded without it."""
+    day = delivery.context.get("day")
+    if day:
+        return date.fromisoformat(day)
+    return timezone.localdate(timezone=delivery.recipient.zone)
+
+
+def digest_of(items: list[Item], line: DigestLine, day: date) -> Context:
+    """The digest's context: its lines, and its day (in its subject, so two
+    digests of as many updates do not look the same in a mailbox)."""
     lines = [line(item) for item in items]
     if not lines:
         raise Skip("nothing was left to gather")
-    return {"items": lines, "link": absolute_url("tasks:list")}
+    return {"items": lines, "day": day, "link": absolute_url("tasks:list")}
 
 
 def digest_line(item: Item, summary: str, *, linked: bool) -> Context:
@@ -214,7 +264,7 @@ def activation(delivery: Delivery, _task: Task | None) -> Context:
         raise Skip("the account is already active, or was activated before")
     token = activation_token(user)
     link = absolute_url("users:activate", uidb64=encode_uid(user), token=token)
-    return {"link": link, "valid_days": valid_days()}
+    return {"link": link, "valid_for": link_lasts()}
 
 
 def password_reset(delivery: Delivery, _task: Task | None) -> Context:
@@ -223,7 +273,7 @@ def password_reset(delivery: Delivery, _task: Task | None) -> Context:
         raise Skip("the account is inactive")
     uidb64, token = encode_uid(user), password_reset_token(user)
     link = absolute_url("users:password-reset-confirm", uidb64=uidb64, token=token)
-    return {"link": link, "valid_days": valid_days()}
+    return {"link": link, "valid_for": lasts(settings.PASSWORD_RESET_LINK_TIMEOUT)}
 
 
 def email_change(delivery: Delivery, _task: Task | None) -> Context:
@@ -235,7 +285,7 @@ def email_change(delivery: Delivery, _task: Task | None) -> Context:
         raise Skip("the change was confirmed, cancelled or replaced since")
     uidb64, token = encode_uid(user), email_change_token(user)
     link = absolute_url("users:email-confirm", uidb64=uidb64, token=token)
-    return {"link": link, "valid_days": valid_days(), "new_email": delivery.address}
+    return {"link": link, "valid_for": link_lasts(), "new_email": delivery.address}
 
 
 def email_change_notice(delivery: Delivery, _task: Task | None) -> Context:
@@ -258,7 +308,7 @@ def email_changed(delivery: Delivery, _task: Task | None) -> Context:
     return {
         "new_email": delivery.context.get("new_email", ""),
         "restore_link": absolute_url("users:email-restore", token=token),
-        "valid_days": valid_days(),
+        "valid_for": link_lasts(),
     }
 
 

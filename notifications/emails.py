@@ -15,6 +15,7 @@ Reply-To are signed addresses of ours (return_addresses).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from email.utils import format_datetime
 from typing import Any
 
 from django.conf import settings
@@ -143,10 +144,12 @@ AUTOMATIC = {"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "Al
 
 
 def headers_for(delivery: Delivery, thread: Thread | None) -> dict[str, str]:
-    """Every header we add to an email, in one place: its Message-ID; for a
-    notification, the automatic-mail headers and the one-click unsubscribe
-    (RFC 8058); for one about a task, its thread's."""
-    headers = {}
+    """Every header we add to an email, in one place: its Date and Message-ID;
+    for a notification, the automatic-mail headers and the one-click
+    unsubscribe (RFC 8058); for one about a task, its thread's."""
+    # Django writes Date with formatdate(localtime=EMAIL_USE_LOCALTIME), which
+    # in UTC is "-0000", RFC 5322's "zone unknown"; an aware time says +0000.
+    headers = {"Date": format_datetime(timezone.now())}
     if delivery.pk is not None:  # a preview is never sent
         headers["Message-ID"] = message_id_for(delivery)
     if KINDS[delivery.kind].account:

@@ -115,6 +115,11 @@ class AboutTask:
     needs_access: bool = True
     # Sent only while the reader is still assigned the task.
     while_assigned: bool = False
+    # Sent only while the task is not completed: a new due date or a step
+    # between open statuses asks nothing of anyone once the work is done (the
+    # task's history keeps it; its completion email is the news). Other kinds
+    # go out and say the task is completed (its Status line).
+    while_open: bool = False
 
 
 @dataclass(frozen=True)
@@ -122,7 +127,7 @@ class Sample:
     """What the preview (/notifications/preview/) changes in its sample delivery."""
 
     # Added to the shared sample snapshot (previews.SNAPSHOT).
-    context: Mapping[str, str] = field(default_factory=dict)
+    context: Mapping[str, Any] = field(default_factory=dict)
     active_recipient: bool = True
     # For the digest: the kinds of the notifications its sample gathers.
     gathers: tuple[str, ...] = ()
@@ -180,6 +185,20 @@ def footer_reason(kind: str, reason: str, project: str) -> str:
 SAMPLE_NEW_ADDRESS = "sam.new@example.com"
 # The preview's sample comment.
 EXCERPT = "Can we move the review to Friday? The numbers from May are not in yet."
+# The comments before it, as recording.earlier_comments keeps them.
+EARLIER = (
+    {
+        "by": "Ann Analyst",
+        "excerpt": "The figures of two teams are still missing.",
+        "at": "2030-03-20T09:12:00+00:00",
+    },
+    {
+        "by": "Mia Manager",
+        "excerpt": "I asked them for Thursday.",
+        "at": "2030-03-20T11:40:00+00:00",
+    },
+)
+COMMENT_SAMPLE = Sample(context={"excerpt": EXCERPT, "earlier": EARLIER})
 COMPLETED = Task.Status.COMPLETED
 
 
@@ -243,7 +262,9 @@ KINDS = declare(
         help="The due date of a task you follow moves.",
         summary="{by} moved the due date from {before} to {after}.",
         live_task=True,
-        task=AboutTask("{by} moved the due date from {before} to {after}."),
+        task=AboutTask(
+            "{by} moved the due date from {before} to {after}.", while_open=True
+        ),
         from_history=FromHistory(Activity.Verb.DUE_DATE),
     ),
     EmailKind(
@@ -267,7 +288,7 @@ KINDS = declare(
         help="Someone comments on a task you follow.",
         summary="{by} commented: “{excerpt}”",
         live_task=True,
-        preview=Sample(context={"excerpt": EXCERPT}),
+        preview=COMMENT_SAMPLE,
         task=AboutTask("{by} commented on this task."),
         from_history=FromHistory(Activity.Verb.COMMENTED),
     ),
@@ -279,7 +300,7 @@ KINDS = declare(
         help="Someone mentions you (@username) in a comment.",
         summary="{by} mentioned you: “{excerpt}”",
         live_task=True,
-        preview=Sample(context={"excerpt": EXCERPT}),
+        preview=COMMENT_SAMPLE,
         task=AboutTask("{by} mentioned you in a comment.", addressed=Reason.MENTIONED),
         from_history=FromHistory(Activity.Verb.COMMENTED, named=recipients.mentioned),
     ),
@@ -292,7 +313,9 @@ KINDS = declare(
         summary="{by} changed the status from {before} to {after}.",
         live_task=True,
         preview=Sample(context={"before": "PENDING", "after": "IN_PROGRESS"}),
-        task=AboutTask("{by} changed the status from {before} to {after}."),
+        task=AboutTask(
+            "{by} changed the status from {before} to {after}.", while_open=True
+        ),
         from_history=FromHistory(
             Activity.Verb.STATUS, when=lambda entry: entry.after != COMPLETED
         ),

@@ -6,6 +6,8 @@ its declaration's preview (notifications/kinds.py)."""
 from __future__ import annotations
 
 import datetime
+import re
+from html import unescape
 from typing import Any
 
 from django.core.mail import EmailMultiAlternatives
@@ -100,9 +102,20 @@ def sample_digest(kinds: tuple[str, ...]) -> dict[str, Any]:
         Item(kind, str(SNAPSHOT["title"]), {**SNAPSHOT, "excerpt": EXCERPT}, now - age)
         for kind, age in zip(kinds, DIGEST_AGES, strict=True)
     ]
-    return digest_of(items, digest_line)
+    return digest_of(items, digest_line, timezone.localdate())
 
 
 def html_of(message: EmailMultiAlternatives) -> str:
     [(content, _)] = message.alternatives
     return str(content)
+
+
+# notifications/email/base.html's hidden preheader, up to the invisible
+# characters that follow it.
+PREHEADER = re.compile(r'<div class="preheader"[^>]*>(.*?)&#847;', re.DOTALL)
+
+
+def preheader_of(html: str) -> str:
+    """The preview text a mail client lists after an email's subject."""
+    found = PREHEADER.search(html)
+    return unescape(found.group(1)).strip() if found else ""

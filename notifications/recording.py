@@ -22,7 +22,7 @@ from notifications.dispatch import dispatch_on_commit
 from notifications.kinds import ACCOUNT_KINDS, HISTORY_KINDS, KINDS, FromHistory
 from notifications.models import Delivery, Entry
 from notifications.threading import started
-from tasks.models import Activity, Task
+from tasks.models import Activity, Comment, Task
 from users.actor import current_actor
 from users.models import AddressChange, User
 
@@ -139,7 +139,33 @@ def activity_snapshot(activity: Activity) -> dict[str, Any]:
     }
     if activity.comment is not None:
         snapshot["excerpt"] = Truncator(activity.comment.body).chars(280)
+        snapshot["earlier"] = earlier_comments(activity.comment)
     return snapshot
+
+
+# How many of the comments before a new one its email quotes, to read it in
+# its conversation.
+EARLIER_COMMENTS = 2
+
+
+def earlier_comments(comment: Comment) -> list[dict[str, str]]:
+    """The comments before this one on its task, oldest first, as its email
+    quotes them: kept with the snapshot (one query per comment, however many
+    people are told), so the worker reads nothing more and the email says
+    what was there when it was written."""
+    before = (
+        Comment.objects.filter(task_id=comment.task_id, pk__lt=comment.pk)
+        .select_related("author")
+        .order_by("-pk")[:EARLIER_COMMENTS]
+    )
+    return [
+        {
+            "by": name_of(each.author),
+            "excerpt": Truncator(each.body).chars(200),
+            "at": each.created_at.isoformat(),
+        }
+        for each in reversed(before)
+    ]
 
 
 def name_of(user: User | None) -> str:

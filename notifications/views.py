@@ -277,10 +277,11 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 @require_GET
 def preview_list(request: AuthenticatedRequest) -> HttpResponse:
     ensure_admin(request.user)
-    emails = [
-        (kind, label, previews.preview(kind).subject)
-        for kind, label in Delivery.Kind.choices
-    ]
+    emails = []
+    for kind, label in Delivery.Kind.choices:
+        message = previews.preview(kind)
+        preheader = previews.preheader_of(previews.html_of(message))
+        emails.append((kind, label, message.subject, preheader))
     return render(request, "notifications/preview_list.html", {"emails": emails})
 
 

@@ -8,7 +8,9 @@ batch at once (a fixed number of queries however many rows):
 1. access: the reader can still see the task (tasks.permissions), for the kinds
    that need it (not a removal or a deletion);
 2. the kind's condition: an assignment email only while still assigned (an
-   unassignment that came before the send sends nothing);
+   unassignment that came before the send sends nothing); a new due date or
+   status step only while the task is not completed (one completed since, or
+   before, sends nothing: the work is done, and the completion email says so);
 3. the mute on the task (mentions still come through);
 4. the reader's level for the project (levels.py): Off sends nothing, Mentions
    only sends mentions, Participating sends what names them and, for the
@@ -38,6 +40,7 @@ Level, Reason = NotificationLevel.Level, Delivery.Reason
 
 CANNOT_SEE = "the recipient can no longer see the task"
 NOT_ASSIGNED = "the recipient is no longer assigned to the task"
+TASK_DONE = "the task is completed: the change asks nothing of anyone"
 MUTED = "the recipient muted this task"
 LEVEL_OFF = "the recipient turned off emails about this project"
 MENTIONS_ONLY = "the recipient wants only mentions from this project"
@@ -86,6 +89,8 @@ class Wishes:
             return CANNOT_SEE
         if about.while_assigned and pair not in self.assigned:
             return NOT_ASSIGNED
+        if about.while_open and self.tasks[pair[0]].status == Task.Status.COMPLETED:
+            return TASK_DONE
         return None
 
     def reader_says(self, delivery: Delivery, about: AboutTask) -> str | None:

@@ -143,9 +143,21 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "users:sign-in"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "users:sign-in"
+# Seconds an activation, email-change or address-restore link works (Django's
+# name; users/tokens.py).
 PASSWORD_RESET_TIMEOUT = config(
     "PASSWORD_RESET_TIMEOUT", default=60 * 60 * 24 * 3, cast=int
 )
+# Seconds a password-reset link works: shorter, as a link that changes the
+# password should be (users.tokens.PasswordResetLinkTokenGenerator).
+PASSWORD_RESET_LINK_TIMEOUT = config(
+    "PASSWORD_RESET_LINK_TIMEOUT", default=60 * 60, cast=int
+)
+if not 0 < PASSWORD_RESET_LINK_TIMEOUT <= PASSWORD_RESET_TIMEOUT:
+    raise ImproperlyConfigured(
+        "PASSWORD_RESET_LINK_TIMEOUT must be positive and at most "
+        "PASSWORD_RESET_TIMEOUT, which Django's token check applies first."
+    )
 
 # Accounts never activated are deleted this many days after their sign-up (a
 # nightly beat job), so an address someone else signed up with is free for its

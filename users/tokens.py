@@ -7,10 +7,7 @@ import copy
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.tokens import (
-    PasswordResetTokenGenerator,
-    default_token_generator,
-)
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core import signing
 from django.utils.crypto import constant_time_compare
 from django.utils.encoding import force_bytes
@@ -63,6 +60,22 @@ class AccountActivationTokenGenerator(PasswordResetTokenGenerator):
 account_activation_token = AccountActivationTokenGenerator()
 
 
+class PasswordResetLinkTokenGenerator(PasswordResetTokenGenerator):
+    """Django's password-reset token (its salt and hash, so a link sent before
+    still works), valid for PASSWORD_RESET_LINK_TIMEOUT: a link that changes
+    the password lasts an hour, not the days an activation link does."""
+
+    def check_token(self, user: User | None, token: str | None) -> bool:
+        if not super().check_token(user, token):
+            return False
+        issued = base36_to_int(str(token).split("-")[0])  # read by super() already
+        age = self._num_seconds(self._now()) - issued
+        return bool(age <= settings.PASSWORD_RESET_LINK_TIMEOUT)
+
+
+password_reset_token_generator = PasswordResetLinkTokenGenerator()
+
+
 class EmailChangeTokenGenerator(PasswordResetTokenGenerator):
     """Confirms a move to the address waiting in User.pending_email.
 
@@ -83,6 +96,24 @@ class EmailChangeTokenGenerator(PasswordResetTokenGenerator):
 email_change_token_generator = EmailChangeTokenGenerator()
 
 
+# The units a link's validity is said in, largest first.
+UNITS = (("day", 86400), ("hour", 3600), ("minute", 60))
+
+
+def lasts(seconds: int) -> str:
+    """How long a link works, as the emails and pages say it: "3 days",
+    "1 hour", "90 minutes"; in the largest unit it is a whole number of, and
+    otherwise in whole minutes, never more than it is."""
+    for unit, size in UNITS:
+        if seconds >= size and seconds % size == 0:
+            return counted(seconds // size, unit)
+    return counted(max(seconds // 60, 1), "minute")
+
+
+def counted(count: int, unit: str) -> str:
+    return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
+
+
 def encode_uid(user: User) -> str:
     """The uid as Django's password reset encodes it."""
     return urlsafe_base64_encode(force_bytes(user.pk))
@@ -93,7 +124,7 @@ def activation_token(user: User) -> str:
 
 
 def password_reset_token(user: User) -> str:
-    return default_token_generator.make_token(user)
+    return password_reset_token_generator.make_token(user)
 
 
 def email_change_token(user: User) -> str:

@@ -46,7 +46,12 @@ from users.forms import (
 from users.http import AuthenticatedRequest
 from users.models import User
 from users.protection import limit_per_account, limit_per_client
-from users.tokens import encode_uid, password_reset_token
+from users.tokens import (
+    encode_uid,
+    lasts,
+    password_reset_token,
+    password_reset_token_generator,
+)
 
 SIGNED_UP_EMAIL = "users.signed_up_email"
 # The account this browser signed up: following its activation link here signs in.
@@ -91,7 +96,10 @@ def _create_account(form: SignUpForm) -> bool:
 @require_http_methods(["GET"])
 def sign_up_done(request: HttpRequest) -> HttpResponse:
     email = request.session.get(SIGNED_UP_EMAIL, "")
-    return render(request, "users/sign_up_done.html", {"email": email})
+    # The same words as the activation email's.
+    valid_for = lasts(settings.PASSWORD_RESET_TIMEOUT)
+    context = {"email": email, "valid_for": valid_for}
+    return render(request, "users/sign_up_done.html", context)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -202,9 +210,14 @@ class PasswordResetView(auth_views.PasswordResetView):
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
     template_name = "users/password_reset_done.html"
 
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        valid_for = lasts(settings.PASSWORD_RESET_LINK_TIMEOUT)
+        return {**super().get_context_data(**kwargs), "valid_for": valid_for}
+
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     form_class = NewPasswordForm
+    token_generator = password_reset_token_generator
     template_name = "users/password_reset_confirm.html"
     success_url = reverse_lazy("users:password-reset-complete")
 

@@ -19,6 +19,7 @@ from pytest_django.fixtures import Settings as DjangoSettings
 from devtools.processes import Process, start_worker
 from devtools.smtp import Received, SMTPServer
 from notifications import mutes
+from notifications.contexts import written
 from notifications.models import Delivery, DigestSchedule, Preference
 from tasks.activity import add_comment
 from tasks.models import Task
@@ -245,7 +246,8 @@ def test_a_daily_digest_goes_once_with_every_event_across_a_worker_restart(
         assert send_digests.apply().get() == 0  # one a day
     finally:
         restarted.stop()
-    assert digest.subject == "Your Daily Digest: 3 Updates"
+    day = Delivery.objects.get(kind=Delivery.Kind.DIGEST).context["day"]
+    assert digest.subject == f"Your daily digest for {written(day)}: 3 updates"
     assert all(title in digest.body() for title in ("Alpha", "Beta", "Gamma"))
     assert digest.rcpt_tos == [reader.email]
     assert statuses() == {Status.BUNDLED, Status.SENT}

@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from devtools.smtp import SMTPServer
+from notifications.contexts import written
 from notifications.digests import record_due_digests
 from notifications.models import Delivery, DigestSchedule, Preference
 from notifications.sending import send_batch
@@ -82,7 +83,8 @@ def test_the_digest_email_lists_every_event_once(smtp: SMTPServer) -> None:
     ids = record_due_digests(timezone.now())
     assert send_batch(ids).sent == 1
     [message] = smtp.received
-    assert message.subject == "Your Daily Digest: 2 Updates"
+    day = Delivery.objects.get(pk__in=ids).context["day"]  # the reader's today
+    assert message.subject == f"Your daily digest for {written(day)}: 2 updates"
     body = message.body()
     assert "Gone task: Mia deleted this task." in body
     assert "Quarterly report: Mia assigned you this task." in body

@@ -92,7 +92,7 @@ def test_the_confirmation_goes_to_the_new_address_with_a_working_link(
     request_email_change(user, "ada@new.example")
     message = build_message(rows(user)[Kind.EMAIL_CHANGE])
     assert message.to == ["ada@new.example"]
-    assert message.subject == "Confirm Your New Tasks Email Address"
+    assert message.subject == "Confirm your new Tasks email address"
     assert "List-Unsubscribe" not in message.extra_headers
     _, uidb64, token, _ = urlsplit(link_in(message)).path.rsplit("/", 3)
     assert user_from_email_change_link(uidb64, token) == fresh(user)
@@ -107,7 +107,7 @@ def test_the_notice_tells_the_old_address_even_once_the_change_is_made(
     assert confirm_email_change(fresh(user)) == "changed"
     message = build_message(fresh(rows(user)[Kind.EMAIL_CHANGE_NOTICE]))
     assert message.to == ["ada@old.example"]
-    assert message.subject == "Someone Asked to Change Your Tasks Email Address"
+    assert message.subject == "Someone asked to change your Tasks email address"
     assert "ada@new.example" in message.body
     assert f"{FRONTEND}/users/password-reset/" in message.body
     assert "List-Unsubscribe" not in message.extra_headers
@@ -182,7 +182,7 @@ def test_the_changed_email_carries_a_link_that_takes_the_account_back(
     confirm_email_change(fresh(user))
     message = build_message(rows(user)[Kind.EMAIL_CHANGED])
     assert message.to == ["ada@old.example"]
-    assert message.subject == "Your Tasks Email Address Was Changed"
+    assert message.subject == "Your Tasks email address was changed"
     assert "ada@new.example" in message.body
     assert "List-Unsubscribe" not in message.extra_headers
     token = urlsplit(restore_link_in(message.body)).path.rsplit("/", 2)[1]

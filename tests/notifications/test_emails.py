@@ -6,7 +6,6 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
-from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMultiAlternatives
 from pytest_django.fixtures import Settings as DjangoSettings
 
@@ -24,6 +23,7 @@ from tests.factories import (
     UserFactory,
 )
 from users.accounts import user_from_activation_link, user_from_uidb64
+from users.tokens import password_reset_token_generator
 
 pytestmark = pytest.mark.django_db
 Kind = Delivery.Kind
@@ -169,6 +169,11 @@ class TestTaskChanges:
         assert message.body.startswith("Mia Manager removed you from this task.\n")
         assert link_in(message.body).startswith(f"{FRONTEND}/tasks/")
 
+    def test_a_task_without_a_due_date_says_so(self) -> None:
+        message = build_message(about(Kind.TASK_UNASSIGNED, due_date=""))
+        assert "Due: No due date" in message.body.splitlines()
+        assert ">No due date</td>" in html(message)
+
     def test_a_new_due_date_shows_the_old_and_the_new(self) -> None:
         delivery = about(Kind.DUE_DATE_CHANGED, before="2030-01-02", after="2030-02-03")
         message = build_message(delivery)
@@ -216,7 +221,7 @@ class TestAccountEmails:
         assert link.startswith(f"{FRONTEND}/users/password-reset/")
         _, uidb64, token, _ = urlsplit(link).path.rsplit("/", 3)
         assert user_from_uidb64(uidb64) == user
-        assert default_token_generator.check_token(user, token)
+        assert password_reset_token_generator.check_token(user, token)
 
 
 class TestHeaders:

@@ -4,6 +4,8 @@ preferences page say what they are there and in the daily digest."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.template.loader import get_template
 from django.utils.html import escape
@@ -16,7 +18,13 @@ from notifications.kinds import (
     Kind,
     footer_reason,
 )
-from notifications.previews import SNAPSHOT, html_of, preview, sample_reason
+from notifications.previews import (
+    SNAPSHOT,
+    html_of,
+    preheader_of,
+    preview,
+    sample_reason,
+)
 
 EVERY_KIND = Kind.values
 
@@ -84,3 +92,31 @@ def test_every_email_about_a_task_has_its_subject_and_says_first_what_happened(
 def test_no_other_email_is_threaded(kind: str) -> None:
     headers = preview(kind).extra_headers
     assert not {"In-Reply-To", "References", "X-Tasks-Task"} & set(headers)
+
+
+@pytest.mark.parametrize("kind", EVERY_KIND)
+def test_every_kind_has_a_preheader_of_its_own(kind: str) -> None:
+    message = preview(kind)
+    preheader = preheader_of(html_of(message))
+    assert preheader.endswith(".") and "{" not in preheader
+    assert preheader != message.subject
+    if kind in TASK_KINDS:  # what happened, as the first line says it
+        assert preheader == message.body.splitlines()[0]
+
+
+def test_the_digests_preheader_is_its_first_line_and_how_many_more() -> None:
+    preheader = preheader_of(html_of(preview(Kind.DIGEST)))
+    assert preheader == (
+        "Prepare the quarterly report: Mia Manager assigned you this task. And 2 more."
+    )
+
+
+@pytest.mark.parametrize("kind", sorted(ACCOUNT_KINDS))
+def test_account_emails_have_sentence_case_subjects_and_headings(kind: str) -> None:
+    message = preview(kind)
+    heading = re.search(r"<h1[^>]*>(.+?)</h1>", html_of(message), re.DOTALL)
+    assert heading
+    for said in (message.subject.split(":")[0], heading.group(1).strip()):
+        first, *rest = said.split()
+        assert first[0].isupper()
+        assert all(word.islower() or word == "Tasks" for word in rest), said

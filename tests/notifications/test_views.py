@@ -273,6 +273,7 @@ class TestPreviews:
         listing = client.get(reverse("notifications:previews")).text
         subject = "Subject: [Finance] Prepare the quarterly report (#42)"
         assert subject in listing
+        assert "Preview text: Mia Manager commented on this task." in listing
         for kind in Kind.values:
             page = client.get(reverse("notifications:preview", args=[kind, "html"]))
             text = client.get(reverse("notifications:preview", args=[kind, "text"]))

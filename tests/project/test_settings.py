@@ -172,3 +172,15 @@ def test_half_a_dkim_or_fallback_setting_is_refused(
     started = start(**env)
     assert started.returncode != 0
     assert says in started.stderr
+
+
+def test_a_password_reset_link_lasts_an_hour_and_activation_three_days() -> None:
+    started = start("(s.PASSWORD_RESET_LINK_TIMEOUT, s.PASSWORD_RESET_TIMEOUT)")
+    assert started.stdout.strip() == "(3600, 259200)"
+
+
+@pytest.mark.parametrize("seconds", ["0", "259201"])
+def test_a_reset_link_outlasting_the_other_links_is_refused(seconds: str) -> None:
+    started = start(PASSWORD_RESET_LINK_TIMEOUT=seconds)
+    assert started.returncode != 0
+    assert "PASSWORD_RESET_LINK_TIMEOUT must be positive" in started.stderr

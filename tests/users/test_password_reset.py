@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
@@ -7,11 +8,17 @@ import pytest
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
+from pytest_django.fixtures import Settings as DjangoSettings
 
 from notifications.models import Delivery
 from tests.factories import UserFactory
 from tests.links import password_reset_link
 from users.models import User
+from users.tokens import (
+    account_activation_token,
+    lasts,
+    password_reset_token_generator,
+)
 
 URL = reverse("users:password-reset")
 
@@ -76,3 +83,44 @@ class TestChoosingANewPassword:
         user.save()
         response = client.get(path, follow=True)
         assert "This reset link is invalid or has already been used" in response.text
+
+
+@pytest.mark.parametrize(
+    ("seconds", "said"),
+    [
+        (3600, "1 hour"),
+        (7200, "2 hours"),
+        (86400, "1 day"),
+        (259200, "3 days"),
+        (5400, "90 minutes"),
+        (100000, "1666 minutes"),  # never more than it is
+        (30, "1 minute"),
+    ],
+)
+def test_a_links_lifetime_is_said_in_its_largest_whole_unit(
+    seconds: int, said: str
+) -> None:
+    assert lasts(seconds) == said
+
+
+@pytest.mark.django_db
+def test_the_reset_page_says_how_long_the_link_works(
+    client: Client, settings: DjangoSettings
+) -> None:
+    settings.PASSWORD_RESET_LINK_TIMEOUT = 2 * 3600
+    page = client.get(reverse("users:password-reset-done")).text
+    assert "The link works once, for 2 hours." in page
+
+
+@pytest.mark.django_db
+def test_an_activation_link_outlives_a_reset_link_of_the_same_age(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    user = UserFactory(is_active=False)
+    activation = account_activation_token.make_token(user)
+    reset = password_reset_token_generator.make_token(user)
+    moment = datetime.datetime.now() + datetime.timedelta(hours=2)
+    for generator in (account_activation_token, password_reset_token_generator):
+        monkeypatch.setattr(generator, "_now", lambda: moment)
+    assert account_activation_token.check_token(user, activation)
+    assert not password_reset_token_generator.check_token(user, reset)
