@@ -30,9 +30,10 @@ class DeliveryAdmin(admin.ModelAdmin[Delivery]):
         "attempts",
         "created_at",
         "sent_at",
+        "read_via",
         "short_error",
     )
-    list_filter = ("status", "kind", "reason", "created_at")
+    list_filter = ("status", "kind", "reason", "read_via", "created_at")
     search_fields = (
         "recipient__username",
         "recipient__email",
