@@ -103,9 +103,10 @@ def read_from_email(user_id: int, token: str) -> bool:
 
 
 def title_of(user_id: int, task_id: int) -> str:
-    """The task's title as the person's latest item about it says it."""
+    """The task, quoted, as the person's latest item about it names it (a
+    message says what a button did to it)."""
     latest = Delivery.objects.inbox_of(user_id).about(task_id).first()
-    return latest.task_title if latest is not None else ""
+    return f"“{latest.task_title}”" if latest is not None else "That task"
 
 
 def bell(unread: int, *, here: bool, announce: bool = False) -> dict[str, Any]:

@@ -392,7 +392,7 @@ def inbox_page(request: AuthenticatedRequest) -> HttpResponse:
 def inbox_read_task(request: AuthenticatedRequest, task_id: int) -> HttpResponse:
     title = inbox.title_of(request.user.pk, task_id)
     inbox.read_task(request.user.pk, task_id)
-    messages.success(request, f"“{title}”: marked read.")
+    messages.success(request, f"{title}: marked read.")
     return redirect(back_to_inbox(request, f"#task-{task_id}"))
 
 
@@ -409,7 +409,7 @@ def inbox_read_all(request: AuthenticatedRequest) -> HttpResponse:
 def inbox_archive_task(request: AuthenticatedRequest, task_id: int) -> HttpResponse:
     title = inbox.title_of(request.user.pk, task_id)
     inbox.archive_task(request.user.pk, task_id)
-    messages.success(request, f"“{title}” archived: it is under Archived.")
+    messages.success(request, f"{title} archived: it is under Archived.")
     return redirect(back_to_inbox(request))
 
 
@@ -418,7 +418,7 @@ def inbox_archive_task(request: AuthenticatedRequest, task_id: int) -> HttpRespo
 def inbox_restore_task(request: AuthenticatedRequest, task_id: int) -> HttpResponse:
     title = inbox.title_of(request.user.pk, task_id)
     inbox.restore_task(request.user.pk, task_id)
-    messages.success(request, f"“{title}” is back in your inbox.")
+    messages.success(request, f"{title} is back in your inbox.")
     return redirect(back_to_inbox(request))
 
 

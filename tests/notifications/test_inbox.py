@@ -609,3 +609,11 @@ class TestTheMigration:
             (Kind.TASK_ASSIGNED, Status.SENT),
             (Kind.TASK_COMMENTED, Status.BUNDLED),
         }
+
+
+def test_a_button_for_a_task_she_has_no_items_of_says_so_plainly(
+    client: Client, ann: User
+) -> None:
+    client.force_login(ann)
+    page = client.post(f"{INBOX}tasks/987654/archive/", follow=True)
+    assert "That task archived" in page.text
