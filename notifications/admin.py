@@ -31,9 +31,10 @@ class DeliveryAdmin(admin.ModelAdmin[Delivery]):
         "created_at",
         "sent_at",
         "relay",
+        "read_via",
         "short_error",
     )
-    list_filter = ("status", "kind", "reason", "relay", "created_at")
+    list_filter = ("status", "kind", "reason", "relay", "read_via", "created_at")
     search_fields = (
         "recipient__username",
         "recipient__email",

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.utils import formats, timezone
 from django.utils.text import Truncator
 
-from notifications.links import absolute_url
+from notifications.links import absolute_url, reading
 from tasks.models import Task
 from users.tokens import (
     activation_token,
@@ -45,6 +45,8 @@ class Skip(Exception):
 
 
 TASK_GONE = "the task was deleted before the email went out"
+# Its recipient read it in the app before the email left (notifications/inbox.py).
+READ_IN_APP = "read in the app"
 
 
 def written(value: str | date | None) -> str:
@@ -101,7 +103,7 @@ def task_assigned(delivery: Delivery, task: Task | None) -> Context:
         "task": task,
         "facts": facts,
         "excerpt": Truncator(task.description).chars(300),
-        "link": absolute_url("tasks:detail", task.pk),
+        "link": reading(absolute_url("tasks:detail", task.pk), delivery.pk),
         "by": by,
     }
 
@@ -118,7 +120,7 @@ def task_deleted(delivery: Delivery, _task: Task | None) -> Context:
         "title": snapshot.get("title", ""),
         "facts": facts,
         "by": snapshot.get("by", ""),
-        "link": absolute_url("tasks:list"),
+        "link": reading(absolute_url("tasks:list"), delivery.pk),
     }
 
 
@@ -135,7 +137,7 @@ def task_change(*, dates: bool = False) -> Builder:
             "facts": change_facts(snapshot, task, dates=dates),
             "excerpt": snapshot.get("excerpt", ""),
             "earlier": earlier_comments(snapshot),
-            **task_link(task),
+            **task_link(task, delivery.pk),
         }
 
     return context
@@ -173,13 +175,14 @@ def earlier_comments(snapshot: dict[str, Any]) -> list[Context]:
     ]
 
 
-def task_link(task: Task | None) -> Context:
+def task_link(task: Task | None, delivery_id: int | None) -> Context:
+    """To the task, or to the reader's tasks when they may no longer open it;
+    following it reads the notification in the app."""
     if task is None:
-        return {"link": absolute_url("tasks:list"), "link_label": "See your tasks"}
-    return {
-        "link": absolute_url("tasks:detail", task.pk),
-        "link_label": "Open the task",
-    }
+        link, label = absolute_url("tasks:list"), "See your tasks"
+    else:
+        link, label = absolute_url("tasks:detail", task.pk), "Open the task"
+    return {"link": reading(link, delivery_id), "link_label": label}
 
 
 # The daily digest ----------------------------------------------------------------
@@ -193,6 +196,7 @@ class Item:
     title: str
     context: dict[str, str]
     at: datetime
+    pk: int | None = None  # its delivery (none in a preview): its link reads it
 
 
 # What a digest line says of an item (kinds.digest_line: each kind's summary).
@@ -200,10 +204,15 @@ DigestLine = Callable[[Item], Context]
 
 
 def digest_items(digest: Delivery) -> list[Item]:
-    """What a digest gathers, oldest first, from the snapshots of its rows."""
-    rows = digest.bundled.order_by("created_at", "pk")
+    """What a digest gathers, oldest first, from the snapshots of its rows,
+    but what its reader has read in the app since (Skip when that is all)."""
+    rows = list(digest.bundled.order_by("created_at", "pk"))
+    unread = [row for row in rows if row.read_at is None]
+    if rows and not unread:
+        raise Skip(READ_IN_APP)
     return [
-        Item(row.kind, row.task_title, {**row.context}, row.created_at) for row in rows
+        Item(row.kind, row.task_title, {**row.context}, row.created_at, row.pk)
+        for row in unread
     ]
 
 
@@ -239,7 +248,9 @@ def digest_line(item: Item, summary: str, *, linked: bool) -> Context:
     task when `linked` (not for a task deleted, or one its reader left)."""
     snapshot = item.context
     task_id = snapshot.get("task_id")
-    link = absolute_url("tasks:detail", task_id) if linked and task_id else ""
+    link = ""
+    if linked and task_id:
+        link = reading(absolute_url("tasks:detail", task_id), item.pk)
     summary = filled(summary, snapshot)
     return {"title": item.title, "summary": summary, "at": item.at, "link": link}
 

@@ -410,6 +410,10 @@ ACCOUNT_KINDS = frozenset(kind for kind, each in KINDS.items() if each.account)
 PREFERENCE_KINDS = tuple(kind for kind, each in KINDS.items() if each.help)
 # The kinds about a task: threaded, with a reason, subject to levels and mutes.
 TASK_KINDS = frozenset(kind for kind, each in KINDS.items() if each.task)
+# The kinds a person's inbox in the app lists (notifications/inbox.py): every
+# notification about a task. Not account emails, nor digests, which gather
+# inbox items rather than being one.
+INBOX_KINDS = TASK_KINDS
 
 
 # What each entry of a task's history may call for, by its verb: the kinds and

@@ -54,6 +54,12 @@ The per-row transitions act on a row this run claimed: the guard is the claim
 token as well as the status, so a run the sweep has given up on writes nothing.
 Sending as a whole can be paused (SendingPause): claims then take nothing, and
 queued rows wait, however long, until an Admin resumes.
+
+The same row is its recipient's item in the app's inbox (notifications/inbox.py)
+for the kinds about a task: `read_at` (and how: `read_via`) and `archived_at`
+belong to the person, not to the email, and never move `status`. Reading an
+item before its email leaves is what the worker checks (wishes.py: skipped,
+"read in the app"), and a digest leaves out what was read (contexts.py).
 """
 
 from __future__ import annotations
@@ -93,6 +99,7 @@ ASSIGNMENT_ROW = {
     "updated_at": "%s",
     "next_attempt_at": "%s",
     "waiting_for": "''",
+    "read_via": "''",
 }
 
 
@@ -311,6 +318,37 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
                 )
         return deleted
 
+    # In the app: the inbox (notifications/inbox.py) -------------------------------
+
+    def inbox_of(self, user_id: int) -> DeliveryQuerySet:
+        """This person's notifications about tasks, whatever became of the
+        email: the items of their inbox, archived ones included."""
+        return self.filter(recipient_id=user_id, kind__in=kinds.INBOX_KINDS)
+
+    def about(self, task_id: int) -> DeliveryQuerySet:
+        """The rows about one task (its id is in every snapshot)."""
+        return self.filter(context__task_id=task_id)
+
+    def unread(self) -> DeliveryQuerySet:
+        """Not read, and not archived (archiving reads too)."""
+        return self.filter(read_at__isnull=True, archived_at__isnull=True)
+
+    def mark_read(self, via: str) -> int:
+        """Read now, in the app or from the email; a row read before keeps when
+        and how it was read first. An email that has not left yet will not."""
+        return self.filter(read_at__isnull=True).update(
+            read_at=timezone.now(), read_via=via
+        )
+
+    def archive(self) -> int:
+        """Out of the inbox, and read (in the app) if it was not yet."""
+        self.mark_read(Delivery.ReadVia.APP)
+        return self.filter(archived_at__isnull=True).update(archived_at=timezone.now())
+
+    def unarchive(self) -> int:
+        """Back in the inbox; it stays read."""
+        return self.filter(archived_at__isnull=False).update(archived_at=None)
+
     def postpone(self, delivery_ids: Iterable[int], until: datetime) -> int:
         """queued -> queued, due later: the sweep has just published these again."""
         return self.filter(
@@ -379,6 +417,13 @@ class Delivery(models.Model):
         PRIMARY = "primary", "Primary"
         FALLBACK = "fallback", "Fallback"
 
+    class ReadVia(models.TextChoices):
+        """How its recipient read a notification (the delivery log says it)."""
+
+        NOTHING = "", "Not read"
+        APP = "app", "Read in the app"
+        EMAIL = "email", "Opened from the email"
+
     kind = models.CharField(max_length=20, choices=Kind.choices)
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="deliveries"
@@ -427,6 +472,14 @@ class Delivery(models.Model):
     digest = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="bundled"
     )
+    # Its recipient's, in the app's inbox (the kinds about a task): when they
+    # read it and how (in the app, or by following the email's link), and when
+    # they archived it. Never the email's status.
+    read_at = models.DateTimeField(null=True, blank=True)
+    read_via = models.CharField(
+        max_length=5, choices=ReadVia.choices, blank=True, default=ReadVia.NOTHING
+    )
+    archived_at = models.DateTimeField(null=True, blank=True)
 
     objects = DeliveryQuerySet.as_manager()
 
@@ -455,6 +508,11 @@ class Delivery(models.Model):
                 condition=~Q(provider_message_id=""),
                 name="delivery_provider_message",
             ),  # the ESPs' tracking webhooks
+            models.Index(
+                fields=["recipient"],
+                condition=Q(read_at__isnull=True, archived_at__isnull=True),
+                name="delivery_unread",
+            ),  # the bell's count, asked by every open page (new rows write it)
         ]
 
     def __str__(self) -> str:

@@ -21,11 +21,11 @@ from django.contrib.auth import get_user_model
 from django.db.models.signals import m2m_changed, post_save, pre_delete
 
 from notifications import inbound as intake
-from notifications import recording
+from notifications import inbox, recording
 from notifications.kinds import HISTORY_KINDS
 from notifications.tracking import record_event
 from tasks.models import Activity, Task
-from tasks.signals import activity_recorded
+from tasks.signals import activity_recorded, task_viewed
 from users.models import AddressChange, User
 from users.signals import (
     activation_requested,
@@ -78,6 +78,12 @@ def on_activity_recorded(
     for activity in telling:
         activity.task = tasks[activity.task_id]
         recording.record_activity(activity)
+
+
+def on_task_viewed(sender: type[Task], task: Task, user: User, **kwargs: Any) -> None:
+    """Its page says what the notifications about it said: they are read, and
+    those whose email has not left yet will not be emailed."""
+    inbox.read_task(user.pk, task.pk)
 
 
 def on_user_post_save(
@@ -150,6 +156,11 @@ def connect_receivers() -> None:
         on_activity_recorded,
         sender=Activity,
         dispatch_uid="notifications.on_activity_recorded",
+    )
+    task_viewed.connect(
+        on_task_viewed,
+        sender=Task,
+        dispatch_uid="notifications.on_task_viewed",
     )
     user_model = get_user_model()
     post_save.connect(

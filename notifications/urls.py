@@ -12,6 +12,20 @@ urlpatterns = [
     path("<int:pk>/cancel/", views.cancel_delivery, name="cancel"),
     path("pause/", views.pause_sending, name="pause"),
     path("resume/", views.resume_sending, name="resume"),
+    path("inbox/", views.inbox_page, name="inbox"),
+    path("inbox/bell/", views.inbox_bell, name="bell"),
+    path("inbox/read/", views.inbox_read_all, name="inbox-read-all"),
+    path("inbox/tasks/<int:task_id>/read/", views.inbox_read_task, name="inbox-read"),
+    path(
+        "inbox/tasks/<int:task_id>/archive/",
+        views.inbox_archive_task,
+        name="inbox-archive",
+    ),
+    path(
+        "inbox/tasks/<int:task_id>/restore/",
+        views.inbox_restore_task,
+        name="inbox-restore",
+    ),
     path("preferences/", views.preferences, name="preferences"),
     path(
         "preferences/resume/",

@@ -1,5 +1,7 @@
 """The delivery log: everyone's own emails; every delivery for Admins and Managers.
-Also the ESPs' tracking webhooks, through django-anymail's views."""
+Also the inbox in the app (notifications/inbox.py), the email settings, the
+pages an email's links open, and the ESPs' tracking webhooks (django-anymail's
+views)."""
 
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from notifications import feedback, levels, mutes, operations, previews
+from notifications import feedback, inbox, levels, mutes, operations, previews
 from notifications import preferences as prefs
 from notifications.forms import PreferencesForm, ProjectLevelForm
 from notifications.metrics import exposition, oldest_due_age
@@ -390,3 +392,87 @@ def tracking_webhook(request: HttpRequest, esp: str) -> HttpResponse:
     if view is None or not settings.ANYMAIL.get("WEBHOOK_SECRET"):
         raise Http404
     return view(request)
+
+
+# The inbox in the app -------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def inbox_page(request: AuthenticatedRequest) -> HttpResponse:
+    show = request.GET.get("show", "")
+    if show not in inbox.Show.values:
+        show = inbox.Show.ALL
+    page = inbox.page_of(request.user.pk, show, request.GET.get("page"))
+    context = {
+        "page": page,
+        "show": show,
+        "views": inbox.Show.choices,
+        "inbox_unread": inbox.unread_count(request.user.pk),  # the bell's too
+    }
+    return render(request, "notifications/inbox.html", context)
+
+
+@login_required
+@require_POST
+def inbox_read_task(request: AuthenticatedRequest, task_id: int) -> HttpResponse:
+    title = inbox.title_of(request.user.pk, task_id)
+    inbox.read_task(request.user.pk, task_id)
+    messages.success(request, f"{title}: marked read.")
+    return redirect(back_to_inbox(request, f"#task-{task_id}"))
+
+
+@login_required
+@require_POST
+def inbox_read_all(request: AuthenticatedRequest) -> HttpResponse:
+    inbox.read_all(request.user.pk)
+    messages.success(request, "Every notification is marked read.")
+    return redirect(back_to_inbox(request))
+
+
+@login_required
+@require_POST
+def inbox_archive_task(request: AuthenticatedRequest, task_id: int) -> HttpResponse:
+    title = inbox.title_of(request.user.pk, task_id)
+    inbox.archive_task(request.user.pk, task_id)
+    messages.success(request, f"{title} archived: it is under Archived.")
+    return redirect(back_to_inbox(request))
+
+
+@login_required
+@require_POST
+def inbox_restore_task(request: AuthenticatedRequest, task_id: int) -> HttpResponse:
+    title = inbox.title_of(request.user.pk, task_id)
+    inbox.restore_task(request.user.pk, task_id)
+    messages.success(request, f"{title} is back in your inbox.")
+    return redirect(back_to_inbox(request))
+
+
+def back_to_inbox(request: HttpRequest, fragment: str = "") -> str:
+    """Back to the view and page the button was pressed on, if it is ours."""
+    page = reverse("notifications:inbox")
+    target = safe_next(request, page)
+    return (target if target.startswith(page) else page) + fragment
+
+
+# Polled by the bell on every page (htmx), never cached. Signed out (the session
+# ended) it answers 286, which stops htmx polling and removes the bell, rather
+# than a redirect to sign in, which would take the whole page there.
+@never_cache
+@require_GET
+def inbox_bell(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return bare(286)
+    unread = inbox.unread_count(request.user.pk)
+    if request.GET.get("shown") == str(unread):
+        return bare(HTTPStatus.NO_CONTENT)  # htmx swaps nothing
+    here = request.GET.get("here") == "1"  # the page polling is the inbox
+    context = inbox.bell(unread, here=here, announce=True)
+    return render(request, "notifications/_bell.html", context)
+
+
+def bare(code: int) -> HttpResponse:
+    """An answer without a body, with this code."""
+    response = HttpResponse()
+    response.status_code = code
+    return response

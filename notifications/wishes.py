@@ -17,8 +17,10 @@ batch at once (a fixed number of queries however many rows):
    rest, only while they still follow the task; Watching sends everything but
    a task they stopped watching.
 
-Before all of these, for every notification (task or not): the reader has not
-reported our email as spam (feedback.py; account emails still go).
+Before all of these: the reader has not read it in the app already (inbox.py:
+the email would tell them what they know), and, for every notification (task
+or not), has not reported our email as spam (feedback.py; account emails
+still go).
 
 A row that fails is skipped, and the delivery log shows why (last_error). The
 kind's own preference (right away, digest, off) comes after, in sending.py.
@@ -29,7 +31,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from notifications import mutes
-from notifications.kinds import ACCOUNT_KINDS, KINDS, TASK_KINDS, AboutTask, Kind
+from notifications.contexts import READ_IN_APP
+from notifications.kinds import (
+    ACCOUNT_KINDS,
+    INBOX_KINDS,
+    KINDS,
+    TASK_KINDS,
+    AboutTask,
+    Kind,
+)
 from notifications.levels import DEFAULT, levels_for
 from notifications.models import Complaint, Delivery, NotificationLevel
 from tasks.models import Task
@@ -71,6 +81,8 @@ class Wishes:
 
     def why_not(self, delivery: Delivery) -> str | None:
         """Why this email must not go now, or None when it may."""
+        if delivery.read_at is not None and delivery.kind in INBOX_KINDS:
+            return READ_IN_APP
         notification = delivery.kind not in ACCOUNT_KINDS
         if notification and delivery.recipient_id in self.complained:
             return COMPLAINED

@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "users.actor.ActorMiddleware",
     "users.middleware.TimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "notifications.middleware.ReadFromEmailMiddleware",
     "ui.middleware.HtmxWholePageMiddleware",
     "ui.middleware.FriendlyNotFoundMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -385,6 +386,8 @@ NOTIFICATIONS_RETENTION_DAYS = config(
 # unset, /metrics answers 404.
 METRICS_TOKEN = config("METRICS_TOKEN", default="")
 NOTIFICATIONS_LEASE = CELERY_TASK_TIME_LIMIT + 60
+# Every open page asks this often (seconds) whether the bell's unread count changed.
+NOTIFICATIONS_INBOX_POLL_SECONDS = 30
 NOTIFICATIONS_RESEND_WINDOW = 300  # one activation / reset email per 5 minutes
 # A busy provider (throttling, quota spent) pauses all sending this long, doubled
 # while it keeps refusing, up to the cap.

@@ -46,6 +46,7 @@ from tasks.permissions import (
     visible_projects,
     visible_tasks,
 )
+from tasks.signals import task_viewed
 from tasks.watching import unwatch, watch, watchers
 from ui.http import form_data, is_htmx, paginate, safe_next
 from users.http import AuthenticatedRequest
@@ -156,6 +157,9 @@ def task_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     task = get_object_or_404(task_with_page_relations(), pk=pk)
     is_manager = request.user.is_manager
     ensure_can_view_task(request.user, task, is_manager=is_manager)
+    if request.method == "GET":  # not a HEAD: someone opened the page
+        # Whoever keeps an inbox (notifications/) reads what it says of the task.
+        task_viewed.send(sender=Task, task=task, user=request.user)
     context = task_page_context(task, request.user, is_manager=is_manager)
     return render(request, "tasks/task_detail.html", context)
 

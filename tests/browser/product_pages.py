@@ -191,6 +191,8 @@ def manager_pages(world: World) -> list[ProductPage]:
         ProductPage("project-delete", f"/tasks/projects/{project}/delete/"),
         ProductPage("emails", "/notifications/"),
         ProductPage("emails-search", "/notifications/?q=ann&status=failed"),
+        ProductPage("inbox", "/notifications/inbox/"),
+        ProductPage("inbox-mentions", "/notifications/inbox/?show=mentions"),
         ProductPage("suppressions", "/notifications/suppressions/"),
         ProductPage("email-settings", "/notifications/preferences/"),
         ProductPage(
@@ -209,6 +211,8 @@ def employee_pages(world: World) -> list[ProductPage]:
             "task-comment-errors", f"/tasks/{world.task_id}/", "Post comment", (), True
         ),
         ProductPage("emails", "/notifications/"),
+        ProductPage("inbox", "/notifications/inbox/"),
+        ProductPage("inbox-archived", "/notifications/inbox/?show=archived"),
         ProductPage("email-settings", "/notifications/preferences/"),
         ProductPage("forbidden", f"/tasks/{world.other_task_id}/"),
         ProductPage("not-found", "/tasks/987654/"),

@@ -214,7 +214,7 @@ def same_element(state: dict[str, Any], other: dict[str, Any]) -> bool:
 
 PAGES_IN_ORDER = {
     "mira": ["/", "/tasks/create/", "/tasks/projects/", "/notifications/"],
-    "ann": ["/", "/notifications/"],
+    "ann": ["/", "/notifications/", "/notifications/inbox/"],
 }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 from django.core.mail import EmailMultiAlternatives
@@ -11,6 +11,7 @@ from pytest_django.fixtures import Settings as DjangoSettings
 
 from notifications.contexts import Skip
 from notifications.emails import Undeliverable, build_message, make_message
+from notifications.links import read_token
 from notifications.models import Delivery
 from notifications.preferences import read_unsubscribe_token
 from notifications.threading import Thread
@@ -118,8 +119,10 @@ class TestTaskAssigned:
             assert "Write the report" in part
             assert "Apollo" in part
             assert str(task.due_date.year) in part
-        assert link_in(message.body) == f"{FRONTEND}/tasks/{task.pk}/"
-        assert f'href="{FRONTEND}/tasks/{task.pk}/"' in html(message)
+        # Followed, the link reads the notification in the app (links.reading).
+        link = f"{FRONTEND}/tasks/{task.pk}/?n={quote(read_token(delivery.pk))}"
+        assert link_in(message.body) == link
+        assert f'href="{link}"' in html(message)
 
     def test_a_title_with_cr_lf_stays_in_a_one_line_subject(self) -> None:
         message = build_message(assigned("Urgent\r\nBcc: victim@example.com"))
