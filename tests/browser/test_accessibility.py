@@ -9,7 +9,6 @@ the version pinned in package.json.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
@@ -25,7 +24,7 @@ from tests.browser.product_pages import (
     seed_world,
     sign_in,
 )
-from tests.support.waiting import wait_until
+from tests.support.axe import report, serious_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,17 +33,6 @@ VIEWS = {
     "390": (PHONE, "light"),
     "1366-dark": (DESKTOP, "dark"),
 }
-RUN_AXE = """async () => {
-  const result = await axe.run(document, {resultTypes: ["violations"]});
-  return result.violations
-    .filter((violation) => ["serious", "critical"].includes(violation.impact))
-    .map((violation) => ({
-      rule: violation.id,
-      impact: violation.impact,
-      help: violation.help,
-      where: violation.nodes.slice(0, 5).map((node) => node.target.join(" ")),
-    }));
-}"""
 
 
 @pytest.fixture
@@ -60,30 +48,6 @@ def view(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     page.set_default_timeout(15_000)
     yield page
     context.close()
-
-
-TRANSITIONS_RUNNING = """document.getAnimations().some(
-  (animation) => animation instanceof CSSTransition
-    && animation.playState === "running")"""
-
-
-def serious_violations(page: Page) -> list[dict[str, Any]]:
-    """axe on the page at rest: the pointer off every control (a button just
-    pressed is still under it) and no colour half-way through a transition."""
-    page.mouse.move(0, 0)
-    wait_until(lambda: not page.evaluate(TRANSITIONS_RUNNING), 10, "transitions end")
-    return page.evaluate(RUN_AXE)
-
-
-def report(found: dict[str, list[dict[str, Any]]]) -> str:
-    lines = []
-    for name, violations in found.items():
-        for violation in violations:
-            lines.append(
-                f"{name}: {violation['rule']} ({violation['impact']}) "
-                f"{violation['help']} at {violation['where']}"
-            )
-    return "\n".join(lines)
 
 
 @pytest.mark.parametrize("view", VIEWS, indirect=True)

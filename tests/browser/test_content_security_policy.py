@@ -10,16 +10,11 @@ import pytest
 from playwright.sync_api import Page
 
 from tests.factories import ProjectFactory, TaskDetailFactory, TaskFactory, UserFactory
+from tests.support.csp import RECORD_VIOLATIONS
 from users.models import User
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "Harbour#Lights42"
-RECORD_VIOLATIONS = """
-window.cspViolations = [];
-document.addEventListener("securitypolicyviolation", (event) => {
-  window.cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
-});
-"""
 
 
 def violations_on(page: Page, url: str) -> list[str]:

@@ -16,8 +16,8 @@ from pytest_django.fixtures import Settings as DjangoSettings
 
 from notifications.models import Delivery
 from notifications.previews import html_of, preview
-from tests.browser.conftest import screenshot
 from tests.browser.product_pages import AXE, PHONE
+from tests.support.browser import screenshot
 
 pytestmark = pytest.mark.browser
 

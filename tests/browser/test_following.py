@@ -24,8 +24,8 @@ from tests.browser.product_pages import (
     sideways_overflow,
     sign_in,
 )
-from tests.browser.test_accessibility import report, serious_violations
 from tests.factories import ProjectFactory, TaskDetailFactory, UserFactory
+from tests.support.axe import report, serious_violations
 from tests.support.browser import fresh_page, screenshot
 from users.actor import acting_as
 from users.models import Role, User

@@ -21,7 +21,6 @@ from notifications.contexts import READ_IN_APP
 from notifications.models import Delivery
 from tasks.activity import add_comment
 from tasks.models import Task
-from tests.browser.conftest import fresh_page, screenshot
 from tests.browser.product_pages import (
     AXE,
     DESKTOP,
@@ -30,9 +29,10 @@ from tests.browser.product_pages import (
     sideways_overflow,
     sign_in,
 )
-from tests.browser.test_accessibility import report, serious_violations
-from tests.conftest import LOG_DIR
 from tests.factories import ProjectFactory, TaskDetailFactory, UserFactory
+from tests.support.axe import report, serious_violations
+from tests.support.browser import fresh_page, screenshot
+from tests.support.processes import LOG_DIR
 from users.actor import acting_as
 from users.models import Role, User
 

@@ -11,9 +11,9 @@ from playwright.sync_api import Browser, Page, expect
 
 from devtools.processes import Process
 from devtools.smtp import SMTPServer
-from tests.browser.test_content_security_policy import RECORD_VIOLATIONS
 from tests.factories import UserFactory
 from tests.support.browser import fresh_page, screenshot
+from tests.support.csp import RECORD_VIOLATIONS
 from users.models import Role, User
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -17,6 +17,9 @@ from tests.factories import EmployeeFactory
 Kind, Status = Delivery.Kind, Delivery.Status
 
 
+# Serialized rollback: the flush after it then leaves the content types to the
+# next module's restore instead of writing them again (a duplicate there).
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 class TestTheMigration:
     BEFORE = [("notifications", "0011_providers_beyond_smtp")]
     AFTER = [("notifications", "0012_inbox")]

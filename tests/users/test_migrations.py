@@ -12,6 +12,9 @@ from django.utils import timezone
 
 BEFORE = [("users", "0003_activated_at")]
 AFTER = [("users", "0004_mark_activated_accounts")]
+# Serialized rollback: the flush after it then leaves the content types to the
+# next module's restore instead of writing them again (a duplicate there).
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture
