@@ -427,3 +427,9 @@ def by_verb() -> dict[str, list[tuple[str, FromHistory]]]:
 
 
 HISTORY_KINDS = by_verb()
+
+
+def kind_choices() -> list[tuple[str, str]]:
+    """The models' choices for a kind, read from Kind when asked, so that a new
+    kind needs no migration."""
+    return list(Kind.choices)

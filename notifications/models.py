@@ -424,7 +424,7 @@ class Delivery(models.Model):
         APP = "app", "Read in the app"
         EMAIL = "email", "Opened from the email"
 
-    kind = models.CharField(max_length=20, choices=Kind.choices)
+    kind = models.CharField(max_length=20, choices=kinds.kind_choices)
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="deliveries"
     )
@@ -659,7 +659,7 @@ class Preference(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
-    kind = models.CharField(max_length=20, choices=Delivery.Kind.choices)
+    kind = models.CharField(max_length=20, choices=kinds.kind_choices)
     mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.IMMEDIATE)
 
     class Meta:
