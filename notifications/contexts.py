@@ -166,6 +166,34 @@ def change_facts(
     return facts
 
 
+def task_changes(
+    delivery: Delivery, task: Task, told: list[tuple[str, Delivery]]
+) -> Context:
+    """One email for every change to a task its reader's coalescing window
+    gathered (notifications/timing.py): each change's first line (`told`
+    pairs each row with its kind's headline) and comment, oldest first, then
+    the task as it is now."""
+    return {
+        "headline": f"{len(told)} changes to this task",
+        "title": task.title,
+        "changes": [
+            {
+                "line": filled(words, row.context),
+                "excerpt": row.context.get("excerpt", ""),
+                "at": row.created_at,
+            }
+            for words, row in told
+        ],
+        "facts": [
+            ("Task", task.title),
+            ("Project", task.project.name),
+            ("Due", due(task.due_date)),
+            ("Status", str(task.get_status_display())),
+        ],
+        **task_link(task, delivery.pk),
+    }
+
+
 def earlier_comments(snapshot: dict[str, Any]) -> list[Context]:
     """The comments before the one an email tells of, oldest first, as the
     snapshot kept them (recording.earlier_comments): who, when, what."""

@@ -7,9 +7,15 @@ from typing import Any
 from zoneinfo import available_timezones
 
 from django import forms
+from django.conf import settings
 
 from notifications.kinds import KINDS, PREFERENCE_KINDS
-from notifications.models import Delivery, NotificationLevel, Preference
+from notifications.models import (
+    Delivery,
+    DigestSchedule,
+    NotificationLevel,
+    Preference,
+)
 from tasks.models import Project
 from ui.forms import TailwindFormMixin
 
@@ -22,6 +28,32 @@ LEVEL_HELP = {
     Level.OFF: "Nothing by email.",
 }
 FOLLOW_DEFAULT = ""
+SITE_WINDOW = ""  # the site's NOTIFICATIONS_COALESCE_SECONDS
+WEEKDAYS = [
+    (str(day), name)
+    for day, name in enumerate(
+        ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+    )
+]
+
+
+def site_window() -> str:
+    """The site's coalescing window, in words."""
+    seconds = settings.NOTIFICATIONS_COALESCE_SECONDS
+    if seconds <= 0:
+        return "at once"
+    if seconds % 60:
+        return f"{seconds} seconds"
+    minutes = seconds // 60
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def window_choices() -> list[tuple[str, str]]:
+    default = (SITE_WINDOW, f"The default: changes of {site_window()} in one email")
+    return [
+        default,
+        *((str(value), label) for value, label in DigestSchedule.Window.choices),
+    ]
 
 
 def project_field(name: str) -> str:
@@ -46,6 +78,32 @@ class PreferencesForm(TailwindFormMixin, forms.Form):
         label="Send my daily digest at",
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         help_text="In your time zone.",
+    )
+    coalesce = forms.ChoiceField(
+        label="Changes to one task",
+        choices=window_choices,
+        required=False,
+        widget=forms.RadioSelect,
+        help_text="Several changes to a task close together come as one email.",
+    )
+    quiet_from = forms.TimeField(
+        label="Quiet hours from",
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    )
+    quiet_until = forms.TimeField(
+        label="until",
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text="No notification email in these hours (in your time zone): they "
+        "come when the hours end. Account emails always come at once.",
+    )
+    quiet_days = forms.MultipleChoiceField(
+        label="Quiet days",
+        choices=WEEKDAYS,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="No notification email on these days; they come the day after.",
     )
     time_zone = forms.ChoiceField(
         label="Your time zone",
@@ -82,6 +140,28 @@ class PreferencesForm(TailwindFormMixin, forms.Form):
                 widget=forms.RadioSelect,
                 initial=modes[kind],
             )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        ends = (cleaned.get("quiet_from"), cleaned.get("quiet_until"))
+        if (ends[0] is None) != (ends[1] is None):
+            raise forms.ValidationError(
+                "Give both ends of your quiet hours, or neither.", code="quiet_hours"
+            )
+        return cleaned
+
+    def timing_fields(self) -> list[forms.BoundField]:
+        return [self["quiet_from"], self["quiet_until"]]
+
+    def timing(self) -> dict[str, Any]:
+        """The DigestSchedule fields of when emails go, as chosen."""
+        window = self.cleaned_data["coalesce"]
+        return {
+            "coalesce_seconds": None if window == SITE_WINDOW else int(window),
+            "quiet_from": self.cleaned_data["quiet_from"],
+            "quiet_until": self.cleaned_data["quiet_until"],
+            "quiet_days": "".join(sorted(self.cleaned_data["quiet_days"])),
+        }
 
     def project_fields(self) -> list[forms.BoundField]:
         return [self[project_field(str(project.pk))] for project in self.projects]

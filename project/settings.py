@@ -369,6 +369,12 @@ if NOTIFICATIONS_RETRY_MAX_DELAY >= CELERY_VISIBILITY_TIMEOUT:
         "NOTIFICATIONS_RETRY_MAX_DELAY must stay below the broker visibility "
         "timeout, or Redis hands a retry waiting for its countdown to a second worker."
     )
+# An email about a task waits this long after the first change to it, so that
+# every change within the window goes out as one email (0: one email per change,
+# at once). Each person may choose otherwise (notifications/timing.py).
+NOTIFICATIONS_COALESCE_SECONDS = config(
+    "NOTIFICATIONS_COALESCE_SECONDS", default=120, cast=int
+)
 # The sweep re-dispatches deliveries queued longer than the grace, and those left
 # in "sending" past the lease: longer than the hard time limit, so only dead ones.
 NOTIFICATIONS_SWEEP_GRACE = config("NOTIFICATIONS_SWEEP_GRACE", default=60, cast=int)

@@ -28,6 +28,8 @@ QUICK_RETRIES = {
     "NOTIFICATIONS_RETRY_MAX_DELAY": "1",
     "NOTIFICATIONS_MAX_ATTEMPTS": "30",
     "EMAIL_TIMEOUT": "3",
+    # One email per change, at once, unless a test chooses a window.
+    "NOTIFICATIONS_COALESCE_SECONDS": "0",
 }
 
 
