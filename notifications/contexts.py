@@ -284,13 +284,48 @@ def digest_line(item: Item, summary: str, *, linked: bool) -> Context:
 
 
 def filled(words: str, snapshot: dict[str, Any]) -> str:
-    """A kind's summary or first line, with who did it and what changed."""
+    """A kind's summary or first line, with who did it and what changed (or,
+    for a reminder, when the task is due)."""
     return words.format(
         by=snapshot.get("by") or "Someone",
         excerpt=snapshot.get("excerpt", ""),
         before=said(snapshot.get("before")),
         after=said(snapshot.get("after")),
+        reminder=reminder_words(snapshot),
+        reminder_summary=reminder_summary(snapshot),
     )
+
+
+# Due-date reminders (notifications/reminders.py) -----------------------------------
+
+BEFORE, TODAY, OVERDUE = "before", "today", "overdue"
+# What the preview's sample reminder says (previews.SNAPSHOT: due 2030-03-29).
+REMINDER_SAMPLE = {"reminder": BEFORE, "day": "2030-03-28"}
+
+
+def reminder_words(snapshot: dict[str, Any]) -> str:
+    """A reminder's first line, said on its day: due in N days, today, or
+    overdue since its due date."""
+    which, due_on = snapshot.get("reminder"), snapshot.get("due_date")
+    if which is None or not due_on:
+        return ""
+    if which == TODAY:
+        return "this task is due today"
+    if which == OVERDUE:
+        return f"this task was due on {written(due_on)} and is not completed"
+    days = (date.fromisoformat(due_on) - date.fromisoformat(snapshot["day"])).days
+    when = "tomorrow," if days == 1 else f"in {days} days, on"
+    return f"this task is due {when} {written(due_on)}"
+
+
+def reminder_summary(snapshot: dict[str, Any]) -> str:
+    """A reminder's line in a digest, read a day later perhaps: dates only."""
+    which, due_on = snapshot.get("reminder"), snapshot.get("due_date")
+    if which is None or not due_on:
+        return ""
+    if which == OVERDUE:
+        return f"Overdue: it was due on {written(due_on)}."
+    return f"Reminder: due on {written(due_on)}."
 
 
 # Account emails ------------------------------------------------------------------

@@ -16,6 +16,7 @@ from notifications.models import (
     NotificationLevel,
     Preference,
 )
+from notifications.reminders import DEFAULT, MAX_DAYS_BEFORE
 from tasks.models import Project
 from ui.forms import TailwindFormMixin
 
@@ -192,3 +193,41 @@ class ProjectLevelForm(forms.Form):
     def level_label(self) -> str:
         level = self.cleaned_data["level"]
         return Level(level).label if level else "as your default says"
+
+
+DAYS_BEFORE_OFF = ""
+
+
+def days_before_choices() -> list[tuple[str, str]]:
+    days = [(str(n), f"{n} days before") for n in range(2, MAX_DAYS_BEFORE + 1)]
+    return [(DAYS_BEFORE_OFF, "No"), ("1", "1 day before"), *days]
+
+
+class RemindersForm(TailwindFormMixin, forms.Form):
+    """When to be reminded of one's tasks' due dates (notifications/reminders.py),
+    on the preferences page beside PreferencesForm, saved to the same
+    DigestSchedule."""
+
+    remind_days_before = forms.TypedChoiceField(
+        label="Remind me before the due date",
+        choices=days_before_choices,
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    remind_on_due_day = forms.BooleanField(label="On the due day", required=False)
+    remind_overdue = forms.BooleanField(
+        label="Every day while a task is overdue", required=False
+    )
+    remind_at = forms.TimeField(
+        label="Send reminders at",
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text="In your time zone; left empty, 09:00.",
+        required=False,
+    )
+
+    def save(self, schedule: DigestSchedule) -> None:
+        for name in self.fields:
+            setattr(schedule, name, self.cleaned_data[name])
+        schedule.remind_at = schedule.remind_at or DEFAULT.at
+        schedule.save(update_fields=list(self.fields))

@@ -45,6 +45,7 @@ class Kind(models.TextChoices):
     MENTIONED = "mentioned", "Mentioned in a comment"
     STATUS_CHANGED = "status_changed", "Status changed"
     TASK_CREATED = "task_created", "New task in a project you watch"
+    DUE_REMINDER = "due_reminder", "Due-date reminder"
     DIGEST = "digest", "Daily digest"
     ACTIVATION = "activation", "Account activation"
     PASSWORD_RESET = "password_reset", "Password reset"
@@ -332,6 +333,23 @@ KINDS = declare(
         from_history=FromHistory(Activity.Verb.CREATED),
     ),
     EmailKind(
+        Kind.DUE_REMINDER,
+        template="task_change",
+        context=contexts.task_change(),
+        reason="You get this reminder because you are assigned this task.",
+        help="A task of yours is due soon, today, or overdue (when: below).",
+        summary="{reminder_summary}",
+        live_task=True,
+        preview=Sample(context=contexts.REMINDER_SAMPLE),
+        # Recorded by a beat job at each person's hour (reminders.py); checked
+        # again when sent: still open, still assigned, not re-dated since.
+        task=AboutTask(
+            "Reminder: {reminder}.",
+            addressed=Reason.ASSIGNED,
+            while_assigned=True,
+        ),
+    ),
+    EmailKind(
         Kind.DIGEST,
         template="digest",
         context=contexts.digest(digest_line),
@@ -410,6 +428,9 @@ ACCOUNT_KINDS = frozenset(kind for kind, each in KINDS.items() if each.account)
 PREFERENCE_KINDS = tuple(kind for kind, each in KINDS.items() if each.help)
 # The kinds about a task: threaded, with a reason, subject to levels and mutes.
 TASK_KINDS = frozenset(kind for kind, each in KINDS.items() if each.task)
+# The kinds no one's action calls for: the clock does (reminders.py). They name
+# no one: their first line and digest line say when the task is due.
+SCHEDULED_KINDS = frozenset({Kind.DUE_REMINDER})
 # The kinds a person's inbox in the app lists (notifications/inbox.py): every
 # notification about a task. Not account emails, nor digests, which gather
 # inbox items rather than being one.

@@ -17,6 +17,9 @@ the code base writes `status`.
 | transition      | from                       | to        | who                       |
 |-----------------|----------------------------|-----------|---------------------------|
 | record          | (nothing)                  | queued    | receivers (recording.py)  |
+| record_scheduled| (nothing)                  | queued    | the reminders' beat job   |
+|                 |                            |           | (reminders.py), once per  |
+|                 |                            |           | key however many run it   |
 | claim           | queued (sending not paused,| sending   | a worker's batch run      |
 |                 | not before its time)       |           |                           |
 | claim_changes   | queued, about the task of  | sending   | the run that sends one    |
@@ -182,6 +185,36 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
             recorded = self.filter(event_key__in=list(rows)).order_by("pk")
             ids = list(recorded.values_list("pk", flat=True))
         return ids
+
+    def record_scheduled(self, entries: Iterable[Entry], now: datetime) -> list[int]:
+        """(nothing) -> queued: emails the clock calls for (due-date reminders),
+        each once by its event key; return the ids of the queued ones among them.
+
+        The keys already recorded are left out first (one SELECT), then the rest
+        inserted with ON CONFLICT DO NOTHING: two runs at once that both found
+        a key missing record it once, and both return its id, which the
+        worker's claim sends once.
+        """
+        wanted = {e.event_key: e for e in entries}
+        known = self.filter(event_key__in=list(wanted))
+        missing = sorted(set(wanted) - set(known.values_list("event_key", flat=True)))
+        if not missing:
+            return []
+        rows = [
+            Delivery(
+                kind=wanted[key].kind,
+                recipient_id=wanted[key].recipient_id,
+                event_key=key,
+                context=wanted[key].context,
+                reason=wanted[key].reason,
+                next_attempt_at=now,
+            )
+            for key in missing
+        ]
+        size = settings.NOTIFICATIONS_BATCH_SIZE
+        self.bulk_create(rows, ignore_conflicts=True, batch_size=size)
+        queued = self.filter(event_key__in=missing, status=Delivery.Status.QUEUED)
+        return sorted(queued.values_list("pk", flat=True))
 
     def record_assignments(self, assignments: QuerySet[Any], by: str) -> list[int]:
         """(nothing) -> queued, one "task assigned" delivery per assignment row,
@@ -760,8 +793,9 @@ class Preference(models.Model):
 
 class DigestSchedule(models.Model):
     """When one person's emails go out, in their time zone: their daily
-    digest, how long changes to a task are gathered into one email, and their
-    quiet hours and days (notifications/timing.py). No row: the defaults."""
+    digest, how long changes to a task are gathered into one email, their
+    quiet hours and days (notifications/timing.py) and their due-date
+    reminders (notifications/reminders.py). No row: the defaults."""
 
     class Window(models.IntegerChoices):
         """How long changes to one task are gathered (seconds); no choice
@@ -783,6 +817,14 @@ class DigestSchedule(models.Model):
     quiet_from = models.TimeField(null=True, blank=True)
     quiet_until = models.TimeField(null=True, blank=True)
     quiet_days = models.CharField(max_length=7, blank=True, default="")
+    # A reminder this many days before a task's due date; None: none.
+    remind_days_before = models.PositiveSmallIntegerField(
+        null=True, blank=True, default=1
+    )
+    remind_on_due_day = models.BooleanField(default=True)
+    # Every day after the due date until the task is completed.
+    remind_overdue = models.BooleanField(default=True)
+    remind_at = models.TimeField(default=time(9, 0))
 
     def __str__(self) -> str:
         return f"Digest of {self.user_id} at {self.send_at:%H:%M}"

@@ -27,7 +27,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from notifications import feedback, inbox, levels, mutes, operations, previews
 from notifications import preferences as prefs
-from notifications.forms import PreferencesForm, ProjectLevelForm
+from notifications.forms import PreferencesForm, ProjectLevelForm, RemindersForm
 from notifications.metrics import exposition, oldest_due_age
 from notifications.models import (
     Complaint,
@@ -216,12 +216,17 @@ def preferences(request: AuthenticatedRequest) -> HttpResponse:
             "default_level": levels.default_level(user),
         },
     )
-    if request.method == "POST" and form.is_valid():
+    reminders = RemindersForm(
+        request.POST if request.method == "POST" else None,
+        initial={name: getattr(schedule, name) for name in RemindersForm.base_fields},
+    )
+    if request.method == "POST" and form.is_valid() and reminders.is_valid():
         save_preferences(user, form, schedule)
+        reminders.save(schedule)
         messages.success(request, "Your email preferences are saved.")
         return redirect("notifications:preferences")
     complaint = Complaint.objects.standing().filter(user=request.user).first()
-    context = {"form": form, "complaint": complaint}
+    context = {"form": form, "reminders": reminders, "complaint": complaint}
     return render(request, "notifications/preferences.html", context)
 
 

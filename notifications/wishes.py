@@ -11,6 +11,8 @@ batch at once (a fixed number of queries however many rows):
    unassignment that came before the send sends nothing); a new due date or
    status step only while the task is not completed (one completed since, or
    before, sends nothing: the work is done, and the completion email says so);
+   a due-date reminder only while it holds: still assigned, the task open, not
+   re-dated since, its day not over (reminders.py);
 3. the mute on the task (mentions still come through);
 4. the reader's level for the project (levels.py): Off sends nothing, Mentions
    only sends mentions, Participating sends what names them and, for the
@@ -30,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from notifications import mutes
+from notifications import mutes, reminders
 from notifications.contexts import READ_IN_APP
 from notifications.kinds import (
     ACCOUNT_KINDS,
@@ -101,8 +103,11 @@ class Wishes:
             return CANNOT_SEE
         if about.while_assigned and pair not in self.assigned:
             return NOT_ASSIGNED
-        if about.while_open and self.tasks[pair[0]].status == Task.Status.COMPLETED:
+        task = self.tasks[pair[0]]
+        if about.while_open and task.status == Task.Status.COMPLETED:
             return TASK_DONE
+        if delivery.kind == Kind.DUE_REMINDER:
+            return reminders.why_not_now(delivery, task)
         return None
 
     def reader_says(self, delivery: Delivery, about: AboutTask) -> str | None:

@@ -416,10 +416,20 @@ NOTIFICATIONS_FAILOVER_PROBE_MAX = config(
 NOTIFICATIONS_BULK_RUN_SECONDS = config(
     "NOTIFICATIONS_BULK_RUN_SECONDS", default=3.0, cast=float
 )
+# How often beat looks for due-date reminders whose hour has passed: the
+# longest a reminder waits after its hour.
+NOTIFICATIONS_REMINDER_INTERVAL = config(
+    "NOTIFICATIONS_REMINDER_INTERVAL", default=60.0, cast=float
+)
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "notifications.sweep_outbox", "schedule": 30.0},
     # Each person's digest goes at their hour; this looks for due ones.
     "send-digests": {"task": "notifications.send_digests", "schedule": 300.0},
+    # Due-date reminders at each person's hour (notifications/reminders.py).
+    "send-reminders": {
+        "task": "notifications.send_reminders",
+        "schedule": NOTIFICATIONS_REMINDER_INTERVAL,
+    },
     "purge-outbox": {
         "task": "notifications.purge_outbox",
         "schedule": crontab(hour=3, minute=17),  # nightly, off the hour

@@ -26,6 +26,7 @@ from notifications.digests import record_due_digests
 from notifications.dispatch import split_by_lane
 from notifications.models import Delivery, SendingPause
 from notifications.relays import close_process_relays
+from notifications.reminders import record_due_reminders
 from notifications.sending import send_batch
 from notifications.sweep import postpone_published, sweep
 from users import accounts
@@ -91,6 +92,16 @@ def send_digests() -> int:
     ids = record_due_digests(timezone.now())
     if ids:
         logger.info("send_digests: %d digest(s)", len(ids))
+    return len(publish_deliveries(ids))
+
+
+@app.task(name="notifications.send_reminders", ignore_result=True, send_events=False)
+def send_reminders() -> int:
+    """Record the due-date reminders that are due and publish them (Celery
+    beat). Safe to run twice at once: each reminder has one row, sent once."""
+    ids = record_due_reminders(timezone.now())
+    if ids:
+        logger.info("send_reminders: %d reminder(s)", len(ids))
     return len(publish_deliveries(ids))
 
 

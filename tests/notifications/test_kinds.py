@@ -14,6 +14,7 @@ from notifications.kinds import (
     ACCOUNT_KINDS,
     KINDS,
     PREFERENCE_KINDS,
+    SCHEDULED_KINDS,
     TASK_KINDS,
     Kind,
     footer_reason,
@@ -65,7 +66,10 @@ def test_people_choose_every_notification_but_the_digest_and_account_emails() ->
 @pytest.mark.parametrize("kind", PREFERENCE_KINDS)
 def test_every_preference_kind_has_help_and_a_digest_line(kind: str) -> None:
     assert KINDS[kind].help.endswith(".")
-    assert KINDS[kind].summary.startswith("{by} ")
+    if kind in SCHEDULED_KINDS:  # no one did it: when the task is due
+        assert KINDS[kind].summary == "{reminder_summary}"
+    else:
+        assert KINDS[kind].summary.startswith("{by} ")
 
 
 def test_the_sample_digest_says_each_of_its_kinds_in_its_own_words() -> None:
@@ -83,7 +87,11 @@ def test_every_email_about_a_task_has_its_subject_and_says_first_what_happened(
 ) -> None:
     message = preview(kind)
     assert message.subject == "[Finance] Prepare the quarterly report (#42)"
-    assert message.body.splitlines()[0].startswith("Mia Manager ")
+    first_line = message.body.splitlines()[0]
+    if kind in SCHEDULED_KINDS:
+        assert first_line == "Reminder: this task is due tomorrow, Fri 29 Mar 2030."
+    else:
+        assert first_line.startswith("Mia Manager ")
     assert message.extra_headers["X-Tasks-Task"] == "42"
     assert "Stop emails about this task:" in message.body
 
