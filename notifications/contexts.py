@@ -23,11 +23,13 @@ from django.utils.text import Truncator
 
 from notifications.links import absolute_url, reading
 from tasks.models import Task
+from users.models import Invitation
 from users.tokens import (
     activation_token,
     address_restore_token,
     email_change_token,
     encode_uid,
+    invitation_token,
     lasts,
     password_reset_token,
 )
@@ -398,4 +400,27 @@ def reply_refused(delivery: Delivery, _task: Task | None) -> Context:
         if task_id
         else absolute_url("tasks:list"),
         "link_label": "Open the task" if task_id else "See your tasks",
+    }
+
+
+def invitation(delivery: Delivery, _task: Task | None) -> Context:
+    """The link that creates the invited person's account, sent to the address
+    invited ("to"); nothing once the invitation was accepted, revoked or sent
+    again (the newer email carries the link that works)."""
+    snapshot = delivery.context
+    invitation_id, sent_at = int(snapshot["invitation_id"]), int(snapshot["sent_at"])
+    # A preview's delivery is unsaved and names no invitation: nothing to read.
+    saved = delivery.pk is not None
+    found = Invitation.objects.filter(pk=invitation_id).first() if saved else None
+    if found is not None and (
+        not found.is_pending or int(found.sent_at.timestamp()) != sent_at
+    ):
+        raise Skip("the invitation was accepted, revoked or sent again since")
+    token = invitation_token(invitation_id, sent_at)
+    return {
+        "link": absolute_url("users:invitation", token=token),
+        "valid_for": link_lasts(),
+        "by": snapshot.get("by") or "An Admin",
+        "role": snapshot.get("role", ""),
+        "first_name": snapshot.get("first_name", ""),
     }

@@ -53,6 +53,7 @@ class Kind(models.TextChoices):
     EMAIL_CHANGE_NOTICE = "email_change_notice", "Email change asked for"
     EMAIL_CHANGED = "email_changed", "Email address changed"
     REPLY_REFUSED = "reply_refused", "Emailed reply not posted"
+    INVITATION = "invitation", "Invitation to the team"
 
 
 class Reason(models.TextChoices):
@@ -418,6 +419,27 @@ KINDS = declare(
         # choices: no preference, no unsubscribe link.
         account=True,
         preview=Sample(context={"why": "you can no longer see this task"}),
+    ),
+    EmailKind(
+        Kind.INVITATION,
+        template="invitation",
+        context=contexts.invitation,
+        reason=(
+            "You get this email because an Admin of a team on Tasks invited this "
+            "address."
+        ),
+        # Someone may be waiting for it with the Admin beside them: the fast lane.
+        account=True,
+        preview=Sample(
+            context={
+                "to": "new.colleague@example.com",
+                "invitation_id": 0,
+                "sent_at": 0,
+                "role": "Employee",
+                "by": "Mia Manager",
+                "first_name": "Noor",
+            }
+        ),
     ),
 )
 

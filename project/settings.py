@@ -100,6 +100,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "users.context_processors.sign_up",
             ],
         },
     },
@@ -169,6 +170,11 @@ if UNACTIVATED_ACCOUNT_DAYS * 86400 < PASSWORD_RESET_TIMEOUT:
         "UNACTIVATED_ACCOUNT_DAYS must be at least as long as an activation link "
         "stays valid (PASSWORD_RESET_TIMEOUT), or accounts go while their link works."
     )
+
+# Whether anyone may sign up on their own (and then wait for an Admin's approval
+# before being assigned); off, people join by an Admin's invitation (/team/).
+# Off unless set; `make run` turns it on.
+SIGN_UP_OPEN = config("SIGN_UP_OPEN", default=False, cast=bool)
 
 # `make run` only: the password given to the demo accounts (.env, generated).
 DEMO_PASSWORD = config("DEMO_PASSWORD", default="")

@@ -332,7 +332,7 @@ def who_could_watch(task: Task, person_id: str) -> User | None:
     """The active person with this id, if they may see the task."""
     if not is_id(person_id):
         return None
-    person = User.objects.filter(pk=int(person_id), is_active=True).first()
+    person = assignable_users().filter(pk=int(person_id)).first()
     if person is None or not people_who_can_see([task.pk], [person.pk]):
         return None
     return person

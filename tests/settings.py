@@ -31,6 +31,10 @@ RATELIMIT_ENABLE = False
 # test_timing.py, tests/e2e/test_timing.py) choose their window.
 NOTIFICATIONS_COALESCE_SECONDS = 0
 
+# Most tests sign people up, as under `make run`; the closed sign-up has its own
+# (tests/users/test_sign_up_closed.py).
+SIGN_UP_OPEN = True
+
 # Pages render without a collectstatic run: no manifest in tests.
 STORAGES = {
     **STORAGES,

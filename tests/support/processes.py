@@ -46,6 +46,8 @@ def child_environment(
         "EMAIL_HOST": "127.0.0.1",
         "EMAIL_PORT": str(smtp_port),
         "EMAIL_USE_TLS": "False",
+        # As under `make run`: the end-to-end tests sign people up.
+        "SIGN_UP_OPEN": "True",
         **QUICK_RETRIES,
     }
     if database["ENGINE"].endswith("sqlite3"):
