@@ -4,7 +4,6 @@ notification, and the digest's time; and one project's level, from its page."""
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import available_timezones
 
 from django import forms
 from django.conf import settings
@@ -19,6 +18,7 @@ from notifications.models import (
 from notifications.reminders import DEFAULT, MAX_DAYS_BEFORE
 from tasks.models import Project
 from ui.forms import TailwindFormMixin
+from users.forms import time_zone_choices
 
 Level = NotificationLevel.Level
 LEVEL_HELP = {
@@ -108,9 +108,7 @@ class PreferencesForm(TailwindFormMixin, forms.Form):
     )
     time_zone = forms.ChoiceField(
         label="Your time zone",
-        choices=[
-            (name, name.replace("_", " ")) for name in sorted(available_timezones())
-        ],
+        choices=time_zone_choices,
         help_text="Times on the pages and in your emails are written in it.",
     )
 

@@ -275,8 +275,16 @@ def folded(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
+# Names in the time zone database that are no place: tzdata's placeholder zone
+# and the host's own setting.
+NOT_A_PLACE = frozenset({"Factory", "localtime", "posixrules"})
+
+
 def time_zone_choices() -> list[tuple[str, str]]:
-    return [(name, name.replace("_", " ")) for name in sorted(available_timezones())]
+    """Every time zone a person may live in, as the profile and the email
+    settings offer them."""
+    names = sorted(available_timezones() - NOT_A_PLACE)
+    return [(name, name.replace("_", " ")) for name in names]
 
 
 class ProfileForm(AccountFormMixin, forms.ModelForm[User]):

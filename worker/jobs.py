@@ -164,8 +164,8 @@ def publish(chunk: list[int], queue: str, countdown: float = 0) -> bool:
         )
     except BROKER_ERRORS as error:
         logger.warning(
-            "Broker unreachable; %d deliveries stay queued for the sweep: %s",
-            len(chunk),
+            "Broker unreachable; %s stay queued for the sweep: %s",
+            deliveries_count(len(chunk)),
             error,
         )
         return False
@@ -207,3 +207,7 @@ def publish_due_deliveries(
 ) -> None:
     """Receiver of notifications' deliveries_due: connected in worker/apps.py."""
     publish_deliveries(delivery_ids, urgent=urgent)
+
+
+def deliveries_count(count: int) -> str:
+    return f"{count} delivery" if count == 1 else f"{count} deliveries"
