@@ -89,10 +89,11 @@ class BatchReport:
 
     def wait(self, delivery: Delivery, until: datetime) -> None:
         """This row waits for its time; a job takes it then, or the sweep does
-        when the wait is longer than the broker may hold a job."""
+        when the wait is longer than the broker may safely hold a job (half its
+        visibility timeout: Redis hands a job held longer to a second worker)."""
         self.waiting += 1
         delay = math.ceil((until - timezone.now()).total_seconds())
-        if delay <= settings.NOTIFICATIONS_RETRY_MAX_DELAY:
+        if delay <= settings.CELERY_VISIBILITY_TIMEOUT / 2:
             self.later[max(delay, 0)].append(delivery.pk)
 
     def summary(self) -> dict[str, int]:

@@ -301,6 +301,20 @@ class TestQuietHours:
         send_queued()
         assert smtp.wait_for(1)[0].rcpt_tos == [ann.email]
 
+    def test_metrics_count_what_waits_for_quiet_hours_and_for_a_window(
+        self, client: Client, clock: time_machine.Traveller, settings: DjangoSettings
+    ) -> None:
+        settings.METRICS_TOKEN = "scrape-token"
+        settings.NOTIFICATIONS_COALESCE_SECONDS = WINDOW
+        ann, bob = UserFactory.create_batch(2, role=Role.EMPLOYEE)
+        DigestSchedule.objects.create(user=ann, quiet_days="0123456")
+        assigned_task(ann, bob)
+        send_queued()
+        auth = {"Authorization": "Bearer scrape-token"}
+        text = client.get("/metrics", headers=auth).text
+        assert 'notifications_waiting{waiting_for="quiet"} 1.0' in text
+        assert 'notifications_waiting{waiting_for="window"} 1.0' in text
+
     def test_account_emails_pass_in_quiet_hours(
         self, smtp: SMTPServer, clock: time_machine.Traveller
     ) -> None:
