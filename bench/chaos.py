@@ -6,8 +6,10 @@ mid-burst; 4. 550 for 50 recipients; 5. hostile forms; 6. the provider's quota
 spent for a minute mid-burst; 7. a provider that throttles above 20/s, with
 EMAIL_RATE_LIMIT just below; 8. unknown addresses suppressed; 9. hostile mail
 at the inbound SMTP listener (bench/inbound_mail.py); 10. the primary relay dead
-for a minute mid-burst, a fallback relay set.
-`python -m bench.chaos --only N` runs run N alone (9 or 10), on a stack of its own.
+for a minute mid-burst, a fallback relay set; 12. due-date reminders with two
+beats and two workers, one worker SIGKILLed (bench/reminders.py).
+`python -m bench.chaos --only N` runs run N alone (9, 10 or 12), on a stack of
+its own.
 Run 3 goes first: the rows a killed worker leaves in "sending" come back only
 when their lease (CELERY_TASK_TIME_LIMIT + 60 s) runs out, so the others happen
 while it waits. Each phase runs on a worker started with the environment it
@@ -23,7 +25,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench import chaos_tables, failover, inbound_mail, outages, refusals
+from bench import chaos_tables, failover, inbound_mail, outages, refusals, reminders
 from bench.chaos_results import FAULT_ENV, RATE_ENV, ChaosResults
 from bench.chaos_tables import FaultRow
 from bench.data import create_employees
@@ -66,10 +68,15 @@ def relay_failover_alone(rig: Rig) -> FaultRow:
     return chaos_tables.relay_failover_row(failover.relay_failover(rig))
 
 
+def reminders_alone(rig: Rig) -> FaultRow:
+    return chaos_tables.reminders_row(reminders.reminders_with_two_beats(rig))
+
+
 # The runs that can be run alone: `--only N`.
 ALONE: dict[str, Callable[[Rig], FaultRow]] = {
     "9": hostile_mail_alone,
     "10": relay_failover_alone,
+    "12": reminders_alone,
 }
 
 
@@ -93,6 +100,7 @@ def measure(rig: Rig) -> ChaosResults:
     suppressed = refusals.suppressed(rig, unknown)
     hostile = hostile_forms(rig, web.url)
     mail = inbound_mail.hostile_mail(rig)
+    reminded = reminders.reminders_with_two_beats(rig)  # last: it replaces the workers
     return ChaosResults(
         recipient_refusals=recipient_refusals,
         provider_busy=provider_busy,
@@ -105,6 +113,7 @@ def measure(rig: Rig) -> ChaosResults:
         suppressed=suppressed,
         hostile_mail=mail,
         relay_failover=relay_failover,
+        reminders=reminded,
     )
 
 

@@ -23,6 +23,7 @@ from bench.chaos_results import (
     RecipientRefusals,
     RedisOutage,
     RelayFailover,
+    Reminders,
     Suppressed,
     Throttled,
     retried,
@@ -83,6 +84,7 @@ def fault_rows(results: ChaosResults) -> list[FaultRow]:
         suppressed_row(results.suppressed),
         hostile_mail_row(results.hostile_mail),
         relay_failover_row(results.relay_failover),
+        reminders_row(results.reminders),
     ]
 
 
@@ -230,4 +232,17 @@ def relay_failover_row(run: RelayFailover) -> FaultRow:
         + ("" if run.recorded_right else " (not what the servers counted)"),
     ]
     name = f"10. primary relay dead for {RELAY_DOWN_SECONDS:.0f} s mid-burst"
+    return arrivals_row(name, run.arrivals, run.passed, detail)
+
+
+def reminders_row(run: Reminders) -> FaultRow:
+    detail = [
+        f"reminder rows recorded: {run.rows} (one per task, person, reminder and "
+        f"day), not sent by the end: {run.unsent}; the beats sent the job "
+        f"{run.beat_runs} times",
+        f"rows claimed (sending) at the kill: {run.in_flight}; duplicates allowed: "
+        f"{run.allowed}; largest number of copies of one email: "
+        f"{run.arrivals.max_copies}",
+    ]
+    name = "12. reminders: two beats, two workers, one SIGKILLed"
     return arrivals_row(name, run.arrivals, run.passed, detail)

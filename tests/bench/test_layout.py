@@ -8,7 +8,14 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 BENCH_PHASES = {"queries", "isolation", "bursts", "comparison", "profile"}
-CHAOS_RUNS = {"outages", "refusals", "hostile", "inbound_mail", "failover"}
+CHAOS_RUNS = {
+    "outages",
+    "refusals",
+    "hostile",
+    "inbound_mail",
+    "failover",
+    "reminders",
+}
 MEASURING = BENCH_PHASES | CHAOS_RUNS
 TABLES = {"bench_tables", "chaos_tables"}
 RESULTS = {"bench_results", "chaos_results"}
