@@ -7,9 +7,10 @@ spent for a minute mid-burst; 7. a provider that throttles above 20/s, with
 EMAIL_RATE_LIMIT just below; 8. unknown addresses suppressed; 9. hostile mail
 at the inbound SMTP listener (bench/inbound_mail.py); 10. the primary relay dead
 for a minute mid-burst, a fallback relay set; 11. the worker SIGKILLed while
-every row waits for its coalescing window (bench/coalescing.py).
-`python -m bench.chaos --only N` runs run N alone (9, 10 or 11), on a stack of its
-own.
+every row waits for its coalescing window (bench/coalescing.py); 12. due-date
+reminders with two beats and two workers, one worker SIGKILLed
+(bench/reminders.py). `python -m bench.chaos --only N` runs run N alone (9 to
+12), on a stack of its own.
 Run 3 goes first: the rows a killed worker leaves in "sending" come back only
 when their lease (CELERY_TASK_TIME_LIMIT + 60 s) runs out, so the others happen
 while it waits. Each phase runs on a worker started with the environment it
@@ -25,7 +26,15 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench import chaos_tables, coalescing, failover, inbound_mail, outages, refusals
+from bench import (
+    chaos_tables,
+    coalescing,
+    failover,
+    inbound_mail,
+    outages,
+    refusals,
+    reminders,
+)
 from bench.chaos_results import FAULT_ENV, RATE_ENV, ChaosResults
 from bench.chaos_tables import FaultRow
 from bench.data import create_employees
@@ -74,11 +83,16 @@ def killed_in_window_alone(rig: Rig) -> FaultRow:
     return chaos_tables.killed_in_window_row(coalescing.killed_in_window(rig))
 
 
+def reminders_alone(rig: Rig) -> FaultRow:
+    return chaos_tables.reminders_row(reminders.reminders_with_two_beats(rig))
+
+
 # The runs that can be run alone: `--only N`.
 ALONE: dict[str, Callable[[Rig], FaultRow]] = {
     "9": hostile_mail_alone,
     "10": relay_failover_alone,
     "11": killed_in_window_alone,
+    "12": reminders_alone,
 }
 
 
@@ -103,6 +117,7 @@ def measure(rig: Rig) -> ChaosResults:
     hostile = hostile_forms(rig, web.url)
     mail = inbound_mail.hostile_mail(rig)
     killed_in_window = coalescing.killed_in_window(rig)
+    reminded = reminders.reminders_with_two_beats(rig)  # last: it replaces the workers
     return ChaosResults(
         recipient_refusals=recipient_refusals,
         provider_busy=provider_busy,
@@ -116,6 +131,7 @@ def measure(rig: Rig) -> ChaosResults:
         hostile_mail=mail,
         relay_failover=relay_failover,
         killed_in_window=killed_in_window,
+        reminders=reminded,
     )
 
 

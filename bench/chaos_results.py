@@ -41,6 +41,8 @@ WORKER_ENVS = {
 PROVIDER_MAX_RATE = 20  # run 7: the server answers 454 above this many a second
 QUOTA_SECONDS = 60.0  # run 6
 RELAY_DOWN_SECONDS = 60.0  # run 10
+# Run 12: each beat looks for due reminders every second (the product: 60 s).
+REMINDER_ENV = {"NOTIFICATIONS_REMINDER_INTERVAL": "1"}
 
 
 def retried(attempts: Counter[int]) -> int:
@@ -327,6 +329,31 @@ class CoalescedKill:
 
 
 @dataclass
+class Reminders:
+    """12. Due-date reminders with two beats and two workers, one worker
+    SIGKILLed."""
+
+    arrivals: Arrivals
+    rows: int  # reminder rows recorded
+    unsent: int  # of them, not sent by the end
+    in_flight: int  # rows claimed ("sending") at the kill
+    beat_runs: int  # times the two beats sent the reminders' job
+
+    @property
+    def allowed(self) -> int:
+        """Duplicates the guarantee allows: the killed worker's one pool
+        process mid-send."""
+        return min(self.in_flight, 1)
+
+    @property
+    def passed(self) -> bool:
+        arrivals = self.arrivals
+        within = arrivals.duplicated <= self.allowed
+        recorded_once = self.rows == arrivals.expected and not self.unsent
+        return not arrivals.lost and within and recorded_once
+
+
+@dataclass
 class ChaosResults:
     recipient_refusals: RecipientRefusals
     provider_busy: ProviderBusy
@@ -340,3 +367,4 @@ class ChaosResults:
     hostile_mail: HostileMail
     relay_failover: RelayFailover
     killed_in_window: CoalescedKill
+    reminders: Reminders

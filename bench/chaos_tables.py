@@ -25,6 +25,7 @@ from bench.chaos_results import (
     RecipientRefusals,
     RedisOutage,
     RelayFailover,
+    Reminders,
     Suppressed,
     Throttled,
     retried,
@@ -86,6 +87,7 @@ def fault_rows(results: ChaosResults) -> list[FaultRow]:
         hostile_mail_row(results.hostile_mail),
         relay_failover_row(results.relay_failover),
         killed_in_window_row(results.killed_in_window),
+        reminders_row(results.reminders),
     ]
 
 
@@ -246,4 +248,17 @@ def killed_in_window_row(run: CoalescedKill) -> FaultRow:
         f"email: {run.merged}; skipped: {run.skipped}; failed: {run.failed}",
     ]
     name = f"11. worker SIGKILLed inside a {window} s coalescing window"
+    return arrivals_row(name, run.arrivals, run.passed, detail)
+
+
+def reminders_row(run: Reminders) -> FaultRow:
+    detail = [
+        f"reminder rows recorded: {run.rows} (one per task, person, reminder and "
+        f"day), not sent by the end: {run.unsent}; the beats sent the job "
+        f"{run.beat_runs} times",
+        f"rows claimed (sending) at the kill: {run.in_flight}; duplicates allowed: "
+        f"{run.allowed}; largest number of copies of one email: "
+        f"{run.arrivals.max_copies}",
+    ]
+    name = "12. reminders: two beats, two workers, one SIGKILLed"
     return arrivals_row(name, run.arrivals, run.passed, detail)

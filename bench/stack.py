@@ -234,9 +234,12 @@ class Stack:
         if process in self.workers:
             self.workers.remove(process)
 
-    def start_beat(self) -> Process:
-        schedule = self.log_dir / "celerybeat-schedule"
-        process = Process("beat", beat_command(schedule), self.env, self.log_dir)
+    def start_beat(self, name: str = "beat", **env: str) -> Process:
+        """A beat process; several, each with a name (and schedule file) of its
+        own, run side by side as replicas would."""
+        schedule = self.log_dir / f"celery{name}-schedule"
+        command = beat_command(schedule)
+        process = Process(name, command, {**self.env, **env}, self.log_dir)
         return self._register(process, 10).start(
             ready_text="beat: Starting", timeout=60
         )

@@ -15,6 +15,7 @@ CHAOS_RUNS = {
     "inbound_mail",
     "failover",
     "coalescing",
+    "reminders",
 }
 MEASURING = BENCH_PHASES | CHAOS_RUNS
 TABLES = {"bench_tables", "chaos_tables"}

@@ -102,8 +102,8 @@ class TestWhenTheyAreRecorded:
         assert recorded(paris(11, 18)) == [("before", "2030-03-11")]
 
     def test_each_reminder_can_be_turned_off(self) -> None:
-        task_for(person(remind_days_before=None, remind_on_due_day=False,
-                        remind_overdue=False))  # fmt: skip
+        off = {"remind_on_due_day": False, "remind_overdue": False}
+        task_for(person(remind_days_before=None, **off))
         for day in (11, 12, 13):
             assert recorded(paris(day, 12)) == []
 
@@ -231,25 +231,28 @@ class TestTheSettingsPage:
     def test_the_choices_are_saved(self, client: Client) -> None:
         user = person()
         client.force_login(user)
-        response = client.post(self.PAGE, {
-            "default_level": "participating", "digest_time": "08:00",
-            "time_zone": "Europe/Paris", "remind_days_before": "3",
-            "remind_overdue": "on", "remind_at": "07:15",
-            **{kind: Mode.IMMEDIATE for kind in modes_of(user)},
-        })  # fmt: skip
+        chosen = {"remind_days_before": "3", "remind_overdue": "on"}
+        response = client.post(self.PAGE, self.form(user, remind_at="07:15", **chosen))
         assert response.status_code == 302, response.text
         schedule = DigestSchedule.objects.get(user=user)
         assert (schedule.remind_days_before, schedule.remind_on_due_day) == (3, False)
-        assert (schedule.remind_overdue, schedule.remind_at) == (
-            True, datetime.time(7, 15)
-        )  # fmt: skip
+        assert schedule.remind_overdue
+        assert schedule.remind_at == datetime.time(7, 15)
 
     def test_no_reminder_before_is_a_choice(self, client: Client) -> None:
         user = person()
         client.force_login(user)
-        client.post(self.PAGE, {
-            "default_level": "participating", "digest_time": "08:00",
-            "time_zone": "Europe/Paris", "remind_days_before": "",
+        client.post(self.PAGE, self.form(user, remind_days_before=""))
+        schedule = DigestSchedule.objects.get(user=user)
+        assert schedule.remind_days_before is None
+        assert schedule.remind_at == datetime.time(9, 0)  # left empty: the default
+
+    def form(self, user: User, **reminders: str) -> dict[str, str]:
+        """The page's form as posted: every kind right away, and `reminders`."""
+        return {
+            "default_level": "participating",
+            "digest_time": "08:00",
+            "time_zone": "Europe/Paris",
             **{kind: Mode.IMMEDIATE for kind in modes_of(user)},
-        })  # fmt: skip
-        assert DigestSchedule.objects.get(user=user).remind_days_before is None
+            **reminders,
+        }
