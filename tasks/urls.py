@@ -20,6 +20,17 @@ urlpatterns = [
     path("<int:pk>/delete/", views.task_delete, name="delete"),
     path("projects/", views.project_list, name="project-list"),
     path("projects/create/", views.project_create, name="project-create"),
+    path("projects/<int:pk>/", views.project_detail, name="project"),
+    path(
+        "projects/<int:pk>/members/",
+        views.project_add_member,
+        name="project-add-member",
+    ),
+    path(
+        "projects/<int:pk>/members/<int:user_pk>/remove/",
+        views.project_remove_member,
+        name="project-remove-member",
+    ),
     path("projects/<int:pk>/edit/", views.project_edit, name="project-edit"),
     path("projects/<int:pk>/delete/", views.project_delete, name="project-delete"),
 ]
