@@ -66,8 +66,8 @@ class Reason(models.TextChoices):
     CREATED = "created", "created the task"
     WATCHING = "watching", "watching the task"
     # Told of every task of a project they watch (their level is Watching),
-    # without a part in this one: in this product, who sees every task of a
-    # project without being on it is a Manager or an Admin.
+    # without a part in this one: a Manager, an Admin or a member of the
+    # project (tasks.permissions).
     MANAGER = "manager", "watching the project"
 
 

@@ -198,6 +198,7 @@ def manager_pages(world: World) -> list[ProductPage]:
         ProductPage("task-edit", f"/tasks/{task}/edit/"),
         ProductPage("task-delete", f"/tasks/{task}/delete/"),
         ProductPage("projects", "/tasks/projects/"),
+        ProductPage("project", f"/tasks/projects/{project}/"),
         ProductPage("project-create", "/tasks/projects/create/"),
         ProductPage(
             "project-create-errors", "/tasks/projects/create/", "Create project"
@@ -231,6 +232,8 @@ def employee_pages(world: World) -> list[ProductPage]:
         ProductPage("inbox-archived", "/notifications/inbox/?show=archived"),
         ProductPage("email-settings", "/notifications/preferences/"),
         ProductPage("forbidden", f"/tasks/{world.other_task_id}/"),
+        ProductPage("projects", "/tasks/projects/"),
+        ProductPage("project", f"/tasks/projects/{world.project_id}/"),
         ProductPage("not-found", "/tasks/987654/"),
     ]
 
