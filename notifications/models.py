@@ -223,12 +223,14 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         self, lead: Delivery, pairs: Iterable[tuple[int, int]]
     ) -> list[Delivery]:
         """queued -> sending, into the lead's run: every change to these
-        (recipient, task) pairs still waiting that no worker has timed yet, or
-        whose time has come, so that one email tells them all once the window
-        of the first has ended.
+        (recipient, task) pairs still waiting, untimed, due, or waiting for a
+        window (two workers timing a task's first changes at once may give
+        them times a moment apart), so that one email tells them all once the
+        window of the first has ended.
 
         Rows a run has tried before (attempts) are emails of their own and stay,
-        and so do rows given a later time (a reminder, quiet hours).
+        and so do rows given a later time for another reason (a reminder, quiet
+        hours).
         """
         about = Q()
         for recipient_id, task_id in pairs:
@@ -236,7 +238,8 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         if not about:
             return []
         now = timezone.now()
-        waiting = self.filter(about, ready(now), status=Delivery.Status.QUEUED)
+        gathered = ready(now) | Q(waiting_for=Delivery.Wait.WINDOW)
+        waiting = self.filter(about, gathered, status=Delivery.Status.QUEUED)
         waiting.filter(attempts=0, kind__in=kinds.TASK_KINDS).update(
             **claimed_now(lead.claim_token, now, lead.job_id)
         )

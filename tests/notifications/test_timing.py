@@ -194,6 +194,21 @@ class TestCoalescing:
         assert not message.body().startswith("2 changes")
         assert scheduled.get().status == Status.QUEUED
 
+    def test_changes_timed_a_moment_apart_by_two_workers_still_go_as_one(
+        self, smtp: SMTPServer, clock: time_machine.Traveller, window: int
+    ) -> None:
+        ann = UserFactory(role=Role.EMPLOYEE)
+        task = assigned_task(ann)
+        redate(task, 9)
+        send_queued()
+        ends = START + datetime.timedelta(seconds=window)
+        raced = Delivery.objects.filter(kind=Kind.DUE_DATE_CHANGED)
+        raced.update(not_before=ends + datetime.timedelta(seconds=1))
+        later(clock, window)
+        send_queued()
+        [message] = smtp.wait_for(1)
+        assert message.body().startswith("2 changes to this task")
+
     def test_the_job_hands_waiting_rows_to_a_job_due_when_their_window_ends(
         self, clock: time_machine.Traveller, window: int
     ) -> None:
