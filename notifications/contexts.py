@@ -264,13 +264,26 @@ def digest_day(delivery: Delivery) -> date:
     return timezone.localdate(timezone=delivery.recipient.zone)
 
 
+# A digest lists at most this many items (the oldest); the rest are "and N more",
+# linked to the inbox, which has them all.
+DIGEST_LIMIT = 50
+
+
 def digest_of(items: list[Item], line: DigestLine, day: date) -> Context:
-    """The digest's context: its lines, and its day (in its subject, so two
-    digests of as many updates do not look the same in a mailbox)."""
-    lines = [line(item) for item in items]
-    if not lines:
+    """The digest's context: its first DIGEST_LIMIT lines, how many more it
+    gathered, its count and its day (in its subject, so two digests of as many
+    updates do not look the same in a mailbox)."""
+    if not items:
         raise Skip("nothing was left to gather")
-    return {"items": lines, "day": day, "link": absolute_url("tasks:list")}
+    lines = [line(item) for item in items[:DIGEST_LIMIT]]
+    return {
+        "items": lines,
+        "count": len(items),
+        "more": len(items) - len(lines),
+        "more_link": absolute_url("notifications:inbox"),
+        "day": day,
+        "link": absolute_url("tasks:list"),
+    }
 
 
 def digest_line(item: Item, summary: str, *, linked: bool) -> Context:

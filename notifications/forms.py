@@ -97,7 +97,7 @@ class PreferencesForm(TailwindFormMixin, forms.Form):
         required=False,
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         help_text="No notification email in these hours (in your time zone): they "
-        "come when the hours end. Account emails always come at once.",
+        "come when the hours end. Emails about your account still come at once.",
     )
     quiet_days = forms.MultipleChoiceField(
         label="Quiet days",

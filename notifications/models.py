@@ -256,10 +256,14 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         self, lead: Delivery, pairs: Iterable[tuple[int, int]]
     ) -> list[Delivery]:
         """queued -> sending, into the lead's run: every change to these
-        (recipient, task) pairs still waiting, whatever its own time, so that
-        one email tells them all once the window of the first has ended.
+        (recipient, task) pairs still waiting, untimed, due, or waiting for a
+        window (two workers timing a task's first changes at once may give
+        them times a moment apart), so that one email tells them all once the
+        window of the first has ended.
 
-        Rows a run has tried before (attempts) are emails of their own and stay.
+        Rows a run has tried before (attempts) are emails of their own and stay,
+        and so do rows given a later time for another reason (a reminder, quiet
+        hours).
         """
         about = Q()
         for recipient_id, task_id in pairs:
@@ -267,8 +271,9 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         if not about:
             return []
         now = timezone.now()
-        waiting = self.filter(about, status=Delivery.Status.QUEUED, attempts=0)
-        waiting.filter(kind__in=kinds.TASK_KINDS).update(
+        gathered = ready(now) | Q(waiting_for=Delivery.Wait.WINDOW)
+        waiting = self.filter(about, gathered, status=Delivery.Status.QUEUED)
+        waiting.filter(attempts=0, kind__in=kinds.TASK_KINDS).update(
             **claimed_now(lead.claim_token, now, lead.job_id)
         )
         claimed = self.filter(claim_token=lead.claim_token).select_related("recipient")

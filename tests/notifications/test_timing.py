@@ -176,6 +176,39 @@ class TestCoalescing:
         assert {row.not_before for row in waiting} == {expected}
         assert {row.waiting_for for row in waiting} == {Delivery.Wait.WINDOW}
 
+    def test_a_row_given_a_later_time_is_not_gathered_before_it(
+        self, smtp: SMTPServer, clock: time_machine.Traveller, window: int
+    ) -> None:
+        """A scheduled email about the task (a reminder for tomorrow) keeps
+        its time when the window's changes go."""
+        ann = UserFactory(role=Role.EMPLOYEE)
+        task = assigned_task(ann)
+        send_queued()
+        redate(task, 9)
+        tomorrow = START + datetime.timedelta(days=1)
+        scheduled = Delivery.objects.filter(kind=Kind.DUE_DATE_CHANGED)
+        scheduled.update(not_before=tomorrow, next_attempt_at=tomorrow)
+        later(clock, window)
+        send_queued()
+        [message] = smtp.wait_for(1)
+        assert not message.body().startswith("2 changes")
+        assert scheduled.get().status == Status.QUEUED
+
+    def test_changes_timed_a_moment_apart_by_two_workers_still_go_as_one(
+        self, smtp: SMTPServer, clock: time_machine.Traveller, window: int
+    ) -> None:
+        ann = UserFactory(role=Role.EMPLOYEE)
+        task = assigned_task(ann)
+        redate(task, 9)
+        send_queued()
+        ends = START + datetime.timedelta(seconds=window)
+        raced = Delivery.objects.filter(kind=Kind.DUE_DATE_CHANGED)
+        raced.update(not_before=ends + datetime.timedelta(seconds=1))
+        later(clock, window)
+        send_queued()
+        [message] = smtp.wait_for(1)
+        assert message.body().startswith("2 changes to this task")
+
     def test_the_job_hands_waiting_rows_to_a_job_due_when_their_window_ends(
         self, clock: time_machine.Traveller, window: int
     ) -> None:
