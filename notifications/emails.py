@@ -7,7 +7,8 @@ recipient's time zone. Links are made by absolute_url(), from FRONTEND_URL: the
 worker has no request. Notification emails (not account emails) carry the reason
 they were sent, a link to the preferences, and a one-click unsubscribe (RFC 8058:
 List-Unsubscribe and List-Unsubscribe-Post); those about a task also join its
-thread (notifications/threading.py) and link to muting it. Every header is
+thread (notifications/threading.py) and link to muting it; those that give a
+task a due date attach its calendar event (notifications/calendars.py). Every header is
 written by headers_for(). With INBOUND_DOMAIN set, the envelope sender and
 Reply-To are signed addresses of ours (return_addresses).
 """
@@ -23,6 +24,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from notifications import calendars
 from notifications.addresses import bounce_address, reply_address
 from notifications.contexts import TASK_GONE, Skip, filled, task_changes
 from notifications.kinds import KINDS, TASK_KINDS, Reason, footer_reason
@@ -84,11 +86,15 @@ def build_message(
         raise Undeliverable("the recipient has no email address")
     if tasks is None:
         tasks = tasks_for([delivery])
+    told = [delivery, *(changes or ())]
     if changes:
         message = compose_changes(delivery, changes, tasks)
+        task = tasks.get(delivery.context.get("task_id"))
     else:
-        thread = thread_of(delivery, tasks)
-        message = compose(delivery, live_task(delivery, tasks), thread)
+        task = live_task(delivery, tasks)
+        message = compose(delivery, task, thread_of(delivery, tasks))
+    if task is not None and any(KINDS[each.kind].calendar for each in told):
+        message.attach(calendars.attachment(task))
     return_addresses(message, delivery)
     return message
 
@@ -234,6 +240,8 @@ def tasks_for(deliveries: Iterable[Delivery]) -> dict[int, Task]:
     ids = {d.context.get("task_id") for d in deliveries if d.kind in TASK_KINDS}
     ids.discard(None)
     related = Task.objects.select_related("project", "details")
+    # The SEQUENCE of the calendar events some of them attach, in the same query.
+    related = calendars.with_due_date_moves(related)
     return related.in_bulk(ids) if ids else {}
 
 

@@ -159,6 +159,9 @@ class EmailKind:
     # the task the email is skipped.
     live_task: bool = False
     preview: Sample = field(default_factory=Sample)
+    # It gives the task a due date in its reader's eyes: the email attaches the
+    # task's calendar event (notifications/calendars.py).
+    calendar: bool = False
     task: AboutTask | None = None
     from_history: FromHistory | None = None
 
@@ -221,6 +224,7 @@ KINDS = declare(
         help="Someone assigns you a task.",
         summary="{by} assigned you this task.",
         live_task=True,
+        calendar=True,
         # Recorded by the assignment itself (one INSERT ... SELECT; receivers.py).
         task=AboutTask(
             "{by} assigned you this task.",
@@ -264,6 +268,7 @@ KINDS = declare(
         help="The due date of a task you follow moves.",
         summary="{by} moved the due date from {before} to {after}.",
         live_task=True,
+        calendar=True,
         task=AboutTask(
             "{by} moved the due date from {before} to {after}.", while_open=True
         ),

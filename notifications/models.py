@@ -835,6 +835,23 @@ class DigestSchedule(models.Model):
         return f"Digest of {self.user_id} at {self.send_at:%H:%M}"
 
 
+class CalendarFeed(models.Model):
+    """A person's private calendar feed of their tasks' due dates
+    (notifications/calendar.py). Its link is signed with the generation, so
+    revoking (a new generation) kills every link given before. No row, or
+    not enabled: no feed."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    generation = models.PositiveIntegerField(default=1)
+    enabled = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Calendar feed of {self.user_id} ({self.generation})"
+
+
 class NotificationLevel(models.Model):
     """How much one person hears of one project's tasks (project set), or of
     every project they have not chosen for (project empty: their default). No

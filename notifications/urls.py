@@ -27,6 +27,7 @@ urlpatterns = [
         name="inbox-restore",
     ),
     path("preferences/", views.preferences, name="preferences"),
+    path("calendar/", views.calendar_feed_settings, name="calendar"),
     path(
         "preferences/resume/",
         views.resume_notification_emails,

@@ -22,10 +22,23 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from notifications import feedback, inbox, levels, mutes, operations, previews
+from notifications import (
+    calendars,
+    feedback,
+    inbox,
+    levels,
+    mutes,
+    operations,
+    previews,
+)
 from notifications import preferences as prefs
 from notifications.forms import PreferencesForm, ProjectLevelForm, RemindersForm
 from notifications.metrics import exposition, oldest_due_age
@@ -226,8 +239,46 @@ def preferences(request: AuthenticatedRequest) -> HttpResponse:
         messages.success(request, "Your email preferences are saved.")
         return redirect("notifications:preferences")
     complaint = Complaint.objects.standing().filter(user=request.user).first()
-    context = {"form": form, "reminders": reminders, "complaint": complaint}
+    feed = calendars.feed_of(user)
+    context = {
+        "form": form,
+        "reminders": reminders,
+        "complaint": complaint,
+        "calendar_link": calendars.feed_link(feed) if feed else "",
+    }
     return render(request, "notifications/preferences.html", context)
+
+
+@login_required
+@require_POST
+def calendar_feed_settings(request: AuthenticatedRequest) -> HttpResponse:
+    """A new link to one's calendar feed (every earlier link stops working),
+    or none at all."""
+    if request.POST.get("action") == "off":
+        calendars.stop_feed(request.user)
+        messages.success(request, "Your calendar link is turned off.")
+    else:
+        calendars.start_feed(request.user)
+        messages.success(
+            request, "Your calendar has a new link; any earlier one no longer works."
+        )
+    return redirect(reverse("notifications:preferences") + "#calendar")
+
+
+# Calendar apps poll the feed without a session: the signed token is the
+# authority, and it only reads.
+@require_safe
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    owner = calendars.owner_of(token)
+    if owner is None:
+        raise Http404("No such calendar")
+    response = HttpResponse(
+        calendars.feed_calendar(owner), content_type="text/calendar; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'inline; filename="tasks.ics"'
+    response["Cache-Control"] = "private, max-age=300"
+    response["X-Robots-Tag"] = "noindex"
+    return response
 
 
 @login_required

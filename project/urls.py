@@ -29,6 +29,12 @@ urlpatterns = [
     path("team/", include("users.team_urls")),
     path("tasks/", include("tasks.urls")),
     path("notifications/", include("notifications.urls")),
+    # A person's private feed of their tasks' due dates (notifications/calendars.py).
+    path(
+        "calendar/<str:token>.ics",
+        notification_views.calendar_feed,
+        name="calendar-feed",
+    ),
     # ESPs' inbound webhooks (notifications/receivers.py answers); their tracking
     # webhooks are under /notifications/webhooks/<esp>/ (notifications/views.py).
     path("anymail/", include(inbound_webhooks())),
