@@ -462,13 +462,15 @@ def project_list(request: AuthenticatedRequest) -> HttpResponse:
     """Every project for Managers; the projects an Employee is in or has a
     task of, for them."""
     is_manager = request.user.is_manager
+    # Counted among the tasks this person sees, not the project's all.
+    seen = Q(tasks__in=visible_tasks(request.user, is_manager=is_manager))
     projects = (
         visible_projects(request.user, is_manager=is_manager)
         .annotate(
-            task_count=Count("tasks", distinct=True),
+            task_count=Count("tasks", filter=seen, distinct=True),
             open_count=Count(
                 "tasks",
-                filter=~Q(tasks__status=Task.Status.COMPLETED),
+                filter=seen & ~Q(tasks__status=Task.Status.COMPLETED),
                 distinct=True,
             ),
         )

@@ -136,12 +136,26 @@ def test_a_used_link_gets_the_friendly_page(client: Client, admin: User) -> None
     assert User.objects.filter(email="noor@example.com").count() == 1
 
 
-@pytest.mark.parametrize("how", ["revoked", "sent again", "expired", "tampered"])
+@pytest.mark.parametrize(
+    "how",
+    [
+        "revoked",
+        "sent again",
+        "expired",
+        "expired, its link written late",
+        "its Admin deactivated",
+        "tampered",
+    ],
+)
 def test_a_link_that_no_longer_works_gets_the_friendly_page(
     client: Client, admin: User, how: str
 ) -> None:
     invitation = invite("noor@example.com", Role.EMPLOYEE, by=admin)
-    path = link_of(invitation_email(invitation))
+    written = 2 * 86400 if how == "expired, its link written late" else 0
+    with time_machine.travel(invitation.sent_at.timestamp() + written):
+        path = link_of(invitation_email(invitation))
+    if how == "its Admin deactivated":
+        User.objects.filter(pk=admin.pk).update(is_active=False)
     if how == "revoked":
         assert revoke_invitation(invitation)
     elif how == "sent again":
@@ -150,7 +164,7 @@ def test_a_link_that_no_longer_works_gets_the_friendly_page(
         assert link_of(invitation_email(invitation)) != path
     elif how == "tampered":
         path = path[:-3] + "x/"
-    later = 3 * 86400 + 60 if how == "expired" else 0
+    later = 3 * 86400 + 60 if how.startswith("expired") else 0
     with time_machine.travel(invitation.sent_at.timestamp() + later):
         response = client.get(path)
         assert response.status_code == 400
