@@ -128,6 +128,16 @@ class TestWhenTheyAreRecorded:
         assert recorded(after_the_gap) == [("before", "2030-03-31")]
         assert recorded(after_the_gap + datetime.timedelta(hours=2)) == []
 
+    def test_an_hour_that_happens_twice_that_day_reminds_once(self) -> None:
+        """Paris lives 02:00-03:00 twice on 27 October 2030."""
+        user = person(remind_at=datetime.time(2, 30))
+        task_for(user, due=datetime.date(2030, 10, 28))
+        first = datetime.datetime(2030, 10, 27, 0, 30, tzinfo=datetime.UTC)
+        second = first + datetime.timedelta(hours=1)
+        assert first.astimezone(PARIS).time() == second.astimezone(PARIS).time()
+        assert recorded(first) == [("before", "2030-10-27")]
+        assert recorded(second) == []
+
     def test_one_missed_while_beat_was_down_is_recorded_later_that_day(self) -> None:
         task_for(person())
         assert recorded(paris(11, 16, 45)) == [("before", "2030-03-11")]
