@@ -196,8 +196,9 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         worker's claim sends once.
         """
         wanted = {e.event_key: e for e in entries}
-        known = self.filter(event_key__in=list(wanted))
-        missing = sorted(set(wanted) - set(known.values_list("event_key", flat=True)))
+        size = settings.NOTIFICATIONS_BATCH_SIZE
+        known = set(self._among(sorted(wanted), "event_key"))
+        missing = [key for key in sorted(wanted) if key not in known]
         if not missing:
             return []
         rows = [
@@ -211,10 +212,19 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
             )
             for key in missing
         ]
-        size = settings.NOTIFICATIONS_BATCH_SIZE
         self.bulk_create(rows, ignore_conflicts=True, batch_size=size)
-        queued = self.filter(event_key__in=missing, status=Delivery.Status.QUEUED)
-        return sorted(queued.values_list("pk", flat=True))
+        queued = self.filter(status=Delivery.Status.QUEUED)
+        return sorted(queued._among(missing, "pk"))
+
+    def _among(self, keys: list[str], column: str) -> list[Any]:
+        """`column` of the rows among these event keys, a batch of keys per
+        query (SQLite bounds the values of one)."""
+        size = settings.NOTIFICATIONS_BATCH_SIZE
+        found: list[Any] = []
+        for start in range(0, len(keys), size):
+            rows = self.filter(event_key__in=keys[start : start + size])
+            found += rows.values_list(column, flat=True)
+        return found
 
     def record_assignments(self, assignments: QuerySet[Any], by: str) -> list[int]:
         """(nothing) -> queued, one "task assigned" delivery per assignment row,

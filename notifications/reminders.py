@@ -36,6 +36,7 @@ from tasks.models import Task
 COMPLETED = "the task was completed since the reminder was due"
 REDATED = "the task was re-dated since the reminder was due"
 DAY_OVER = "the day of the reminder is over"
+NOT_WANTED = "the recipient no longer wants this reminder"
 OPEN = (Task.Status.PENDING, Task.Status.IN_PROGRESS)
 # Longest "days before" the settings offer.
 MAX_DAYS_BEFORE = 14
@@ -149,14 +150,18 @@ def record_due_reminders(now: datetime) -> list[int]:
     return Delivery.objects.record_scheduled(due_entries(now), now)
 
 
-def why_not_now(delivery: Delivery, task: Task) -> str | None:
-    """Why a recorded reminder no longer holds, or None when it does."""
+def why_not_now(delivery: Delivery, task: Task, choice: Choice) -> str | None:
+    """Why a recorded reminder no longer holds, or None when it does: the
+    task completed or re-dated since, its day over, or its reader's choice
+    (`choice`, as it is now) no longer calls for it."""
     snapshot = delivery.context
     if task.status == Task.Status.COMPLETED:
         return COMPLETED
     if task.due_date.isoformat() != snapshot.get("due_date"):
         return REDATED
-    today = timezone.localdate(timezone=delivery.recipient.zone)
-    if today.isoformat() > str(snapshot.get("day", "")):
+    day = date.fromisoformat(str(snapshot.get("day")))
+    if timezone.localdate(timezone=delivery.recipient.zone) > day:
         return DAY_OVER
+    if choice.which(task.due_date, day) != snapshot.get("reminder"):
+        return NOT_WANTED
     return None

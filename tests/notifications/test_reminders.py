@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.test import Client
+from pytest_django.fixtures import Settings as DjangoSettings
 
 from notifications import reminders
 from notifications.digests import record_due_digests
@@ -127,6 +128,16 @@ class TestWhenTheyAreRecorded:
         assert recorded(after_the_gap) == [("before", "2030-03-31")]
         assert recorded(after_the_gap + datetime.timedelta(hours=2)) == []
 
+    def test_an_hour_that_happens_twice_that_day_reminds_once(self) -> None:
+        """Paris lives 02:00-03:00 twice on 27 October 2030."""
+        user = person(remind_at=datetime.time(2, 30))
+        task_for(user, due=datetime.date(2030, 10, 28))
+        first = datetime.datetime(2030, 10, 27, 0, 30, tzinfo=datetime.UTC)
+        second = first + datetime.timedelta(hours=1)
+        assert first.astimezone(PARIS).time() == second.astimezone(PARIS).time()
+        assert recorded(first) == [("before", "2030-10-27")]
+        assert recorded(second) == []
+
     def test_one_missed_while_beat_was_down_is_recorded_later_that_day(self) -> None:
         task_for(person())
         assert recorded(paris(11, 16, 45)) == [("before", "2030-03-11")]
@@ -194,6 +205,26 @@ class TestWhenTheyAreSent:
         with time_machine.travel(paris(12, 0, 1), tick=False):
             assert send_batch([row.pk]).skipped == 1
         assert fresh(row).last_error == reminders.DAY_OVER
+
+    def test_one_its_reader_turned_off_since_is_skipped(self) -> None:
+        user = person(remind_days_before=1)
+        row = self.reminder(user, task_for(user))
+        DigestSchedule.objects.filter(user=user).update(remind_days_before=None)
+        with time_machine.travel(paris(11, 9, 1), tick=False):
+            assert send_batch([row.pk]).skipped == 1
+        assert fresh(row).last_error == reminders.NOT_WANTED
+
+    def test_many_due_at_once_are_recorded_once_each(
+        self, settings: DjangoSettings
+    ) -> None:
+        """More reminders than one query's worth of keys (the batch size)."""
+        settings.NOTIFICATIONS_BATCH_SIZE = 3
+        user = person()
+        for _ in range(7):
+            task_for(user)
+        assert len(record_due_reminders(paris(11, 9))) == 7
+        assert record_due_reminders(paris(11, 9, 30)) == []
+        assert len(reminder_rows()) == 7
 
     def test_one_for_someone_no_longer_assigned_is_skipped(self) -> None:
         user = person()
