@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.task_list, name="list"),
     path("create/", views.task_create, name="create"),
     path("board/", board.my_board, name="board"),
+    path("bulk/", views.task_bulk, name="bulk"),
     path("<int:pk>/", views.task_detail, name="detail"),
     path("<int:pk>/edit/", views.task_edit, name="edit"),
     path("<int:pk>/status/", views.task_status, name="status"),

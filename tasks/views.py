@@ -12,11 +12,13 @@ from urllib.parse import urlsplit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Count, Model, Q, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import Resolver404, ResolverMatch, resolve, reverse
+from django.utils import formats, timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tasks.activity import add_comment
@@ -31,6 +33,7 @@ from tasks.forms import (
 )
 from tasks.listing import (
     SORT_COLUMNS,
+    WHEN_CHOICES,
     but_status,
     matching,
     status_counts,
@@ -100,9 +103,12 @@ def task_listing(
         "counts": counts,
         "page_obj": page,
         "is_manager": is_manager,
-        # Assignees change status right from their list; managers open the task.
-        "quick_status": not is_manager,
+        # Whoever may change a task's status does it from the list (the row
+        # asks: Managers any task, others those assigned to them).
+        "quick_status": True,
         "status_choices": Task.Status.choices,
+        "when_choices": WHEN_CHOICES,
+        "bulk_people": assignable_users() if is_manager else None,
         "sort_headers": sort_headers(form.sort_key),
         "list_query": request.GET,
         "list_base": request.path,
@@ -404,12 +410,52 @@ def list_context_of(
     return {
         "counts": status_counts(but_status(visible, form.query())),
         "is_manager": is_manager,
-        "quick_status": not is_manager,
+        "quick_status": True,
         "status_choices": Task.Status.choices,
         "list_query": params,
         "list_base": url.path,
         "list_path": path,
     }
+
+
+@login_required
+@require_POST
+@limit_per_account("tasks.update", "RATELIMIT_TASK_UPDATES")
+def task_bulk(request: AuthenticatedRequest) -> HttpResponse:
+    """Managers change the status of the selected tasks, or add someone to
+    them, at once. Each task is saved on its own: its history, and the emails
+    it calls for, are the same as for a change made on its page."""
+    if not request.user.is_manager:
+        raise PermissionDenied("Only Managers and Admins change many tasks at once.")
+    back = safe_next(request, reverse("tasks:list"))
+    ids = [int(pk) for pk in request.POST.getlist("tasks") if is_id(pk)]
+    tasks = list(Task.objects.filter(pk__in=ids))
+    status, person = bulk_choices(request)
+    if not tasks or (status is None and person is None):
+        messages.error(request, "Select tasks, then a status or a person.")
+        return redirect(back)
+    with transaction.atomic():
+        for task in tasks:
+            if status is not None and task.status != status:
+                task.status = status
+                task.save(update_fields=["status", "completed_at", "updated_at"])
+            if person is not None:
+                task.assigned_to.add(person)
+    count = f"{len(tasks)} task{'s' if len(tasks) != 1 else ''}"
+    messages.success(request, f"{count} changed.")
+    return redirect(back)
+
+
+def bulk_choices(request: HttpRequest) -> tuple[str | None, User | None]:
+    """The status and the person a bulk change asks for (None: unchanged)."""
+    status = request.POST.get("status", "")
+    person_id = request.POST.get("assignee", "")
+    person = (
+        assignable_users().filter(pk=int(person_id)).first()
+        if is_id(person_id)
+        else None
+    )
+    return (status if status in Task.Status.values else None), person
 
 
 @manager_required
@@ -432,6 +478,7 @@ def save_task_form(
 ) -> HttpResponse:
     task = saved(request, form, "Task", created=created)
     if task is not None:
+        warn_of_a_past_due_date(request, form, task)
         return redirect(task)
     context = {
         "form": form,
@@ -439,6 +486,18 @@ def save_task_form(
         "has_projects": Project.objects.exists(),
     }
     return render(request, "tasks/task_form.html", context)
+
+
+def warn_of_a_past_due_date(request: HttpRequest, form: TaskForm, task: Task) -> None:
+    """A due date set in the past is kept (a late entry is real), but said."""
+    due, open_task = task.due_date, task.status != Task.Status.COMPLETED
+    if due is None or due >= timezone.localdate() or not open_task:
+        return
+    if "due_date" in form.changed_data:
+        day = formats.date_format(due)
+        messages.warning(
+            request, f"The due date, {day}, is in the past: “{task}” is overdue."
+        )
 
 
 @manager_required
@@ -556,8 +615,8 @@ def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def save_project_form(
     request: HttpRequest, form: ProjectForm, *, created: bool
 ) -> HttpResponse:
-    if (project := saved(request, form, "Project", created=created)) is not None:
-        return redirect(project)
+    if saved(request, form, "Project", created=created) is not None:
+        return redirect("tasks:project-list")
     context = {"form": form, "created": created}
     return render(request, "tasks/project_form.html", context)
 
