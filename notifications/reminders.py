@@ -157,11 +157,12 @@ def why_not_now(delivery: Delivery, task: Task, choice: Choice) -> str | None:
     snapshot = delivery.context
     if task.status == Task.Status.COMPLETED:
         return COMPLETED
-    if task.due_date.isoformat() != snapshot.get("due_date"):
+    due = task.due_date
+    if due is None or due.isoformat() != snapshot.get("due_date"):
         return REDATED
     day = date.fromisoformat(str(snapshot.get("day")))
     if timezone.localdate(timezone=delivery.recipient.zone) > day:
         return DAY_OVER
-    if choice.which(task.due_date, day) != snapshot.get("reminder"):
+    if choice.which(due, day) != snapshot.get("reminder"):
         return NOT_WANTED
     return None
