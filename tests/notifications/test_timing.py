@@ -403,3 +403,14 @@ class TestTheSettingsPage:
         ann = UserFactory()
         assert self.post(client, ann, quiet_from="22:00") == 200
         assert not DigestSchedule.objects.filter(user=ann, quiet_from__isnull=False)
+
+
+def test_admins_preview_the_email_of_a_task_s_changes(client: Client) -> None:
+    client.force_login(UserFactory(role=Role.ADMIN))
+    assert (
+        "Several changes to a task, in one email"
+        in client.get("/notifications/preview/").text
+    )
+    text = client.get("/notifications/preview/task_changes.text").text
+    assert text.startswith("3 changes to this task")
+    assert "Now:\nTask: Prepare the quarterly report" in text
