@@ -458,6 +458,9 @@ TASK_KINDS = frozenset(kind for kind, each in KINDS.items() if each.task)
 # The kinds no one's action calls for: the clock does (reminders.py). They name
 # no one: their first line and digest line say when the task is due.
 SCHEDULED_KINDS = frozenset({Kind.DUE_REMINDER})
+# The kinds that tell of a change to a task, which a coalescing window gathers
+# (timing.py): a reminder is no change, and never waits for one.
+CHANGE_KINDS = TASK_KINDS - SCHEDULED_KINDS
 # The kinds a person's inbox in the app lists (notifications/inbox.py): every
 # notification about a task. Not account emails, nor digests, which gather
 # inbox items rather than being one.

@@ -283,7 +283,7 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         now = timezone.now()
         gathered = ready(now) | Q(waiting_for=Delivery.Wait.WINDOW)
         waiting = self.filter(about, gathered, status=Delivery.Status.QUEUED)
-        waiting.filter(attempts=0, kind__in=kinds.TASK_KINDS).update(
+        waiting.filter(attempts=0, kind__in=kinds.CHANGE_KINDS).update(
             **claimed_now(lead.claim_token, now, lead.job_id)
         )
         claimed = self.filter(claim_token=lead.claim_token).select_related("recipient")

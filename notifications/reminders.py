@@ -15,6 +15,13 @@ recorded on its next run, the same day. When the worker takes the row it checks
 that the reminder still holds (why_not_now): the task not completed, not
 re-dated since, and the reminder's day not over, so one recorded before a
 downtime of the workers is sent when they return only if it is still true.
+
+A reminder that waited for its reader's quiet hours or days (timing.py: its
+not_before) is theirs, not a downtime: it goes when the quiet time ends, on
+that day rather than its own (day_of), and speaks of that day (for_release_day:
+"due today" held to the next morning reads "was due on ..."). Of two held to
+the same end (a Saturday's and a Sunday's, quiet all weekend) the later goes,
+the earlier is skipped as replaced (newest_reminders).
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ from tasks.models import Task
 COMPLETED = "the task was completed since the reminder was due"
 REDATED = "the task was re-dated since the reminder was due"
 DAY_OVER = "the day of the reminder is over"
+REPLACED = "a later reminder of the task replaces it"
 NOT_WANTED = "the recipient no longer wants this reminder"
 OPEN = (Task.Status.PENDING, Task.Status.IN_PROGRESS)
 # Longest "days before" the settings offer.
@@ -161,8 +169,47 @@ def why_not_now(delivery: Delivery, task: Task, choice: Choice) -> str | None:
     if due is None or due.isoformat() != snapshot.get("due_date"):
         return REDATED
     day = date.fromisoformat(str(snapshot.get("day")))
-    if timezone.localdate(timezone=delivery.recipient.zone) > day:
+    if timezone.localdate(timezone=delivery.recipient.zone) > day_of(delivery):
         return DAY_OVER
     if choice.which(due, day) != snapshot.get("reminder"):
         return NOT_WANTED
     return None
+
+
+def day_of(delivery: Delivery) -> date:
+    """The day a reminder is for: its own, or, when its reader's quiet time
+    held it (not_before), the day that quiet time ended, in their zone."""
+    day = date.fromisoformat(str(delivery.context.get("day")))
+    if delivery.not_before is None:
+        return day
+    return max(day, delivery.not_before.astimezone(delivery.recipient.zone).date())
+
+
+def for_release_day(delivery: Delivery) -> None:
+    """A reminder held past its day speaks of the day it goes out: its
+    snapshot (in this run only; the inbox item keeps what it said then) is
+    the reminder of that day, by the dates alone."""
+    day = day_of(delivery)
+    due = date.fromisoformat(str(delivery.context.get("due_date")))
+    if day == date.fromisoformat(str(delivery.context.get("day"))):
+        return
+    which = OVERDUE if due < day else TODAY if due == day else BEFORE
+    delivery.context = {**delivery.context, "day": day.isoformat(), "reminder": which}
+
+
+def newest_reminders(rows: Iterable[Delivery]) -> dict[tuple[int, int], int]:
+    """{(task id, person id): the id of the latest reminder recorded} for the
+    reminders among these rows, in one query: an older one is replaced."""
+    reminded = [row for row in rows if row.kind == Delivery.Kind.DUE_REMINDER]
+    if not reminded:
+        return {}
+    found = Delivery.objects.filter(
+        kind=Delivery.Kind.DUE_REMINDER,
+        recipient_id__in={row.recipient_id for row in reminded},
+        context__task_id__in={row.context.get("task_id") for row in reminded},
+    )
+    newest: dict[tuple[int, int], int] = {}
+    for pk, person, task in found.values_list("pk", "recipient_id", "context__task_id"):
+        key = (int(task), person)
+        newest[key] = max(newest.get(key, 0), pk)
+    return newest

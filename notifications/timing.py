@@ -12,7 +12,9 @@ UPDATE). A worker decides a row's time the first time it claims it
   email (Delivery.objects.claim_changes gathers them, sending.py merges them
   into the first), and changes that cancel out send nothing (cancelled_out).
 - Quiet hours. A notification whose time falls in its reader's quiet hours or
-  on a quiet day (in their time zone) waits until they end.
+  on a quiet day (in their time zone) waits until they end. A due-date
+  reminder is no change: it never waits for a window, only for quiet time,
+  and is sent when that ends (reminders.py says what day it then speaks of).
 
 Account emails never wait: someone is at the screen for them.
 """
@@ -27,7 +29,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db.models import Min
 
-from notifications.kinds import ACCOUNT_KINDS, TASK_KINDS, Kind
+from notifications.kinds import ACCOUNT_KINDS, CHANGE_KINDS, Kind
 from notifications.models import Delivery, DigestSchedule
 
 Wait = Delivery.Wait
@@ -110,9 +112,10 @@ def timing_of(zone: ZoneInfo, schedule: DigestSchedule | None) -> Timing:
 
 
 def pair_of(delivery: Delivery) -> Pair | None:
-    """The person and task of an email about a task; None for any other."""
+    """The person and task of an email telling of a change to a task (which
+    a window gathers); None for any other, a reminder included."""
     task_id = delivery.context.get("task_id")
-    if delivery.kind not in TASK_KINDS or not isinstance(task_id, int):
+    if delivery.kind not in CHANGE_KINDS or not isinstance(task_id, int):
         return None
     return delivery.recipient_id, task_id
 
@@ -200,7 +203,7 @@ def window_starts(pairs: Sequence[Pair], now: datetime) -> dict[Pair, datetime]:
     people = {recipient for recipient, _ in pairs}
     tasks = {task for _, task in pairs}
     waiting = Delivery.objects.waiting_after(now).filter(
-        recipient_id__in=people, context__task_id__in=tasks, kind__in=TASK_KINDS
+        recipient_id__in=people, context__task_id__in=tasks, kind__in=CHANGE_KINDS
     )
     found = waiting.values("recipient_id", "context__task_id").annotate(
         at=Min("not_before")

@@ -83,6 +83,7 @@ class Wishes:
         self.following = watchers_of(task_ids)
         reminded = {r.recipient_id for r in rows if r.kind == Kind.DUE_REMINDER}
         self.reminder_choices = reminders.choices_of(reminded) if reminded else {}
+        self.newest_reminders = reminders.newest_reminders(rows)
 
     def why_not(self, delivery: Delivery) -> str | None:
         """Why this email must not go now, or None when it may."""
@@ -110,9 +111,21 @@ class Wishes:
         if about.while_open and task.status == Task.Status.COMPLETED:
             return TASK_DONE
         if delivery.kind == Kind.DUE_REMINDER:
-            choice = self.reminder_choices.get(pair[1], reminders.DEFAULT)
-            return reminders.why_not_now(delivery, task, choice)
+            return self.reminder_says(delivery, task, pair)
         return None
+
+    def reminder_says(
+        self, delivery: Delivery, task: Task, pair: tuple[int, int]
+    ) -> str | None:
+        """Replaced by a later one, or no longer holding; else it speaks of
+        the day it goes out (a reminder its reader's quiet time held)."""
+        if delivery.pk < self.newest_reminders.get(pair, 0):
+            return reminders.REPLACED
+        choice = self.reminder_choices.get(pair[1], reminders.DEFAULT)
+        why = reminders.why_not_now(delivery, task, choice)
+        if why is None:
+            reminders.for_release_day(delivery)
+        return why
 
     def reader_says(self, delivery: Delivery, about: AboutTask) -> str | None:
         """The mute on the task, then the level for its project."""

@@ -250,6 +250,66 @@ class TestWhenTheyAreSent:
         assert "Reminder: due on" in email.body
 
 
+class TestHeldByQuietTime:
+    """A reminder that waits for its reader's quiet time goes when it ends,
+    speaking of that day; a reminder never waits for a coalescing window."""
+
+    SATURDAY = datetime.date(2030, 3, 16)
+
+    def record_at(self, moment: datetime.datetime) -> int:
+        with time_machine.travel(moment, tick=False):
+            [pk] = record_due_reminders(moment)
+        return pk
+
+    def send_at(self, moment: datetime.datetime, pk: int) -> int:
+        with time_machine.travel(moment, tick=False):
+            return send_batch([pk]).sent
+
+    def test_one_held_over_a_quiet_weekend_goes_on_monday_as_overdue(self) -> None:
+        user = person(quiet_days="56")
+        task_for(user, due=self.SATURDAY)
+        pk = self.record_at(paris(16, 9))
+        assert self.send_at(paris(16, 9, 1), pk) == 0
+        assert fresh(Delivery.objects.get(pk=pk)).not_before == paris(18, 0)
+        assert self.send_at(paris(18, 0), pk) == 1
+        [email] = [m for m in mail.outbox if m.to == [user.email]]
+        assert "this task was due on" in email.body
+        assert "and is not completed" in email.body
+
+    def test_of_two_held_to_the_same_end_only_the_later_goes(self) -> None:
+        user = person(quiet_days="56")
+        task_for(user, due=self.SATURDAY)
+        saturday = self.record_at(paris(16, 9))
+        self.send_at(paris(16, 9, 1), saturday)
+        sunday = self.record_at(paris(17, 9))
+        self.send_at(paris(17, 9, 1), sunday)
+        assert self.send_at(paris(18, 0), saturday) == 0
+        assert self.send_at(paris(18, 0), sunday) == 1
+        assert fresh(Delivery.objects.get(pk=saturday)).last_error == (
+            reminders.REPLACED
+        )
+
+    def test_one_at_an_hour_in_quiet_hours_goes_when_they_end(self) -> None:
+        user = person(
+            remind_at=datetime.time(23),
+            quiet_from=datetime.time(22),
+            quiet_until=datetime.time(7),
+        )
+        task_for(user)
+        pk = self.record_at(paris(11, 23))
+        assert self.send_at(paris(11, 23, 1), pk) == 0
+        assert self.send_at(paris(12, 7), pk) == 1
+        [email] = [m for m in mail.outbox if m.to == [user.email]]
+        assert "Reminder: this task is due today." in email.body
+
+    def test_none_waits_for_a_coalescing_window(self, settings: DjangoSettings) -> None:
+        settings.NOTIFICATIONS_COALESCE_SECONDS = 120
+        user = person(remind_at=datetime.time(23, 59))
+        task_for(user)
+        pk = self.record_at(paris(11, 23, 59))
+        assert self.send_at(paris(11, 23, 59), pk) == 1
+
+
 class TestTheSettingsPage:
     PAGE = "/notifications/preferences/"
 
