@@ -42,7 +42,13 @@ from notifications.relays import (
     process_relays,
 )
 from notifications.smtp import Accepted, Failure, Verdict, classify, unanswered
-from notifications.timing import Pair, cancelled_out, pair_of, plan_batch
+from notifications.timing import (
+    Pair,
+    cancelled_out,
+    early_ids,
+    pair_of,
+    plan_batch,
+)
 from notifications.wishes import Wishes
 from project.redis import redis_client
 
@@ -87,14 +93,22 @@ class BatchReport:
             self.retry_ids.append(delivery.pk)
             self.countdown = max(self.countdown, delay)
 
-    def wait(self, delivery: Delivery, until: datetime) -> None:
-        """This row waits for its time; a job takes it then, or the sweep does
-        when the wait is longer than the broker may safely hold a job (half its
-        visibility timeout: Redis hands a job held longer to a second worker)."""
+    def wait(
+        self, delivery: Delivery, until: datetime, *, publish: bool = True
+    ) -> None:
+        """This row waits for its time; a job takes it then (unless `publish`
+        is off: another row's job gathers it), or the sweep does."""
         self.waiting += 1
+        if publish:
+            self.come_back(delivery.pk, until)
+
+    def come_back(self, delivery_id: int, until: datetime) -> None:
+        """A job takes this row at its time, or the sweep does when the wait is
+        longer than the broker may safely hold a job (half its visibility
+        timeout: Redis hands a job held longer to a second worker)."""
         delay = math.ceil((until - timezone.now()).total_seconds())
         if delay <= settings.CELERY_VISIBILITY_TIMEOUT / 2:
-            self.later[max(delay, 0)].append(delivery.pk)
+            self.later[max(delay, 0)].append(delivery_id)
 
     def summary(self) -> dict[str, int]:
         return {
@@ -112,10 +126,14 @@ def send_batch(delivery_ids: Sequence[int], job_id: str = "") -> BatchReport:
     hand back those whose time has not come (timing.py), then send each over one
     connection and record its outcome at once."""
     claimed = Delivery.objects.claim(delivery_ids, job_id)
-    plan = plan_batch(claimed, timezone.now())
+    now = timezone.now()
+    plan = plan_batch(claimed, now)
     run = BatchRun(plan.deliveries, plan.windowed)
     for delivery, until in plan.waiting:
-        run.report.wait(delivery, until)
+        run.report.wait(delivery, until, publish=delivery.pk not in plan.joined)
+    if len(claimed) < len(delivery_ids):
+        for pk, until in early_ids(delivery_ids, now).items():
+            run.report.come_back(pk, until)
     try:
         run.send_all()
     finally:

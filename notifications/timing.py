@@ -39,6 +39,9 @@ ASSIGNED_THEN_REMOVED = "assigned and removed again within the window"
 REMOVED_THEN_ASSIGNED = "removed and assigned again within the window"
 DATE_MOVED_BACK = "the due date moved back to where it was within the window"
 STATUS_BACK = "the status went back to where it was within the window"
+# A job that runs this many seconds or less before its rows' time publishes
+# them again for it (timing.early_ids).
+EARLY = 5
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,10 @@ class Plan:
     deliveries: list[Delivery]
     waiting: list[tuple[Delivery, datetime]] = field(default_factory=list)
     windowed: set[int] = field(default_factory=set)
+    # Waiting rows that joined a window another row opened: no job of their
+    # own (the first row's run gathers them; the sweep, should its job be
+    # lost), so that one run, not two at once, ends each window.
+    joined: set[int] = field(default_factory=set)
 
 
 def plan_batch(claimed: list[Delivery], now: datetime) -> Plan:
@@ -171,11 +178,25 @@ def not_before_now(
     when, wait = time_of(delivery, timing, starts)
     if when <= now:
         return False
+    pair = pair_of(delivery)
     if delivery.wait_until(when, wait):
         plan.waiting.append((delivery, when))
-        if (pair := pair_of(delivery)) is not None:
+        if pair is not None and timing.window > 0 and pair in starts:
+            plan.joined.add(delivery.pk)
+        if pair is not None:
             starts.setdefault(pair, when)  # its task's next change joins it
     return True
+
+
+def early_ids(delivery_ids: Sequence[int], now: datetime) -> dict[int, datetime]:
+    """{row id: its time} for the rows among these that wait for a time only
+    moments away: their job ran a little early (clocks of two machines), so
+    they need another, or nothing would take them before the sweep."""
+    soon = now + timedelta(seconds=EARLY)
+    rows = Delivery.objects.waiting_after(now).filter(
+        pk__in=list(delivery_ids), not_before__lte=soon
+    )
+    return {row.pk: row.not_before for row in rows if row.not_before is not None}
 
 
 def time_of(

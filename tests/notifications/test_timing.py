@@ -218,6 +218,35 @@ class TestCoalescing:
         report = send_batch([row.pk])
         assert (report.waiting, dict(report.later)) == (1, {window: [row.pk]})
 
+    def test_only_the_window_s_first_change_gets_a_job_for_its_end(
+        self, clock: time_machine.Traveller, window: int
+    ) -> None:
+        """Two jobs at the window's end would each lead a part of it (an
+        assignment and its undoing told apart): the rows that join the
+        window wait for the first one's job, which gathers them."""
+        ann = UserFactory(role=Role.EMPLOYEE)
+        task = assigned_task()
+        task.assigned_to.add(ann)
+        [first] = Delivery.objects.all()
+        assert dict(send_batch([first.pk]).later) == {window: [first.pk]}
+        later(clock, 30)
+        task.assigned_to.remove(ann)
+        [joined] = Delivery.objects.filter(kind=Kind.TASK_UNASSIGNED)
+        report = send_batch([joined.pk])
+        assert (report.waiting, dict(report.later)) == (1, {})
+        later(clock, window - 30)
+        assert send_batch([first.pk]).skipped == 2
+
+    def test_a_job_that_runs_a_moment_early_publishes_its_row_again(
+        self, clock: time_machine.Traveller, window: int
+    ) -> None:
+        assigned_task(UserFactory(role=Role.EMPLOYEE))
+        [row] = Delivery.objects.all()
+        send_batch([row.pk])
+        later(clock, window - 2)
+        report = send_batch([row.pk])
+        assert dict(report.later) == {2: [row.pk]}
+
     def test_a_claim_takes_no_row_before_its_time(
         self, clock: time_machine.Traveller, window: int
     ) -> None:
