@@ -171,14 +171,18 @@ def not_before_now(
     now: datetime,
     plan: Plan,
 ) -> bool:
-    """Whether the row must wait (it is then handed back to wait): only a row
-    no worker has timed yet."""
-    if delivery.not_before is not None or delivery.attempts > 1:
-        return False
-    when, wait = time_of(delivery, timing, starts)
+    """Whether the row must wait (it is then handed back to wait). A row no
+    worker has timed yet waits for its window and quiet time; one timed
+    before, or tried before (a retry, a row the sweep requeued), for quiet
+    time alone: quiet hours hold every notification, whenever it is sent."""
+    timed = delivery.not_before is not None or delivery.attempts > 1
+    if timed:
+        when, wait = timing.quiet_end(now) or now, str(Wait.QUIET)
+    else:
+        when, wait = time_of(delivery, timing, starts)
     if when <= now:
         return False
-    pair = pair_of(delivery)
+    pair = None if timed else pair_of(delivery)
     if delivery.wait_until(when, wait):
         plan.waiting.append((delivery, when))
         if pair is not None and timing.window > 0 and pair in starts:

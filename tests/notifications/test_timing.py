@@ -363,6 +363,28 @@ class TestQuietHours:
         send_queued()
         assert smtp.wait_for(1)[0].rcpt_tos == [ann.email]
 
+    @pytest.mark.parametrize("timed", [False, True])
+    def test_a_retry_in_quiet_hours_waits_until_they_end(
+        self, smtp: SMTPServer, clock: time_machine.Traveller, timed: bool
+    ) -> None:
+        """A row tried before (a retry, one the sweep requeued), or timed
+        before, comes back in its reader's quiet time: it waits again."""
+        ann = UserFactory(role=Role.EMPLOYEE, time_zone="Europe/Paris")
+        DigestSchedule.objects.create(
+            user=ann, quiet_from=datetime.time(10, 30), quiet_until=datetime.time(12)
+        )
+        assigned_task(ann)
+        rows = Delivery.objects.all()
+        if timed:
+            rows.update(not_before=START - datetime.timedelta(hours=1))
+        else:
+            rows.update(attempts=1, last_error="421 try again later")
+        assert send_batch(list(rows.values_list("pk", flat=True))).waiting == 1
+        [row] = rows
+        assert row.not_before == datetime.datetime(2030, 3, 4, 12, tzinfo=PARIS)
+        assert (row.waiting_for, row.attempts) == (Delivery.Wait.QUIET, int(not timed))
+        assert smtp.received == []
+
     def test_metrics_count_what_waits_for_quiet_hours_and_for_a_window(
         self, client: Client, clock: time_machine.Traveller, settings: DjangoSettings
     ) -> None:
