@@ -42,6 +42,10 @@ the code base writes `status`.
 |                 |                            | before)   | quiet hours: attempt back |
 | merge_into      | sending (this run's claim) | bundled   | told in the email of      |
 |                 |                            |           | another change to the task|
+| pass_on         | bundled (merged into a     | bundled   | the lead does not go:     |
+|                 | lead)                      | (another) | another change tells them |
+| untold          | bundled (merged into a     | skipped   | the lead does not go, and |
+|                 | lead)                      |           | no other change remains   |
 | skip            | sending (this run's claim) | skipped   | the email is not wanted   |
 |                 |                            |           | any more                  |
 | suppress        | sending (this run's claim) | skipped   | its address bounced as    |
@@ -296,6 +300,25 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
             status=Delivery.Status.BUNDLED,
             kind__in=kinds.TASK_KINDS,
         ).order_by("pk")
+
+    def pass_on(self, lead_id: int, to: Delivery) -> int:
+        """bundled -> bundled: the changes merged into an email that does not
+        go (its own change cancelled out, or no longer wanted) are told in
+        the email of another change to the task."""
+        return self.merged_into([lead_id]).update(
+            digest=to,
+            last_error=f"told in one email with the other changes (#{to.pk})",
+            updated_at=timezone.now(),
+        )
+
+    def untold(self, lead_id: int, reason: str) -> int:
+        """bundled -> skipped: the changes merged into an email that does not
+        go, with no other email to tell them; the reason says which and why."""
+        return self.merged_into([lead_id]).update(
+            status=Delivery.Status.SKIPPED,
+            last_error=reason[:500],
+            updated_at=timezone.now(),
+        )
 
     def waiting_after(self, now: datetime) -> DeliveryQuerySet:
         """Queued, and not to be claimed before a time still to come."""

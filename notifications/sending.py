@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from notifications.contexts import Skip
 from notifications.emails import Undeliverable, build_message, tasks_for
-from notifications.kinds import ACCOUNT_KINDS
+from notifications.kinds import ACCOUNT_KINDS, TASK_KINDS
 from notifications.metrics import MetricsTally
 from notifications.models import Delivery, Suppression
 from notifications.pace import Turn, shared_pace
@@ -173,7 +173,9 @@ class BatchRun:
         # The rows that gather the other changes to their task (timing.py), and
         # what each lead tells besides itself (merged before, or in this run).
         self.windowed = windowed or set()
-        self.changes = told_with(self.windowed)
+        self.changes = told_with(
+            {delivery.pk for delivery in deliveries if delivery.kind in TASK_KINDS}
+        )
         self.checked: set[int] = set()  # wanted, as wanted_now found
         self.tasks = tasks_for(deliveries)  # one query for the batch
         emails = (delivery.address for delivery in deliveries)
@@ -227,17 +229,36 @@ class BatchRun:
             else:
                 settled.add(change.pk)
         wanted = [change for change in changes if change.pk not in settled]
+        for change in changes:
+            if change.pk in settled:
+                self.hand_on(change, wanted[0] if wanted else None)
         for change in wanted[1:]:
+            self.hand_on(change, wanted[0])
             if change.merge_into(wanted[0]):
                 self.changes[wanted[0].pk].append(change)
                 settled.add(change.pk)
         return settled
+
+    def hand_on(self, lead: Delivery, to: Delivery | None) -> None:
+        """What was merged into an email that does not go (or goes in
+        another's) is told by `to`, or, with none, skipped with the reason:
+        never lost."""
+        merged = self.changes.pop(lead.pk, [])
+        if not merged:
+            return
+        if to is None:
+            Delivery.objects.untold(lead.pk, untold_because(lead))
+            return
+        Delivery.objects.pass_on(lead.pk, to)
+        told = self.changes[to.pk] + merged
+        self.changes[to.pk] = sorted(told, key=lambda change: change.pk)
 
     def send(self, delivery: Delivery) -> Turn | None:
         """Send one email and record what happened. A Turn when it must wait
         (and, unless only its domain waits, every row after it): the pace is
         spent or the provider is busy."""
         if delivery.pk not in self.checked and not self.wanted_now(delivery):
+            self.hand_on(delivery, None)
             return None
         suppression = self.suppressed.get(delivery.address.lower())
         if suppression is not None:
@@ -326,6 +347,7 @@ class BatchRun:
         except Skip as reason:
             delivery.skip(str(reason))
             self.report.count("skipped", delivery)
+            self.hand_on(delivery, None)
         except Undeliverable as reason:
             delivery.mark_failed(str(reason))
             self.report.count("failed", delivery)
@@ -430,14 +452,20 @@ class BatchRun:
 
 
 def told_with(leads: set[int]) -> defaultdict[int, list[Delivery]]:
-    """{lead id: the changes merged into its email}, for rows tried before
-    (one query, and none when no row gathers changes)."""
+    """{lead id: the changes merged into its email}, for rows tried before:
+    every task row of the batch (one query), so what a lead gathered is told
+    even if it now goes alone (its reader chose "at once" since)."""
     told: defaultdict[int, list[Delivery]] = defaultdict(list)
     if leads:
         for change in Delivery.objects.merged_into(leads):
             if change.digest_id is not None:
                 told[change.digest_id].append(change)
     return told
+
+
+def untold_because(lead: Delivery) -> str:
+    """Why a change merged into an email that did not go is skipped."""
+    return f"not told: the email of #{lead.pk} that was to tell it did not go"
 
 
 def recipient_domain(delivery: Delivery) -> str:

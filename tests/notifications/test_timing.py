@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.test import Client
+from django.utils.timezone import now as timezone_now
 from pytest_django.fixtures import Settings as DjangoSettings
 
 from devtools.smtp import SMTPServer
@@ -302,6 +303,78 @@ class TestCoalescing:
         page = client.get("/notifications/").text
         assert "not before" in page
         assert "11:02" in page  # 10:02 UTC, in Paris
+
+
+class TestWhatWasMergedIsNeverLost:
+    """Changes merged into a lead (bundled) before the lead went: told with
+    it whatever happens to it after, or skipped with the reason."""
+
+    def merged(self, clock: time_machine.Traveller, window: int) -> tuple[User, Task]:
+        """Ann's assignment sent; then a new date (the lead, handed back, its
+        window ending in `window` s) and a comment merged into it."""
+        from tasks.activity import add_comment
+
+        ann = UserFactory(role=Role.EMPLOYEE)
+        task = assigned_task(ann)
+        later(clock, window + 1)
+        send_queued()
+        redate(task, 8)
+        add_comment(task, ManagerFactory(), "The quay is flooded.")
+        queued = Delivery.objects.filter(recipient=ann, status=Status.QUEUED)
+        lead, comment = queued.order_by("pk")
+        ends = timezone_now() + datetime.timedelta(seconds=window)
+        Delivery.objects.filter(pk=lead.pk).update(
+            not_before=ends, next_attempt_at=ends, waiting_for=Delivery.Wait.WINDOW
+        )
+        Delivery.objects.filter(pk=comment.pk).update(
+            status=Status.BUNDLED, digest=lead
+        )
+        return ann, task
+
+    def test_a_lead_that_now_goes_alone_still_tells_them(
+        self, smtp: SMTPServer, clock: time_machine.Traveller, window: int
+    ) -> None:
+        ann, _ = self.merged(clock, window)
+        DigestSchedule.objects.create(
+            user=ann, coalesce_seconds=DigestSchedule.Window.AT_ONCE
+        )
+        smtp.sink.clear()
+        later(clock, window)
+        send_queued()
+        [told] = [m for m in smtp.wait_for(1) if m.rcpt_tos == [ann.email]]
+        assert told.body().startswith("2 changes to this task")
+        assert "The quay is flooded." in told.body()
+
+    def test_a_lead_that_cancels_out_hands_them_to_another_change(
+        self, smtp: SMTPServer, clock: time_machine.Traveller, window: int
+    ) -> None:
+        from tasks.activity import add_comment
+
+        ann, task = self.merged(clock, window)
+        redate(task, 1)  # back where it was: the lead cancels out
+        add_comment(task, ManagerFactory(), "Moved back, sorry.")
+        smtp.sink.clear()
+        send_queued()
+        later(clock, window)
+        send_queued()
+        [told] = [m for m in smtp.wait_for(1) if m.rcpt_tos == [ann.email]]
+        assert told.body().startswith("2 changes to this task")
+        assert "The quay is flooded." in told.body()
+        assert "Moved back, sorry." in told.body()
+
+    def test_with_no_change_left_to_tell_them_they_are_skipped_with_why(
+        self, smtp: SMTPServer, clock: time_machine.Traveller, window: int
+    ) -> None:
+        ann, task = self.merged(clock, window)
+        redate(task, 1)
+        smtp.sink.clear()
+        send_queued()
+        later(clock, window)
+        send_queued()
+        [comment] = Delivery.objects.filter(recipient=ann, kind=Kind.TASK_COMMENTED)
+        assert comment.status == Status.SKIPPED
+        assert comment.last_error.startswith("not told: the email of #")
+        assert [m for m in smtp.received if m.rcpt_tos == [ann.email]] == []
 
 
 class TestQuietHours:
