@@ -12,7 +12,7 @@ An item is read when its person
   task_viewed),
 - marks it read here (one task, or everything), or archives it,
 - follows its email's link (links.py's token, middleware.py): "opened from the
-  email".
+  email"; an email telling several changes to a task reads them all.
 
 The page lists tasks, newest news first, each with its latest items: a fixed
 number of queries however many items there are. Items go with their rows: the
@@ -93,13 +93,16 @@ def restore_task(user_id: int, task_id: int) -> int:
 
 def read_from_email(user_id: int, token: str) -> bool:
     """A link followed from an email: its item is read, if the token is genuine
-    and names an item of this person's. Anyone else's, or a forged one, changes
-    nothing."""
+    and names an item of this person's, and so are the changes its email told
+    with it (merged into it: timing.py). Anyone else's, or a forged one,
+    changes nothing."""
     delivery_id = read_token_delivery(token)
     if delivery_id is None:
         return False
-    mine = Delivery.objects.inbox_of(user_id).filter(pk=delivery_id)
-    return mine.mark_read(ReadVia.EMAIL) == 1
+    mine = Delivery.objects.inbox_of(user_id)
+    merged = mine.merged_into([delivery_id]).filter(digest__in=mine)
+    merged.mark_read(ReadVia.EMAIL)
+    return mine.filter(pk=delivery_id).mark_read(ReadVia.EMAIL) == 1
 
 
 def title_of(user_id: int, task_id: int) -> str:

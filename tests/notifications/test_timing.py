@@ -159,6 +159,26 @@ class TestCoalescing:
         assert "The quay is flooded" in body
         assert told.message["X-Tasks-Reason"] == "assigned"
 
+    def test_following_the_link_of_one_email_of_changes_reads_them_all(
+        self, smtp: SMTPServer, clock: time_machine.Traveller, window: int
+    ) -> None:
+        from notifications.inbox import read_from_email
+        from notifications.links import read_token
+
+        ann, bob = UserFactory.create_batch(2, role=Role.EMPLOYEE)
+        task = assigned_task(ann, bob)
+        later(clock, window + 1)
+        send_queued()
+        redate(task, 5, 9)
+        later(clock, window)
+        send_queued()
+        changes = Delivery.objects.filter(kind=Kind.DUE_DATE_CHANGED)
+        [lead] = changes.filter(recipient=ann, status=Status.SENT)
+        assert read_from_email(ann.pk, read_token(lead.pk))
+        read = changes.filter(read_via=Delivery.ReadVia.EMAIL)
+        told = [(ann.pk, Status.BUNDLED), (ann.pk, Status.SENT)]
+        assert sorted(read.values_list("recipient_id", "status")) == told
+
     def test_the_first_change_opens_the_window_and_later_ones_join_it(
         self, smtp: SMTPServer, clock: time_machine.Traveller, window: int
     ) -> None:
