@@ -100,7 +100,7 @@ def read_from_email(user_id: int, token: str) -> bool:
     if delivery_id is None:
         return False
     mine = Delivery.objects.inbox_of(user_id)
-    merged = mine.merged_into([delivery_id]).filter(digest__in=mine)
+    merged = mine.merged_with([delivery_id]).filter(digest__in=mine)
     merged.mark_read(ReadVia.EMAIL)
     return mine.filter(pk=delivery_id).mark_read(ReadVia.EMAIL) == 1
 

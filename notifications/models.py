@@ -293,8 +293,9 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         claimed = self.filter(claim_token=lead.claim_token).select_related("recipient")
         return list(claimed.order_by("pk"))
 
-    def merged_into(self, leads: Iterable[int]) -> DeliveryQuerySet:
-        """The changes merged into these rows' emails (merge_into), oldest first."""
+    def merged_with(self, leads: Iterable[int]) -> DeliveryQuerySet:
+        """The changes merged into these rows' emails (Delivery.merge_into),
+        oldest first."""
         return self.filter(
             digest_id__in=list(leads),
             status=Delivery.Status.BUNDLED,
@@ -305,7 +306,7 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         """bundled -> bundled: the changes merged into an email that does not
         go (its own change cancelled out, or no longer wanted) are told in
         the email of another change to the task."""
-        return self.merged_into([lead_id]).update(
+        return self.merged_with([lead_id]).update(
             digest=to,
             last_error=f"told in one email with the other changes (#{to.pk})",
             updated_at=timezone.now(),
@@ -314,7 +315,7 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
     def untold(self, lead_id: int, reason: str) -> int:
         """bundled -> skipped: the changes merged into an email that does not
         go, with no other email to tell them; the reason says which and why."""
-        return self.merged_into([lead_id]).update(
+        return self.merged_with([lead_id]).update(
             status=Delivery.Status.SKIPPED,
             last_error=reason[:500],
             updated_at=timezone.now(),
@@ -601,7 +602,7 @@ class Delivery(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
     bounced_at = models.DateTimeField(null=True, blank=True)
     # The daily digest a held delivery went out in (set when it is bundled), or
-    # the email that told it with the other changes to its task (merge_into).
+    # the email that told it with the other changes to its task (Delivery.merge_into).
     digest = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="bundled"
     )

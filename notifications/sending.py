@@ -457,7 +457,7 @@ def told_with(leads: set[int]) -> defaultdict[int, list[Delivery]]:
     even if it now goes alone (its reader chose "at once" since)."""
     told: defaultdict[int, list[Delivery]] = defaultdict(list)
     if leads:
-        for change in Delivery.objects.merged_into(leads):
+        for change in Delivery.objects.merged_with(leads):
             if change.digest_id is not None:
                 told[change.digest_id].append(change)
     return told

@@ -138,9 +138,9 @@ class Plan:
 
 
 def plan_batch(claimed: list[Delivery], now: datetime) -> Plan:
-    """Hand back the rows whose time has not come (first claim only: a row
-    given a time keeps it), then take into this run every change still
-    waiting about the tasks of the windowed rows that go now."""
+    """Hand back the rows whose time has not come (wait_if_early), then take
+    into this run every change still waiting about the tasks of the windowed
+    rows that go now."""
     if not claimed:
         return Plan([])
     timings = timings_for(claimed)
@@ -148,11 +148,14 @@ def plan_batch(claimed: list[Delivery], now: datetime) -> Plan:
     plan = Plan([])
     leads: list[Delivery] = []
     for delivery in claimed:
-        timing = timings.get(delivery.recipient_id)
-        if timing is None or delivery.kind in ACCOUNT_KINDS:
+        timing = timings[delivery.recipient_id]
+        if delivery.kind in ACCOUNT_KINDS:
             plan.deliveries.append(delivery)
             continue
-        if not_before_now(delivery, timing, starts, now, plan):
+        first = first_timing(delivery)
+        wait = wait_if_early(delivery, timing, starts, now)
+        if wait is not None:
+            hand_back(plan, delivery, wait, starts if first else None, timing)
             continue
         plan.deliveries.append(delivery)
         if pair_of(delivery) is not None and timing.window > 0:
@@ -164,32 +167,46 @@ def plan_batch(claimed: list[Delivery], now: datetime) -> Plan:
     return plan
 
 
-def not_before_now(
-    delivery: Delivery,
-    timing: Timing,
-    starts: dict[Pair, datetime],
-    now: datetime,
-    plan: Plan,
-) -> bool:
-    """Whether the row must wait (it is then handed back to wait). A row no
-    worker has timed yet waits for its window and quiet time; one timed
-    before, or tried before (a retry, a row the sweep requeued), for quiet
-    time alone: quiet hours hold every notification, whenever it is sent."""
-    timed = delivery.not_before is not None or delivery.attempts > 1
-    if timed:
-        when, wait = timing.quiet_end(now) or now, str(Wait.QUIET)
-    else:
+def first_timing(delivery: Delivery) -> bool:
+    """No worker has timed the row yet, nor tried it."""
+    return delivery.not_before is None and delivery.attempts <= 1
+
+
+def wait_if_early(
+    delivery: Delivery, timing: Timing, starts: dict[Pair, datetime], now: datetime
+) -> tuple[datetime, str] | None:
+    """Until when, and for what, the row must wait; None when it may go now.
+
+    A row no worker has timed yet waits for its window and quiet time; one
+    timed before, or tried before (a retry, a row the sweep requeued), for
+    quiet time alone: quiet hours hold every notification, whenever it is
+    sent."""
+    if first_timing(delivery):
         when, wait = time_of(delivery, timing, starts)
-    if when <= now:
-        return False
-    pair = None if timed else pair_of(delivery)
-    if delivery.wait_until(when, wait):
-        plan.waiting.append((delivery, when))
-        if pair is not None and timing.window > 0 and pair in starts:
-            plan.joined.add(delivery.pk)
-        if pair is not None:
-            starts.setdefault(pair, when)  # its task's next change joins it
-    return True
+    else:
+        when, wait = timing.quiet_end(now) or now, str(Wait.QUIET)
+    return (when, wait) if when > now else None
+
+
+def hand_back(
+    plan: Plan,
+    delivery: Delivery,
+    wait: tuple[datetime, str],
+    starts: dict[Pair, datetime] | None,
+    timing: Timing,
+) -> None:
+    """The row waits (wait_until); at its first timing (`starts` given) it
+    opens its task's window for the next change, or joins the one open."""
+    when, why = wait
+    if not delivery.wait_until(when, why):
+        return  # no longer this run's: nothing to record
+    plan.waiting.append((delivery, when))
+    pair = pair_of(delivery)
+    if starts is None or pair is None:
+        return
+    if timing.window > 0 and pair in starts:
+        plan.joined.add(delivery.pk)
+    starts.setdefault(pair, when)
 
 
 def early_ids(delivery_ids: Sequence[int], now: datetime) -> dict[int, datetime]:
