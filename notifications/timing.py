@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db.models import Min
 
-from notifications.kinds import ACCOUNT_KINDS, CHANGE_KINDS, Kind
+from notifications.kinds import ACCOUNT_KINDS, CHANGE_KINDS, SCHEDULED_KINDS, Kind
 from notifications.models import Delivery, DigestSchedule
 
 Wait = Delivery.Wait
@@ -157,6 +157,10 @@ def plan_batch(claimed: list[Delivery], now: datetime) -> Plan:
         if wait is not None:
             hand_back(plan, delivery, wait, starts if first else None, timing)
             continue
+        if first and delivery.kind in SCHEDULED_KINDS:
+            # Its reader's quiet time passed with no worker there to hold it:
+            # it reads as held all the same (in this run: reminders.day_of).
+            delivery.not_before = timing.quiet_end(delivery.created_at)
         plan.deliveries.append(delivery)
         if pair_of(delivery) is not None and timing.window > 0:
             leads.append(delivery)

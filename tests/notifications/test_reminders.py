@@ -302,6 +302,21 @@ class TestHeldByQuietTime:
         [email] = [m for m in mail.outbox if m.to == [user.email]]
         assert "Reminder: this task is due today." in email.body
 
+    def test_one_whose_quiet_time_passed_while_the_workers_were_down_goes(
+        self,
+    ) -> None:
+        """Held by its reader's quiet time all the same: the next morning is
+        its day, not a day over (a day later, it is)."""
+        user = person(
+            remind_at=datetime.time(23),
+            quiet_from=datetime.time(22),
+            quiet_until=datetime.time(7),
+        )
+        task_for(user)
+        pk = self.record_at(paris(11, 23))
+        assert self.send_at(paris(12, 7, 30), pk) == 1
+        assert self.send_at(paris(14, 7, 30), self.record_at(paris(12, 23))) == 0
+
     def test_none_waits_for_a_coalescing_window(self, settings: DjangoSettings) -> None:
         settings.NOTIFICATIONS_COALESCE_SECONDS = 120
         user = person(remind_at=datetime.time(23, 59))
