@@ -44,6 +44,8 @@ the code base writes `status`.
 |                 |                            |           | another change to the task|
 | pass_on         | bundled (merged into a     | bundled   | the lead does not go:     |
 |                 | lead)                      | (another) | another change tells them |
+| hold_merged     | bundled (merged into a     | held      | the lead is held for the  |
+|                 | lead)                      |           | digest: they join it      |
 | untold          | bundled (merged into a     | skipped   | the lead does not go, and |
 |                 | lead)                      |           | no other change remains   |
 | skip            | sending (this run's claim) | skipped   | the email is not wanted   |
@@ -309,6 +311,16 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         return self.merged_with([lead_id]).update(
             digest=to,
             last_error=f"told in one email with the other changes (#{to.pk})",
+            updated_at=timezone.now(),
+        )
+
+    def hold_merged(self, lead_id: int) -> int:
+        """bundled -> held: the changes merged into an email its reader now
+        reads in the daily digest wait for the digest with it."""
+        return self.merged_with([lead_id]).update(
+            status=Delivery.Status.HELD,
+            digest=None,
+            last_error="",
             updated_at=timezone.now(),
         )
 

@@ -335,6 +335,8 @@ class BatchRun:
         if mode == Mode.DIGEST:
             delivery.hold_for_digest()
             self.report.count("held", delivery)
+            if self.changes.pop(delivery.pk, None):  # they wait for it too
+                Delivery.objects.hold_merged(delivery.pk)
         elif mode == Mode.OFF:
             delivery.skip("turned off in the recipient's preferences")
             self.report.count("skipped", delivery)

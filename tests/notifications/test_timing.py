@@ -382,6 +382,23 @@ class TestWhatWasMergedIsNeverLost:
         assert "The quay is flooded." in told.body()
         assert "Moved back, sorry." in told.body()
 
+    def test_a_lead_its_reader_now_reads_in_the_digest_takes_them_there(
+        self, clock: time_machine.Traveller, window: int
+    ) -> None:
+        from notifications.models import Preference
+
+        ann, _ = self.merged(clock, window)
+        Preference.objects.create(
+            user=ann, kind=Kind.DUE_DATE_CHANGED, mode=Preference.Mode.DIGEST
+        )
+        later(clock, window)
+        send_queued()
+        held = Delivery.objects.filter(recipient=ann, status=Status.HELD)
+        assert sorted(held.values_list("kind", flat=True)) == [
+            Kind.DUE_DATE_CHANGED,
+            Kind.TASK_COMMENTED,
+        ]
+
     def test_with_no_change_left_to_tell_them_they_are_skipped_with_why(
         self, smtp: SMTPServer, clock: time_machine.Traveller, window: int
     ) -> None:
