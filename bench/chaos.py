@@ -6,10 +6,11 @@ mid-burst; 4. 550 for 50 recipients; 5. hostile forms; 6. the provider's quota
 spent for a minute mid-burst; 7. a provider that throttles above 20/s, with
 EMAIL_RATE_LIMIT just below; 8. unknown addresses suppressed; 9. hostile mail
 at the inbound SMTP listener (bench/inbound_mail.py); 10. the primary relay dead
-for a minute mid-burst, a fallback relay set; 12. due-date reminders with two
-beats and two workers, one worker SIGKILLed (bench/reminders.py).
-`python -m bench.chaos --only N` runs run N alone (9, 10 or 12), on a stack of
-its own.
+for a minute mid-burst, a fallback relay set; 11. the worker SIGKILLed while
+every row waits for its coalescing window (bench/coalescing.py); 12. due-date
+reminders with two beats and two workers, one worker SIGKILLed
+(bench/reminders.py). `python -m bench.chaos --only N` runs run N alone (9 to
+12), on a stack of its own.
 Run 3 goes first: the rows a killed worker leaves in "sending" come back only
 when their lease (CELERY_TASK_TIME_LIMIT + 60 s) runs out, so the others happen
 while it waits. Each phase runs on a worker started with the environment it
@@ -25,7 +26,15 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench import chaos_tables, failover, inbound_mail, outages, refusals, reminders
+from bench import (
+    chaos_tables,
+    coalescing,
+    failover,
+    inbound_mail,
+    outages,
+    refusals,
+    reminders,
+)
 from bench.chaos_results import FAULT_ENV, RATE_ENV, ChaosResults
 from bench.chaos_tables import FaultRow
 from bench.data import create_employees
@@ -68,6 +77,12 @@ def relay_failover_alone(rig: Rig) -> FaultRow:
     return chaos_tables.relay_failover_row(failover.relay_failover(rig))
 
 
+def killed_in_window_alone(rig: Rig) -> FaultRow:
+    """Run 11 needs beat: its sweep publishes what the dead worker held."""
+    rig.stack.start_beat()
+    return chaos_tables.killed_in_window_row(coalescing.killed_in_window(rig))
+
+
 def reminders_alone(rig: Rig) -> FaultRow:
     return chaos_tables.reminders_row(reminders.reminders_with_two_beats(rig))
 
@@ -76,6 +91,7 @@ def reminders_alone(rig: Rig) -> FaultRow:
 ALONE: dict[str, Callable[[Rig], FaultRow]] = {
     "9": hostile_mail_alone,
     "10": relay_failover_alone,
+    "11": killed_in_window_alone,
     "12": reminders_alone,
 }
 
@@ -100,6 +116,7 @@ def measure(rig: Rig) -> ChaosResults:
     suppressed = refusals.suppressed(rig, unknown)
     hostile = hostile_forms(rig, web.url)
     mail = inbound_mail.hostile_mail(rig)
+    killed_in_window = coalescing.killed_in_window(rig)
     reminded = reminders.reminders_with_two_beats(rig)  # last: it replaces the workers
     return ChaosResults(
         recipient_refusals=recipient_refusals,
@@ -113,6 +130,7 @@ def measure(rig: Rig) -> ChaosResults:
         suppressed=suppressed,
         hostile_mail=mail,
         relay_failover=relay_failover,
+        killed_in_window=killed_in_window,
         reminders=reminded,
     )
 

@@ -25,11 +25,18 @@ RATE_ENV = {"EMAIL_RATE_LIMIT": "18"}  # run 7: the product's pace, just below i
 # Run 10: a burst paced to last a couple of minutes, so that the primary relay's
 # minute of death falls in its middle; the fallback relay's address is added.
 FAILOVER_ENV = {"EMAIL_RATE_LIMIT": "4"}
+# Run 11: changes to a task gathered for 10 s; the sweep publishes rows 5 s
+# after their time (beat runs it every 30 s).
+COALESCE_ENV = {
+    "NOTIFICATIONS_COALESCE_SECONDS": "10",
+    "NOTIFICATIONS_SWEEP_GRACE": "5",
+}
 WORKER_ENVS = {
     "fault runs": FAULT_ENV,
     "run 7": RATE_ENV,
     "run 10": {**FAILOVER_ENV, "EMAIL_FALLBACK_HOST": "(a second SMTP server)"},
     "run 6": {},
+    "run 11": COALESCE_ENV,
 }
 PROVIDER_MAX_RATE = 20  # run 7: the server answers 454 above this many a second
 QUOTA_SECONDS = 60.0  # run 6
@@ -302,6 +309,26 @@ class RelayFailover:
 
 
 @dataclass
+class CoalescedKill:
+    """11. The worker SIGKILLed while every row waits for its window."""
+
+    arrivals: Arrivals  # one email per (person, task)
+    rows: int  # the assignments and re-datings recorded
+    waited_at_kill: bool  # every row was waiting when the worker died
+    in_flight: int  # rows claimed (sending) at the kill
+    told_all: int  # emails telling all four changes
+    merged: int  # rows told in another row's email
+    skipped: int
+    failed: int
+
+    @property
+    def passed(self) -> bool:
+        arrivals = self.arrivals
+        told = self.told_all == arrivals.expected and not arrivals.unexpected
+        return arrivals.intact and told and not (self.skipped or self.failed)
+
+
+@dataclass
 class Reminders:
     """12. Due-date reminders with two beats and two workers, one worker
     SIGKILLed."""
@@ -339,4 +366,5 @@ class ChaosResults:
     suppressed: Suppressed
     hostile_mail: HostileMail
     relay_failover: RelayFailover
+    killed_in_window: CoalescedKill
     reminders: Reminders

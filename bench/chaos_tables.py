@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from bench.chaos_results import (
+    COALESCE_ENV,
     HOSTILE_MAIL,
     PROVIDER_MAX_RATE,
     QUOTA_SECONDS,
@@ -14,6 +15,7 @@ from bench.chaos_results import (
     RELAY_DOWN_SECONDS,
     WORKER_ENVS,
     ChaosResults,
+    CoalescedKill,
     HostileForms,
     HostileMail,
     KilledWorker,
@@ -84,6 +86,7 @@ def fault_rows(results: ChaosResults) -> list[FaultRow]:
         suppressed_row(results.suppressed),
         hostile_mail_row(results.hostile_mail),
         relay_failover_row(results.relay_failover),
+        killed_in_window_row(results.killed_in_window),
         reminders_row(results.reminders),
     ]
 
@@ -232,6 +235,19 @@ def relay_failover_row(run: RelayFailover) -> FaultRow:
         + ("" if run.recorded_right else " (not what the servers counted)"),
     ]
     name = f"10. primary relay dead for {RELAY_DOWN_SECONDS:.0f} s mid-burst"
+    return arrivals_row(name, run.arrivals, run.passed, detail)
+
+
+def killed_in_window_row(run: CoalescedKill) -> FaultRow:
+    window = COALESCE_ENV["NOTIFICATIONS_COALESCE_SECONDS"]
+    detail = [
+        f"{run.rows} rows recorded (an assignment and three new due dates per "
+        f"person and task), all waiting at the kill: {run.waited_at_kill}; "
+        f"claimed at the kill: {run.in_flight}",
+        f"emails telling all four changes: {run.told_all}; rows told in another's "
+        f"email: {run.merged}; skipped: {run.skipped}; failed: {run.failed}",
+    ]
+    name = f"11. worker SIGKILLed inside a {window} s coalescing window"
     return arrivals_row(name, run.arrivals, run.passed, detail)
 
 

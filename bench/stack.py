@@ -177,6 +177,9 @@ class Stack:
             "FRONTEND_URL": self.frontend_url,
             # Every benchmark client signs up from 127.0.0.1: no per-client limit.
             "RATELIMIT_ENABLE": "False",
+            # One email per change, at once: the runs count emails per change
+            # (run 11, bench/coalescing.py, sets its own window).
+            "NOTIFICATIONS_COALESCE_SECONDS": "0",
             "LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
             **self.extra_env,

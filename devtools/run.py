@@ -129,6 +129,8 @@ def main() -> None:
         write_local_env_file()
     environment_first()
     os.environ.setdefault("INBOUND_DOMAIN", LOCAL_INBOUND_DOMAIN)
+    # A local try-out lets anyone sign up; production keeps it off unless set.
+    os.environ.setdefault("SIGN_UP_OPEN", "True")
     config = AutoConfig(search_path=str(ROOT))
     if not config("FLOWER_BASIC_AUTH", default=""):
         sys.exit("FLOWER_BASIC_AUTH is not set: Flower never runs without a password.")

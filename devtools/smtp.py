@@ -194,7 +194,7 @@ class MailSink:
         if self.save_dir:
             self.save_dir.mkdir(parents=True, exist_ok=True)
             (self.save_dir / f"{int(time.time() * 1000)}-{count}.eml").write_bytes(
-                item.content
+                with_return_path(item)
             )
         if self.echo:
             print(
@@ -337,3 +337,11 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def with_return_path(item: Received) -> bytes:
+    """The message as a mailbox keeps it: the envelope sender written on top as
+    Return-Path, as the last MTA does (RFC 5321 4.4), so the signed bounce
+    address is there to read when trying bounces under `make run`."""
+    newline = b"\r\n" if b"\r\n" in item.content[:1000] else b"\n"
+    return b"Return-Path: <" + item.mail_from.encode() + b">" + newline + item.content

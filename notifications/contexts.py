@@ -23,11 +23,13 @@ from django.utils.text import Truncator
 
 from notifications.links import absolute_url, reading
 from tasks.models import Task
+from users.models import Invitation
 from users.tokens import (
     activation_token,
     address_restore_token,
     email_change_token,
     encode_uid,
+    invitation_token,
     lasts,
     password_reset_token,
 )
@@ -166,6 +168,34 @@ def change_facts(
     return facts
 
 
+def task_changes(
+    delivery: Delivery, task: Task, told: list[tuple[str, Delivery]]
+) -> Context:
+    """One email for every change to a task its reader's coalescing window
+    gathered (notifications/timing.py): each change's first line (`told`
+    pairs each row with its kind's headline) and comment, oldest first, then
+    the task as it is now."""
+    return {
+        "headline": f"{len(told)} changes to this task",
+        "title": task.title,
+        "changes": [
+            {
+                "line": filled(words, row.context),
+                "excerpt": row.context.get("excerpt", ""),
+                "at": row.created_at,
+            }
+            for words, row in told
+        ],
+        "facts": [
+            ("Task", task.title),
+            ("Project", task.project.name),
+            ("Due", due(task.due_date)),
+            ("Status", str(task.get_status_display())),
+        ],
+        **task_link(task, delivery.pk),
+    }
+
+
 def earlier_comments(snapshot: dict[str, Any]) -> list[Context]:
     """The comments before the one an email tells of, oldest first, as the
     snapshot kept them (recording.earlier_comments): who, when, what."""
@@ -234,13 +264,26 @@ def digest_day(delivery: Delivery) -> date:
     return timezone.localdate(timezone=delivery.recipient.zone)
 
 
+# A digest lists at most this many items (the oldest); the rest are "and N more",
+# linked to the inbox, which has them all.
+DIGEST_LIMIT = 50
+
+
 def digest_of(items: list[Item], line: DigestLine, day: date) -> Context:
-    """The digest's context: its lines, and its day (in its subject, so two
-    digests of as many updates do not look the same in a mailbox)."""
-    lines = [line(item) for item in items]
-    if not lines:
+    """The digest's context: its first DIGEST_LIMIT lines, how many more it
+    gathered, its count and its day (in its subject, so two digests of as many
+    updates do not look the same in a mailbox)."""
+    if not items:
         raise Skip("nothing was left to gather")
-    return {"items": lines, "day": day, "link": absolute_url("tasks:list")}
+    lines = [line(item) for item in items[:DIGEST_LIMIT]]
+    return {
+        "items": lines,
+        "count": len(items),
+        "more": len(items) - len(lines),
+        "more_link": absolute_url("notifications:inbox"),
+        "day": day,
+        "link": absolute_url("tasks:list"),
+    }
 
 
 def digest_line(item: Item, summary: str, *, linked: bool) -> Context:
@@ -370,4 +413,27 @@ def reply_refused(delivery: Delivery, _task: Task | None) -> Context:
         if task_id
         else absolute_url("tasks:list"),
         "link_label": "Open the task" if task_id else "See your tasks",
+    }
+
+
+def invitation(delivery: Delivery, _task: Task | None) -> Context:
+    """The link that creates the invited person's account, sent to the address
+    invited ("to"); nothing once the invitation was accepted, revoked or sent
+    again (the newer email carries the link that works)."""
+    snapshot = delivery.context
+    invitation_id, sent_at = int(snapshot["invitation_id"]), int(snapshot["sent_at"])
+    # A preview's delivery is unsaved and names no invitation: nothing to read.
+    saved = delivery.pk is not None
+    found = Invitation.objects.filter(pk=invitation_id).first() if saved else None
+    if found is not None and (
+        not found.is_pending or int(found.sent_at.timestamp()) != sent_at
+    ):
+        raise Skip("the invitation was accepted, revoked or sent again since")
+    token = invitation_token(invitation_id, sent_at)
+    return {
+        "link": absolute_url("users:invitation", token=token),
+        "valid_for": link_lasts(),
+        "by": snapshot.get("by") or "An Admin",
+        "role": snapshot.get("role", ""),
+        "first_name": snapshot.get("first_name", ""),
     }

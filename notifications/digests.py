@@ -7,6 +7,14 @@ transaction (Delivery.objects.record_digest), so an event held a moment later
 waits for the next digest, and none is in two digests, or in none. A beat job
 runs record_due_digests every few minutes; one that was missed (beat down at
 the hour) is caught up on the next run.
+
+Daylight-saving changes need nothing more: the hour is compared with the
+reader's wall clock, so an hour a change skips is taken at the next that exists
+(the first run after the jump), and an hour that comes twice sends once (one
+digest per person and day, by its unique key). Nobody gets an empty digest: no
+row is recorded when nothing is held (and one whose items were all read in the
+app since is skipped). A digest lists at most 50 items (contexts.DIGEST_LIMIT)
+and says how many more.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ Reply-To are signed addresses of ours (return_addresses).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from email.utils import format_datetime
 from typing import Any
 
@@ -26,8 +26,8 @@ from django.utils import timezone
 
 from notifications import calendars
 from notifications.addresses import bounce_address, reply_address
-from notifications.contexts import TASK_GONE, Skip, filled
-from notifications.kinds import KINDS, TASK_KINDS, footer_reason
+from notifications.contexts import TASK_GONE, Skip, filled, task_changes
+from notifications.kinds import KINDS, TASK_KINDS, Reason, footer_reason
 from notifications.links import absolute_url
 from notifications.models import Delivery
 from notifications.mutes import mute_token
@@ -42,11 +42,16 @@ class Undeliverable(Exception):
 
 
 def make_message(
-    kind: str, user: User, context: dict[str, Any], to: str | None = None
+    kind: str,
+    user: User,
+    context: dict[str, Any],
+    to: str | None = None,
+    template: str = "",
 ) -> EmailMultiAlternatives:
     """Build text and HTML from notifications/email/<the kind's template>.txt and
-    .html, and the subject from the kind's subject template, to `to` (by
-    default the user's address). No header: headers_for() writes them."""
+    .html (or `template`'s), and the subject from the kind's subject template,
+    to `to` (by default the user's address). No header: headers_for() writes
+    them."""
     declared = KINDS[kind]
     context = {
         "user": user,
@@ -54,7 +59,7 @@ def make_message(
         "reason": declared.reason,
         **context,
     }
-    prefix = f"notifications/email/{declared.template}"
+    prefix = f"notifications/email/{template or declared.template}"
     with timezone.override(user.zone):
         rendered = render_to_string(f"notifications/email/{declared.subject}", context)
         # One line: a CR or LF from a task title must not start a new header.
@@ -67,23 +72,59 @@ def make_message(
 
 
 def build_message(
-    delivery: Delivery, tasks: Mapping[int, Task] | None = None
+    delivery: Delivery,
+    tasks: Mapping[int, Task] | None = None,
+    changes: Sequence[Delivery] | None = None,
 ) -> EmailMultiAlternatives:
     """The message for a delivery, with a Message-ID that is the same on every try.
 
     `tasks` is what tasks_for() loaded for the whole batch; without it the task
-    is read for this delivery alone.
+    is read for this delivery alone. With `changes` (merged into it within its
+    task's coalescing window) it tells them all in one email.
     """
     if not delivery.address:
         raise Undeliverable("the recipient has no email address")
     if tasks is None:
         tasks = tasks_for([delivery])
-    task = live_task(delivery, tasks)
-    message = compose(delivery, task, thread_of(delivery, tasks))
-    if task is not None and KINDS[delivery.kind].calendar:
+    told = [delivery, *(changes or ())]
+    if changes:
+        message = compose_changes(delivery, changes, tasks)
+        task = tasks.get(delivery.context.get("task_id"))
+    else:
+        task = live_task(delivery, tasks)
+        message = compose(delivery, task, thread_of(delivery, tasks))
+    if task is not None and any(KINDS[each.kind].calendar for each in told):
         message.attach(calendars.attachment(task))
     return_addresses(message, delivery)
     return message
+
+
+def compose_changes(
+    lead: Delivery, changes: Sequence[Delivery], tasks: Mapping[int, Task]
+) -> EmailMultiAlternatives:
+    """One email, in the task's thread, telling every change of a window (the
+    lead's and those merged into it, oldest first) and the task as it is now,
+    for the strongest reason among them."""
+    task = tasks.get(lead.context.get("task_id"))
+    if task is None:
+        raise Skip(TASK_GONE)
+    told = [lead, *changes]
+    lead.reason = strongest(change.reason for change in told)
+    said = [(headline_of(change.kind), change) for change in told]
+    context = task_changes(lead, task, said)
+    return compose(lead, task, Thread.of_task(task), context, "task_changes")
+
+
+def headline_of(kind: str) -> str:
+    about = KINDS[kind].task
+    return about.headline if about is not None else ""
+
+
+def strongest(reasons: Iterable[str]) -> str:
+    """The strongest of these reasons (Reason lists them strongest first)."""
+    order = list(Reason.values)
+    known = [reason for reason in reasons if reason in order]
+    return min(known, key=order.index) if known else ""
 
 
 def return_addresses(message: EmailMultiAlternatives, delivery: Delivery) -> None:
@@ -109,13 +150,16 @@ def compose(
     task: Task | None,
     thread: Thread | None = None,
     context: dict[str, Any] | None = None,
+    template: str = "",
 ) -> EmailMultiAlternatives:
     """The message its kind's builder writes for this delivery and task (or
     with this context), in its task's thread, with every header."""
     if context is None:
         context = KINDS[delivery.kind].context(delivery, task)
     context = {**surroundings(delivery, thread), **context}
-    message = make_message(delivery.kind, delivery.recipient, context, delivery.address)
+    message = make_message(
+        delivery.kind, delivery.recipient, context, delivery.address, template
+    )
     message.extra_headers.update(headers_for(delivery, thread))
     return message
 

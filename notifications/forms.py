@@ -4,9 +4,9 @@ notification, and the digest's time; and one project's level, from its page."""
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import available_timezones
 
 from django import forms
+from django.conf import settings
 
 from notifications.kinds import KINDS, PREFERENCE_KINDS
 from notifications.models import (
@@ -18,6 +18,7 @@ from notifications.models import (
 from notifications.reminders import DEFAULT, MAX_DAYS_BEFORE
 from tasks.models import Project
 from ui.forms import TailwindFormMixin
+from users.forms import time_zone_choices
 
 Level = NotificationLevel.Level
 LEVEL_HELP = {
@@ -28,6 +29,32 @@ LEVEL_HELP = {
     Level.OFF: "Nothing by email.",
 }
 FOLLOW_DEFAULT = ""
+SITE_WINDOW = ""  # the site's NOTIFICATIONS_COALESCE_SECONDS
+WEEKDAYS = [
+    (str(day), name)
+    for day, name in enumerate(
+        ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+    )
+]
+
+
+def site_window() -> str:
+    """The site's coalescing window, in words."""
+    seconds = settings.NOTIFICATIONS_COALESCE_SECONDS
+    if seconds <= 0:
+        return "at once"
+    if seconds % 60:
+        return f"{seconds} seconds"
+    minutes = seconds // 60
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def window_choices() -> list[tuple[str, str]]:
+    default = (SITE_WINDOW, f"The default: changes of {site_window()} in one email")
+    return [
+        default,
+        *((str(value), label) for value, label in DigestSchedule.Window.choices),
+    ]
 
 
 def project_field(name: str) -> str:
@@ -53,11 +80,35 @@ class PreferencesForm(TailwindFormMixin, forms.Form):
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         help_text="In your time zone.",
     )
+    coalesce = forms.ChoiceField(
+        label="Changes to one task",
+        choices=window_choices,
+        required=False,
+        widget=forms.RadioSelect,
+        help_text="Several changes to a task close together come as one email.",
+    )
+    quiet_from = forms.TimeField(
+        label="Quiet hours from",
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    )
+    quiet_until = forms.TimeField(
+        label="until",
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text="No notification email in these hours (in your time zone): they "
+        "come when the hours end. Emails about your account still come at once.",
+    )
+    quiet_days = forms.MultipleChoiceField(
+        label="Quiet days",
+        choices=WEEKDAYS,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="No notification email on these days; they come the day after.",
+    )
     time_zone = forms.ChoiceField(
         label="Your time zone",
-        choices=[
-            (name, name.replace("_", " ")) for name in sorted(available_timezones())
-        ],
+        choices=time_zone_choices,
         help_text="Times on the pages and in your emails are written in it.",
     )
 
@@ -88,6 +139,28 @@ class PreferencesForm(TailwindFormMixin, forms.Form):
                 widget=forms.RadioSelect,
                 initial=modes[kind],
             )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        ends = (cleaned.get("quiet_from"), cleaned.get("quiet_until"))
+        if (ends[0] is None) != (ends[1] is None):
+            raise forms.ValidationError(
+                "Give both ends of your quiet hours, or neither.", code="quiet_hours"
+            )
+        return cleaned
+
+    def timing_fields(self) -> list[forms.BoundField]:
+        return [self["quiet_from"], self["quiet_until"]]
+
+    def timing(self) -> dict[str, Any]:
+        """The DigestSchedule fields of when emails go, as chosen."""
+        window = self.cleaned_data["coalesce"]
+        return {
+            "coalesce_seconds": None if window == SITE_WINDOW else int(window),
+            "quiet_from": self.cleaned_data["quiet_from"],
+            "quiet_until": self.cleaned_data["quiet_until"],
+            "quiet_days": "".join(sorted(self.cleaned_data["quiet_days"])),
+        }
 
     def project_fields(self) -> list[forms.BoundField]:
         return [self[project_field(str(project.pk))] for project in self.projects]

@@ -53,6 +53,7 @@ class Kind(models.TextChoices):
     EMAIL_CHANGE_NOTICE = "email_change_notice", "Email change asked for"
     EMAIL_CHANGED = "email_changed", "Email address changed"
     REPLY_REFUSED = "reply_refused", "Emailed reply not posted"
+    INVITATION = "invitation", "Invitation to the team"
 
 
 class Reason(models.TextChoices):
@@ -65,8 +66,8 @@ class Reason(models.TextChoices):
     CREATED = "created", "created the task"
     WATCHING = "watching", "watching the task"
     # Told of every task of a project they watch (their level is Watching),
-    # without a part in this one: in this product, who sees every task of a
-    # project without being on it is a Manager or an Admin.
+    # without a part in this one: a Manager, an Admin or a member of the
+    # project (tasks.permissions).
     MANAGER = "manager", "watching the project"
 
 
@@ -423,6 +424,27 @@ KINDS = declare(
         # choices: no preference, no unsubscribe link.
         account=True,
         preview=Sample(context={"why": "you can no longer see this task"}),
+    ),
+    EmailKind(
+        Kind.INVITATION,
+        template="invitation",
+        context=contexts.invitation,
+        reason=(
+            "You get this email because an Admin of a team on Tasks invited this "
+            "address."
+        ),
+        # Someone may be waiting for it with the Admin beside them: the fast lane.
+        account=True,
+        preview=Sample(
+            context={
+                "to": "new.colleague@example.com",
+                "invitation_id": 0,
+                "sent_at": 0,
+                "role": "Employee",
+                "by": "Mia Manager",
+                "first_name": "Noor",
+            }
+        ),
     ),
 )
 

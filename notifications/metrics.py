@@ -1,8 +1,9 @@
 """Prometheus metrics of the outbox, served at /metrics.
 
 Gauges are read from the database when Prometheus scrapes, with indexed
-queries: deliveries by status and kind, and the age of the oldest delivery that
-is due and not sent. Counters (sent, failed, retried, skipped, held by kind;
+queries: deliveries by status and kind, those waiting for their time (a
+coalescing window, quiet hours), and the age of the oldest delivery that is due
+and not sent. Counters (sent, failed, retried, skipped, held by kind;
 sent by relay) and the histogram of send times are added up in Redis by every
 worker process on every host, once per batch, and read back at the scrape: one
 set of numbers however many workers run, whichever web process answers. Redis
@@ -79,6 +80,7 @@ def oldest_due_age(now: datetime) -> float:
 class OutboxCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         yield self.deliveries()
+        yield self.waiting(timezone.now())
         yield GaugeMetricFamily(
             "notifications_oldest_due_age_seconds",
             "Age of the oldest delivery that is due and not sent.",
@@ -104,6 +106,22 @@ class OutboxCollector(Collector):
         for status in Delivery.Status.values:
             for kind in Delivery.Kind.values:
                 family.add_metric([status, kind], found.get((status, kind), 0))
+        return family
+
+    @staticmethod
+    def waiting(now: datetime) -> GaugeMetricFamily:
+        """Queued rows waiting for their time (notifications/timing.py)."""
+        family = GaugeMetricFamily(
+            "notifications_waiting",
+            "Deliveries waiting for their time, by what they wait for: more "
+            "changes to their task (window) or their recipient's quiet hours "
+            "(quiet).",
+            labels=["waiting_for"],
+        )
+        counts = Delivery.objects.waiting_after(now).values_list("waiting_for")
+        found = dict(counts.annotate(n=Count("pk")).order_by())
+        for wait in (Delivery.Wait.WINDOW, Delivery.Wait.QUIET):
+            family.add_metric([wait], found.get(wait, 0))
         return family
 
     @staticmethod

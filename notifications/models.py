@@ -10,8 +10,8 @@ the code base writes `status`.
                       | | | |           |  |  |-skip, suppress----> skipped
                       | | | |           |  |  '-hold_for_digest---> held
                       | | | '-cancel-> cancelled                     |-bundle-> bundled
-                      | | '-retry_later-'  |
-                      | '-release_untried, wait_for_pace
+                      | | '-retry_later-'  |  '-merge_into-------------------> bundled
+                      | '-release_untried, wait_for_pace, wait_until
                       '-resend- failed
 
 | transition      | from                       | to        | who                       |
@@ -20,7 +20,10 @@ the code base writes `status`.
 | record_scheduled| (nothing)                  | queued    | the reminders' beat job   |
 |                 |                            |           | (reminders.py), once per  |
 |                 |                            |           | key however many run it   |
-| claim           | queued (sending not paused)| sending   | a worker's batch run      |
+| claim           | queued (sending not paused,| sending   | a worker's batch run      |
+|                 | not before its time)       |           |                           |
+| claim_changes   | queued, about the task of  | sending   | the run that sends one    |
+|                 | a claimed row, untried     |           | email for them all        |
 | mark_sent       | sending (this run's claim) | sent      | the batch run, on a 250   |
 | bounce          | sent                       | bounced   | a bounce report for it    |
 |                 |                            |           | (DSN or ESP webhook),     |
@@ -34,6 +37,11 @@ the code base writes `status`.
 | wait_for_pace   | sending (this run's claim) | queued    | our send rate, the daily  |
 |                 |                            |           | limit or a busy provider: |
 |                 |                            |           | later, attempt given back |
+| wait_until      | sending (this run's claim) | queued    | its task's coalescing     |
+|                 |                            | (not      | window or its recipient's |
+|                 |                            | before)   | quiet hours: attempt back |
+| merge_into      | sending (this run's claim) | bundled   | told in the email of      |
+|                 |                            |           | another change to the task|
 | skip            | sending (this run's claim) | skipped   | the email is not wanted   |
 |                 |                            |           | any more                  |
 | suppress        | sending (this run's claim) | skipped   | its address bounced as    |
@@ -55,7 +63,9 @@ the code base writes `status`.
 
 The per-row transitions act on a row this run claimed: the guard is the claim
 token as well as the status, so a run the sweep has given up on writes nothing.
-Sending as a whole can be paused (SendingPause): claims then take nothing, and
+A row with `not_before` set is not claimed before that time (timing.py: the
+coalescing window of its task, its recipient's quiet hours). Sending as a whole
+can be paused (SendingPause): claims then take nothing, and
 queued rows wait, however long, until an Admin resumes.
 
 The same row is its recipient's item in the app's inbox (notifications/inbox.py)
@@ -247,17 +257,49 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
             return []
         token = uuid.uuid4().hex
         now = timezone.now()
-        self.filter(pk__in=delivery_ids, status=Delivery.Status.QUEUED).update(
-            status=Delivery.Status.SENDING,
-            claim_token=token,
-            claimed_at=now,
-            job_id=job_id,
-            attempts=F("attempts") + 1,
-            waiting_for="",
-            updated_at=now,
-        )
+        queued = self.filter(pk__in=delivery_ids, status=Delivery.Status.QUEUED)
+        queued.filter(ready(now)).update(**claimed_now(token, now, job_id))
         claimed = self.filter(claim_token=token).select_related("recipient")
         return list(claimed.order_by("pk"))
+
+    def claim_changes(
+        self, lead: Delivery, pairs: Iterable[tuple[int, int]]
+    ) -> list[Delivery]:
+        """queued -> sending, into the lead's run: every change to these
+        (recipient, task) pairs still waiting, untimed, due, or waiting for a
+        window (two workers timing a task's first changes at once may give
+        them times a moment apart), so that one email tells them all once the
+        window of the first has ended.
+
+        Rows a run has tried before (attempts) are emails of their own and stay,
+        and so do rows given a later time for another reason (a reminder, quiet
+        hours).
+        """
+        about = Q()
+        for recipient_id, task_id in pairs:
+            about |= Q(recipient_id=recipient_id, context__task_id=task_id)
+        if not about:
+            return []
+        now = timezone.now()
+        gathered = ready(now) | Q(waiting_for=Delivery.Wait.WINDOW)
+        waiting = self.filter(about, gathered, status=Delivery.Status.QUEUED)
+        waiting.filter(attempts=0, kind__in=kinds.TASK_KINDS).update(
+            **claimed_now(lead.claim_token, now, lead.job_id)
+        )
+        claimed = self.filter(claim_token=lead.claim_token).select_related("recipient")
+        return list(claimed.order_by("pk"))
+
+    def merged_into(self, leads: Iterable[int]) -> DeliveryQuerySet:
+        """The changes merged into these rows' emails (merge_into), oldest first."""
+        return self.filter(
+            digest_id__in=list(leads),
+            status=Delivery.Status.BUNDLED,
+            kind__in=kinds.TASK_KINDS,
+        ).order_by("pk")
+
+    def waiting_after(self, now: datetime) -> DeliveryQuerySet:
+        """Queued, and not to be claimed before a time still to come."""
+        return self.filter(status=Delivery.Status.QUEUED, not_before__gt=now)
 
     def requeue_stuck(self, now: datetime) -> list[int]:
         """sending -> queued, for rows a dead worker left past their lease.
@@ -427,6 +469,24 @@ def assignment_insert(
     return statement, params
 
 
+def ready(now: datetime) -> Q:
+    """A queued row a claim may take now: no time set, or its time has come."""
+    return Q(not_before__isnull=True) | Q(not_before__lte=now)
+
+
+def claimed_now(token: str, now: datetime, job_id: str) -> dict[str, Any]:
+    """What a claim writes: the run's token, an attempt spent, no wait left."""
+    return {
+        "status": Delivery.Status.SENDING,
+        "claim_token": token,
+        "claimed_at": now,
+        "job_id": job_id,
+        "attempts": F("attempts") + 1,
+        "waiting_for": "",
+        "updated_at": now,
+    }
+
+
 class Delivery(models.Model):
     """One email to one recipient: the outbox row the worker claims and sends."""
 
@@ -441,7 +501,7 @@ class Delivery(models.Model):
         SKIPPED = "skipped", "Skipped"
         CANCELLED = "cancelled", "Cancelled"
         HELD = "held", "Held for the digest"
-        BUNDLED = "bundled", "In a digest"
+        BUNDLED = "bundled", "In a digest or with other changes"
         BOUNCED = "bounced", "Bounced"
 
     Reason = kinds.Reason
@@ -453,6 +513,8 @@ class Delivery(models.Model):
         PACE = "pace", "The send rate or daily limit"
         PROVIDER = "provider", "The provider to accept mail again"
         DOMAIN = "domain", "The recipient's domain to accept mail again"
+        WINDOW = "window", "More changes to the same task"
+        QUIET = "quiet", "The end of the recipient's quiet hours"
 
     class Relay(models.TextChoices):
         """Which relay took the email (notifications/relays.py)."""
@@ -506,12 +568,17 @@ class Delivery(models.Model):
     # When the delivery is due: the sweep re-dispatches queued rows a grace after it,
     # and so leaves alone those waiting for a retry countdown.
     next_attempt_at = models.DateTimeField(default=timezone.now)
+    # No claim takes the row before this (notifications/timing.py): its task's
+    # coalescing window, or its recipient's quiet hours. Empty: the worker has
+    # not looked at its timing yet, or it goes at once.
+    not_before = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     # What an ESP's tracking webhook reported after the send; when the recipient's
     # server reported it undelivered (the reason: last_error).
     delivered_at = models.DateTimeField(null=True, blank=True)
     bounced_at = models.DateTimeField(null=True, blank=True)
-    # The daily digest a held delivery went out in (set when it is bundled).
+    # The daily digest a held delivery went out in (set when it is bundled), or
+    # the email that told it with the other changes to its task (merge_into).
     digest = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="bundled"
     )
@@ -628,6 +695,29 @@ class Delivery(models.Model):
             last_error=reason,
         )
 
+    def wait_until(self, when: datetime, wait: str) -> bool:
+        """sending -> queued, not claimed before `when`, the attempt given back:
+        the coalescing window of its task, or its recipient's quiet hours."""
+        return self._leave_sending(
+            status=Delivery.Status.QUEUED,
+            attempts=F("attempts") - 1,
+            not_before=when,
+            next_attempt_at=when,
+            claim_token="",
+            waiting_for=wait,
+        )
+
+    def merge_into(self, lead: Delivery) -> bool:
+        """sending -> bundled, untried, into the lead's email: one email tells
+        every change to a task its reader's window gathered (built from the
+        lead and what it bundles, on every try of the lead)."""
+        return self._leave_sending(
+            status=Delivery.Status.BUNDLED,
+            attempts=F("attempts") - 1,
+            digest=lead,
+            last_error=f"told in one email with the other changes (#{lead.pk})",
+        )
+
     def skip(self, reason: str) -> bool:
         """sending -> skipped: the email is no longer wanted."""
         return self._leave_sending(status=Delivery.Status.SKIPPED, last_error=reason)
@@ -717,13 +807,31 @@ class Preference(models.Model):
 
 
 class DigestSchedule(models.Model):
-    """When one person's daily digest and due-date reminders go out, in their
-    time zone (notifications/reminders.py). No row: the defaults."""
+    """When one person's emails go out, in their time zone: their daily
+    digest, how long changes to a task are gathered into one email, their
+    quiet hours and days (notifications/timing.py) and their due-date
+    reminders (notifications/reminders.py). No row: the defaults."""
+
+    class Window(models.IntegerChoices):
+        """How long changes to one task are gathered (seconds); no choice
+        (None) is the site's NOTIFICATIONS_COALESCE_SECONDS."""
+
+        AT_ONCE = 0, "At once, one email per change"
+        QUARTER = 900, "15 minutes"
+        HOUR = 3600, "An hour"
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
     send_at = models.TimeField(default=time(8, 0))
+    coalesce_seconds = models.PositiveIntegerField(
+        null=True, blank=True, choices=Window.choices
+    )
+    # No notification email from quiet_from to quiet_until (across midnight
+    # when quiet_from is later), nor on the quiet days (0 Monday ... 6 Sunday).
+    quiet_from = models.TimeField(null=True, blank=True)
+    quiet_until = models.TimeField(null=True, blank=True)
+    quiet_days = models.CharField(max_length=7, blank=True, default="")
     # A reminder this many days before a task's due date; None: none.
     remind_days_before = models.PositiveSmallIntegerField(
         null=True, blank=True, default=1

@@ -26,11 +26,12 @@ from notifications.kinds import HISTORY_KINDS
 from notifications.tracking import record_event
 from tasks.models import Activity, Task
 from tasks.signals import activity_recorded, task_viewed
-from users.models import AddressChange, User
+from users.models import AddressChange, Invitation, User
 from users.signals import (
     activation_requested,
     email_change_requested,
     email_changed,
+    invitation_sent,
     password_reset_requested,
 )
 
@@ -115,6 +116,13 @@ def on_email_changed(
     recording.record_email_changed_email(change)
 
 
+def on_invitation_sent(
+    sender: type[User], user: User, invitation: Invitation, **kwargs: Any
+) -> None:
+    """The invited address is sent the link that creates the account."""
+    recording.record_invitation_email(invitation, by=user)
+
+
 class TryLater(Exception):
     """The message was not taken: the webhook answers 500 and the ESP retries."""
 
@@ -189,6 +197,11 @@ def connect_receivers() -> None:
         dispatch_uid="notifications.on_email_changed",
     )
     # Every ESP's inbound view sends it: no one sender to name.
+    invitation_sent.connect(
+        on_invitation_sent,
+        sender=User,
+        dispatch_uid="notifications.on_invitation_sent",
+    )
     inbound.connect(on_inbound, dispatch_uid="notifications.on_inbound")
     # Every ESP's tracking view sends it: no one sender to name.
     tracking.connect(on_tracking, dispatch_uid="notifications.on_tracking")

@@ -24,7 +24,7 @@ from notifications.models import Delivery, Entry
 from notifications.threading import started
 from tasks.models import Activity, Comment, Task
 from users.actor import current_actor
-from users.models import AddressChange, User
+from users.models import AddressChange, Invitation, User
 
 Kind, Reason = Delivery.Kind, Delivery.Reason
 
@@ -220,6 +220,23 @@ def record_email_changed_email(change: AddressChange) -> list[int]:
         {**context, "change_id": change.pk},
     )
     return record(Kind.EMAIL_CHANGED, [entry])
+
+
+def record_invitation_email(invitation: Invitation, by: User) -> list[int]:
+    """The invitation's link to the address invited ("to"), once per sending
+    (Invitation.sent_at): "send again" records a new one. The delivery is the
+    inviting Admin's: the invited person has no account yet."""
+    sent_at = int(invitation.sent_at.timestamp())
+    context = {
+        "to": invitation.email,
+        "invitation_id": invitation.pk,
+        "sent_at": sent_at,
+        "role": invitation.role,
+        "by": name_of(by),
+        "first_name": invitation.first_name,
+    }
+    key = f"{Kind.INVITATION}:{invitation.pk}:{sent_at}"
+    return record(Kind.INVITATION, [Entry(by.pk, key, context)])
 
 
 def address_key(address: str) -> str:

@@ -13,11 +13,13 @@ Levels, outermost first: send_batch (one job run) -> BatchRun.send (one email)
 from __future__ import annotations
 
 import logging
+import math
 import random
 import time
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import redis
 from django.conf import settings
@@ -40,6 +42,7 @@ from notifications.relays import (
     process_relays,
 )
 from notifications.smtp import Accepted, Failure, Verdict, classify, unanswered
+from notifications.timing import Pair, cancelled_out, pair_of, plan_batch
 from notifications.wishes import Wishes
 from project.redis import redis_client
 
@@ -59,10 +62,15 @@ class BatchReport:
     sent: int = 0
     failed: int = 0
     skipped: int = 0
-    waiting: int = 0  # handed back to wait for the pace or a busy provider
+    # handed back to wait for the pace, a busy provider, or their time
+    # (a coalescing window, quiet hours: notifications/timing.py)
+    waiting: int = 0
     held: int = 0  # kept for their recipient's daily digest
     retry_ids: list[int] = field(default_factory=list)
     countdown: float = 0.0  # when the retry job should run: the longest wait
+    # Rows waiting for their time, by the whole seconds until it: each group is
+    # published as a job of its own, due then (worker/jobs.py).
+    later: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
     tally: MetricsTally = field(default_factory=MetricsTally)
 
     def count(self, outcome: str, delivery: Delivery, relay: str = "") -> None:
@@ -79,6 +87,15 @@ class BatchReport:
             self.retry_ids.append(delivery.pk)
             self.countdown = max(self.countdown, delay)
 
+    def wait(self, delivery: Delivery, until: datetime) -> None:
+        """This row waits for its time; a job takes it then, or the sweep does
+        when the wait is longer than the broker may safely hold a job (half its
+        visibility timeout: Redis hands a job held longer to a second worker)."""
+        self.waiting += 1
+        delay = math.ceil((until - timezone.now()).total_seconds())
+        if delay <= settings.CELERY_VISIBILITY_TIMEOUT / 2:
+            self.later[max(delay, 0)].append(delivery.pk)
+
     def summary(self) -> dict[str, int]:
         return {
             "sent": self.sent,
@@ -92,8 +109,13 @@ class BatchReport:
 
 def send_batch(delivery_ids: Sequence[int], job_id: str = "") -> BatchReport:
     """Claim the queued deliveries among these ids (none while sending is paused),
-    then send each over one connection and record its outcome at once."""
-    run = BatchRun(Delivery.objects.claim(delivery_ids, job_id))
+    hand back those whose time has not come (timing.py), then send each over one
+    connection and record its outcome at once."""
+    claimed = Delivery.objects.claim(delivery_ids, job_id)
+    plan = plan_batch(claimed, timezone.now())
+    run = BatchRun(plan.deliveries, plan.windowed)
+    for delivery, until in plan.waiting:
+        run.report.wait(delivery, until)
     try:
         run.send_all()
     finally:
@@ -126,8 +148,15 @@ def send_budget(deliveries: Sequence[Delivery]) -> float:
 class BatchRun:
     """One job run's claimed deliveries, sent in order over one connection."""
 
-    def __init__(self, deliveries: list[Delivery]) -> None:
+    def __init__(
+        self, deliveries: list[Delivery], windowed: set[int] | None = None
+    ) -> None:
         self.deliveries = deliveries
+        # The rows that gather the other changes to their task (timing.py), and
+        # what each lead tells besides itself (merged before, or in this run).
+        self.windowed = windowed or set()
+        self.changes = told_with(self.windowed)
+        self.checked: set[int] = set()  # wanted, as wanted_now found
         self.tasks = tasks_for(deliveries)  # one query for the batch
         emails = (delivery.address for delivery in deliveries)
         self.suppressed = Suppression.objects.of(emails) if deliveries else {}
@@ -139,22 +168,58 @@ class BatchRun:
         self.deadline = time.monotonic() + send_budget(deliveries)
 
     def send_all(self) -> None:
-        for index, delivery in enumerate(self.deliveries):
+        deliveries = self.coalesce(self.deliveries)
+        for index, delivery in enumerate(deliveries):
             if time.monotonic() > self.deadline:
-                self.release(self.deliveries[index:])
+                self.release(deliveries[index:])
                 return
             wait = self.send(delivery)
             if wait is not None and wait.one_domain:
                 self.hold([delivery], wait)  # the other domains' emails go on
             elif wait is not None:
-                self.hold(self.deliveries[index:], wait)
+                self.hold(deliveries[index:], wait)
                 return
+
+    def coalesce(self, deliveries: list[Delivery]) -> list[Delivery]:
+        """The emails to send: every windowed change to a live task, for one
+        person, told in one email (its first row's), less what cancels out."""
+        groups: dict[Pair, list[Delivery]] = defaultdict(list)
+        for delivery in deliveries:
+            pair = pair_of(delivery)
+            if delivery.pk in self.windowed and pair and pair[1] in self.tasks:
+                groups[pair].append(delivery)
+        settled: set[int] = set()
+        for changes in groups.values():
+            if len(changes) > 1:
+                settled |= self.tell_together(changes)
+        return [delivery for delivery in deliveries if delivery.pk not in settled]
+
+    def tell_together(self, changes: list[Delivery]) -> set[int]:
+        """Skip what cancels out and what is not wanted, merge the rest into
+        the first; returns the rows settled here (all but that first)."""
+        cancelled = cancelled_out(changes)
+        settled = set()
+        for change in changes:
+            if change.pk in cancelled:
+                change.skip(cancelled[change.pk])
+                self.report.count("skipped", change)
+                settled.add(change.pk)
+            elif self.wanted_now(change):
+                self.checked.add(change.pk)
+            else:
+                settled.add(change.pk)
+        wanted = [change for change in changes if change.pk not in settled]
+        for change in wanted[1:]:
+            if change.merge_into(wanted[0]):
+                self.changes[wanted[0].pk].append(change)
+                settled.add(change.pk)
+        return settled
 
     def send(self, delivery: Delivery) -> Turn | None:
         """Send one email and record what happened. A Turn when it must wait
         (and, unless only its domain waits, every row after it): the pace is
         spent or the provider is busy."""
-        if not self.wanted_now(delivery):
+        if delivery.pk not in self.checked and not self.wanted_now(delivery):
             return None
         suppression = self.suppressed.get(delivery.address.lower())
         if suppression is not None:
@@ -239,7 +304,7 @@ class BatchRun:
     def build(self, delivery: Delivery) -> EmailMultiAlternatives | None:
         """The message, or None when the delivery was settled without one."""
         try:
-            return build_message(delivery, self.tasks)
+            return build_message(delivery, self.tasks, self.changes.get(delivery.pk))
         except Skip as reason:
             delivery.skip(str(reason))
             self.report.count("skipped", delivery)
@@ -344,6 +409,17 @@ class BatchRun:
         for delivery in deliveries:
             delivery.release_untried()
             self.report.retry(delivery, 0)
+
+
+def told_with(leads: set[int]) -> defaultdict[int, list[Delivery]]:
+    """{lead id: the changes merged into its email}, for rows tried before
+    (one query, and none when no row gathers changes)."""
+    told: defaultdict[int, list[Delivery]] = defaultdict(list)
+    if leads:
+        for change in Delivery.objects.merged_into(leads):
+            if change.digest_id is not None:
+                told[change.digest_id].append(change)
+    return told
 
 
 def recipient_domain(delivery: Delivery) -> str:

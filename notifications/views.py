@@ -224,6 +224,7 @@ def preferences(request: AuthenticatedRequest) -> HttpResponse:
         projects=projects_with_levels(user),
         initial={
             "digest_time": schedule.send_at,
+            **timing_initial(schedule),
             "time_zone": user.zone.key,
             "default_level": levels.default_level(user),
         },
@@ -290,6 +291,17 @@ def resume_notification_emails(request: AuthenticatedRequest) -> HttpResponse:
     return redirect("notifications:preferences")
 
 
+def timing_initial(schedule: DigestSchedule) -> dict[str, object]:
+    """When this person's emails go, as the form shows it."""
+    window = schedule.coalesce_seconds
+    return {
+        "coalesce": "" if window is None else str(window),
+        "quiet_from": schedule.quiet_from,
+        "quiet_until": schedule.quiet_until,
+        "quiet_days": list(schedule.quiet_days),
+    }
+
+
 def projects_with_levels(user: User) -> list[tuple[Project, str]]:
     """The projects this person sees, each with the level they chose ("": none)."""
     chosen = levels.project_levels(user)
@@ -305,7 +317,10 @@ def save_preferences(
     for project, level in form.levels().items():
         levels.set_level(user, project, level)
     schedule.send_at = form.cleaned_data["digest_time"]
-    schedule.save(update_fields=["send_at"])
+    timing = form.timing()
+    for name, value in timing.items():
+        setattr(schedule, name, value)
+    schedule.save(update_fields=["send_at", *timing])
     user.time_zone = form.cleaned_data["time_zone"]
     user.save(update_fields=["time_zone"])
 

@@ -100,6 +100,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "users.context_processors.sign_up",
             ],
         },
     },
@@ -169,6 +170,11 @@ if UNACTIVATED_ACCOUNT_DAYS * 86400 < PASSWORD_RESET_TIMEOUT:
         "UNACTIVATED_ACCOUNT_DAYS must be at least as long as an activation link "
         "stays valid (PASSWORD_RESET_TIMEOUT), or accounts go while their link works."
     )
+
+# Whether anyone may sign up on their own (and then wait for an Admin's approval
+# before being assigned); off, people join by an Admin's invitation (/team/).
+# Off unless set; `make run` turns it on.
+SIGN_UP_OPEN = config("SIGN_UP_OPEN", default=False, cast=bool)
 
 # `make run` only: the password given to the demo accounts (.env, generated).
 DEMO_PASSWORD = config("DEMO_PASSWORD", default="")
@@ -369,6 +375,12 @@ if NOTIFICATIONS_RETRY_MAX_DELAY >= CELERY_VISIBILITY_TIMEOUT:
         "NOTIFICATIONS_RETRY_MAX_DELAY must stay below the broker visibility "
         "timeout, or Redis hands a retry waiting for its countdown to a second worker."
     )
+# An email about a task waits this long after the first change to it, so that
+# every change within the window goes out as one email (0: one email per change,
+# at once). Each person may choose otherwise (notifications/timing.py).
+NOTIFICATIONS_COALESCE_SECONDS = config(
+    "NOTIFICATIONS_COALESCE_SECONDS", default=120, cast=int
+)
 # The sweep re-dispatches deliveries queued longer than the grace, and those left
 # in "sending" past the lease: longer than the hard time limit, so only dead ones.
 NOTIFICATIONS_SWEEP_GRACE = config("NOTIFICATIONS_SWEEP_GRACE", default=60, cast=int)

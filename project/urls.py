@@ -26,6 +26,7 @@ urlpatterns = [
     path("metrics", notification_views.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("users/", include("users.urls")),
+    path("team/", include("users.team_urls")),
     path("tasks/", include("tasks.urls")),
     path("notifications/", include("notifications.urls")),
     # A person's private feed of their tasks' due dates (notifications/calendars.py).

@@ -14,6 +14,7 @@ from tasks.listing import DEFAULT_SORT, SORT_CHOICES, UNASSIGNED, ListQuery
 from tasks.mentions import MAX_MENTIONS, written_names
 from tasks.models import Comment, Project, Task, TaskDetail
 from ui.forms import TailwindFormMixin
+from users.accounts import assignable_people
 from users.models import User
 
 DATE_FORMAT = "%Y-%m-%d"
@@ -28,9 +29,8 @@ def date_input() -> forms.DateInput:
 
 
 def assignable_users() -> QuerySet[User]:
-    return User.objects.filter(is_active=True).order_by(
-        "first_name", "last_name", "username"
-    )
+    """Active people an Admin approved (users.accounts.assignable_people)."""
+    return assignable_people()
 
 
 def person_label(user: User) -> str:
@@ -83,7 +83,7 @@ class TaskForm(TailwindFormMixin, forms.ModelForm[Task]):
         required=False,
         widget=forms.CheckboxSelectMultiple,
         label="Assign to",
-        help_text="Only active accounts can be assigned.",
+        help_text="Only active accounts an Admin approved can be assigned.",
     )
     priority = forms.ChoiceField(
         choices=TaskDetail.Priority.choices, initial=TaskDetail.Priority.MEDIUM

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from tasks.models import Task
 from tasks.permissions import people_who_can_see
+from users.accounts import assignable_people
 from users.models import User
 
 MENTION = re.compile(r"(?<![\w@.+-])@([\w.+-]+)")
@@ -40,9 +41,8 @@ def mentions_in(task: Task, body: str, author: User) -> Mentions:
     if not names:
         return Mentions()
     spellings = {name: (name, name.rstrip(".-")) for name in names}
-    accounts = User.objects.filter(
-        username__in={each for pair in spellings.values() for each in pair},
-        is_active=True,
+    accounts = assignable_people().filter(
+        username__in={each for pair in spellings.values() for each in pair}
     )
     by_name = {user.username: user for user in accounts}
     allowed = people_who_can_see([task.pk], [user.pk for user in accounts])

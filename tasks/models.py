@@ -12,12 +12,20 @@ class Project(models.Model):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     start_date = models.DateField()
+    # Who sees every task of the project, Employees included (tasks.permissions);
+    # Managers manage them on the project's page.
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="projects", blank=True
+    )
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("tasks:project", args=[self.pk])
 
 
 class Task(models.Model):

@@ -16,7 +16,7 @@ from django.db.models import Count, Model, Q, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import Resolver404, ResolverMatch, resolve, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tasks.activity import add_comment
@@ -39,9 +39,11 @@ from tasks.listing import (
 from tasks.mentions import Mentions, mentions_in
 from tasks.models import Activity, Project, Task
 from tasks.permissions import (
+    ensure_can_change_status,
     ensure_can_comment,
     ensure_can_view_task,
     manager_required,
+    my_tasks,
     people_who_can_see,
     visible_projects,
     visible_tasks,
@@ -78,12 +80,18 @@ def filter_form(user: User, params: QueryDict, *, is_manager: bool) -> TaskFilte
 
 
 def task_listing(
-    request: AuthenticatedRequest, *, is_manager: bool, with_counts: bool
+    request: AuthenticatedRequest,
+    *,
+    is_manager: bool,
+    with_counts: bool,
+    listed: QuerySet[Task] | None = None,
 ) -> dict[str, Any]:
-    """The filters, the status counts they give and one page of matching tasks."""
+    """The filters, the status counts they give and one page of matching tasks,
+    among `listed` (by default the tasks of the list at this path)."""
     user = request.user
     form = filter_form(user, request.GET, is_manager=is_manager)
-    visible, query = visible_tasks(user, is_manager=is_manager), form.query()
+    visible = listed if listed is not None else list_scope(user, request.path)
+    query = form.query()
     tasks = with_list_relations(matching(visible, query))
     page = paginate(request, tasks, TASKS_PER_PAGE)
     counts = status_counts(but_status(visible, query)) if with_counts else None
@@ -100,6 +108,24 @@ def task_listing(
         "list_base": request.path,
         "list_path": request.get_full_path(),
     }
+
+
+def list_scope(user: User, path: str) -> QuerySet[Task]:
+    """The tasks the list at `path` lists: a project's page, its tasks that this
+    person sees; else every task for a Manager, and "my tasks" for the rest."""
+    is_manager = user.is_manager
+    match = resolve_list(path)
+    if match is not None and match.url_name == "project":
+        visible = visible_tasks(user, is_manager=is_manager)
+        return visible.filter(project_id=match.kwargs["pk"])
+    return Task.objects.all() if is_manager else my_tasks(user)
+
+
+def resolve_list(path: str) -> ResolverMatch | None:
+    try:
+        return resolve(path)
+    except Resolver404:
+        return None
 
 
 def sort_headers(current: str) -> dict[str, dict[str, str]]:
@@ -332,7 +358,7 @@ def who_could_watch(task: Task, person_id: str) -> User | None:
     """The active person with this id, if they may see the task."""
     if not is_id(person_id):
         return None
-    person = User.objects.filter(pk=int(person_id), is_active=True).first()
+    person = assignable_users().filter(pk=int(person_id)).first()
     if person is None or not people_who_can_see([task.pk], [person.pk]):
         return None
     return person
@@ -350,6 +376,7 @@ def task_status(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     task = get_object_or_404(with_list_relations(Task.objects.all()), pk=pk)
     is_manager = request.user.is_manager
     ensure_can_view_task(request.user, task, is_manager=is_manager)
+    ensure_can_change_status(request.user, task, is_manager=is_manager)
     form = TaskStatusForm(request.POST, instance=task)
     if not form.is_valid():
         messages.error(request, "Choose one of the listed statuses.")
@@ -373,7 +400,7 @@ def list_context_of(
     url = urlsplit(path)
     params = QueryDict(url.query)
     form = filter_form(request.user, params, is_manager=is_manager)
-    visible = visible_tasks(request.user, is_manager=is_manager)
+    visible = list_scope(request.user, url.path)
     return {
         "counts": status_counts(but_status(visible, form.query())),
         "is_manager": is_manager,
@@ -430,14 +457,85 @@ def task_delete(request: HttpRequest, pk: int) -> HttpResponse:
 # Projects -------------------------------------------------------------------
 
 
-@manager_required
-def project_list(request: HttpRequest) -> HttpResponse:
-    projects = Project.objects.annotate(
-        task_count=Count("tasks"),
-        open_count=Count("tasks", filter=~Q(tasks__status=Task.Status.COMPLETED)),
-    ).order_by("name", "pk")
+@login_required
+def project_list(request: AuthenticatedRequest) -> HttpResponse:
+    """Every project for Managers; the projects an Employee is in or has a
+    task of, for them."""
+    is_manager = request.user.is_manager
+    projects = (
+        visible_projects(request.user, is_manager=is_manager)
+        .annotate(
+            task_count=Count("tasks", distinct=True),
+            open_count=Count(
+                "tasks",
+                filter=~Q(tasks__status=Task.Status.COMPLETED),
+                distinct=True,
+            ),
+        )
+        .order_by("name", "pk")
+    )
     page = paginate(request, projects, PROJECTS_PER_PAGE)
-    return render(request, "tasks/project_list.html", {"page_obj": page})
+    context = {"page_obj": page, "is_manager": is_manager}
+    return render(request, "tasks/project_list.html", context)
+
+
+@login_required
+def project_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """A project's tasks (those this person sees) and its members; Managers
+    add and remove members here."""
+    project = get_object_or_404(Project, pk=pk)
+    user, is_manager = request.user, request.user.is_manager
+    if not visible_projects(user, is_manager=is_manager).filter(pk=pk).exists():
+        raise PermissionDenied("You are not a member of this project.")
+    listed = visible_tasks(user, is_manager=is_manager).filter(project=project)
+    context = task_listing(
+        request, is_manager=is_manager, with_counts=True, listed=listed
+    )
+    members = list(project.members.order_by("first_name", "last_name", "username"))
+    context |= {
+        "project": project,
+        "members": members,
+        "addable": (
+            assignable_users().exclude(pk__in=[m.pk for m in members])
+            if is_manager
+            else []
+        ),
+    }
+    return render(request, "tasks/project_detail.html", context)
+
+
+@manager_required
+@require_POST
+def project_add_member(request: HttpRequest, pk: int) -> HttpResponse:
+    project = get_object_or_404(Project, pk=pk)
+    person_id = request.POST.get("person", "")
+    person = (
+        assignable_users().filter(pk=int(person_id)).first()
+        if is_id(person_id)
+        else None
+    )
+    if person is None:
+        messages.error(request, "Choose someone on the team to add.")
+    else:
+        project.members.add(person)
+        messages.success(
+            request, f"{person} is a member of {project}: they see all its tasks."
+        )
+    return redirect(f"{project.get_absolute_url()}#members")
+
+
+@manager_required
+@require_POST
+def project_remove_member(request: HttpRequest, pk: int, user_pk: int) -> HttpResponse:
+    project = get_object_or_404(Project, pk=pk)
+    person = get_object_or_404(project.members.all(), pk=user_pk)
+    project.members.remove(person)
+    messages.success(
+        request,
+        f"{person} is no longer a member of {project}; they still see the tasks "
+        "assigned to them.",
+    )
+    return redirect(f"{project.get_absolute_url()}#members")
 
 
 @manager_required
@@ -456,8 +554,8 @@ def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def save_project_form(
     request: HttpRequest, form: ProjectForm, *, created: bool
 ) -> HttpResponse:
-    if saved(request, form, "Project", created=created) is not None:
-        return redirect("tasks:project-list")
+    if (project := saved(request, form, "Project", created=created)) is not None:
+        return redirect(project)
     context = {"form": form, "created": created}
     return render(request, "tasks/project_form.html", context)
 

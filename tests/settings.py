@@ -27,6 +27,14 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # only in the tests about them (tests/users/test_rate_limits.py turns them on).
 RATELIMIT_ENABLE = False
 
+# One email per change, at once: the tests of coalescing (tests/notifications/
+# test_timing.py, tests/e2e/test_timing.py) choose their window.
+NOTIFICATIONS_COALESCE_SECONDS = 0
+
+# Most tests sign people up, as under `make run`; the closed sign-up has its own
+# (tests/users/test_sign_up_closed.py).
+SIGN_UP_OPEN = True
+
 # Pages render without a collectstatic run: no manifest in tests.
 STORAGES = {
     **STORAGES,

@@ -28,6 +28,7 @@ def test_the_admin_sign_in_page_names_the_product(client: Client) -> None:
     page = client.get("/admin/login/").text
 
     assert "Tasks administration" in page
+    assert 'rel="icon"' in page  # no request for a /favicon.ico there is not
 
 
 def test_a_delivery_shows_no_save_buttons_only_close(as_admin: Client) -> None:

@@ -7,16 +7,18 @@ from datetime import datetime
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 
-from users.models import AddressChange, Role, User
-from users.signals import email_change_requested, email_changed
+from users.models import AddressChange, Invitation, Role, User
+from users.signals import email_change_requested, email_changed, invitation_sent
 from users.tokens import (
     account_activation_token,
     email_change_token_generator,
     read_address_restore_token,
+    read_invitation_token,
 )
 
 
@@ -275,3 +277,166 @@ def restore_address(change: AddressChange) -> RestoreOutcome:
         return RestoreOutcome.TAKEN
     change.user = user
     return RestoreOutcome.RESTORED
+
+
+# The team -------------------------------------------------------------------------
+
+
+class TeamRefusal(Exception):
+    """A change to the team that would leave it without an Admin, or an Admin
+    switching themselves off: the message says why, for the team page."""
+
+
+def assignable_people() -> QuerySet[User]:
+    """Who may be assigned a task, mentioned or added as a watcher: active, and
+    approved by an Admin (someone who signed up themselves waits for that)."""
+    return User._default_manager.filter(
+        is_active=True, approved_at__isnull=False
+    ).order_by("first_name", "last_name", "username")
+
+
+def waiting_for_approval() -> QuerySet[User]:
+    """Active people who signed up themselves and are not approved yet."""
+    return User._default_manager.filter(
+        is_active=True, approved_at__isnull=True
+    ).order_by("date_joined", "pk")
+
+
+def approve_account(user: User) -> bool:
+    """An Admin lets someone who signed up be assigned; False if done before."""
+    now = timezone.now()
+    updated = User._default_manager.filter(pk=user.pk, approved_at__isnull=True)
+    approved = updated.update(approved_at=now) == 1
+    if approved:
+        user.approved_at = now
+    return approved
+
+
+def active_admins() -> QuerySet[User]:
+    admins = Q(is_superuser=True) | Q(groups__name=Role.ADMIN)
+    return User._default_manager.filter(admins, is_active=True).distinct()
+
+
+def is_last_admin(user: User) -> bool:
+    return not active_admins().exclude(pk=user.pk).exists()
+
+
+def set_role(user: User, role: str) -> None:
+    """Give this person exactly one role. A superuser stays an Admin whatever
+    their groups say (Django's flag, changed only in the admin)."""
+    if role not in Role.values:
+        raise TeamRefusal("Choose Admin, Manager or Employee.")
+    if role != Role.ADMIN and user.is_admin and is_last_admin(user):
+        raise TeamRefusal(f"{user} is the only Admin: make someone else Admin first.")
+    with transaction.atomic():
+        roles = Group.objects.filter(name__in=Role.values)
+        user.groups.remove(*roles)
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
+
+
+def deactivate_account(user: User, *, by: User) -> bool:
+    """Switch an activated account off: it can no longer sign in, and no
+    activation link switches it back on (only reactivate_account does)."""
+    if user.pk == by.pk:
+        raise TeamRefusal("You cannot deactivate your own account.")
+    if user.is_admin and is_last_admin(user):
+        raise TeamRefusal(f"{user} is the only Admin: make someone else Admin first.")
+    updated = User._default_manager.filter(
+        pk=user.pk, is_active=True, activated_at__isnull=False
+    ).update(is_active=False)
+    user.is_active = user.is_active and updated != 1
+    return updated == 1
+
+
+# Invitations ------------------------------------------------------------------
+
+
+class InvitationOutcome(models.TextChoices):
+    """What accepting an invitation did."""
+
+    ACCEPTED = "accepted"
+    TAKEN = "taken"  # an account has the address by now
+    INVALID = "invalid"  # accepted, revoked or sent again in the meantime
+
+
+def pending_invitations() -> QuerySet[Invitation]:
+    return Invitation.objects.filter(
+        accepted_at__isnull=True, revoked_at__isnull=True
+    ).select_related("invited_by")
+
+
+def invite(
+    email: str, role: str, *, by: User, first_name: str = "", last_name: str = ""
+) -> Invitation:
+    """Record the invitation; the worker emails its link (invitation_sent)."""
+    with transaction.atomic():
+        invitation = Invitation.objects.create(
+            email=email,
+            role=role,
+            first_name=first_name,
+            last_name=last_name,
+            invited_by=by,
+        )
+        invitation_sent.send(sender=User, user=by, invitation=invitation)
+    return invitation
+
+
+def send_invitation_again(invitation: Invitation, *, by: User) -> bool:
+    """A new link, valid from now; the one sent before stops working."""
+    now = timezone.now().replace(microsecond=0)
+    with transaction.atomic():
+        pending = pending_invitations().filter(pk=invitation.pk)
+        if pending.update(sent_at=now) != 1:
+            return False
+        invitation.sent_at = now
+        invitation_sent.send(sender=User, user=by, invitation=invitation)
+    return True
+
+
+def revoke_invitation(invitation: Invitation) -> bool:
+    """Its link stops working; False when it was accepted or revoked before."""
+    now = timezone.now()
+    revoked = pending_invitations().filter(pk=invitation.pk).update(revoked_at=now)
+    return revoked == 1
+
+
+def invitation_stamp(invitation: Invitation) -> int:
+    """When the invitation was last sent, as its link carries it."""
+    return int(invitation.sent_at.timestamp())
+
+
+def invitation_from_link(token: str) -> Invitation | None:
+    """The pending invitation a link names, while the link is genuine, young
+    enough and the latest sent; None for anything else."""
+    named = read_invitation_token(token)
+    if named is None:
+        return None
+    invitation_id, stamp = named
+    invitation = pending_invitations().filter(pk=invitation_id).first()
+    if invitation is None or invitation_stamp(invitation) != stamp:
+        return None
+    return invitation
+
+
+def accept_invitation(invitation: Invitation, account: User) -> InvitationOutcome:
+    """Create the invited person's account (unsaved `account`, its password set),
+    active, approved, with the role the invitation gives; once.
+
+    The row lock lets one of two racing acceptances win.
+    """
+    try:
+        with transaction.atomic():
+            locked = Invitation.objects.select_for_update().filter(
+                pk=invitation.pk, accepted_at__isnull=True, revoked_at__isnull=True
+            )
+            if not list(locked):
+                return InvitationOutcome.INVALID
+            if email_taken(invitation.email):
+                return InvitationOutcome.TAKEN
+            account.email, account.is_active = invitation.email, True
+            account.save()  # active from the start: activated and approved now
+            account.groups.add(Group.objects.get_or_create(name=invitation.role)[0])
+            locked.update(accepted_at=timezone.now(), account=account)
+    except IntegrityError:  # the address or username was taken meanwhile
+        return InvitationOutcome.TAKEN
+    return InvitationOutcome.ACCEPTED

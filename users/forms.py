@@ -15,13 +15,14 @@ from django.contrib.auth.forms import (
     PasswordResetForm,
     SetPasswordForm,
     UserCreationForm,
+    UsernameField,
 )
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.forms.boundfield import BoundField
 
 from ui.forms import TailwindFormMixin
-from users.accounts import email_taken, find_account
-from users.models import User
+from users.accounts import email_taken, find_account, pending_invitations
+from users.models import Invitation, Role, User
 from users.signals import activation_requested, password_reset_requested
 from users.validators import account_password_validators
 
@@ -274,8 +275,16 @@ def folded(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
+# Names in the time zone database that are no place: tzdata's placeholder zone
+# and the host's own setting.
+NOT_A_PLACE = frozenset({"Factory", "localtime", "posixrules"})
+
+
 def time_zone_choices() -> list[tuple[str, str]]:
-    return [(name, name.replace("_", " ")) for name in sorted(available_timezones())]
+    """Every time zone a person may live in, as the profile and the email
+    settings offer them."""
+    names = sorted(available_timezones() - NOT_A_PLACE)
+    return [(name, name.replace("_", " ")) for name in names]
 
 
 class ProfileForm(AccountFormMixin, forms.ModelForm[User]):
@@ -367,3 +376,77 @@ def forget_waiting_email(user: User) -> None:
     """A new password voids a waiting email change: its link hashes the old
     password, and whoever resets a password may be taking the account back."""
     user.pending_email = ""
+
+
+# The team -------------------------------------------------------------------------
+
+
+class InviteForm(AccountFormMixin, forms.Form):
+    """An Admin invites someone by email, with the role they will have."""
+
+    email = forms.EmailField(
+        label="Email",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+    first_name = forms.CharField(label="First name", max_length=150, required=False)
+    last_name = forms.CharField(label="Last name", max_length=150, required=False)
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.EMPLOYEE)
+
+    def clean_email(self) -> str:
+        email = User.objects.normalize_email(self.cleaned_data["email"])
+        if email_taken(email):
+            raise ValidationError(
+                "Someone on the team already has this address.", code="unique"
+            )
+        if pending_invitations().filter(email__iexact=email).exists():
+            raise ValidationError(
+                "This address is invited already: send the invitation again below.",
+                code="invited",
+            )
+        return email
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
+
+
+class InvitationAcceptForm(SignUpForm):
+    """The invited person's account: the invitation gives the address (and, as
+    a suggestion, the name); they choose a username and a password."""
+
+    class Meta:
+        model = User
+        fields = ["username", "first_name", "last_name"]
+        field_classes = {"username": UsernameField}
+
+    def __init__(self, invitation: Invitation, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        del self.fields["email"]
+        # Django's password validators compare the password with the address.
+        self.instance.email = invitation.email
+        self.initial.setdefault("first_name", invitation.first_name)
+        self.initial.setdefault("last_name", invitation.last_name)
+        self.initial.setdefault("username", suggested_username(invitation.email))
+
+    def save(self, commit: bool = False) -> User:
+        """The account, unsaved, its password set: accepting saves it."""
+        user: User = UserCreationForm.save(self, commit=False)
+        return user
+
+
+def suggested_username(email: str) -> str:
+    """The address's local part, kept to the characters usernames allow, and
+    not one already taken."""
+    base = "".join(c for c in email.split("@")[0] if c.isalnum() or c in ".+-_")
+    base = base[:140] or "member"
+    taken = set(
+        User._default_manager.filter(username__startswith=base).values_list(
+            "username", flat=True
+        )
+    )
+    candidate, number = base, 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{base}{number}"
+    return candidate

@@ -46,6 +46,15 @@ class User(AbstractUser):
     pending_email = models.EmailField(
         "new email address (waiting for confirmation)", blank=True
     )
+    # When an Admin let this person be assigned tasks and mentioned (team page).
+    # Empty for someone who signed up themselves until then; set at once for an
+    # invited person and for accounts created active (createsuperuser, the admin).
+    approved_at = models.DateTimeField(
+        "approved at",
+        null=True,
+        blank=True,
+        help_text="When an Admin approved the account; empty until then.",
+    )
 
     class Meta:
         constraints = [
@@ -64,13 +73,21 @@ class User(AbstractUser):
         # count as activated, like those activated through their link.
         if self.is_active and self.activated_at is None:
             self.activated_at = timezone.now()
+            changed = {"activated_at"}
+            if self.approved_at is None:
+                self.approved_at = self.activated_at
+                changed.add("approved_at")
             if kwargs.get("update_fields") is not None:
-                kwargs["update_fields"] = {*kwargs["update_fields"], "activated_at"}
+                kwargs["update_fields"] = {*kwargs["update_fields"], *changed}
         super().save(*args, **kwargs)
 
     @property
     def was_activated(self) -> bool:
         return self.activated_at is not None
+
+    @property
+    def is_approved(self) -> bool:
+        return self.approved_at is not None
 
     @property
     def is_deactivated(self) -> bool:
@@ -97,6 +114,15 @@ class User(AbstractUser):
         """Managers and Admins manage projects and tasks."""
         return self.has_role(Role.ADMIN, Role.MANAGER)
 
+    @property
+    def role(self) -> str:
+        """The strongest role this person holds, as the team page and the header
+        say it ("" for none)."""
+        if self.is_superuser:
+            return Role.ADMIN
+        held = {group.name for group in self.groups.all()}
+        return next((role.value for role in Role if role in held), "")
+
 
 class AddressChange(models.Model):
     """A confirmed move of an account to another email address.
@@ -120,3 +146,42 @@ class AddressChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.old_email} → {self.new_email}"
+
+
+class Invitation(models.Model):
+    """An Admin asked someone to join the team (users.accounts.invite).
+
+    The worker emails `email` a link (users.tokens.invitation_token) that
+    creates the account, with `role`, once its holder chooses a password.
+    Accepted or revoked, the link stops working; it also expires.
+    """
+
+    email = models.EmailField("email address")
+    first_name = models.CharField("first name", max_length=150, blank=True)
+    last_name = models.CharField("last name", max_length=150, blank=True)
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.EMPLOYEE)
+    invited_by = models.ForeignKey(
+        User, null=True, on_delete=models.SET_NULL, related_name="invitations_sent"
+    )
+    created_at = models.DateTimeField("invited at", default=timezone.now)
+    # Each sending (the first and every "send again") dates the link it carries.
+    sent_at = models.DateTimeField("last sent at", default=timezone.now)
+    accepted_at = models.DateTimeField("accepted at", null=True, blank=True)
+    account = models.OneToOneField(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invitation",
+    )
+    revoked_at = models.DateTimeField("revoked at", null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Invitation of {self.email} as {self.role}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None

@@ -19,3 +19,6 @@ email_change_requested = Signal()
 # users.models.AddressChange>): the address it left is told, with a link that
 # takes the account back.
 email_changed = Signal()
+# An Admin invited someone, or sent their invitation again (invitation=<the
+# users.models.Invitation>; user=<the Admin>): its address is sent the link.
+invitation_sent = Signal()

@@ -152,3 +152,26 @@ def read_address_restore_token(token: str) -> tuple[int, int] | None:
         return int(change_id), int(user_id)
     except (signing.BadSignature, TypeError, ValueError):
         return None
+
+
+# An invitation's link names the invitation and the time it was sent, signed
+# and dated: sending it again (Invitation.sent_at moves) spends the older link,
+# and accepting or revoking the invitation spends every link
+# (users.accounts.invitation_from_link).
+INVITATION_SALT = "users.tokens.invitation"
+
+
+def invitation_token(invitation_id: int, sent_at: int) -> str:
+    return signing.dumps([invitation_id, sent_at], salt=INVITATION_SALT)
+
+
+def read_invitation_token(token: str) -> tuple[int, int] | None:
+    """(invitation id, when it was sent) of a genuine link younger than
+    PASSWORD_RESET_TIMEOUT; None for anything else."""
+    try:
+        invitation_id, sent_at = signing.loads(
+            token, salt=INVITATION_SALT, max_age=settings.PASSWORD_RESET_TIMEOUT
+        )
+        return int(invitation_id), int(sent_at)
+    except (signing.BadSignature, TypeError, ValueError):
+        return None

@@ -14,6 +14,7 @@ urlpatterns = [
     path("activate/<uidb64>/<token>/", views.activate, name="activate"),
     path("activation/resend/", views.resend_activation, name="activation-resend"),
     path("welcome/", views.welcome, name="welcome"),
+    path("invitations/<str:token>/", views.accept_invitation_view, name="invitation"),
     path("profile/", views.profile, name="profile"),
     path("profile/email/", views.change_email, name="email-change"),
     path(

@@ -22,12 +22,15 @@ from django.views.decorators.http import require_http_methods
 from ui.http import form_data
 from users.accounts import (
     EmailChangeOutcome,
+    InvitationOutcome,
     LinkOutcome,
     RestoreOutcome,
+    accept_invitation,
     cancel_email_change,
     change_from_restore_link,
     confirm_email_change,
     follow_activation_link,
+    invitation_from_link,
     read_activation_link,
     request_email_change,
     restore_address,
@@ -36,6 +39,7 @@ from users.accounts import (
 from users.forms import (
     AccountPasswordChangeForm,
     EmailChangeForm,
+    InvitationAcceptForm,
     LoginForm,
     NewPasswordForm,
     ProfileForm,
@@ -74,6 +78,9 @@ RESEND_ANSWER = (
 def sign_up(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect(settings.LOGIN_REDIRECT_URL)
+    if not settings.SIGN_UP_OPEN:
+        # Not an error: this team lets people in by invitation only.
+        return render(request, "users/sign_up_closed.html")
     form = SignUpForm(form_data(request))
     if request.method == "POST" and form.is_valid() and _create_account(form):
         request.session[SIGNED_UP_EMAIL] = form.instance.email
@@ -146,6 +153,33 @@ def _sign_in_after_activation(request: HttpRequest, user: User) -> HttpResponse:
 def welcome(request: AuthenticatedRequest) -> HttpResponse:
     """What to expect: tasks, emails and where to choose them, the profile."""
     return render(request, "users/welcome.html", {"zone": request.user.zone.key})
+
+
+@sensitive_post_parameters("password1", "password2")
+@never_cache
+@require_http_methods(["GET", "POST"])
+@limit_per_client("users.sign_up", "RATELIMIT_SIGN_UP")
+def accept_invitation_view(request: HttpRequest, token: str) -> HttpResponse:
+    """The emailed invitation: choosing a username and a password creates the
+    account, with the role the invitation gives, and signs it in. The link
+    alone creates nothing: a mail scanner opening it only sees the form."""
+    invitation = invitation_from_link(token)
+    if invitation is None:
+        return render(request, "users/invitation_invalid.html", status=400)
+    form = InvitationAcceptForm(invitation, form_data(request))
+    if request.method == "POST" and form.is_valid():
+        account = form.save()
+        outcome = accept_invitation(invitation, account)
+        if outcome == InvitationOutcome.ACCEPTED:
+            login(request, account, backend=SIGN_IN_BACKEND)
+            messages.success(request, "Welcome to the team: your account is ready.")
+            return redirect("users:welcome")
+        if outcome == InvitationOutcome.TAKEN:
+            taken = {"email": invitation.email}
+            return render(request, "users/invitation_taken.html", taken, status=409)
+        return render(request, "users/invitation_invalid.html", status=400)
+    page = {"form": form, "invitation": invitation}
+    return render(request, "users/invitation_accept.html", page)
 
 
 @require_http_methods(["GET", "POST"])

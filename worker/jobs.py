@@ -56,6 +56,8 @@ def deliver_emails(self: Task[Any, Any], delivery_ids: list[int]) -> dict[str, i
     """
     report = send_batch(delivery_ids, job_id=self.request.id or "")
     logger.info("deliver_emails %s", report.summary())
+    for countdown, ids in report.later.items():  # their time is still to come
+        publish_deliveries(ids, countdown=countdown)
     if report.retry_ids:
         raise self.retry(args=(report.retry_ids,), countdown=report.countdown)
     return report.summary()
@@ -133,9 +135,10 @@ def purge_job_results(before: datetime, batch: int = 1000) -> int:
 
 
 def publish_deliveries(
-    delivery_ids: Sequence[int], *, urgent: bool = False
+    delivery_ids: Sequence[int], *, urgent: bool = False, countdown: float = 0
 ) -> list[int]:
-    """Publish one deliver_emails job per chunk of ids; return the ids published.
+    """Publish one deliver_emails job per chunk of ids (due in `countdown`
+    seconds); return the ids published.
 
     Never raises: with Redis down the deliveries stay queued and the sweep
     publishes them later, so a request neither fails nor hangs on it.
@@ -145,20 +148,24 @@ def publish_deliveries(
     queue = queues.URGENT if urgent else queues.BULK
     for start in range(0, len(delivery_ids), size):
         chunk = list(delivery_ids[start : start + size])
-        if publish(chunk, queue):
+        if publish(chunk, queue, countdown):
             published += chunk
     return published
 
 
-def publish(chunk: list[int], queue: str) -> bool:
+def publish(chunk: list[int], queue: str, countdown: float = 0) -> bool:
     try:
         deliver_emails.apply_async(
-            args=(chunk,), queue=queue, retry=True, retry_policy=PUBLISH_RETRY_POLICY
+            args=(chunk,),
+            queue=queue,
+            countdown=countdown,
+            retry=True,
+            retry_policy=PUBLISH_RETRY_POLICY,
         )
     except BROKER_ERRORS as error:
         logger.warning(
-            "Broker unreachable; %d deliveries stay queued for the sweep: %s",
-            len(chunk),
+            "Broker unreachable; %s stay queued for the sweep: %s",
+            deliveries_count(len(chunk)),
             error,
         )
         return False
@@ -200,3 +207,7 @@ def publish_due_deliveries(
 ) -> None:
     """Receiver of notifications' deliveries_due: connected in worker/apps.py."""
     publish_deliveries(delivery_ids, urgent=urgent)
+
+
+def deliveries_count(count: int) -> str:
+    return f"{count} delivery" if count == 1 else f"{count} deliveries"

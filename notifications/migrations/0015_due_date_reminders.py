@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notifications', '0013_kinds_from_their_declaration'),
+        ('notifications', '0014_when_emails_go'),
     ]
 
     operations = [

@@ -14,6 +14,7 @@ CHAOS_RUNS = {
     "hostile",
     "inbound_mail",
     "failover",
+    "coalescing",
     "reminders",
 }
 MEASURING = BENCH_PHASES | CHAOS_RUNS

@@ -27,7 +27,9 @@ from tests.factories import (
     TaskDetailFactory,
     UserFactory,
 )
+from users.accounts import activate_account, invitation_stamp, invite
 from users.models import Role
+from users.tokens import invitation_token
 
 PASSWORD = "Harbour#Lights42"
 DESKTOP = {"width": 1366, "height": 900}
@@ -57,12 +59,13 @@ class World:
     delivery_id: int
     unsubscribe_token: str
     mute_token: str
+    invitation_token: str
 
 
 def seed_world(seed: int = 16) -> World:
     """Users of every role, two projects, tasks of every kind and some emails."""
     rng = random.Random(seed)
-    UserFactory(
+    ada = UserFactory(
         username="ada",
         first_name="Ada",
         last_name="Admin",
@@ -121,6 +124,9 @@ def seed_world(seed: int = 16) -> World:
     Suppression.objects.add(
         "gone.for.good@example.com", "550 5.1.1 The email account does not exist", None
     )
+    waiting = UserFactory(username="dana", first_name="Dana", is_active=False)
+    activate_account(waiting)  # signed up: waits for an Admin's approval
+    invitation = invite("noor@example.com", Role.MANAGER, by=ada)
     return World(
         task_id=tasks[1].pk,
         other_task_id=other.task.pk,
@@ -128,6 +134,7 @@ def seed_world(seed: int = 16) -> World:
         delivery_id=failed.pk,
         unsubscribe_token=unsubscribe_token(ann.pk, Delivery.Kind.TASK_ASSIGNED),
         mute_token=mute_token(ann.pk, tasks[1].pk),
+        invitation_token=invitation_token(invitation.pk, invitation_stamp(invitation)),
     )
 
 
@@ -165,6 +172,14 @@ def signed_out_pages(world: World) -> list[ProductPage]:
         ),
         ProductPage("mute-bad-link", "/notifications/mute/bad-token/"),
         ProductPage("not-found", "/no-such-page/"),
+        ProductPage("invitation", f"/users/invitations/{world.invitation_token}/"),
+        ProductPage(
+            "invitation-errors",
+            f"/users/invitations/{world.invitation_token}/",
+            "Join the team",
+            (("#id_password1", "short"),),
+        ),
+        ProductPage("invitation-bad-link", "/users/invitations/bad-token/"),
     ]
 
 
@@ -183,12 +198,14 @@ def manager_pages(world: World) -> list[ProductPage]:
         ProductPage("task-edit", f"/tasks/{task}/edit/"),
         ProductPage("task-delete", f"/tasks/{task}/delete/"),
         ProductPage("projects", "/tasks/projects/"),
+        ProductPage("project", f"/tasks/projects/{project}/"),
         ProductPage("project-create", "/tasks/projects/create/"),
         ProductPage(
             "project-create-errors", "/tasks/projects/create/", "Create project"
         ),
         ProductPage("project-edit", f"/tasks/projects/{project}/edit/"),
         ProductPage("project-delete", f"/tasks/projects/{project}/delete/"),
+        ProductPage("team", "/team/"),
         ProductPage("emails", "/notifications/"),
         ProductPage("emails-search", "/notifications/?q=ann&status=failed"),
         ProductPage("inbox", "/notifications/inbox/"),
@@ -215,6 +232,8 @@ def employee_pages(world: World) -> list[ProductPage]:
         ProductPage("inbox-archived", "/notifications/inbox/?show=archived"),
         ProductPage("email-settings", "/notifications/preferences/"),
         ProductPage("forbidden", f"/tasks/{world.other_task_id}/"),
+        ProductPage("projects", "/tasks/projects/"),
+        ProductPage("project", f"/tasks/projects/{world.project_id}/"),
         ProductPage("not-found", "/tasks/987654/"),
     ]
 
@@ -224,6 +243,8 @@ def admin_pages(world: World) -> list[ProductPage]:
     return [
         ProductPage("dashboard", "/"),
         ProductPage("emails", "/notifications/"),
+        ProductPage("team", "/team/"),
+        ProductPage("team-invite-errors", "/team/", "Send invitation"),
         ProductPage("email-previews", "/notifications/preview/"),
         ProductPage("email-preview", "/notifications/preview/task_assigned.html"),
         ProductPage("admin", "/admin/"),

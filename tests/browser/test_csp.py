@@ -96,3 +96,27 @@ def test_the_inline_status_change_works_under_the_policy(
     assert strict.evaluate("window.__samePage === true"), "the page was reloaded"
     expect(strict.locator(f"#status-update-{row_id}")).to_be_focused()
     assert violations(strict) == []
+
+
+def test_a_comment_with_a_mention_posts_under_the_policy_without_errors(
+    strict: Page, site: str
+) -> None:
+    """htmx settles the swapped comments without writing a style attribute, and
+    the mention list does not inherit the form's "disable the button" (whose
+    selector finds no button inside the list)."""
+    errors: list[str] = []
+    strict.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    seed_world()
+    sign_in(strict, site, "ann")
+    strict.locator("tbody tr").first.get_by_role("link").first.click()
+    box = strict.get_by_label("Add a comment")
+    with strict.expect_response(lambda response: "/mentions/" in response.url):
+        box.press_sequentially("Thanks @a")
+    box.fill("Thanks, all done.")
+    strict.get_by_role("button", name="Post comment").click()
+
+    expect(strict.locator("#comments")).to_contain_text("Thanks, all done.")
+    assert violations(strict) == []
+    # A newer query replaces one still in flight (hx-sync), which htmx logs.
+    replaced = ("htmx:afterRequest", "htmx:sendAbort")
+    assert [error for error in errors if not error.startswith(replaced)] == []

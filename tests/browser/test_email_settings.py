@@ -37,7 +37,7 @@ def test_a_person_chooses_a_digest_for_assignments_from_the_header_menu(
     sign_in(page, site, user)
     page.get_by_role("link", name="Email settings").click()
     expect(page.get_by_role("heading", name="Email preferences")).to_be_visible()
-    expect(page.get_by_text("Account emails")).to_be_visible()
+    expect(page.get_by_text("Account emails (activating your account")).to_be_visible()
     group = page.get_by_role("group", name="Task assigned")
     group.get_by_label("In a daily digest").check()
     page.get_by_role("group", name="New comment").get_by_label("Off").check()

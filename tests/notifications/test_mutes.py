@@ -40,6 +40,7 @@ class TestTheLinkInTheEmail:
         _, mute, unsubscribe = assignment_email_of(ann)
         page = client.get(mute)
         assert page.status_code == 200
+        assert "no more emails about “<strong" in page.text
         assert "Rotate the keys" in page.text
         assert client.head(mute).status_code == 200
         assert client.get(unsubscribe).status_code == 200

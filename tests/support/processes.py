@@ -28,6 +28,8 @@ QUICK_RETRIES = {
     "NOTIFICATIONS_RETRY_MAX_DELAY": "1",
     "NOTIFICATIONS_MAX_ATTEMPTS": "30",
     "EMAIL_TIMEOUT": "3",
+    # One email per change, at once, unless a test chooses a window.
+    "NOTIFICATIONS_COALESCE_SECONDS": "0",
 }
 
 
@@ -44,6 +46,8 @@ def child_environment(
         "EMAIL_HOST": "127.0.0.1",
         "EMAIL_PORT": str(smtp_port),
         "EMAIL_USE_TLS": "False",
+        # As under `make run`: the end-to-end tests sign people up.
+        "SIGN_UP_OPEN": "True",
         **QUICK_RETRIES,
     }
     if database["ENGINE"].endswith("sqlite3"):

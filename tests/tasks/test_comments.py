@@ -98,7 +98,7 @@ def test_employees_not_on_the_task_get_403(task: Task) -> None:
     response = signed_in(EmployeeFactory()).post(comment_url(task), {"body": "Hi"})
 
     assert response.status_code == 403
-    assert "Only the people assigned to this task" in response.text
+    assert "Only the people of this project" in response.text
     assert not Comment.objects.exists()
     assert not Activity.objects.filter(verb=Activity.Verb.COMMENTED).exists()
 

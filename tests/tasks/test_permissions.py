@@ -22,7 +22,6 @@ MANAGER_PAGES = [
     ("post", "/tasks/{task}/edit/"),
     ("get", "/tasks/{task}/delete/"),
     ("post", "/tasks/{task}/delete/"),
-    ("get", "/tasks/projects/"),
     ("get", "/tasks/projects/create/"),
     ("post", "/tasks/projects/create/"),
     ("get", "/tasks/projects/{project}/edit/"),
@@ -35,6 +34,7 @@ SIGNED_IN_PAGES = [
     ("get", "/tasks/"),
     ("get", "/tasks/{task}/"),
     ("post", "/tasks/{task}/status/"),
+    ("get", "/tasks/projects/"),
 ]
 
 

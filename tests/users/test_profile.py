@@ -92,3 +92,11 @@ def test_the_first_run_page_explains_tasks_emails_and_preferences(
     for link in ("tasks:list", "notifications:preferences", "users:profile"):
         assert f'href="{reverse(link)}"' in page
     assert "Nothing assigned yet is normal" in page
+
+
+def test_the_time_zones_offered_are_places(client: Client, user: User) -> None:
+    client.force_login(user)
+    page = client.get("/users/profile/").text
+    assert 'value="Europe/Paris"' in page
+    assert 'value="Factory"' not in page
+    assert 'value="localtime"' not in page

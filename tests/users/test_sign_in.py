@@ -39,6 +39,7 @@ class TestSignIn:
         assert response.status_code == 200
         assert NOT_ACTIVATED in response.text
         assert reverse("users:activation-resend") in response.text
+        assert response.text.count(reverse("users:activation-resend")) == 1
         assert signed_in_user(client) is None
 
     def test_a_wrong_password_on_an_inactive_account_reveals_nothing(

@@ -1,0 +1,234 @@
+"""When a notification email may leave: coalescing windows and quiet hours.
+
+Both are a time on the outbox row (Delivery.not_before) that no claim takes it
+before: the rows themselves wait, so a worker killed meanwhile loses and
+doubles nothing (the sweep publishes them once due, the claim is a guarded
+UPDATE). A worker decides a row's time the first time it claims it
+(plan_batch), and hands the row back to wait (Delivery.wait_until):
+
+- Coalescing. An email about a task waits its reader's window (their choice,
+  else NOTIFICATIONS_COALESCE_SECONDS) after the first change to that task
+  still waiting for them; every change of the window then goes out as one
+  email (Delivery.objects.claim_changes gathers them, sending.py merges them
+  into the first), and changes that cancel out send nothing (cancelled_out).
+- Quiet hours. A notification whose time falls in its reader's quiet hours or
+  on a quiet day (in their time zone) waits until they end.
+
+Account emails never wait: someone is at the screen for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Min
+
+from notifications.kinds import ACCOUNT_KINDS, TASK_KINDS, Kind
+from notifications.models import Delivery, DigestSchedule
+
+Wait = Delivery.Wait
+Pair = tuple[int, int]  # (recipient id, task id): one thread of one person
+
+ASSIGNED_THEN_REMOVED = "assigned and removed again within the window"
+REMOVED_THEN_ASSIGNED = "removed and assigned again within the window"
+DATE_MOVED_BACK = "the due date moved back to where it was within the window"
+STATUS_BACK = "the status went back to where it was within the window"
+
+
+@dataclass(frozen=True)
+class Timing:
+    """One person's choices: their window (seconds) and their quiet time."""
+
+    zone: ZoneInfo
+    window: int = 0
+    quiet_from: time | None = None
+    quiet_until: time | None = None
+    quiet_days: frozenset[int] = frozenset()
+
+    def quiet_end(self, moment: datetime) -> datetime | None:
+        """When the quiet time around `moment` ends; None when it is not quiet.
+
+        Local times are made with the zone and read back through UTC, so an
+        hour a daylight-saving change skips is taken as the hour after it.
+        """
+        end = None
+        for _ in range(9):  # a week of quiet days, then the night after them
+            later = self.quiet_step(moment)
+            if later is None:
+                return end
+            moment = end = later
+        return end
+
+    def quiet_step(self, moment: datetime) -> datetime | None:
+        local = moment.astimezone(self.zone)
+        if local.weekday() in self.quiet_days:
+            return local_moment(local.date() + timedelta(days=1), time(0), self.zone)
+        start, until = self.quiet_from, self.quiet_until
+        if start is None or until is None or start == until:
+            return None
+        now = local.time().replace(tzinfo=None)
+        if start < until and start <= now < until:
+            return local_moment(local.date(), until, self.zone)
+        if start > until and now >= start:
+            return local_moment(local.date() + timedelta(days=1), until, self.zone)
+        if start > until and now < until:
+            return local_moment(local.date(), until, self.zone)
+        return None
+
+
+def local_moment(day: object, at: time, zone: ZoneInfo) -> datetime:
+    """That wall-clock time in the zone, as an aware moment (a time skipped by
+    a daylight-saving change comes out as the same time after the change)."""
+    moment = datetime.combine(day, at, tzinfo=zone)  # type: ignore[arg-type]
+    return moment.astimezone(ZoneInfo("UTC")).astimezone(zone)
+
+
+def timings_for(deliveries: Iterable[Delivery]) -> dict[int, Timing]:
+    """Each recipient's Timing, in one query; no row: the site's window."""
+    people = {d.recipient_id: d.recipient for d in deliveries}
+    schedules = DigestSchedule.objects.filter(user_id__in=people)
+    chosen = {schedule.user_id: schedule for schedule in schedules}
+    return {uid: timing_of(user.zone, chosen.get(uid)) for uid, user in people.items()}
+
+
+def timing_of(zone: ZoneInfo, schedule: DigestSchedule | None) -> Timing:
+    default = settings.NOTIFICATIONS_COALESCE_SECONDS
+    if schedule is None:
+        return Timing(zone, default)
+    window = schedule.coalesce_seconds
+    return Timing(
+        zone,
+        default if window is None else window,
+        schedule.quiet_from,
+        schedule.quiet_until,
+        frozenset(int(day) for day in schedule.quiet_days),
+    )
+
+
+def pair_of(delivery: Delivery) -> Pair | None:
+    """The person and task of an email about a task; None for any other."""
+    task_id = delivery.context.get("task_id")
+    if delivery.kind not in TASK_KINDS or not isinstance(task_id, int):
+        return None
+    return delivery.recipient_id, task_id
+
+
+@dataclass
+class Plan:
+    """What a batch sends now, what waits (and until when), and which of the
+    rows it sends gather the other changes to their task."""
+
+    deliveries: list[Delivery]
+    waiting: list[tuple[Delivery, datetime]] = field(default_factory=list)
+    windowed: set[int] = field(default_factory=set)
+
+
+def plan_batch(claimed: list[Delivery], now: datetime) -> Plan:
+    """Hand back the rows whose time has not come (first claim only: a row
+    given a time keeps it), then take into this run every change still
+    waiting about the tasks of the windowed rows that go now."""
+    if not claimed:
+        return Plan([])
+    timings = timings_for(claimed)
+    starts = window_starts([p for d in claimed if (p := pair_of(d))], now)
+    plan = Plan([])
+    leads: list[Delivery] = []
+    for delivery in claimed:
+        timing = timings.get(delivery.recipient_id)
+        if timing is None or delivery.kind in ACCOUNT_KINDS:
+            plan.deliveries.append(delivery)
+            continue
+        if not_before_now(delivery, timing, starts, now, plan):
+            continue
+        plan.deliveries.append(delivery)
+        if pair_of(delivery) is not None and timing.window > 0:
+            leads.append(delivery)
+    if leads:
+        pairs = {pair for lead in leads if (pair := pair_of(lead))}
+        plan.deliveries = Delivery.objects.claim_changes(leads[0], pairs)
+        plan.windowed = {d.pk for d in plan.deliveries if pair_of(d) in pairs}
+    return plan
+
+
+def not_before_now(
+    delivery: Delivery,
+    timing: Timing,
+    starts: dict[Pair, datetime],
+    now: datetime,
+    plan: Plan,
+) -> bool:
+    """Whether the row must wait (it is then handed back to wait): only a row
+    no worker has timed yet."""
+    if delivery.not_before is not None or delivery.attempts > 1:
+        return False
+    when, wait = time_of(delivery, timing, starts)
+    if when <= now:
+        return False
+    if delivery.wait_until(when, wait):
+        plan.waiting.append((delivery, when))
+        if (pair := pair_of(delivery)) is not None:
+            starts.setdefault(pair, when)  # its task's next change joins it
+    return True
+
+
+def time_of(
+    delivery: Delivery, timing: Timing, starts: dict[Pair, datetime]
+) -> tuple[datetime, str]:
+    """When the row may go, and what it waits for: the end of the window its
+    task's first waiting change opened (or that it opens), then past the
+    quiet time that end falls in."""
+    when, wait = delivery.created_at, Wait.NOTHING
+    pair = pair_of(delivery)
+    if pair is not None and timing.window > 0:
+        opened = delivery.created_at + timedelta(seconds=timing.window)
+        when, wait = starts.get(pair, opened), Wait.WINDOW
+    quiet_end = timing.quiet_end(when)
+    if quiet_end is not None:
+        when, wait = quiet_end, Wait.QUIET
+    return when, wait
+
+
+def window_starts(pairs: Sequence[Pair], now: datetime) -> dict[Pair, datetime]:
+    """The time the changes already waiting for each pair go out at, in one
+    query: a new change joins them."""
+    if not pairs:
+        return {}
+    people = {recipient for recipient, _ in pairs}
+    tasks = {task for _, task in pairs}
+    waiting = Delivery.objects.waiting_after(now).filter(
+        recipient_id__in=people, context__task_id__in=tasks, kind__in=TASK_KINDS
+    )
+    found = waiting.values("recipient_id", "context__task_id").annotate(
+        at=Min("not_before")
+    )
+    wanted = set(pairs)
+    starts: dict[Pair, datetime] = {}
+    for row in found.order_by():
+        pair = (row["recipient_id"], int(row["context__task_id"]))
+        if pair in wanted:
+            starts[pair] = row["at"]
+    return starts
+
+
+def cancelled_out(changes: Sequence[Delivery]) -> dict[int, str]:
+    """{row id: why} for the changes to one task, for one person, that undo
+    each other within the window, so together they send nothing: an
+    assignment and a removal, a due date (or a status) moved and moved back."""
+    why: dict[int, str] = {}
+    assigned = [d for d in changes if d.kind == Kind.TASK_ASSIGNED]
+    removed = [d for d in changes if d.kind == Kind.TASK_UNASSIGNED]
+    for added, gone in zip(assigned, removed, strict=False):
+        reason = ASSIGNED_THEN_REMOVED if added.pk < gone.pk else REMOVED_THEN_ASSIGNED
+        why[added.pk] = why[gone.pk] = reason
+    for kind, reason in (
+        (Kind.DUE_DATE_CHANGED, DATE_MOVED_BACK),
+        (Kind.STATUS_CHANGED, STATUS_BACK),
+    ):
+        moves = [d for d in changes if d.kind == kind]
+        if moves and moves[0].context.get("before") == moves[-1].context.get("after"):
+            why.update(dict.fromkeys((d.pk for d in moves), reason))
+    return why

@@ -1,0 +1,98 @@
+"""Project membership in headless Chromium, at 1366 and 390 px, light and
+dark: an Employee is refused a project's page until a Manager adds them as a
+member there; then they see every task of the project, not only theirs. axe
+finds no serious or critical violation on the project's page."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tasks.models import Project
+from tests.browser.product_pages import AXE, PASSWORD, WIDTHS, sideways_overflow
+from tests.factories import ProjectFactory, TaskDetailFactory, UserFactory
+from tests.support.axe import report, serious_violations
+from tests.support.browser import fresh_page, screenshot
+from users.models import Role
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+VIEWS = ["desktop-light", "desktop-dark", "phone-light", "phone-dark"]
+
+
+def options(view: str) -> dict[str, object]:
+    width, scheme = view.split("-")
+    return {"viewport": WIDTHS[width], "color_scheme": scheme}
+
+
+@pytest.fixture(params=VIEWS)
+def view_name(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def manager_page(browser: Browser, view_name: str) -> Iterator[Page]:
+    with fresh_page(browser, **options(view_name)) as page:
+        page.context.add_init_script(path=str(AXE))
+        yield page
+
+
+@pytest.fixture
+def employee_page(browser: Browser, view_name: str) -> Iterator[Page]:
+    with fresh_page(browser, **options(view_name)) as page:
+        page.context.add_init_script(path=str(AXE))
+        yield page
+
+
+def harbour() -> Project:
+    UserFactory(username="mia", first_name="Mia", last_name="Manager",
+                role=Role.MANAGER, password=PASSWORD)  # fmt: skip
+    UserFactory(username="ann", first_name="Ann", last_name="Lee",
+                role=Role.EMPLOYEE, password=PASSWORD)  # fmt: skip
+    project = ProjectFactory(name="Harbour refit")
+    TaskDetailFactory(task__title="Paint the hull", task__project=project)
+    return project
+
+
+def sign_in_as(page: Page, site: str, username: str) -> None:
+    page.goto(f"{site}/users/sign-in/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.locator("main").get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{site}/")
+
+
+def test_an_employee_sees_a_projects_tasks_only_as_a_member(
+    manager_page: Page, employee_page: Page, site: str, view_name: str
+) -> None:
+    project = harbour()
+    found: dict[str, object] = {}
+    sign_in_as(employee_page, site, "ann")
+    response = employee_page.goto(f"{site}/tasks/projects/{project.pk}/")
+    assert response is not None and response.status == 403
+    employee_page.goto(f"{site}/tasks/projects/")
+    expect(employee_page.get_by_test_id("project-list")).not_to_contain_text(
+        "Harbour refit"
+    )
+
+    sign_in_as(manager_page, site, "mia")
+    manager_page.goto(f"{site}/tasks/projects/")
+    manager_page.get_by_role("link", name="Harbour refit", exact=True).click()
+    manager_page.select_option("#id_member", label="Ann Lee (ann)")
+    with manager_page.expect_navigation():
+        manager_page.get_by_role("button", name="Add member").click()
+    expect(manager_page.get_by_test_id("members")).to_contain_text("Ann Lee")
+    if violations := serious_violations(manager_page):
+        found["project-as-manager"] = violations
+    assert sideways_overflow(manager_page) <= 0
+
+    employee_page.goto(f"{site}/tasks/projects/")
+    employee_page.get_by_role("link", name="Harbour refit", exact=True).click()
+    expect(employee_page.get_by_test_id("task-list")).to_contain_text("Paint the hull")
+    expect(employee_page.get_by_role("button", name="Add member")).to_have_count(0)
+    if violations := serious_violations(employee_page):
+        found["project-as-member"] = violations
+    assert sideways_overflow(employee_page) <= 0
+    screenshot(employee_page, f"project-as-member-{view_name}")
+    assert found == {}, report(found)  # type: ignore[arg-type]
