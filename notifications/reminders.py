@@ -13,8 +13,9 @@ reminder is due *today* for each person whose hour has passed, not which fell
 due "in the last minute": a reminder whose hour passed while beat was down is
 recorded on its next run, the same day. When the worker takes the row it checks
 that the reminder still holds (why_not_now): the task not completed, not
-re-dated since, and the reminder's day not over, so one recorded before a
-downtime of the workers is sent when they return only if it is still true.
+re-dated since, no later reminder of it recorded, still what its reader
+chooses; so one recorded before a downtime of the workers is sent when they
+return only if it is still true, and says what is true the day it leaves.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.utils import timezone
+from django.db.models import Q
 
 from notifications.contexts import BEFORE, OVERDUE, TODAY
 from notifications.models import Delivery, DigestSchedule, Entry
@@ -35,7 +36,7 @@ from tasks.models import Task
 
 COMPLETED = "the task was completed since the reminder was due"
 REDATED = "the task was re-dated since the reminder was due"
-DAY_OVER = "the day of the reminder is over"
+SUPERSEDED = "a later reminder of this task took its place"
 NOT_WANTED = "the recipient no longer wants this reminder"
 OPEN = (Task.Status.PENDING, Task.Status.IN_PROGRESS)
 # Longest "days before" the settings offer.
@@ -150,18 +151,39 @@ def record_due_reminders(now: datetime) -> list[int]:
     return Delivery.objects.record_scheduled(due_entries(now), now)
 
 
-def why_not_now(delivery: Delivery, task: Task, choice: Choice) -> str | None:
+def latest_days(rows: Iterable[Delivery]) -> dict[tuple[int, int], str]:
+    """(person, task) -> the latest day any reminder was recorded for, of the
+    reminders among these rows: read off the event keys, one query."""
+    pairs = {(row.recipient_id, row.context.get("task_id")) for row in rows}
+    about = Q()
+    for person, task_id in pairs:
+        about |= Q(event_key__startswith=f"reminder:{task_id}:{person}:")
+    if not about:
+        return {}
+    latest: dict[tuple[int, int], str] = {}
+    for key in Delivery.objects.filter(about).values_list("event_key", flat=True):
+        _, task_part, person_part, _, day = key.split(":")
+        pair = (int(person_part), int(task_part))
+        latest[pair] = max(latest.get(pair, day), day)
+    return latest
+
+
+def why_not_now(
+    delivery: Delivery, task: Task, choice: Choice, latest_day: str
+) -> str | None:
     """Why a recorded reminder no longer holds, or None when it does: the
-    task completed or re-dated since, its day over, or its reader's choice
-    (`choice`, as it is now) no longer calls for it."""
+    task completed or re-dated since, a later reminder of it recorded (the
+    workers were down past this one's day), or its reader's choice (`choice`,
+    as it is now) no longer calls for it. One sent after its day (held by
+    quiet hours) says what is true the day it leaves (contexts.due_reminder)."""
     snapshot = delivery.context
     if task.status == Task.Status.COMPLETED:
         return COMPLETED
     if task.due_date.isoformat() != snapshot.get("due_date"):
         return REDATED
-    day = date.fromisoformat(str(snapshot.get("day")))
-    if timezone.localdate(timezone=delivery.recipient.zone) > day:
-        return DAY_OVER
-    if choice.which(task.due_date, day) != snapshot.get("reminder"):
+    day = str(snapshot.get("day"))
+    if latest_day > day:
+        return SUPERSEDED
+    if choice.which(task.due_date, date.fromisoformat(day)) != snapshot.get("reminder"):
         return NOT_WANTED
     return None
