@@ -97,7 +97,7 @@ def test_an_admin_invites_from_the_team_page_and_the_email_leaves_in_the_fast_la
     message = build_message(invitation_email(Invitation.objects.get()))
     assert message.to == ["Noor@example.com"]
     assert message.subject == "Join your team on Tasks: Ada Admin invited you"
-    assert "as Manager" in message.body
+    assert "as a Manager." in message.body
     assert "List-Unsubscribe" not in message.extra_headers
 
 
