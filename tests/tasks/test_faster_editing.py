@@ -129,3 +129,32 @@ def test_employees_cannot_change_many_tasks(client: Client, employee: User) -> N
     response = client.post("/tasks/bulk/", {"tasks": [task.pk], "status": "COMPLETED"})
     assert response.status_code == 403
     assert fresh(task).status == Task.Status.PENDING
+
+
+def test_a_manager_sets_the_due_date_and_the_assignees_from_the_task_page(
+    client: Client, manager: User, employee: User
+) -> None:
+    task = TaskFactory(title="Paint", due_date=days(3))
+    client.force_login(manager)
+    page = client.get(f"/tasks/{task.pk}/").content.decode()
+    assert "Change the due date" in page and "Assign someone" in page
+    client.post(f"/tasks/{task.pk}/due-date/", {"due_date": ""})
+    assert fresh(task).due_date is None
+    client.post(f"/tasks/{task.pk}/assign/", {"person": employee.pk})
+    assert list(task.assigned_to.all()) == [employee]
+    client.post(f"/tasks/{task.pk}/assign/", {"person": employee.pk, "remove": "1"})
+    assert not task.assigned_to.exists()
+
+
+def test_a_member_reads_the_status_without_a_control_to_change_it(
+    client: Client, employee: User
+) -> None:
+    task = TaskFactory()
+    task.project.members.add(employee)
+    client.force_login(employee)
+    page = client.get(f"/tasks/{task.pk}/").content.decode()
+    assert "Its assignees change it." in page
+    assert f'action="/tasks/{task.pk}/status/"' not in page
+    assert (
+        client.post(f"/tasks/{task.pk}/due-date/", {"due_date": ""}).status_code == 403
+    )
