@@ -40,8 +40,13 @@ def view(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
 
 
 def some_tasks() -> dict[str, Task]:
-    UserFactory(username="mia", first_name="Mia", last_name="Manager",
-                role=Role.MANAGER, password=PASSWORD)  # fmt: skip
+    UserFactory(
+        username="mia",
+        first_name="Mia",
+        last_name="Manager",
+        role=Role.MANAGER,
+        password=PASSWORD,
+    )
     project = ProjectFactory(name="Harbour refit")
     today = timezone.localdate()
     tasks = {}
@@ -80,6 +85,7 @@ def test_a_manager_edits_from_the_list_one_row_and_many_at_once(
     assert status_of(hull) == Task.Status.IN_PROGRESS
 
     deck, rope = tasks["Sand the deck"], tasks["Order rope"]
+    view.get_by_text("Change the selected tasks").click()
     view.get_by_label("Select Sand the deck").check()
     view.get_by_label("Select Order rope").check()
     view.get_by_label("Set status").select_option("COMPLETED")

@@ -37,9 +37,13 @@ def test_a_task_may_have_no_due_date_and_sorts_last(
     client.force_login(manager)
     response = client.post(
         "/tasks/create/",
-        {"title": "Someday", "project": project.pk, "status": "PENDING",
-         "priority": "M"},
-    )  # fmt: skip
+        {
+            "title": "Someday",
+            "project": project.pk,
+            "status": "PENDING",
+            "priority": "M",
+        },
+    )
     assert response.status_code == 302
     assert Task.objects.get(title="Someday").due_date is None
     TaskFactory(title="Soon", project=project)
@@ -56,10 +60,15 @@ def test_a_due_date_in_the_past_is_kept_with_a_warning(
     client.force_login(manager)
     response = client.post(
         "/tasks/create/",
-        {"title": "Late", "project": project.pk, "status": "PENDING",
-         "priority": "M", "due_date": "2030-05-01"},
+        {
+            "title": "Late",
+            "project": project.pk,
+            "status": "PENDING",
+            "priority": "M",
+            "due_date": "2030-05-01",
+        },
         follow=True,
-    )  # fmt: skip
+    )
     assert Task.objects.get(title="Late").due_date == datetime.date(2030, 5, 1)
     assert "is in the past: “Late” is overdue." in response.content.decode()
 
@@ -111,10 +120,14 @@ def test_a_manager_changes_the_status_and_assignee_of_many_tasks_at_once(
     assert 'form="bulk-form"' in client.get("/tasks/").content.decode()
     response = client.post(
         "/tasks/bulk/",
-        {"tasks": [t.pk for t in chosen], "status": "COMPLETED",
-         "assignee": employee.pk, "next": "/tasks/"},
+        {
+            "tasks": [t.pk for t in chosen],
+            "status": "COMPLETED",
+            "assignee": employee.pk,
+            "next": "/tasks/",
+        },
         follow=True,
-    )  # fmt: skip
+    )
     assert "3 tasks changed." in response.content.decode()
     for task in chosen:
         assert fresh(task).status == Task.Status.COMPLETED
