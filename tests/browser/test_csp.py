@@ -96,3 +96,32 @@ def test_the_inline_status_change_works_under_the_policy(
     assert strict.evaluate("window.__samePage === true"), "the page was reloaded"
     expect(strict.locator(f"#status-update-{row_id}")).to_be_focused()
     assert violations(strict) == []
+
+
+def test_a_comment_posted_and_a_card_moved_in_place_break_nothing(
+    strict: Page, site: str
+) -> None:
+    """htmx answers swapped in (a comment; a card dragged on the board) under
+    the strict policy: no violation, and no reload."""
+    world = seed_world()
+    sign_in(strict, site, "ann")
+    strict.goto(f"{site}/tasks/{world.task_id}/")
+    strict.evaluate("window.__samePage = true")
+    strict.get_by_label("Add a comment").fill("Second coat is dry.")
+    strict.get_by_role("button", name="Post comment").click()
+    expect(strict.locator("#comments")).to_contain_text("Second coat is dry.")
+    assert strict.evaluate("window.__samePage === true"), "the page was reloaded"
+    assert violations(strict) == []
+
+    strict.goto(f"{site}/tasks/board/")
+    strict.evaluate("window.__samePage = true")
+    card = strict.locator("[data-task-id][draggable=true]").first
+    title = card.get_by_role("link").first.inner_text()
+    pending = strict.get_by_test_id("column-PENDING")
+    target = (
+        "column-IN_PROGRESS" if pending.get_by_text(title).count() else "column-PENDING"
+    )
+    card.drag_to(strict.get_by_test_id(target))
+    expect(strict.get_by_test_id(target)).to_contain_text(title)
+    assert strict.evaluate("window.__samePage === true"), "the page was reloaded"
+    assert violations(strict) == []
