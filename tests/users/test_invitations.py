@@ -36,8 +36,9 @@ def frontend_url(settings: DjangoSettings) -> None:
 
 @pytest.fixture
 def admin() -> User:
-    return UserFactory(username="ada", first_name="Ada", last_name="Admin",
-                       role=Role.ADMIN)  # fmt: skip
+    return UserFactory(
+        username="ada", first_name="Ada", last_name="Admin", role=Role.ADMIN
+    )
 
 
 @pytest.fixture
