@@ -415,8 +415,10 @@ def list_context_of(
     params = QueryDict(url.query)
     form = filter_form(request.user, params, is_manager=is_manager)
     visible = list_scope(request.user, url.path)
+    # The Managers' full list shows no count cards: nothing to swap there.
+    counted = url.path != reverse("tasks:list")
     return {
-        "counts": status_counts(but_status(visible, form.query())),
+        "counts": status_counts(but_status(visible, form.query())) if counted else None,
         "is_manager": is_manager,
         "quick_status": True,
         "status_choices": Task.Status.choices,
