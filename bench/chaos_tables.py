@@ -68,7 +68,8 @@ def environment_note() -> str:
     return (
         f"Worker settings changed from the product's defaults ({phases}). Retry "
         "defaults: base 30 s, cap 900 s; cool-down defaults: 10 s, cap 1,800 s. "
-        "Attempts (12), sweep, grace and lease are the product's defaults."
+        "Attempts (12), sweep and lease are the product's defaults, and so is "
+        "the sweep's grace but in run 11."
     )
 
 

@@ -66,14 +66,17 @@ def sequence(task: Task) -> int:
 
 
 def due_event(task: Task) -> Event:
-    """The task's due date as an all-day event."""
+    """The task's due date as an all-day event (a task without one has none)."""
+    due = task.due_date
+    if due is None:
+        raise ValueError(f"Task {task.pk} has no due date")
     link = absolute_url("tasks:detail", task.pk)
     event = Event()
     event.add("uid", event_uid(task.pk))
     event.add("dtstamp", timezone.now())
     event.add("sequence", sequence(task))
-    event.add("dtstart", task.due_date)
-    event.add("dtend", task.due_date + timedelta(days=1))
+    event.add("dtstart", due)
+    event.add("dtend", due + timedelta(days=1))
     event.add("summary", f"Due: {task.title}")
     event.add("description", f"{task.project.name}: {task.title}\n{link}")
     event.add("url", link)
@@ -156,6 +159,7 @@ def owner_of(token: str) -> User | None:
 
 def feed_calendar(user: User) -> bytes:
     """This person's open tasks' due dates."""
-    tasks = user.tasks.filter(status__in=OPEN).select_related("project")
+    tasks = user.tasks.filter(status__in=OPEN, due_date__isnull=False)
+    tasks = tasks.select_related("project")
     tasks = with_due_date_moves(tasks.order_by("due_date", "pk"))
     return calendar_of(tasks, name="Tasks: my due dates")

@@ -448,6 +448,13 @@ def invitation(delivery: Delivery, _task: Task | None) -> Context:
         "link": absolute_url("users:invitation", token=token),
         "valid_for": link_lasts(),
         "by": snapshot.get("by") or "An Admin",
-        "role": snapshot.get("role", ""),
+        "role": with_article(str(snapshot.get("role", ""))),
         "first_name": snapshot.get("first_name", ""),
     }
+
+
+def with_article(role: str) -> str:
+    """The role with its article: "a Manager", "an Admin"; nothing for none."""
+    if not role:
+        return ""
+    return f"an {role}" if role[0] in "AEIOU" else f"a {role}"

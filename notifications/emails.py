@@ -93,7 +93,8 @@ def build_message(
     else:
         task = live_task(delivery, tasks)
         message = compose(delivery, task, thread_of(delivery, tasks))
-    if task is not None and any(KINDS[each.kind].calendar for each in told):
+    wants_event = any(KINDS[each.kind].calendar for each in told)
+    if task is not None and task.due_date is not None and wants_event:
         message.attach(calendars.attachment(task))
     return_addresses(message, delivery)
     return message

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from notifications.kinds import Kind
 from notifications.models import Bounce, Complaint, Delivery, Suppression
 from users.models import User
 
@@ -76,6 +77,8 @@ def record_complaint(
     or, for a person alone, a complaint of theirs still standing.
     """
     delivery = about if isinstance(about, Delivery) else None
+    if delivery is not None and delivery.kind in TO_SOMEONE_ELSE:
+        return complaint_of_an_outsider(delivery, source)
     user_id = delivery.recipient_id if delivery is not None else about.pk
     at = at or timezone.now()
     standing = Complaint.objects.standing().filter(user_id=user_id)
@@ -90,6 +93,22 @@ def record_complaint(
         return False
     logger.info("Complaint (%s): notification emails of %s turned off", source, user_id)
     return True
+
+
+# Kinds whose delivery belongs to one person but goes to another's address: an
+# invitation is the inviting Admin's row, sent to someone without an account.
+TO_SOMEONE_ELSE = frozenset({Kind.INVITATION})
+
+
+def complaint_of_an_outsider(delivery: Delivery, source: str) -> bool:
+    """The person at that address marked it as spam: nothing more goes to the
+    address, and nothing changes for the row's owner."""
+    already = Suppression.objects.filter(address__iexact=delivery.address).exists()
+    Suppression.objects.add(delivery.address, f"complaint ({source[:60]})", delivery)
+    logger.info(
+        "Complaint (%s) about delivery %s: address suppressed", source, delivery.pk
+    )
+    return not already
 
 
 def turn_emails_back_on(user: User) -> int:

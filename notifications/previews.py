@@ -14,7 +14,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
 
 from notifications.contexts import Item, digest_of
-from notifications.emails import compose, thread_of
+from notifications.emails import compose, compose_changes, thread_of
 from notifications.kinds import (
     EXCERPT,
     KINDS,
@@ -26,7 +26,11 @@ from notifications.models import Delivery
 from tasks.models import Project, Task, TaskDetail
 from users.models import User
 
-Reason = Delivery.Reason
+Kind, Reason = Delivery.Kind, Delivery.Reason
+# Not a kind: what a coalescing window makes of several changes to one task
+# (notifications/timing.py), previewed beside the kinds.
+CHANGES = "task_changes"
+EXTRA = {CHANGES: "Several changes to a task, in one email"}
 
 SAMPLE_TASK_ID = 42
 SAMPLE_CREATED = datetime.datetime(2030, 3, 1, 9, 0, tzinfo=datetime.UTC)
@@ -76,6 +80,8 @@ def sample_recipient(sample: Sample) -> User:
 
 
 def preview(kind: str) -> EmailMultiAlternatives:
+    if kind == CHANGES:
+        return preview_changes()
     declared = KINDS[kind]
     recipient = sample_recipient(declared.preview)
     if declared.preview.gathers:
@@ -87,6 +93,26 @@ def preview(kind: str) -> EmailMultiAlternatives:
     task = sample_task()
     thread = thread_of(delivery, {task.pk: task})
     return compose(delivery, task if declared.live_task else None, thread)
+
+
+def preview_changes() -> EmailMultiAlternatives:
+    """An assignment, a new due date and a comment, told in one email."""
+    recipient, task, now = sample_recipient(Sample()), sample_task(), timezone.now()
+    told = [
+        Delivery(
+            kind=kind,
+            recipient=recipient,
+            context={**SNAPSHOT, **extra},
+            reason=Reason.ASSIGNED,
+            created_at=now - age,
+        )
+        for kind, extra, age in (
+            (Kind.TASK_ASSIGNED, {}, datetime.timedelta(seconds=110)),
+            (Kind.DUE_DATE_CHANGED, {}, datetime.timedelta(seconds=70)),
+            (Kind.TASK_COMMENTED, {"excerpt": EXCERPT}, datetime.timedelta(seconds=15)),
+        )
+    ]
+    return compose_changes(told[0], told[1:], {task.pk: task})
 
 
 def sample_reason(kind: str) -> str:

@@ -184,11 +184,12 @@ def why_not_now(
     snapshot = delivery.context
     if task.status == Task.Status.COMPLETED:
         return COMPLETED
-    if task.due_date.isoformat() != snapshot.get("due_date"):
+    due = task.due_date
+    if due is None or due.isoformat() != snapshot.get("due_date"):
         return REDATED
     day = str(snapshot.get("day"))
     if latest_day > day:
         return SUPERSEDED
-    if choice.which(task.due_date, date.fromisoformat(day)) != snapshot.get("reminder"):
+    if choice.which(due, date.fromisoformat(day)) != snapshot.get("reminder"):
         return NOT_WANTED
     return None

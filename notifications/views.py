@@ -351,7 +351,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 def preview_list(request: AuthenticatedRequest) -> HttpResponse:
     ensure_admin(request.user)
     emails = []
-    for kind, label in Delivery.Kind.choices:
+    for kind, label in [*Delivery.Kind.choices, *previews.EXTRA.items()]:
         message = previews.preview(kind)
         preheader = previews.preheader_of(previews.html_of(message))
         emails.append((kind, label, message.subject, preheader))
@@ -366,7 +366,8 @@ def preview_list(request: AuthenticatedRequest) -> HttpResponse:
 def preview_email(request: AuthenticatedRequest, kind: str, part: str) -> HttpResponse:
     """One email as its recipient would see it: the HTML page, or the text."""
     ensure_admin(request.user)
-    if kind not in Delivery.Kind.values or part not in ("html", "text"):
+    known = (*Delivery.Kind.values, *previews.EXTRA)
+    if kind not in known or part not in ("html", "text"):
         raise Http404("No such email.")
     message = previews.preview(kind)
     if part == "text":

@@ -9,6 +9,7 @@ none.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -53,9 +54,14 @@ def record_changes(task: Task, before: dict[str, Any]) -> None:
         record(
             task,
             Verb.DUE_DATE,
-            before=str(before["due_date"]),
-            after=str(task.due_date),
+            before=iso(before["due_date"]),
+            after=iso(task.due_date),
         )
+
+
+def iso(day: datetime.date | None) -> str:
+    """A due date as the history keeps it; "" for none (due dates are optional)."""
+    return day.isoformat() if day else ""
 
 
 @transaction.atomic  # a comment never lacks its history entry (and its emails)

@@ -15,7 +15,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import Resolver404, resolve, reverse
@@ -61,7 +61,8 @@ def columns(tasks: QuerySet[Task], user: User) -> list[Column]:
     found = []
     for status, label in Task.Status.choices:
         in_column = tasks.filter(status=status)
-        shown = with_list_relations(in_column).order_by("due_date", "pk")
+        soonest = F("due_date").asc(nulls_last=True)
+        shown = with_list_relations(in_column).order_by(soonest, "pk")
         cards = [
             Card(task, can_change_status(user, task, is_manager=is_manager))
             for task in shown[:CARDS_PER_COLUMN]

@@ -10,7 +10,13 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from tasks.listing import DEFAULT_SORT, SORT_CHOICES, UNASSIGNED, ListQuery
+from tasks.listing import (
+    DEFAULT_SORT,
+    SORT_CHOICES,
+    UNASSIGNED,
+    WHEN_CHOICES,
+    ListQuery,
+)
 from tasks.mentions import MAX_MENTIONS, written_names
 from tasks.models import Comment, Project, Task, TaskDetail
 from ui.forms import TailwindFormMixin
@@ -104,6 +110,9 @@ class TaskForm(TailwindFormMixin, forms.ModelForm[Task]):
             "description": forms.Textarea(attrs={"rows": 4}),
             "due_date": date_input(),
         }
+        help_texts = {
+            "due_date": "Optional. A date in the past is kept, with a warning.",
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -148,6 +157,20 @@ class TaskStatusForm(forms.ModelForm[Task]):
         # completed_at follows status through the pre_save receiver.
         task: Task = self.instance
         task.save(update_fields=["status", "completed_at", "updated_at"])
+        return task
+
+
+class TaskDueDateForm(forms.ModelForm[Task]):
+    """A due date set (or cleared) on its own, from the task's page."""
+
+    class Meta:
+        model = Task
+        fields = ["due_date"]
+        widgets = {"due_date": date_input()}
+
+    def save(self, commit: bool = True) -> Task:
+        task: Task = self.instance
+        task.save(update_fields=["due_date", "updated_at"])
         return task
 
 
@@ -219,6 +242,7 @@ class TaskFilterForm(TailwindFormMixin, forms.Form):
         required=False, queryset=Project.objects.none(), empty_label="All projects"
     )
     sort = forms.ChoiceField(required=False, label="Sort by", choices=SORT_CHOICES)
+    when = forms.ChoiceField(required=False, label="Due", choices=WHEN_CHOICES)
 
     def __init__(
         self,
@@ -270,4 +294,5 @@ class TaskFilterForm(TailwindFormMixin, forms.Form):
             priority=self.value_of("priority"),
             project=self.value_of("project") or None,
             sort=self.sort_key,
+            when=self.value_of("when"),
         )

@@ -8,6 +8,7 @@ their list here, in a fixed number of queries.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -22,12 +23,23 @@ from django.db.models import (
     Value,
     When,
 )
+from django.utils import timezone
 
 from tasks.models import Project, Task, TaskDetail
 from users.models import User
 
 # The assignee filter's value for the tasks assigned to nobody.
 UNASSIGNED = "none"
+# "Upcoming" is due after today and within this many days.
+UPCOMING_DAYS = 7
+# The list's views by due date (?when=), as the tabs above it name them.
+WHEN_CHOICES = [
+    ("", "All"),
+    ("today", "Today"),
+    ("upcoming", "Upcoming"),
+    ("overdue", "Overdue"),
+    ("none", "No due date"),
+]
 
 PRIORITY_RANK = Case(
     When(details__priority=TaskDetail.Priority.HIGH, then=Value(0)),
@@ -73,8 +85,14 @@ def ordering(sort: str) -> list[OrderBy | str]:
     """Rows in the chosen column's order, then by due date and id for ties."""
     column = SORT_COLUMNS.get(sort.removeprefix("-"), SORT_COLUMNS[DEFAULT_SORT])
     descending = sort.startswith("-")
-    order = column.expression.desc() if descending else column.expression.asc()
-    return [order, "due_date", "pk"]
+    # Tasks without a due date (or a priority) come last whichever the direction.
+    expression = column.expression
+    order = (
+        expression.desc(nulls_last=True)
+        if descending
+        else expression.asc(nulls_last=True)
+    )
+    return [order, F("due_date").asc(nulls_last=True), "pk"]
 
 
 @dataclass(frozen=True)
@@ -87,6 +105,8 @@ class ListQuery:
     priority: str = ""
     project: Project | None = None
     sort: str = DEFAULT_SORT
+    when: str = ""  # one of WHEN_CHOICES
+    today: datetime.date | None = None  # the reader's today, for `when`
 
 
 def matching(tasks: QuerySet[Task], query: ListQuery) -> QuerySet[Task]:
@@ -106,7 +126,23 @@ def but_status(tasks: QuerySet[Task], query: ListQuery) -> QuerySet[Task]:
         tasks = tasks.filter(details__priority=query.priority)
     if query.project:
         tasks = tasks.filter(project=query.project)
+    if query.when:
+        tasks = due_when(tasks, query.when, query.today or timezone.localdate())
     return search_tasks(tasks, query.search)
+
+
+def due_when(tasks: QuerySet[Task], when: str, today: datetime.date) -> QuerySet[Task]:
+    """Today, Upcoming (the next UPCOMING_DAYS days) and Overdue list the open
+    tasks due then; "none" the tasks without a due date."""
+    if when == "none":
+        return tasks.filter(due_date__isnull=True)
+    still_open = tasks.exclude(status=Task.Status.COMPLETED)
+    if when == "today":
+        return still_open.filter(due_date=today)
+    if when == "overdue":
+        return still_open.filter(due_date__lt=today)
+    soon = today + datetime.timedelta(days=UPCOMING_DAYS)
+    return still_open.filter(due_date__gt=today, due_date__lte=soon)
 
 
 def search_tasks(tasks: QuerySet[Task], text: str) -> QuerySet[Task]:

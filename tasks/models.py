@@ -37,7 +37,8 @@ class Task(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="tasks")
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
-    due_date = models.DateField()
+    # Optional: a task may have no due date (it then sorts last).
+    due_date = models.DateField(null=True, blank=True)
     status = models.CharField(
         max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True
     )
@@ -57,7 +58,7 @@ class Task(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["due_date", "id"]
+        ordering = [models.F("due_date").asc(nulls_last=True), "id"]
 
     def __str__(self) -> str:
         return self.title
@@ -209,6 +210,8 @@ def status_label(value: str) -> str:
 
 def date_label(value: str) -> str:
     """An ISO date as recorded, in the site's date format (project/formats)."""
+    if not value:
+        return "no date"
     try:
         return formats.date_format(datetime.date.fromisoformat(value))
     except ValueError:

@@ -12,17 +12,20 @@ from urllib.parse import urlsplit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Count, Model, Q, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import Resolver404, ResolverMatch, resolve, reverse
+from django.utils import formats, timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tasks.activity import add_comment
 from tasks.forms import (
     CommentForm,
     ProjectForm,
+    TaskDueDateForm,
     TaskFilterForm,
     TaskForm,
     TaskStatusForm,
@@ -31,6 +34,7 @@ from tasks.forms import (
 )
 from tasks.listing import (
     SORT_COLUMNS,
+    WHEN_CHOICES,
     but_status,
     matching,
     status_counts,
@@ -39,6 +43,7 @@ from tasks.listing import (
 from tasks.mentions import Mentions, mentions_in
 from tasks.models import Activity, Project, Task
 from tasks.permissions import (
+    can_change_status,
     ensure_can_change_status,
     ensure_can_comment,
     ensure_can_view_task,
@@ -100,9 +105,12 @@ def task_listing(
         "counts": counts,
         "page_obj": page,
         "is_manager": is_manager,
-        # Assignees change status right from their list; managers open the task.
-        "quick_status": not is_manager,
+        # Whoever may change a task's status does it from the list (the row
+        # asks: Managers any task, others those assigned to them).
+        "quick_status": True,
         "status_choices": Task.Status.choices,
+        "when_choices": WHEN_CHOICES,
+        "bulk_people": assignable_users() if is_manager else None,
         "sort_headers": sort_headers(form.sort_key),
         "list_query": request.GET,
         "list_base": request.path,
@@ -213,6 +221,12 @@ def task_page_context(
         "watchers": watching,
         "is_watching": any(person.pk == user.pk for person, _ in watching),
         "addable": could_watch(task, watching) if is_manager else [],
+        "can_change_status": can_change_status(user, task, is_manager=is_manager),
+        "assignable": (
+            assignable_users().exclude(pk__in=[p.pk for p in task.assigned_to.all()])
+            if is_manager
+            else []
+        ),
     }
 
 
@@ -401,15 +415,92 @@ def list_context_of(
     params = QueryDict(url.query)
     form = filter_form(request.user, params, is_manager=is_manager)
     visible = list_scope(request.user, url.path)
+    # The Managers' full list shows no count cards: nothing to swap there.
+    counted = url.path != reverse("tasks:list")
     return {
-        "counts": status_counts(but_status(visible, form.query())),
+        "counts": status_counts(but_status(visible, form.query())) if counted else None,
         "is_manager": is_manager,
-        "quick_status": not is_manager,
+        "quick_status": True,
         "status_choices": Task.Status.choices,
         "list_query": params,
         "list_base": url.path,
         "list_path": path,
     }
+
+
+@login_required
+@require_POST
+@limit_per_account("tasks.update", "RATELIMIT_TASK_UPDATES")
+def task_bulk(request: AuthenticatedRequest) -> HttpResponse:
+    """Managers change the status of the selected tasks, or add someone to
+    them, at once. Each task is saved on its own: its history, and the emails
+    it calls for, are the same as for a change made on its page."""
+    if not request.user.is_manager:
+        raise PermissionDenied("Only Managers and Admins change many tasks at once.")
+    back = safe_next(request, reverse("tasks:list"))
+    ids = [int(pk) for pk in request.POST.getlist("tasks") if is_id(pk)]
+    tasks = list(Task.objects.filter(pk__in=ids))
+    status, person = bulk_choices(request)
+    if not tasks or (status is None and person is None):
+        messages.error(request, "Select tasks, then a status or a person.")
+        return redirect(back)
+    with transaction.atomic():
+        for task in tasks:
+            if status is not None and task.status != status:
+                task.status = status
+                task.save(update_fields=["status", "completed_at", "updated_at"])
+            if person is not None:
+                task.assigned_to.add(person)
+    count = f"{len(tasks)} task{'s' if len(tasks) != 1 else ''}"
+    messages.success(request, f"{count} changed.")
+    return redirect(back)
+
+
+def bulk_choices(request: HttpRequest) -> tuple[str | None, User | None]:
+    """The status and the person a bulk change asks for (None: unchanged)."""
+    status = request.POST.get("status", "")
+    person_id = request.POST.get("assignee", "")
+    person = (
+        assignable_users().filter(pk=int(person_id)).first()
+        if is_id(person_id)
+        else None
+    )
+    return (status if status in Task.Status.values else None), person
+
+
+@manager_required
+@require_POST
+def task_due_date(request: HttpRequest, pk: int) -> HttpResponse:
+    """Managers set or clear a due date from the task's page."""
+    task = get_object_or_404(Task, pk=pk)
+    form = TaskDueDateForm(request.POST, instance=task)
+    if not form.is_valid():
+        messages.error(request, "Enter the date as YYYY-MM-DD, or leave it empty.")
+    elif form.has_changed():
+        form.save()
+        day = formats.date_format(task.due_date) if task.due_date else "none"
+        messages.success(request, f"Due date of “{task}”: {day}.")
+        warn_of_a_past_due_date(request, form, task)
+    return redirect(task)
+
+
+@manager_required
+@require_POST
+def task_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    """Managers add someone to the task, or remove someone, from its page."""
+    task = get_object_or_404(Task, pk=pk)
+    person_id = request.POST.get("person", "")
+    pool = task.assigned_to.all() if request.POST.get("remove") else assignable_users()
+    person = pool.filter(pk=int(person_id)).first() if is_id(person_id) else None
+    if person is None:
+        messages.error(request, "Choose someone on the team.")
+    elif request.POST.get("remove"):
+        task.assigned_to.remove(person)
+        messages.success(request, f"{person} is no longer assigned to “{task}”.")
+    else:
+        task.assigned_to.add(person)
+        messages.success(request, f"{person} is assigned to “{task}”.")
+    return redirect(f"{task.get_absolute_url()}#people-heading")
 
 
 @manager_required
@@ -432,6 +523,7 @@ def save_task_form(
 ) -> HttpResponse:
     task = saved(request, form, "Task", created=created)
     if task is not None:
+        warn_of_a_past_due_date(request, form, task)
         return redirect(task)
     context = {
         "form": form,
@@ -439,6 +531,20 @@ def save_task_form(
         "has_projects": Project.objects.exists(),
     }
     return render(request, "tasks/task_form.html", context)
+
+
+def warn_of_a_past_due_date(
+    request: HttpRequest, form: TaskForm | TaskDueDateForm, task: Task
+) -> None:
+    """A due date set in the past is kept (a late entry is real), but said."""
+    due, open_task = task.due_date, task.status != Task.Status.COMPLETED
+    if due is None or due >= timezone.localdate() or not open_task:
+        return
+    if "due_date" in form.changed_data:
+        day = formats.date_format(due)
+        messages.warning(
+            request, f"The due date, {day}, is in the past: “{task}” is overdue."
+        )
 
 
 @manager_required
@@ -462,13 +568,15 @@ def project_list(request: AuthenticatedRequest) -> HttpResponse:
     """Every project for Managers; the projects an Employee is in or has a
     task of, for them."""
     is_manager = request.user.is_manager
+    # Counted among the tasks this person sees, not the project's all.
+    seen = Q(tasks__in=visible_tasks(request.user, is_manager=is_manager))
     projects = (
         visible_projects(request.user, is_manager=is_manager)
         .annotate(
-            task_count=Count("tasks", distinct=True),
+            task_count=Count("tasks", filter=seen, distinct=True),
             open_count=Count(
                 "tasks",
-                filter=~Q(tasks__status=Task.Status.COMPLETED),
+                filter=seen & ~Q(tasks__status=Task.Status.COMPLETED),
                 distinct=True,
             ),
         )
@@ -554,8 +662,8 @@ def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def save_project_form(
     request: HttpRequest, form: ProjectForm, *, created: bool
 ) -> HttpResponse:
-    if (project := saved(request, form, "Project", created=created)) is not None:
-        return redirect(project)
+    if saved(request, form, "Project", created=created) is not None:
+        return redirect("tasks:project-list")
     context = {"form": form, "created": created}
     return render(request, "tasks/project_form.html", context)
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
@@ -318,7 +319,12 @@ def active_admins() -> QuerySet[User]:
 
 
 def is_last_admin(user: User) -> bool:
-    return not active_admins().exclude(pk=user.pk).exists()
+    """Whether no other active Admin is left. Called inside a transaction, it
+    locks the Admins' rows, so two Admins removing each other at once cannot
+    both pass."""
+    admins = User._default_manager.filter(pk__in=active_admins().values("pk"))
+    others = admins.exclude(pk=user.pk).select_for_update()
+    return not list(others.values_list("pk", flat=True))
 
 
 def set_role(user: User, role: str) -> None:
@@ -326,9 +332,11 @@ def set_role(user: User, role: str) -> None:
     their groups say (Django's flag, changed only in the admin)."""
     if role not in Role.values:
         raise TeamRefusal("Choose Admin, Manager or Employee.")
-    if role != Role.ADMIN and user.is_admin and is_last_admin(user):
-        raise TeamRefusal(f"{user} is the only Admin: make someone else Admin first.")
     with transaction.atomic():
+        if role != Role.ADMIN and user.is_admin and is_last_admin(user):
+            raise TeamRefusal(
+                f"{user} is the only Admin: make someone else Admin first."
+            )
         roles = Group.objects.filter(name__in=Role.values)
         user.groups.remove(*roles)
         user.groups.add(Group.objects.get_or_create(name=role)[0])
@@ -339,11 +347,14 @@ def deactivate_account(user: User, *, by: User) -> bool:
     activation link switches it back on (only reactivate_account does)."""
     if user.pk == by.pk:
         raise TeamRefusal("You cannot deactivate your own account.")
-    if user.is_admin and is_last_admin(user):
-        raise TeamRefusal(f"{user} is the only Admin: make someone else Admin first.")
-    updated = User._default_manager.filter(
-        pk=user.pk, is_active=True, activated_at__isnull=False
-    ).update(is_active=False)
+    with transaction.atomic():
+        if user.is_admin and is_last_admin(user):
+            raise TeamRefusal(
+                f"{user} is the only Admin: make someone else Admin first."
+            )
+        updated = User._default_manager.filter(
+            pk=user.pk, is_active=True, activated_at__isnull=False
+        ).update(is_active=False)
     user.is_active = user.is_active and updated != 1
     return updated == 1
 
@@ -415,7 +426,19 @@ def invitation_from_link(token: str) -> Invitation | None:
     invitation = pending_invitations().filter(pk=invitation_id).first()
     if invitation is None or invitation_stamp(invitation) != stamp:
         return None
+    if not still_standing(invitation):
+        return None
     return invitation
+
+
+def still_standing(invitation: Invitation) -> bool:
+    """An invitation lasts PASSWORD_RESET_TIMEOUT from when it was sent (not
+    from when the worker wrote its link), and only while the Admin who sent
+    it still has an active account."""
+    lasts = timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT)
+    young = timezone.now() - invitation.sent_at <= lasts
+    inviter = invitation.invited_by
+    return young and (inviter is None or inviter.is_active)
 
 
 def accept_invitation(invitation: Invitation, account: User) -> InvitationOutcome:

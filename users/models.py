@@ -24,6 +24,14 @@ class Role(models.TextChoices):
     EMPLOYEE = "Employee"
 
 
+class Theme(models.TextChoices):
+    """How the pages look for this person: light, dark, or as their system says."""
+
+    SYSTEM = "", "As my system"
+    LIGHT = "light", "Light"
+    DARK = "dark", "Dark"
+
+
 class User(AbstractUser):
     email = models.EmailField("email address")
     # Set once, on the first activation, and never cleared: an account an Admin
@@ -54,6 +62,10 @@ class User(AbstractUser):
         null=True,
         blank=True,
         help_text="When an Admin approved the account; empty until then.",
+    )
+    # Light, dark, or (empty) whatever the person's system prefers.
+    theme = models.CharField(
+        "appearance", max_length=5, choices=Theme.choices, blank=True, default=""
     )
 
     class Meta:

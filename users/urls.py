@@ -17,6 +17,7 @@ urlpatterns = [
     path("invitations/<str:token>/", views.accept_invitation_view, name="invitation"),
     path("profile/", views.profile, name="profile"),
     path("profile/email/", views.change_email, name="email-change"),
+    path("profile/theme/", views.theme, name="theme"),
     path(
         "profile/email/cancel/",
         views.cancel_email_change_view,

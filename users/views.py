@@ -48,7 +48,7 @@ from users.forms import (
     SignUpForm,
 )
 from users.http import AuthenticatedRequest
-from users.models import User
+from users.models import Theme, User
 from users.protection import limit_per_account, limit_per_client
 from users.tokens import (
     encode_uid,
@@ -304,6 +304,19 @@ def cancel_email_change_view(request: AuthenticatedRequest) -> HttpResponse:
     return redirect("users:profile")
 
 
+@login_required
+@require_http_methods(["GET", "POST"])
+def theme(request: AuthenticatedRequest) -> HttpResponse:
+    """Light, dark or as the system says: kept on the account, so every
+    device signed in shows it."""
+    chosen = request.POST.get("theme")
+    if request.method == "POST" and chosen in Theme.values:
+        request.user.theme = chosen
+        request.user.save(update_fields=["theme"])
+        messages.success(request, f"Appearance: {Theme(chosen).label.lower()}.")
+    return redirect("users:profile")
+
+
 def _profile_page(
     request: AuthenticatedRequest,
     profile_form: ProfileForm | None = None,
@@ -312,6 +325,7 @@ def _profile_page(
     context = {
         "profile_form": profile_form or ProfileForm(instance=request.user),
         "email_form": email_form or EmailChangeForm(request.user),
+        "themes": Theme.choices,
     }
     return render(request, "users/profile.html", context)
 

@@ -52,7 +52,9 @@ def deliver_emails(self: Task[Any, Any], delivery_ids: list[int]) -> dict[str, i
 
     The deliveries that failed transiently, must wait for the pace or were not
     reached in time are retried as a new run with just their ids (in the same
-    queue); the delivery rows count the attempts, not Celery.
+    queue); the delivery rows count the attempts, not Celery. Those waiting for
+    their time (a coalescing window, quiet hours: notifications/timing.py) go
+    in jobs of their own, due then.
     """
     report = send_batch(delivery_ids, job_id=self.request.id or "")
     logger.info("deliver_emails %s", report.summary())

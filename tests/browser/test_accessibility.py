@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
 
 from notifications.models import Delivery
-from notifications.previews import html_of, preview
+from notifications.previews import EXTRA, html_of, preview
 from tests.browser.product_pages import (
     AXE,
     DESKTOP,
@@ -72,7 +72,8 @@ def test_no_page_has_a_serious_or_critical_axe_violation(
 @pytest.mark.parametrize("view", ["1366", "390"], indirect=True)
 def test_no_html_email_has_a_serious_or_critical_axe_violation(view: Page) -> None:
     found = {}
-    for kind in Delivery.Kind.values:  # each built by the real code (previews)
+    # Each built by the real code (previews), the email of a task's changes too.
+    for kind in [*Delivery.Kind.values, *EXTRA]:
         view.set_content(html_of(preview(kind)))
         if not view.evaluate("typeof axe === 'object'"):
             view.add_script_tag(path=str(AXE))

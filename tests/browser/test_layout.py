@@ -70,15 +70,24 @@ def rows(page: Page) -> list[str]:
     return page.get_by_test_id("task-list").locator("tbody tr[data-task-id]").all()
 
 
+def open_filters(page: Page) -> None:
+    """On a phone the filters wait behind a button (tasks/_filters.html)."""
+    toggle = page.get_by_role("button", name=re.compile("^Search and filters"))
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") == "false":
+        toggle.click()
+
+
 def filter_by(page: Page, label: str, option: str) -> None:
+    open_filters(page)
     page.get_by_test_id("task-filters").get_by_label(label).select_option(label=option)
-    page.get_by_role("button", name="Filter").click()
+    page.get_by_role("button", name="Filter", exact=True).click()
 
 
 def sort_by_priority(page: Page, phone: bool) -> None:
     if phone:  # the column headers are hidden: the form has a "Sort by" select
+        open_filters(page)
         page.get_by_label("Sort by").select_option(label="Priority, high first")
-        page.get_by_role("button", name="Filter").click()
+        page.get_by_role("button", name="Filter", exact=True).click()
     else:
         page.get_by_role("columnheader", name="Priority").get_by_role("link").click()
     expect(page).to_have_url(re.compile(r"sort=priority"))

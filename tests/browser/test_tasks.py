@@ -183,7 +183,7 @@ def test_an_employee_sees_only_their_tasks_and_changes_a_status(
     expect(tasks).to_contain_text("Paint the lighthouse")
     expect(tasks).to_contain_text("Order rope")
     expect(tasks).not_to_contain_text("Fix the crane")
-    expect(page.get_by_role("link", name="Projects")).to_have_count(0)
+    expect(page.get_by_role("link", name="All tasks")).to_have_count(0)
     screenshot(page, "tasks-dashboard-employee")
 
     tasks.get_by_role("link", name=re.compile("Paint the lighthouse")).click()

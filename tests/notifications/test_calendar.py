@@ -83,6 +83,12 @@ class TestTheEmailsEvent:
         send_all_to(ann, Kind.STATUS_CHANGED)
         assert attached_events(smtp.received[0]) == []
 
+    def test_a_task_without_a_due_date_carries_no_event(self, smtp: SMTPServer) -> None:
+        ann = UserFactory()
+        TaskFactory(due_date=None, assigned_to=[ann])
+        send_all_to(ann, Kind.TASK_ASSIGNED)
+        assert attached_events(smtp.received[0]) == []
+
 
 class TestTheFeed:
     def feed_url(self, user: User) -> str:
@@ -100,6 +106,7 @@ class TestTheFeed:
         )
         TaskFactory(title="Done", assigned_to=[ann], status=Task.Status.COMPLETED)
         TaskFactory(title="Bob's", assigned_to=[bob])
+        TaskFactory(title="Some day", due_date=None, assigned_to=[ann])
         response = client.get(
             self.path_of(calendars.feed_link(calendars.start_feed(ann)))
         )

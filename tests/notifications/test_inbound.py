@@ -238,6 +238,21 @@ class TestBouncesAndComplaints:
         assert fresh(reset).status == Status.SENT
         assert [m.to for m in mail.outbox] == [[ann.email]]
 
+    def test_a_complaint_about_an_invitation_touches_only_the_invited_address(
+        self, ann: User
+    ) -> None:
+        """The invitation is its Admin's row, sent to someone else's address:
+        the Admin's emails go on; nothing more goes to that address."""
+        invitation = DeliveryFactory(
+            kind=Kind.INVITATION, recipient=ann, context={"to": "noor@example.com"}
+        )
+        assert record_complaint(invitation, "ARF abuse report")
+        assert not record_complaint(invitation, "ARF abuse report")  # heard before
+        assert Complaint.objects.people_among([ann.pk]) == set()
+        assert list(Suppression.objects.values_list("address", flat=True)) == [
+            "noor@example.com"
+        ]
+
     def test_the_settings_page_says_why_and_turns_them_back_on(
         self, ann: User, client: Client
     ) -> None:

@@ -189,6 +189,7 @@ class TestWhenTheyAreSent:
         [
             ({"status": Task.Status.COMPLETED}, reminders.COMPLETED),
             ({"due_date": datetime.date(2030, 3, 20)}, reminders.REDATED),
+            ({"due_date": None}, reminders.REDATED),  # no due date any more
         ],
     )
     def test_one_for_a_task_completed_or_redated_since_is_skipped(

@@ -403,3 +403,49 @@ class TestTheSettingsPage:
         ann = UserFactory()
         assert self.post(client, ann, quiet_from="22:00") == 200
         assert not DigestSchedule.objects.filter(user=ann, quiet_from__isnull=False)
+
+
+def test_admins_preview_the_email_of_a_task_s_changes(client: Client) -> None:
+    client.force_login(UserFactory(role=Role.ADMIN))
+    assert (
+        "Several changes to a task, in one email"
+        in client.get("/notifications/preview/").text
+    )
+    text = client.get("/notifications/preview/task_changes.text").text
+    assert text.startswith("3 changes to this task")
+    assert "Now:\nTask: Prepare the quarterly report" in text
+
+
+def change(pk: int, kind: str, before: str = "", after: str = "") -> Delivery:
+    return Delivery(pk=pk, kind=kind, context={"before": before, "after": after})
+
+
+@pytest.mark.parametrize(
+    ("changes", "cancelled"),
+    [
+        (
+            [change(1, Kind.TASK_UNASSIGNED), change(2, Kind.TASK_ASSIGNED)],
+            {1: timing.REMOVED_THEN_ASSIGNED, 2: timing.REMOVED_THEN_ASSIGNED},
+        ),
+        (
+            [
+                change(1, Kind.STATUS_CHANGED, "PENDING", "IN_PROGRESS"),
+                change(2, Kind.STATUS_CHANGED, "IN_PROGRESS", "PENDING"),
+            ],
+            {1: timing.STATUS_BACK, 2: timing.STATUS_BACK},
+        ),
+        (
+            [
+                change(1, Kind.DUE_DATE_CHANGED, "2030-04-01", "2030-04-08"),
+                change(2, Kind.DUE_DATE_CHANGED, "2030-04-08", "2030-04-01"),
+                change(3, Kind.DUE_DATE_CHANGED, "2030-04-01", "2030-04-09"),
+            ],
+            {},
+        ),
+        ([change(1, Kind.TASK_ASSIGNED), change(2, Kind.TASK_COMMENTED)], {}),
+    ],
+)
+def test_what_cancels_out_within_a_window(
+    changes: list[Delivery], cancelled: dict[int, str]
+) -> None:
+    assert timing.cancelled_out(changes) == cancelled

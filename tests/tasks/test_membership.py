@@ -157,3 +157,17 @@ def test_employees_cannot_change_the_members(
 def test_a_deactivated_member_sees_nothing(member: User, task: Task) -> None:
     User.objects.filter(pk=member.pk).update(is_active=False)
     assert people_who_can_see([task.pk], [member.pk]) == set()
+
+
+def test_an_employee_assigned_one_task_counts_only_what_they_see(
+    client: Client, project: Project
+) -> None:
+    """Not a member: the projects page counts the one task she has, not the
+    project's forty."""
+    ann = EmployeeFactory()
+    TaskFactory(project=project).assigned_to.add(ann)
+    TaskFactory.create_batch(39, project=project)
+    client.force_login(ann)
+    page = client.get("/tasks/projects/").content.decode()
+    assert "1 task<" in page
+    assert "40 task" not in page

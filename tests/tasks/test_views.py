@@ -355,7 +355,7 @@ def test_a_manager_creates_a_project(as_manager: Client) -> None:
 
     response = as_manager.post("/tasks/projects/create/", data)
 
-    assert response.url == Project.objects.get().get_absolute_url()
+    assert response.url == reverse("tasks:project-list")
     assert Project.objects.get().name == "Apollo"
     assert messages_of(response) == ["Project “Apollo” created."]
 

@@ -36,8 +36,9 @@ def frontend_url(settings: DjangoSettings) -> None:
 
 @pytest.fixture
 def admin() -> User:
-    return UserFactory(username="ada", first_name="Ada", last_name="Admin",
-                       role=Role.ADMIN)  # fmt: skip
+    return UserFactory(
+        username="ada", first_name="Ada", last_name="Admin", role=Role.ADMIN
+    )
 
 
 @pytest.fixture
@@ -97,7 +98,7 @@ def test_an_admin_invites_from_the_team_page_and_the_email_leaves_in_the_fast_la
     message = build_message(invitation_email(Invitation.objects.get()))
     assert message.to == ["Noor@example.com"]
     assert message.subject == "Join your team on Tasks: Ada Admin invited you"
-    assert "as Manager" in message.body
+    assert "as a Manager." in message.body
     assert "List-Unsubscribe" not in message.extra_headers
 
 
@@ -136,12 +137,26 @@ def test_a_used_link_gets_the_friendly_page(client: Client, admin: User) -> None
     assert User.objects.filter(email="noor@example.com").count() == 1
 
 
-@pytest.mark.parametrize("how", ["revoked", "sent again", "expired", "tampered"])
+@pytest.mark.parametrize(
+    "how",
+    [
+        "revoked",
+        "sent again",
+        "expired",
+        "expired, its link written late",
+        "its Admin deactivated",
+        "tampered",
+    ],
+)
 def test_a_link_that_no_longer_works_gets_the_friendly_page(
     client: Client, admin: User, how: str
 ) -> None:
     invitation = invite("noor@example.com", Role.EMPLOYEE, by=admin)
-    path = link_of(invitation_email(invitation))
+    written = 2 * 86400 if how == "expired, its link written late" else 0
+    with time_machine.travel(invitation.sent_at.timestamp() + written):
+        path = link_of(invitation_email(invitation))
+    if how == "its Admin deactivated":
+        User.objects.filter(pk=admin.pk).update(is_active=False)
     if how == "revoked":
         assert revoke_invitation(invitation)
     elif how == "sent again":
@@ -150,7 +165,7 @@ def test_a_link_that_no_longer_works_gets_the_friendly_page(
         assert link_of(invitation_email(invitation)) != path
     elif how == "tampered":
         path = path[:-3] + "x/"
-    later = 3 * 86400 + 60 if how == "expired" else 0
+    later = 3 * 86400 + 60 if how.startswith("expired") else 0
     with time_machine.travel(invitation.sent_at.timestamp() + later):
         response = client.get(path)
         assert response.status_code == 400

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import redis
@@ -74,6 +74,18 @@ def test_the_job_requeues_just_the_transient_ids_with_a_countdown(
     assert (message["headers"]["retries"], bool(message["headers"]["eta"])) == (
         1, True
     )  # fmt: skip
+
+
+def test_a_row_waiting_for_its_window_goes_in_a_job_due_when_the_window_ends(
+    broker_queue: redis.Redis, settings: DjangoSettings
+) -> None:
+    settings.NOTIFICATIONS_COALESCE_SECONDS = 120
+    [delivery] = queued_deliveries()  # about a task: it waits for more changes
+    assert deliver_emails.apply(args=[[delivery.pk]]).get()["waiting"] == 1
+    [message] = queued_jobs(broker_queue, "bulk")
+    assert published_ids(broker_queue) == [delivery.pk]
+    due = datetime.fromisoformat(message["headers"]["eta"])
+    assert fresh(delivery).not_before <= due <= timezone.now() + timedelta(seconds=121)
 
 
 def test_the_job_retries_until_every_email_arrived_exactly_once(
