@@ -319,6 +319,14 @@ class SMTPServer:
         self.stop()
 
 
+def with_return_path(item: Received) -> bytes:
+    """The message as a mailbox keeps it: the envelope sender written on top as
+    Return-Path, as the last MTA does (RFC 5321 4.4), so the signed bounce
+    address is there to read when trying bounces under `make run`."""
+    newline = b"\r\n" if b"\r\n" in item.content[:1000] else b"\n"
+    return b"Return-Path: <" + item.mail_from.encode() + b">" + newline + item.content
+
+
 def main() -> None:
     """`python -m devtools.smtp`: the local mail catcher of `make run`."""
     import argparse
@@ -337,11 +345,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-
-
-def with_return_path(item: Received) -> bytes:
-    """The message as a mailbox keeps it: the envelope sender written on top as
-    Return-Path, as the last MTA does (RFC 5321 4.4), so the signed bounce
-    address is there to read when trying bounces under `make run`."""
-    newline = b"\r\n" if b"\r\n" in item.content[:1000] else b"\n"
-    return b"Return-Path: <" + item.mail_from.encode() + b">" + newline + item.content

@@ -314,23 +314,37 @@ def filled(words: str, snapshot: dict[str, Any]) -> str:
 # Due-date reminders (notifications/reminders.py) -----------------------------------
 
 BEFORE, TODAY, OVERDUE = "before", "today", "overdue"
+REMINDER_HEADLINE = "Reminder: {reminder}."
 # What the preview's sample reminder says (previews.SNAPSHOT: due 2030-03-29).
 REMINDER_SAMPLE = {"reminder": BEFORE, "day": "2030-03-28"}
 
 
 def reminder_words(snapshot: dict[str, Any]) -> str:
-    """A reminder's first line, said on its day: due in N days, today, or
-    overdue since its due date."""
-    which, due_on = snapshot.get("reminder"), snapshot.get("due_date")
-    if which is None or not due_on:
+    """A reminder's first line: due in N days, today, or overdue since its
+    due date, as of its day, or of the day it is sent ("today", when later:
+    one held overnight by its reader's quiet hours leaves the next morning)."""
+    due_on, recorded = snapshot.get("due_date"), snapshot.get("day")
+    if snapshot.get("reminder") is None or not due_on or not recorded:
         return ""
-    if which == TODAY:
-        return "this task is due today"
-    if which == OVERDUE:
+    on = max(recorded, snapshot.get("today") or recorded)
+    days = (date.fromisoformat(due_on) - date.fromisoformat(on)).days
+    if days < 0:
         return f"this task was due on {written(due_on)} and is not completed"
-    days = (date.fromisoformat(due_on) - date.fromisoformat(snapshot["day"])).days
+    if days == 0:
+        return "this task is due today"
     when = "tomorrow," if days == 1 else f"in {days} days, on"
     return f"this task is due {when} {written(due_on)}"
+
+
+def due_reminder(delivery: Delivery, task: Task | None) -> Context:
+    """A reminder's body: the task's facts, as task_change writes them, and its
+    first line said on the day it is sent, in its reader's time zone."""
+    today = timezone.localdate(timezone=delivery.recipient.zone)
+    said_today = {**delivery.context, "today": today.isoformat()}
+    return {
+        **task_change()(delivery, task),
+        "headline": filled(REMINDER_HEADLINE, said_today),
+    }
 
 
 def reminder_summary(snapshot: dict[str, Any]) -> str:
@@ -434,6 +448,13 @@ def invitation(delivery: Delivery, _task: Task | None) -> Context:
         "link": absolute_url("users:invitation", token=token),
         "valid_for": link_lasts(),
         "by": snapshot.get("by") or "An Admin",
-        "role": snapshot.get("role", ""),
+        "role": with_article(str(snapshot.get("role", ""))),
         "first_name": snapshot.get("first_name", ""),
     }
+
+
+def with_article(role: str) -> str:
+    """The role with its article: "a Manager", "an Admin"; nothing for none."""
+    if not role:
+        return ""
+    return f"an {role}" if role[0] in "AEIOU" else f"a {role}"

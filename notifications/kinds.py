@@ -341,7 +341,7 @@ KINDS = declare(
     EmailKind(
         Kind.DUE_REMINDER,
         template="task_change",
-        context=contexts.task_change(),
+        context=contexts.due_reminder,
         reason="You get this reminder because you are assigned this task.",
         help="A task of yours is due soon, today, or overdue (when: below).",
         summary="{reminder_summary}",
@@ -350,7 +350,7 @@ KINDS = declare(
         # Recorded by a beat job at each person's hour (reminders.py); checked
         # again when sent: still open, still assigned, not re-dated since.
         task=AboutTask(
-            "Reminder: {reminder}.",
+            contexts.REMINDER_HEADLINE,
             addressed=Reason.ASSIGNED,
             while_assigned=True,
         ),

@@ -13,15 +13,9 @@ reminder is due *today* for each person whose hour has passed, not which fell
 due "in the last minute": a reminder whose hour passed while beat was down is
 recorded on its next run, the same day. When the worker takes the row it checks
 that the reminder still holds (why_not_now): the task not completed, not
-re-dated since, and the reminder's day not over, so one recorded before a
-downtime of the workers is sent when they return only if it is still true.
-
-A reminder that waited for its reader's quiet hours or days (timing.py: its
-not_before) is theirs, not a downtime: it goes when the quiet time ends, on
-that day rather than its own (day_of), and speaks of that day (for_release_day:
-"due today" held to the next morning reads "was due on ..."). Of two held to
-the same end (a Saturday's and a Sunday's, quiet all weekend) the later goes,
-the earlier is skipped as replaced (newest_reminders).
+re-dated since, no later reminder of it recorded, still what its reader
+chooses; so one recorded before a downtime of the workers is sent when they
+return only if it is still true, and says what is true the day it leaves.
 """
 
 from __future__ import annotations
@@ -34,7 +28,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.utils import timezone
+from django.db.models import Q
 
 from notifications.contexts import BEFORE, OVERDUE, TODAY
 from notifications.models import Delivery, DigestSchedule, Entry
@@ -42,8 +36,7 @@ from tasks.models import Task
 
 COMPLETED = "the task was completed since the reminder was due"
 REDATED = "the task was re-dated since the reminder was due"
-DAY_OVER = "the day of the reminder is over"
-REPLACED = "a later reminder of the task replaces it"
+SUPERSEDED = "a later reminder of this task took its place"
 NOT_WANTED = "the recipient no longer wants this reminder"
 OPEN = (Task.Status.PENDING, Task.Status.IN_PROGRESS)
 # Longest "days before" the settings offer.
@@ -158,58 +151,45 @@ def record_due_reminders(now: datetime) -> list[int]:
     return Delivery.objects.record_scheduled(due_entries(now), now)
 
 
-def why_not_now(delivery: Delivery, task: Task, choice: Choice) -> str | None:
+def latest_days(rows: Iterable[Delivery]) -> dict[tuple[int, int], str]:
+    """(person, task) -> the latest day any reminder was recorded for, of the
+    reminders among these rows: read off the event keys, one query."""
+    pairs = {(row.recipient_id, row.context.get("task_id")) for row in rows}
+    about = Q()
+    for person, task_id in pairs:
+        about |= Q(event_key__startswith=f"reminder:{task_id}:{person}:")
+    if not about:
+        return {}
+    # By recipient first: their index, rather than a scan for the key prefixes.
+    theirs = Delivery.objects.filter(
+        recipient_id__in={person for person, _ in pairs},
+        kind=Delivery.Kind.DUE_REMINDER,
+    )
+    latest: dict[tuple[int, int], str] = {}
+    for key in theirs.filter(about).values_list("event_key", flat=True):
+        _, task_part, person_part, _, day = key.split(":")
+        pair = (int(person_part), int(task_part))
+        latest[pair] = max(latest.get(pair, day), day)
+    return latest
+
+
+def why_not_now(
+    delivery: Delivery, task: Task, choice: Choice, latest_day: str
+) -> str | None:
     """Why a recorded reminder no longer holds, or None when it does: the
-    task completed or re-dated since, its day over, or its reader's choice
-    (`choice`, as it is now) no longer calls for it."""
+    task completed or re-dated since, a later reminder of it recorded (the
+    workers were down past this one's day), or its reader's choice (`choice`,
+    as it is now) no longer calls for it. One sent after its day (held by
+    quiet hours) says what is true the day it leaves (contexts.due_reminder)."""
     snapshot = delivery.context
     if task.status == Task.Status.COMPLETED:
         return COMPLETED
     due = task.due_date
     if due is None or due.isoformat() != snapshot.get("due_date"):
         return REDATED
-    day = date.fromisoformat(str(snapshot.get("day")))
-    if timezone.localdate(timezone=delivery.recipient.zone) > day_of(delivery):
-        return DAY_OVER
-    if choice.which(due, day) != snapshot.get("reminder"):
+    day = str(snapshot.get("day"))
+    if latest_day > day:
+        return SUPERSEDED
+    if choice.which(due, date.fromisoformat(day)) != snapshot.get("reminder"):
         return NOT_WANTED
     return None
-
-
-def day_of(delivery: Delivery) -> date:
-    """The day a reminder is for: its own, or, when its reader's quiet time
-    held it (not_before), the day that quiet time ended, in their zone."""
-    day = date.fromisoformat(str(delivery.context.get("day")))
-    if delivery.not_before is None:
-        return day
-    return max(day, delivery.not_before.astimezone(delivery.recipient.zone).date())
-
-
-def for_release_day(delivery: Delivery) -> None:
-    """A reminder held past its day speaks of the day it goes out: its
-    snapshot (in this run only; the inbox item keeps what it said then) is
-    the reminder of that day, by the dates alone."""
-    day = day_of(delivery)
-    due = date.fromisoformat(str(delivery.context.get("due_date")))
-    if day == date.fromisoformat(str(delivery.context.get("day"))):
-        return
-    which = OVERDUE if due < day else TODAY if due == day else BEFORE
-    delivery.context = {**delivery.context, "day": day.isoformat(), "reminder": which}
-
-
-def newest_reminders(rows: Iterable[Delivery]) -> dict[tuple[int, int], int]:
-    """{(task id, person id): the id of the latest reminder recorded} for the
-    reminders among these rows, in one query: an older one is replaced."""
-    reminded = [row for row in rows if row.kind == Delivery.Kind.DUE_REMINDER]
-    if not reminded:
-        return {}
-    found = Delivery.objects.filter(
-        kind=Delivery.Kind.DUE_REMINDER,
-        recipient_id__in={row.recipient_id for row in reminded},
-        context__task_id__in={row.context.get("task_id") for row in reminded},
-    )
-    newest: dict[tuple[int, int], int] = {}
-    for pk, person, task in found.values_list("pk", "recipient_id", "context__task_id"):
-        key = (int(task), person)
-        newest[key] = max(newest.get(key, 0), pk)
-    return newest

@@ -14,7 +14,7 @@ UPDATE). A worker decides a row's time the first time it claims it
 - Quiet hours. A notification whose time falls in its reader's quiet hours or
   on a quiet day (in their time zone) waits until they end. A due-date
   reminder is no change: it never waits for a window, only for quiet time,
-  and is sent when that ends (reminders.py says what day it then speaks of).
+  and is sent when that ends (reminders.py: saying what is true that day).
 
 Account emails never wait: someone is at the screen for them.
 """
@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db.models import Min
 
-from notifications.kinds import ACCOUNT_KINDS, CHANGE_KINDS, SCHEDULED_KINDS, Kind
+from notifications.kinds import ACCOUNT_KINDS, CHANGE_KINDS, Kind
 from notifications.models import Delivery, DigestSchedule
 
 Wait = Delivery.Wait
@@ -157,10 +157,6 @@ def plan_batch(claimed: list[Delivery], now: datetime) -> Plan:
         if wait is not None:
             hand_back(plan, delivery, wait, starts if first else None, timing)
             continue
-        if first and delivery.kind in SCHEDULED_KINDS:
-            # Its reader's quiet time passed with no worker there to hold it:
-            # it reads as held all the same (in this run: reminders.day_of).
-            delivery.not_before = timing.quiet_end(delivery.created_at)
         plan.deliveries.append(delivery)
         if pair_of(delivery) is not None and timing.window > 0:
             leads.append(delivery)

@@ -12,8 +12,8 @@ batch at once (a fixed number of queries however many rows):
    status step only while the task is not completed (one completed since, or
    before, sends nothing: the work is done, and the completion email says so);
    a due-date reminder only while it holds: still assigned, the task open, not
-   re-dated since, its day not over, still what its reader chooses
-   (reminders.py);
+   re-dated since, no later reminder of it recorded, still what its reader
+   chooses (reminders.py);
 3. the mute on the task (mentions still come through);
 4. the reader's level for the project (levels.py): Off sends nothing, Mentions
    only sends mentions, Participating sends what names them and, for the
@@ -81,9 +81,10 @@ class Wishes:
             {(row.recipient_id, self.project(row)) for row in rows}
         )
         self.following = watchers_of(task_ids)
-        reminded = {r.recipient_id for r in rows if r.kind == Kind.DUE_REMINDER}
-        self.reminder_choices = reminders.choices_of(reminded) if reminded else {}
-        self.newest_reminders = reminders.newest_reminders(rows)
+        reminded = [row for row in rows if row.kind == Kind.DUE_REMINDER]
+        people = {row.recipient_id for row in reminded}
+        self.reminder_choices = reminders.choices_of(people) if people else {}
+        self.latest_reminders = reminders.latest_days(reminded)
 
     def why_not(self, delivery: Delivery) -> str | None:
         """Why this email must not go now, or None when it may."""
@@ -111,21 +112,10 @@ class Wishes:
         if about.while_open and task.status == Task.Status.COMPLETED:
             return TASK_DONE
         if delivery.kind == Kind.DUE_REMINDER:
-            return self.reminder_says(delivery, task, pair)
+            choice = self.reminder_choices.get(pair[1], reminders.DEFAULT)
+            latest = self.latest_reminders.get((pair[1], pair[0]), "")
+            return reminders.why_not_now(delivery, task, choice, latest)
         return None
-
-    def reminder_says(
-        self, delivery: Delivery, task: Task, pair: tuple[int, int]
-    ) -> str | None:
-        """Replaced by a later one, or no longer holding; else it speaks of
-        the day it goes out (a reminder its reader's quiet time held)."""
-        if delivery.pk < self.newest_reminders.get(pair, 0):
-            return reminders.REPLACED
-        choice = self.reminder_choices.get(pair[1], reminders.DEFAULT)
-        why = reminders.why_not_now(delivery, task, choice)
-        if why is None:
-            reminders.for_release_day(delivery)
-        return why
 
     def reader_says(self, delivery: Delivery, about: AboutTask) -> str | None:
         """The mute on the task, then the level for its project."""

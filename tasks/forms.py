@@ -160,6 +160,20 @@ class TaskStatusForm(forms.ModelForm[Task]):
         return task
 
 
+class TaskDueDateForm(forms.ModelForm[Task]):
+    """A due date set (or cleared) on its own, from the task's page."""
+
+    class Meta:
+        model = Task
+        fields = ["due_date"]
+        widgets = {"due_date": date_input()}
+
+    def save(self, commit: bool = True) -> Task:
+        task: Task = self.instance
+        task.save(update_fields=["due_date", "updated_at"])
+        return task
+
+
 COMMENT_MAX_LENGTH = 5000
 
 

@@ -25,6 +25,7 @@ from tasks.activity import add_comment
 from tasks.forms import (
     CommentForm,
     ProjectForm,
+    TaskDueDateForm,
     TaskFilterForm,
     TaskForm,
     TaskStatusForm,
@@ -42,6 +43,7 @@ from tasks.listing import (
 from tasks.mentions import Mentions, mentions_in
 from tasks.models import Activity, Project, Task
 from tasks.permissions import (
+    can_change_status,
     ensure_can_change_status,
     ensure_can_comment,
     ensure_can_view_task,
@@ -219,6 +221,12 @@ def task_page_context(
         "watchers": watching,
         "is_watching": any(person.pk == user.pk for person, _ in watching),
         "addable": could_watch(task, watching) if is_manager else [],
+        "can_change_status": can_change_status(user, task, is_manager=is_manager),
+        "assignable": (
+            assignable_users().exclude(pk__in=[p.pk for p in task.assigned_to.all()])
+            if is_manager
+            else []
+        ),
     }
 
 
@@ -407,8 +415,10 @@ def list_context_of(
     params = QueryDict(url.query)
     form = filter_form(request.user, params, is_manager=is_manager)
     visible = list_scope(request.user, url.path)
+    # The Managers' full list shows no count cards: nothing to swap there.
+    counted = url.path != reverse("tasks:list")
     return {
-        "counts": status_counts(but_status(visible, form.query())),
+        "counts": status_counts(but_status(visible, form.query())) if counted else None,
         "is_manager": is_manager,
         "quick_status": True,
         "status_choices": Task.Status.choices,
@@ -459,6 +469,41 @@ def bulk_choices(request: HttpRequest) -> tuple[str | None, User | None]:
 
 
 @manager_required
+@require_POST
+def task_due_date(request: HttpRequest, pk: int) -> HttpResponse:
+    """Managers set or clear a due date from the task's page."""
+    task = get_object_or_404(Task, pk=pk)
+    form = TaskDueDateForm(request.POST, instance=task)
+    if not form.is_valid():
+        messages.error(request, "Enter the date as YYYY-MM-DD, or leave it empty.")
+    elif form.has_changed():
+        form.save()
+        day = formats.date_format(task.due_date) if task.due_date else "none"
+        messages.success(request, f"Due date of “{task}”: {day}.")
+        warn_of_a_past_due_date(request, form, task)
+    return redirect(task)
+
+
+@manager_required
+@require_POST
+def task_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    """Managers add someone to the task, or remove someone, from its page."""
+    task = get_object_or_404(Task, pk=pk)
+    person_id = request.POST.get("person", "")
+    pool = task.assigned_to.all() if request.POST.get("remove") else assignable_users()
+    person = pool.filter(pk=int(person_id)).first() if is_id(person_id) else None
+    if person is None:
+        messages.error(request, "Choose someone on the team.")
+    elif request.POST.get("remove"):
+        task.assigned_to.remove(person)
+        messages.success(request, f"{person} is no longer assigned to “{task}”.")
+    else:
+        task.assigned_to.add(person)
+        messages.success(request, f"{person} is assigned to “{task}”.")
+    return redirect(f"{task.get_absolute_url()}#people-heading")
+
+
+@manager_required
 def task_create(request: HttpRequest) -> HttpResponse:
     # "Add task" on a project row preselects that project.
     initial = {"project": request.GET["project"]} if "project" in request.GET else {}
@@ -488,7 +533,9 @@ def save_task_form(
     return render(request, "tasks/task_form.html", context)
 
 
-def warn_of_a_past_due_date(request: HttpRequest, form: TaskForm, task: Task) -> None:
+def warn_of_a_past_due_date(
+    request: HttpRequest, form: TaskForm | TaskDueDateForm, task: Task
+) -> None:
     """A due date set in the past is kept (a late entry is real), but said."""
     due, open_task = task.due_date, task.status != Task.Status.COMPLETED
     if due is None or due >= timezone.localdate() or not open_task:

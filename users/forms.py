@@ -116,10 +116,16 @@ class SignUpForm(AccountFormMixin, AccountPasswordMixin, UserCreationForm[User])
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     kept_passwords = ("password1", "password2")
+    # The browser's zone (static/js/time-zone.js), so a new account reads its
+    # dates in the person's time, not the site's; empty without JavaScript.
+    time_zone = forms.CharField(
+        required=False,
+        widget=forms.HiddenInput(attrs={"data-browser-time-zone": ""}),
+    )
 
     class Meta(UserCreationForm.Meta):
         model = User
-        fields = ("username", "first_name", "last_name", "email")
+        fields = ("username", "first_name", "last_name", "email", "time_zone")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -147,6 +153,12 @@ class SignUpForm(AccountFormMixin, AccountPasswordMixin, UserCreationForm[User])
                 "An account with this email already exists.", code="unique"
             )
         return email
+
+    def clean_time_zone(self) -> str:
+        """A zone the browser named, or none (the site's): never an error, for
+        a field nobody sees."""
+        zone: str = self.cleaned_data.get("time_zone") or ""
+        return zone if zone in available_timezones() else ""
 
     def save(self, commit: bool = True) -> User:
         user: User = super().save(commit=False)
@@ -417,7 +429,7 @@ class InvitationAcceptForm(SignUpForm):
 
     class Meta:
         model = User
-        fields = ["username", "first_name", "last_name"]
+        fields = ["username", "first_name", "last_name", "time_zone"]
         field_classes = {"username": UsernameField}
 
     def __init__(self, invitation: Invitation, *args: Any, **kwargs: Any) -> None:

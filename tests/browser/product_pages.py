@@ -234,6 +234,9 @@ def employee_pages(world: World) -> list[ProductPage]:
         ProductPage("forbidden", f"/tasks/{world.other_task_id}/"),
         ProductPage("projects", "/tasks/projects/"),
         ProductPage("project", f"/tasks/projects/{world.project_id}/"),
+        ProductPage("project-board", f"/tasks/projects/{world.project_id}/board/"),
+        ProductPage("my-board", "/tasks/board/"),
+        ProductPage("profile", "/users/profile/"),
         ProductPage("not-found", "/tasks/987654/"),
     ]
 

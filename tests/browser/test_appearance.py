@@ -34,8 +34,7 @@ def choose(page: Page, label: str) -> None:
 def test_the_chosen_appearance_wins_over_the_system(
     browser: Browser, site: str, width: str, system: str, chosen: str, expected: str
 ) -> None:
-    UserFactory(username="ann", first_name="Ann", role=Role.EMPLOYEE,
-                password=PASSWORD)  # fmt: skip
+    UserFactory(username="ann", first_name="Ann", role=Role.EMPLOYEE, password=PASSWORD)
     found: dict[str, object] = {}
     with fresh_page(browser, viewport=WIDTHS[width], color_scheme=system) as page:
         page.context.add_init_script(path=str(AXE))

@@ -38,10 +38,16 @@ def view(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
 
 
 def a_project() -> tuple[Task, Task]:
-    UserFactory(username="mia", first_name="Mia", last_name="Manager",
-                role=Role.MANAGER, password=PASSWORD)  # fmt: skip
-    ann = UserFactory(username="ann", first_name="Ann", last_name="Lee",
-                      role=Role.EMPLOYEE)  # fmt: skip
+    UserFactory(
+        username="mia",
+        first_name="Mia",
+        last_name="Manager",
+        role=Role.MANAGER,
+        password=PASSWORD,
+    )
+    ann = UserFactory(
+        username="ann", first_name="Ann", last_name="Lee", role=Role.EMPLOYEE
+    )
     project = ProjectFactory(name="Harbour refit")
     hull = TaskDetailFactory(task__title="Paint the hull", task__project=project)
     deck = TaskDetailFactory(task__title="Sand the deck", task__project=project)

@@ -106,9 +106,9 @@ def test_a_comment_with_a_mention_posts_under_the_policy_without_errors(
     selector finds no button inside the list)."""
     errors: list[str] = []
     strict.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    seed_world()
+    world = seed_world()
     sign_in(strict, site, "ann")
-    strict.locator("tbody tr").first.get_by_role("link").first.click()
+    strict.goto(f"{site}/tasks/{world.task_id}/")
     box = strict.get_by_label("Add a comment")
     with strict.expect_response(lambda response: "/mentions/" in response.url):
         box.press_sequentially("Thanks @a")
@@ -120,3 +120,32 @@ def test_a_comment_with_a_mention_posts_under_the_policy_without_errors(
     # A newer query replaces one still in flight (hx-sync), which htmx logs.
     replaced = ("htmx:afterRequest", "htmx:sendAbort")
     assert [error for error in errors if not error.startswith(replaced)] == []
+
+
+def test_a_comment_posted_and_a_card_moved_in_place_break_nothing(
+    strict: Page, site: str
+) -> None:
+    """htmx answers swapped in (a comment; a card dragged on the board) under
+    the strict policy: no violation, and no reload."""
+    world = seed_world()
+    sign_in(strict, site, "ann")
+    strict.goto(f"{site}/tasks/{world.task_id}/")
+    strict.evaluate("window.__samePage = true")
+    strict.get_by_label("Add a comment").fill("Second coat is dry.")
+    strict.get_by_role("button", name="Post comment").click()
+    expect(strict.locator("#comments")).to_contain_text("Second coat is dry.")
+    assert strict.evaluate("window.__samePage === true"), "the page was reloaded"
+    assert violations(strict) == []
+
+    strict.goto(f"{site}/tasks/board/")
+    strict.evaluate("window.__samePage = true")
+    card = strict.locator("[data-task-id][draggable=true]").first
+    title = card.get_by_role("link").first.inner_text()
+    pending = strict.get_by_test_id("column-PENDING")
+    target = (
+        "column-IN_PROGRESS" if pending.get_by_text(title).count() else "column-PENDING"
+    )
+    card.drag_to(strict.get_by_test_id(target))
+    expect(strict.get_by_test_id(target)).to_contain_text(title)
+    assert strict.evaluate("window.__samePage === true"), "the page was reloaded"
+    assert violations(strict) == []

@@ -46,10 +46,20 @@ def employee_page(browser: Browser, view_name: str) -> Iterator[Page]:
 
 
 def harbour() -> Project:
-    UserFactory(username="mia", first_name="Mia", last_name="Manager",
-                role=Role.MANAGER, password=PASSWORD)  # fmt: skip
-    UserFactory(username="ann", first_name="Ann", last_name="Lee",
-                role=Role.EMPLOYEE, password=PASSWORD)  # fmt: skip
+    UserFactory(
+        username="mia",
+        first_name="Mia",
+        last_name="Manager",
+        role=Role.MANAGER,
+        password=PASSWORD,
+    )
+    UserFactory(
+        username="ann",
+        first_name="Ann",
+        last_name="Lee",
+        role=Role.EMPLOYEE,
+        password=PASSWORD,
+    )
     project = ProjectFactory(name="Harbour refit")
     TaskDetailFactory(task__title="Paint the hull", task__project=project)
     return project

@@ -18,7 +18,7 @@ from tests.browser.product_pages import (
     sign_in,
 )
 from tests.support.axe import report, serious_violations
-from tests.support.browser import fresh_page, screenshot
+from tests.support.browser import SCREENSHOTS, Screenshots, fresh_page, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -48,6 +48,11 @@ def test_the_first_task_is_on_the_first_screen_of_a_phone(
     assert box["y"] + box["height"] <= PHONE["height"], box
     expect(phone.get_by_test_id("task-filters")).to_be_hidden()
     screenshot(phone, f"phone-list-{request.node.callspec.id}")
+    if Screenshots.wanted:  # the first screen alone, as a phone shows it
+        first_screen = (
+            SCREENSHOTS / f"phone-first-screen-{request.node.callspec.id}.png"
+        )
+        phone.screenshot(path=str(first_screen))
 
     phone.get_by_role("button", name="Search and filters").click()
     expect(phone.get_by_test_id("task-filters")).to_be_visible()

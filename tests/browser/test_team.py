@@ -38,12 +38,23 @@ def view(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
 
 
 def the_team() -> None:
-    UserFactory(username="ada", first_name="Ada", last_name="Admin",
-                role=Role.ADMIN, password=PASSWORD)  # fmt: skip
-    UserFactory(username="mia", first_name="Mia", last_name="Manager",
-                role=Role.MANAGER, password=PASSWORD)  # fmt: skip
-    dana = UserFactory(username="dana", first_name="Dana", last_name="Lopez",
-                       is_active=False)  # fmt: skip
+    UserFactory(
+        username="ada",
+        first_name="Ada",
+        last_name="Admin",
+        role=Role.ADMIN,
+        password=PASSWORD,
+    )
+    UserFactory(
+        username="mia",
+        first_name="Mia",
+        last_name="Manager",
+        role=Role.MANAGER,
+        password=PASSWORD,
+    )
+    dana = UserFactory(
+        username="dana", first_name="Dana", last_name="Lopez", is_active=False
+    )
     activate_account(dana)
 
 

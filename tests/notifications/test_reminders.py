@@ -13,6 +13,7 @@ from django.core import mail
 from django.test import Client
 from pytest_django.fixtures import Settings as DjangoSettings
 
+from devtools.smtp import SMTPServer
 from notifications import reminders
 from notifications.digests import record_due_digests
 from notifications.models import Delivery, DigestSchedule, Preference
@@ -157,8 +158,12 @@ class TestWhenTheyAreRecorded:
 
 
 class TestWhenTheyAreSent:
-    def reminder(self, user: User, task: Task, day: int = 11) -> Delivery:
-        [pk] = record_due_reminders(paris(day, 9))
+    def reminder(
+        self, user: User, task: Task, day: int = 11, hour: int = 9
+    ) -> Delivery:
+        moment = paris(day, hour)
+        with time_machine.travel(moment, tick=False):  # recorded then
+            [pk] = record_due_reminders(moment)
         return Delivery.objects.get(pk=pk)
 
     def test_it_says_when_the_task_is_due_in_the_tasks_thread(self) -> None:
@@ -200,12 +205,45 @@ class TestWhenTheyAreSent:
             assert send_batch([row.pk]).skipped == 1
         assert (fresh(row).status, fresh(row).last_error) == (Status.SKIPPED, why)
 
-    def test_one_whose_day_is_over_is_skipped(self) -> None:
+    def test_one_a_later_reminder_replaced_is_skipped(self) -> None:
+        """The workers were down from the day before to the due day: the
+        due day's reminder goes, the day before's is skipped."""
         user = person()
-        row = self.reminder(user, task_for(user))
-        with time_machine.travel(paris(12, 0, 1), tick=False):
-            assert send_batch([row.pk]).skipped == 1
-        assert fresh(row).last_error == reminders.DAY_OVER
+        task = task_for(user)
+        day_before = self.reminder(user, task, day=11)
+        due_day = self.reminder(user, task, day=12)
+        with time_machine.travel(paris(12, 9, 1), tick=False):
+            report = send_batch([day_before.pk, due_day.pk])
+        assert (report.sent, report.skipped) == (1, 1)
+        assert fresh(day_before).last_error == reminders.SUPERSEDED
+        assert fresh(due_day).status == Status.SENT
+
+    def test_one_sent_after_its_day_says_what_is_true_then(self) -> None:
+        user = person()
+        row = self.reminder(user, task_for(user))  # "due tomorrow", on the 11th
+        with time_machine.travel(paris(12, 7), tick=False):
+            assert send_batch([row.pk]).sent == 1
+        [email] = [m for m in mail.outbox if m.to == [user.email]]
+        assert email.body.startswith("Reminder: this task is due today.")
+
+    def test_one_held_overnight_by_quiet_hours_leaves_in_the_morning(
+        self, smtp: SMTPServer
+    ) -> None:
+        """Reminders at 23:00, quiet from 22:00 to 07:00: the day before's
+        reminder leaves at 07:00 on the due day, and says so."""
+        user = person(
+            remind_at=datetime.time(23),
+            quiet_from=datetime.time(22),
+            quiet_until=datetime.time(7),
+        )
+        row = self.reminder(user, task_for(user), hour=23)
+        with time_machine.travel(paris(11, 23, 1), tick=False):
+            send_batch([row.pk])
+        assert smtp.received == []
+        with time_machine.travel(paris(12, 7, 1), tick=False):
+            assert send_batch([row.pk]).sent == 1
+        [email] = smtp.received
+        assert email.body().startswith("Reminder: this task is due today.")
 
     def test_one_its_reader_turned_off_since_is_skipped(self) -> None:
         user = person(remind_days_before=1)
@@ -251,8 +289,9 @@ class TestWhenTheyAreSent:
 
 
 class TestHeldByQuietTime:
-    """A reminder that waits for its reader's quiet time goes when it ends,
-    speaking of that day; a reminder never waits for a coalescing window."""
+    """A reminder that waits for its reader's quiet days goes when they end,
+    saying what is true that day; a reminder never waits for a coalescing
+    window."""
 
     SATURDAY = datetime.date(2030, 3, 16)
 
@@ -286,36 +325,8 @@ class TestHeldByQuietTime:
         assert self.send_at(paris(18, 0), saturday) == 0
         assert self.send_at(paris(18, 0), sunday) == 1
         assert fresh(Delivery.objects.get(pk=saturday)).last_error == (
-            reminders.REPLACED
+            reminders.SUPERSEDED
         )
-
-    def test_one_at_an_hour_in_quiet_hours_goes_when_they_end(self) -> None:
-        user = person(
-            remind_at=datetime.time(23),
-            quiet_from=datetime.time(22),
-            quiet_until=datetime.time(7),
-        )
-        task_for(user)
-        pk = self.record_at(paris(11, 23))
-        assert self.send_at(paris(11, 23, 1), pk) == 0
-        assert self.send_at(paris(12, 7), pk) == 1
-        [email] = [m for m in mail.outbox if m.to == [user.email]]
-        assert "Reminder: this task is due today." in email.body
-
-    def test_one_whose_quiet_time_passed_while_the_workers_were_down_goes(
-        self,
-    ) -> None:
-        """Held by its reader's quiet time all the same: the next morning is
-        its day, not a day over (a day later, it is)."""
-        user = person(
-            remind_at=datetime.time(23),
-            quiet_from=datetime.time(22),
-            quiet_until=datetime.time(7),
-        )
-        task_for(user)
-        pk = self.record_at(paris(11, 23))
-        assert self.send_at(paris(12, 7, 30), pk) == 1
-        assert self.send_at(paris(14, 7, 30), self.record_at(paris(12, 23))) == 0
 
     def test_none_waits_for_a_coalescing_window(self, settings: DjangoSettings) -> None:
         settings.NOTIFICATIONS_COALESCE_SECONDS = 120

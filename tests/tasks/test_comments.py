@@ -241,16 +241,20 @@ def test_htmx_swaps_in_the_new_comment_the_message_and_the_history(
     assert re.search(r"<textarea[^>]*autofocus[^>]*>\s*</textarea>", html)
 
 
-def test_htmx_shows_the_errors_in_place_without_touching_the_rest(
+def test_htmx_shows_the_errors_in_place_and_clears_a_stale_message(
     ann: User, task: Task
 ) -> None:
-    response = signed_in(ann).post(comment_url(task), {"body": ""}, **HTMX)
+    client = signed_in(ann)
+    client.post(comment_url(task), {"body": "First"}, **HTMX)  # "Comment added."
+    response = client.post(comment_url(task), {"body": ""}, **HTMX)
 
     assert response.status_code == 200
     assert REQUIRED in response.text
     assert 'id="error-summary"' in response.text and "autofocus" in response.text
-    assert "hx-swap-oob" not in response.text
-    assert not Comment.objects.exists()
+    # The earlier success no longer stands above the new error.
+    assert '<div id="messages" hx-swap-oob="innerHTML"></div>' in response.text
+    assert 'id="history"' not in response.text
+    assert Comment.objects.count() == 1
 
 
 # History and "created by" ---------------------------------------------------------

@@ -37,9 +37,13 @@ def test_a_task_may_have_no_due_date_and_sorts_last(
     client.force_login(manager)
     response = client.post(
         "/tasks/create/",
-        {"title": "Someday", "project": project.pk, "status": "PENDING",
-         "priority": "M"},
-    )  # fmt: skip
+        {
+            "title": "Someday",
+            "project": project.pk,
+            "status": "PENDING",
+            "priority": "M",
+        },
+    )
     assert response.status_code == 302
     assert Task.objects.get(title="Someday").due_date is None
     TaskFactory(title="Soon", project=project)
@@ -56,10 +60,15 @@ def test_a_due_date_in_the_past_is_kept_with_a_warning(
     client.force_login(manager)
     response = client.post(
         "/tasks/create/",
-        {"title": "Late", "project": project.pk, "status": "PENDING",
-         "priority": "M", "due_date": "2030-05-01"},
+        {
+            "title": "Late",
+            "project": project.pk,
+            "status": "PENDING",
+            "priority": "M",
+            "due_date": "2030-05-01",
+        },
         follow=True,
-    )  # fmt: skip
+    )
     assert Task.objects.get(title="Late").due_date == datetime.date(2030, 5, 1)
     assert "is in the past: “Late” is overdue." in response.content.decode()
 
@@ -111,10 +120,14 @@ def test_a_manager_changes_the_status_and_assignee_of_many_tasks_at_once(
     assert 'form="bulk-form"' in client.get("/tasks/").content.decode()
     response = client.post(
         "/tasks/bulk/",
-        {"tasks": [t.pk for t in chosen], "status": "COMPLETED",
-         "assignee": employee.pk, "next": "/tasks/"},
+        {
+            "tasks": [t.pk for t in chosen],
+            "status": "COMPLETED",
+            "assignee": employee.pk,
+            "next": "/tasks/",
+        },
         follow=True,
-    )  # fmt: skip
+    )
     assert "3 tasks changed." in response.content.decode()
     for task in chosen:
         assert fresh(task).status == Task.Status.COMPLETED
@@ -129,3 +142,32 @@ def test_employees_cannot_change_many_tasks(client: Client, employee: User) -> N
     response = client.post("/tasks/bulk/", {"tasks": [task.pk], "status": "COMPLETED"})
     assert response.status_code == 403
     assert fresh(task).status == Task.Status.PENDING
+
+
+def test_a_manager_sets_the_due_date_and_the_assignees_from_the_task_page(
+    client: Client, manager: User, employee: User
+) -> None:
+    task = TaskFactory(title="Paint", due_date=days(3))
+    client.force_login(manager)
+    page = client.get(f"/tasks/{task.pk}/").content.decode()
+    assert "Due date" in page and "Assign someone" in page
+    client.post(f"/tasks/{task.pk}/due-date/", {"due_date": ""})
+    assert fresh(task).due_date is None
+    client.post(f"/tasks/{task.pk}/assign/", {"person": employee.pk})
+    assert list(task.assigned_to.all()) == [employee]
+    client.post(f"/tasks/{task.pk}/assign/", {"person": employee.pk, "remove": "1"})
+    assert not task.assigned_to.exists()
+
+
+def test_a_member_reads_the_status_without_a_control_to_change_it(
+    client: Client, employee: User
+) -> None:
+    task = TaskFactory()
+    task.project.members.add(employee)
+    client.force_login(employee)
+    page = client.get(f"/tasks/{task.pk}/").content.decode()
+    assert "Its assignees change it." in page
+    assert f'action="/tasks/{task.pk}/status/"' not in page
+    assert (
+        client.post(f"/tasks/{task.pk}/due-date/", {"due_date": ""}).status_code == 403
+    )

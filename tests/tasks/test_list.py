@@ -255,6 +255,18 @@ def test_an_htmx_status_change_answers_the_row_counts_and_message(
     assert mine.status == Task.Status.COMPLETED
 
 
+def test_from_the_managers_full_list_the_answer_swaps_no_count_cards(
+    as_manager: Client,
+) -> None:
+    """That list has none: an out-of-band swap with no target is an error."""
+    task = TaskFactory(status="PENDING")
+    response = as_manager.post(
+        f"/tasks/{task.pk}/status/", {"status": "COMPLETED", "next": "/tasks/"}, **HTMX
+    )
+    assert f'id="task-row-{task.pk}"' in response.text
+    assert 'id="status-counts"' not in response.text
+
+
 def test_without_javascript_the_status_form_still_posts_and_returns(
     client: Client, employee: User
 ) -> None:

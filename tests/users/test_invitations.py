@@ -36,8 +36,9 @@ def frontend_url(settings: DjangoSettings) -> None:
 
 @pytest.fixture
 def admin() -> User:
-    return UserFactory(username="ada", first_name="Ada", last_name="Admin",
-                       role=Role.ADMIN)  # fmt: skip
+    return UserFactory(
+        username="ada", first_name="Ada", last_name="Admin", role=Role.ADMIN
+    )
 
 
 @pytest.fixture
@@ -97,7 +98,7 @@ def test_an_admin_invites_from_the_team_page_and_the_email_leaves_in_the_fast_la
     message = build_message(invitation_email(Invitation.objects.get()))
     assert message.to == ["Noor@example.com"]
     assert message.subject == "Join your team on Tasks: Ada Admin invited you"
-    assert "as Manager" in message.body
+    assert "as a Manager." in message.body
     assert "List-Unsubscribe" not in message.extra_headers
 
 

@@ -134,3 +134,26 @@ def test_accounts_created_active_get_no_activation_email(db: None) -> None:
     UserFactory(is_active=True)
     User.objects.create_superuser("root", "root@example.com", "Root#Pass123")
     assert not Delivery.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [("Europe/Lisbon", "Europe/Lisbon"), ("Mars/Olympus", ""), ("", "")],
+)
+@pytest.mark.django_db
+def test_a_new_account_takes_the_browsers_time_zone(
+    client: Client, sent: str, kept: str
+) -> None:
+    client.post(
+        "/users/sign-up/",
+        {
+            "username": "tz",
+            "first_name": "T",
+            "last_name": "Z",
+            "email": "tz@example.com",
+            "password1": "Harbour#Lights42",
+            "password2": "Harbour#Lights42",
+            "time_zone": sent,
+        },
+    )
+    assert User.objects.get(username="tz").time_zone == kept

@@ -1,7 +1,7 @@
 """Due-date reminders through the real processes: TWO beat and TWO worker
 processes, each beat recording reminders every second, and every reminder
-counted at the SMTP server: once each, and one whose hour passed while every
-process was down sent when they are back."""
+counted at the SMTP server: once each; then, everything stopped, one whose
+hour passed meanwhile sent when a beat and a worker are back."""
 
 from __future__ import annotations
 
@@ -55,28 +55,23 @@ def assignee(zone: str, remind_at: datetime.time) -> User:
 
 
 @contextmanager
-def two_of_each(env: dict[str, str], folder: Path) -> Iterator[list[Process]]:
-    """Two beat and two worker processes on `env`, stopped on the way out."""
+def running(env: dict[str, str], folder: Path, names: str) -> Iterator[list[Process]]:
+    """A worker and a beat process on `env` for each letter of `names`
+    (workers first), stopped on the way out."""
     env = {**env, **BEAT_ENV}
-    processes: list[Process] = []
+    workers: list[Process] = []
+    beats: list[Process] = []
     try:
-        for name in ("a", "b"):
-            processes.append(
-                start_worker(
-                    env, LOG_DIR, concurrency=1, name=f"reminders-worker-{name}"
-                )
-            )
-        for name in ("a", "b"):
-            beat = Process(
-                f"reminders-beat-{name}",
-                beat_command(folder / f"beat-{name}-schedule"),
-                env,
-                LOG_DIR,
-            )
-            processes.append(beat.start(ready_text="beat: Starting", timeout=60))
-        yield processes
+        for name in names:
+            worker = f"reminders-worker-{name}"
+            workers.append(start_worker(env, LOG_DIR, concurrency=1, name=worker))
+        for name in names:
+            schedule = beat_command(folder / f"beat-{name}-schedule")
+            beat = Process(f"reminders-beat-{name}", schedule, env, LOG_DIR)
+            beats.append(beat.start(ready_text="beat: Starting", timeout=60))
+        yield beats
     finally:
-        for process in processes:
+        for process in workers + beats:
             process.stop()
 
 
@@ -122,9 +117,9 @@ def test_two_beats_and_two_workers_send_each_reminder_once_and_after_a_downtime(
     TaskFactory(title="Done", due_date=today - day, assigned_to=[ann], status=done)
     TaskFactory(title="Bob's", due_date=today, assigned_to=[bob])
 
-    with two_of_each(worker_env, tmp_path) as processes:
+    with running(worker_env, tmp_path, "ab") as beats:
         smtp_server.wait_for(3, timeout=60)
-        beats_ran(processes[2:], times=3)
+        beats_ran(beats, times=3)
         wait_until(outbox_settled, 30, "every reminder sent")
     overdue = written(today - 3 * day)
     assert reminders_at(smtp_server) == {
@@ -139,9 +134,10 @@ def test_two_beats_and_two_workers_send_each_reminder_once_and_after_a_downtime(
 
     # Everything down; meanwhile Bob's hour passes (he moves it to 00:00).
     DigestSchedule.objects.filter(user=bob).update(remind_at=datetime.time(0, 0))
-    with two_of_each(worker_env, tmp_path) as processes:
+    # One of each is back (fewer processes beside the other tests' workers).
+    with running(worker_env, tmp_path, "a") as beats:
         smtp_server.wait_for(4, timeout=60)
-        beats_ran(processes[2:], times=3)
+        beats_ran(beats, times=3)
         wait_until(outbox_settled, 30, "every reminder sent")
     sent = reminders_at(smtp_server)
     assert sent[(bob.email, "Reminder: this task is due today.")] == 1

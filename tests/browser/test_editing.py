@@ -1,0 +1,102 @@
+"""Faster editing in headless Chromium at 1366 and 390 px, light and dark: a
+Manager changes a status right from a row of the list (htmx, in place), then
+changes two tasks at once with the bulk form; the Today view lists what is due
+today. axe finds no serious or critical violation on the list."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Browser, Page, expect
+
+from tasks.models import Task
+from tests.browser.product_pages import (
+    AXE,
+    PASSWORD,
+    WIDTHS,
+    posting_in_place,
+    sideways_overflow,
+    sign_in,
+)
+from tests.factories import ProjectFactory, TaskDetailFactory, UserFactory
+from tests.support.axe import report, serious_violations
+from tests.support.browser import fresh_page
+from users.models import Role
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+VIEWS = ["desktop-light", "desktop-dark", "phone-light", "phone-dark"]
+
+
+@pytest.fixture(params=VIEWS)
+def view(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    width, scheme = str(request.param).split("-")
+    options = {"viewport": WIDTHS[width], "color_scheme": scheme}
+    with fresh_page(browser, **options) as page:
+        page.context.add_init_script(path=str(AXE))
+        yield page
+
+
+def some_tasks() -> dict[str, Task]:
+    UserFactory(
+        username="mia",
+        first_name="Mia",
+        last_name="Manager",
+        role=Role.MANAGER,
+        password=PASSWORD,
+    )
+    project = ProjectFactory(name="Harbour refit")
+    today = timezone.localdate()
+    tasks = {}
+    for title, due in (
+        ("Paint the hull", today),
+        ("Sand the deck", today + datetime.timedelta(days=2)),
+        ("Order rope", today + datetime.timedelta(days=20)),
+    ):
+        detail = TaskDetailFactory(
+            task__title=title, task__project=project, task__due_date=due
+        )
+        tasks[title] = detail.task
+    return tasks
+
+
+def status_of(task: Task) -> str:
+    task.refresh_from_db()
+    return task.status
+
+
+def test_a_manager_edits_from_the_list_one_row_and_many_at_once(
+    view: Page, site: str
+) -> None:
+    tasks = some_tasks()
+    sign_in(view, site, "mia")
+    view.goto(f"{site}/tasks/")
+    found: dict[str, object] = {}
+    if violations := serious_violations(view):
+        found["list"] = violations
+    assert sideways_overflow(view) <= 0
+
+    hull = tasks["Paint the hull"]
+    view.select_option(f"#status-{hull.pk}", "IN_PROGRESS")
+    posting_in_place(view, lambda: view.locator(f"#status-update-{hull.pk}").click())
+    expect(view.locator("#messages")).to_contain_text("is now in progress")
+    assert status_of(hull) == Task.Status.IN_PROGRESS
+
+    deck, rope = tasks["Sand the deck"], tasks["Order rope"]
+    view.get_by_text("Change the selected tasks").click()
+    view.get_by_label("Select Sand the deck").check()
+    view.get_by_label("Select Order rope").check()
+    view.get_by_label("Set status").select_option("COMPLETED")
+    with view.expect_navigation():
+        view.get_by_role("button", name="Apply to selected").click()
+    expect(view.locator("#messages")).to_contain_text("2 tasks changed.")
+    assert status_of(deck) == status_of(rope) == Task.Status.COMPLETED
+    if violations := serious_violations(view):
+        found["list-after-bulk"] = violations
+
+    view.get_by_test_id("when-tabs").get_by_role("link", name="Today").click()
+    expect(view.get_by_test_id("task-list")).to_contain_text("Paint the hull")
+    expect(view.get_by_test_id("task-list")).not_to_contain_text("Order rope")
+    assert found == {}, report(found)  # type: ignore[arg-type]
