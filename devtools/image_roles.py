@@ -78,6 +78,8 @@ class Setting:
             **compose_defaults(),
             "SECRET_KEY": self.secret_key,
             "DEBUG": "False",
+            # Closed by default in production; the check signs someone up.
+            "SIGN_UP_OPEN": "True",
             "ALLOWED_HOSTS": SITE_HOST,
             "CSRF_TRUSTED_ORIGINS": self.site_origin,
             "FRONTEND_URL": self.site_origin,
