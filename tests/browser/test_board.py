@@ -104,6 +104,7 @@ def test_a_card_moves_by_mouse_and_by_keyboard(
     posting_in_place(view, lambda: view.keyboard.press("Enter"))
     expect(view.get_by_test_id("column-COMPLETED")).to_contain_text("Sand the deck")
     expect(view.locator(f"#move-{deck.pk}")).to_have_value("COMPLETED")
+    expect(view.locator(f"#move-button-{deck.pk}")).to_be_focused()  # not <body>
     deck.refresh_from_db()
     assert deck.status == Task.Status.COMPLETED
     if violations := serious_violations(view):
