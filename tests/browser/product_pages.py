@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import datetime
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.utils import timezone
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from notifications.models import Delivery, Suppression
 from notifications.mutes import mute_token
@@ -27,6 +28,7 @@ from tests.factories import (
     TaskDetailFactory,
     UserFactory,
 )
+from tests.support.browser import fresh_page
 from users.accounts import activate_account, invitation_stamp, invite
 from users.models import Role
 from users.tokens import invitation_token
@@ -36,6 +38,24 @@ DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
 WIDTHS = {"desktop": DESKTOP, "phone": PHONE}
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
+# Every page of the newer browser tests is seen at both widths, light and dark.
+VIEWS = ["desktop-light", "desktop-dark", "phone-light", "phone-dark"]
+
+
+def view_options(view: str) -> dict[str, object]:
+    """The browser context's viewport and colour scheme of a VIEWS name."""
+    width, scheme = view.split("-")
+    return {"viewport": WIDTHS[width], "color_scheme": scheme}
+
+
+@contextmanager
+def axed_page(browser: Browser, view: str) -> Iterator[Page]:
+    """A fresh page seen as `view`, with axe-core loaded on every document."""
+    with fresh_page(browser, **view_options(view)) as page:
+        page.context.add_init_script(path=str(AXE))
+        yield page
+
+
 LONG_ERROR = (
     "421 4.7.0 Try again later, closing connection. (EHLO) "
     "a-provider-reply-with-no-spaces-at-all-0123456789abcdefghijklmnopqrstuvwxyz"

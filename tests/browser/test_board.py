@@ -13,27 +13,23 @@ from playwright.sync_api import Browser, Page, expect
 
 from tasks.models import Task
 from tests.browser.product_pages import (
-    AXE,
     PASSWORD,
-    WIDTHS,
+    VIEWS,
+    axed_page,
     posting_in_place,
     sideways_overflow,
 )
 from tests.factories import ProjectFactory, TaskDetailFactory, UserFactory
 from tests.support.axe import report, serious_violations
-from tests.support.browser import fresh_page, screenshot
+from tests.support.browser import screenshot
 from users.models import Role
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-VIEWS = ["desktop-light", "desktop-dark", "phone-light", "phone-dark"]
 
 
 @pytest.fixture(params=VIEWS)
 def view(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
-    width, scheme = str(request.param).split("-")
-    options = {"viewport": WIDTHS[width], "color_scheme": scheme}
-    with fresh_page(browser, **options) as page:
-        page.context.add_init_script(path=str(AXE))
+    with axed_page(browser, str(request.param)) as page:
         yield page
 
 

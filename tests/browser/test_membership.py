@@ -11,19 +11,18 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tasks.models import Project
-from tests.browser.product_pages import AXE, PASSWORD, WIDTHS, sideways_overflow
+from tests.browser.product_pages import (
+    PASSWORD,
+    VIEWS,
+    axed_page,
+    sideways_overflow,
+)
 from tests.factories import ProjectFactory, TaskDetailFactory, UserFactory
 from tests.support.axe import report, serious_violations
-from tests.support.browser import fresh_page, screenshot
+from tests.support.browser import screenshot
 from users.models import Role
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-VIEWS = ["desktop-light", "desktop-dark", "phone-light", "phone-dark"]
-
-
-def options(view: str) -> dict[str, object]:
-    width, scheme = view.split("-")
-    return {"viewport": WIDTHS[width], "color_scheme": scheme}
 
 
 @pytest.fixture(params=VIEWS)
@@ -33,15 +32,13 @@ def view_name(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def manager_page(browser: Browser, view_name: str) -> Iterator[Page]:
-    with fresh_page(browser, **options(view_name)) as page:
-        page.context.add_init_script(path=str(AXE))
+    with axed_page(browser, view_name) as page:
         yield page
 
 
 @pytest.fixture
 def employee_page(browser: Browser, view_name: str) -> Iterator[Page]:
-    with fresh_page(browser, **options(view_name)) as page:
-        page.context.add_init_script(path=str(AXE))
+    with axed_page(browser, view_name) as page:
         yield page
 
 

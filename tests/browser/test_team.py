@@ -14,26 +14,24 @@ from playwright.sync_api import Browser, Page, expect
 
 from notifications.emails import build_message
 from notifications.models import Delivery
-from tests.browser.product_pages import AXE, PASSWORD, WIDTHS, sideways_overflow
+from tests.browser.product_pages import (
+    PASSWORD,
+    VIEWS,
+    axed_page,
+    sideways_overflow,
+)
 from tests.factories import UserFactory
 from tests.support.axe import report, serious_violations
-from tests.support.browser import fresh_page, screenshot
+from tests.support.browser import screenshot
 from users.accounts import activate_account
 from users.models import Role, User
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-VIEWS = ["desktop-light", "desktop-dark", "phone-light", "phone-dark"]
-
-
-def options(view: str) -> dict[str, object]:
-    width, scheme = view.split("-")
-    return {"viewport": WIDTHS[width], "color_scheme": scheme}
 
 
 @pytest.fixture(params=VIEWS)
 def view(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
-    with fresh_page(browser, **options(request.param)) as page:
-        page.context.add_init_script(path=str(AXE))
+    with axed_page(browser, str(request.param)) as page:
         yield page
 
 
@@ -118,9 +116,7 @@ def test_an_admin_runs_the_team_and_an_invited_person_joins(
     expect(view.get_by_test_id("people")).to_contain_text("Mia Manager")
     assert User.objects.get(username="mia").is_active
 
-    width_and_scheme = options(request.node.callspec.params["view"])
-    with fresh_page(browser, **width_and_scheme) as invited:
-        invited.context.add_init_script(path=str(AXE))
+    with axed_page(browser, request.node.callspec.params["view"]) as invited:
         invited.goto(invitation_link())
         expect(invited.get_by_role("heading", name="Join the team")).to_be_visible()
         expect(invited.locator("#id_username")).to_have_value("noor")
