@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from notifications.kinds import Kind
+from notifications.kinds import TO_SOMEONE_ELSE
 from notifications.models import Bounce, Complaint, Delivery, Suppression
 from users.models import User
 
@@ -93,11 +93,6 @@ def record_complaint(
         return False
     logger.info("Complaint (%s): notification emails of %s turned off", source, user_id)
     return True
-
-
-# Kinds whose delivery belongs to one person but goes to another's address: an
-# invitation is the inviting Admin's row, sent to someone without an account.
-TO_SOMEONE_ELSE = frozenset({Kind.INVITATION})
 
 
 def complaint_of_an_outsider(delivery: Delivery, source: str) -> bool:

@@ -162,6 +162,9 @@ class EmailKind:
     # It gives the task a due date in its reader's eyes: the email attaches the
     # task's calendar event (notifications/calendars.py).
     calendar: bool = False
+    # Its row is one person's, but it goes to someone else's address (an
+    # invitation: the invited person has no account yet).
+    to_someone_else: bool = False
     task: AboutTask | None = None
     from_history: FromHistory | None = None
 
@@ -435,6 +438,7 @@ KINDS = declare(
         ),
         # Someone may be waiting for it with the Admin beside them: the fast lane.
         account=True,
+        to_someone_else=True,
         preview=Sample(
             context={
                 "to": "new.colleague@example.com",
@@ -455,6 +459,7 @@ ACCOUNT_KINDS = frozenset(kind for kind, each in KINDS.items() if each.account)
 PREFERENCE_KINDS = tuple(kind for kind, each in KINDS.items() if each.help)
 # The kinds about a task: threaded, with a reason, subject to levels and mutes.
 TASK_KINDS = frozenset(kind for kind, each in KINDS.items() if each.task)
+TO_SOMEONE_ELSE = frozenset(k for k, each in KINDS.items() if each.to_someone_else)
 # The kinds no one's action calls for: the clock does (reminders.py). They name
 # no one: their first line and digest line say when the task is due.
 SCHEDULED_KINDS = frozenset({Kind.DUE_REMINDER})
