@@ -28,7 +28,6 @@ from icalendar import Calendar, Event
 
 from notifications.links import absolute_url
 from notifications.models import CalendarFeed
-from notifications.reminders import OPEN
 from notifications.threading import mail_domain
 from tasks.models import Activity, Task
 from users.models import User
@@ -159,7 +158,7 @@ def owner_of(token: str) -> User | None:
 
 def feed_calendar(user: User) -> bytes:
     """This person's open tasks' due dates."""
-    tasks = user.tasks.filter(status__in=OPEN, due_date__isnull=False)
+    tasks = user.tasks.filter(status__in=Task.OPEN, due_date__isnull=False)
     tasks = tasks.select_related("project")
     tasks = with_due_date_moves(tasks.order_by("due_date", "pk"))
     return calendar_of(tasks, name="Tasks: my due dates")

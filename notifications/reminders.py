@@ -38,7 +38,6 @@ COMPLETED = "the task was completed since the reminder was due"
 REDATED = "the task was re-dated since the reminder was due"
 SUPERSEDED = "a later reminder of this task took its place"
 NOT_WANTED = "the recipient no longer wants this reminder"
-OPEN = (Task.Status.PENDING, Task.Status.IN_PROGRESS)
 # Longest "days before" the settings offer.
 MAX_DAYS_BEFORE = 14
 
@@ -88,7 +87,7 @@ def open_assignments(now: datetime) -> list[dict[str, Any]]:
     (any zone's today, plus the longest "days before"), or overdue."""
     latest = now.date() + timedelta(days=MAX_DAYS_BEFORE + 1)
     rows = Task.assigned_to.through.objects.filter(
-        task__due_date__lte=latest, task__status__in=OPEN, user__is_active=True
+        task__due_date__lte=latest, task__status__in=Task.OPEN, user__is_active=True
     )
     fields = rows.values(
         "task_id",

@@ -34,11 +34,6 @@ def date_input() -> forms.DateInput:
     return forms.DateInput(attrs={"type": "date"}, format=DATE_FORMAT)
 
 
-def assignable_users() -> QuerySet[User]:
-    """Active people an Admin approved (users.accounts.assignable_people)."""
-    return assignable_people()
-
-
 def person_label(user: User) -> str:
     full_name = user.get_full_name()
     return f"{full_name} ({user.username})" if full_name else user.username
@@ -85,7 +80,7 @@ class TaskForm(TailwindFormMixin, forms.ModelForm[Task]):
     """Task fields plus its TaskDetail's priority and notes, saved together."""
 
     assigned_to = AssigneeField(
-        queryset=assignable_users(),
+        queryset=assignable_people(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
         label="Assign to",

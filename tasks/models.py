@@ -34,6 +34,9 @@ class Task(models.Model):
         IN_PROGRESS = "IN_PROGRESS", "In progress"
         COMPLETED = "COMPLETED", "Completed"
 
+    # The statuses of work still to do (reminders, calendar feeds).
+    OPEN = (Status.PENDING, Status.IN_PROGRESS)
+
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="tasks")
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)

@@ -29,7 +29,6 @@ from tasks.forms import (
     TaskFilterForm,
     TaskForm,
     TaskStatusForm,
-    assignable_users,
     is_id,
 )
 from tasks.listing import (
@@ -56,6 +55,7 @@ from tasks.permissions import (
 from tasks.signals import task_viewed
 from tasks.watching import unwatch, watch, watchers
 from ui.http import form_data, is_htmx, paginate, safe_next
+from users.accounts import assignable_people
 from users.http import AuthenticatedRequest
 from users.models import User
 from users.protection import limit_per_account
@@ -80,7 +80,7 @@ def filter_form(user: User, params: QueryDict, *, is_manager: bool) -> TaskFilte
     return TaskFilterForm(
         params,
         projects=filter_projects(user, is_manager=is_manager),
-        assignees=assignable_users() if is_manager else None,
+        assignees=assignable_people() if is_manager else None,
     )
 
 
@@ -110,7 +110,7 @@ def task_listing(
         "quick_status": True,
         "status_choices": Task.Status.choices,
         "when_choices": WHEN_CHOICES,
-        "bulk_people": assignable_users() if is_manager else None,
+        "bulk_people": assignable_people() if is_manager else None,
         "sort_headers": sort_headers(form.sort_key),
         "list_query": request.GET,
         "list_base": request.path,
@@ -223,7 +223,7 @@ def task_page_context(
         "addable": could_watch(task, watching) if is_manager else [],
         "can_change_status": can_change_status(user, task, is_manager=is_manager),
         "assignable": (
-            assignable_users().exclude(pk__in=[p.pk for p in task.assigned_to.all()])
+            assignable_people().exclude(pk__in=[p.pk for p in task.assigned_to.all()])
             if is_manager
             else []
         ),
@@ -234,7 +234,7 @@ def could_watch(task: Task, watching: list[tuple[User, str]]) -> list[User]:
     """Who a Manager may add as a watcher: active people who may see the task
     and do not watch it yet."""
     already = {person.pk for person, _ in watching}
-    candidates = list(assignable_users().exclude(pk__in=already))
+    candidates = list(assignable_people().exclude(pk__in=already))
     allowed = people_who_can_see([task.pk], [person.pk for person in candidates])
     return [person for person in candidates if (task.pk, person.pk) in allowed]
 
@@ -310,7 +310,7 @@ def mention_suggestions(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 def suggested(task: Task, typed: str, *, exclude: User) -> list[User]:
     """Up to MENTION_SUGGESTIONS people who may see the task, by name."""
-    matching = assignable_users().exclude(pk=exclude.pk)
+    matching = assignable_people().exclude(pk=exclude.pk)
     if typed:
         matching = matching.filter(
             Q(username__istartswith=typed)
@@ -372,7 +372,7 @@ def who_could_watch(task: Task, person_id: str) -> User | None:
     """The active person with this id, if they may see the task."""
     if not is_id(person_id):
         return None
-    person = assignable_users().filter(pk=int(person_id)).first()
+    person = assignable_people().filter(pk=int(person_id)).first()
     if person is None or not people_who_can_see([task.pk], [person.pk]):
         return None
     return person
@@ -461,7 +461,7 @@ def bulk_choices(request: HttpRequest) -> tuple[str | None, User | None]:
     status = request.POST.get("status", "")
     person_id = request.POST.get("assignee", "")
     person = (
-        assignable_users().filter(pk=int(person_id)).first()
+        assignable_people().filter(pk=int(person_id)).first()
         if is_id(person_id)
         else None
     )
@@ -490,7 +490,7 @@ def task_assign(request: HttpRequest, pk: int) -> HttpResponse:
     """Managers add someone to the task, or remove someone, from its page."""
     task = get_object_or_404(Task, pk=pk)
     person_id = request.POST.get("person", "")
-    pool = task.assigned_to.all() if request.POST.get("remove") else assignable_users()
+    pool = task.assigned_to.all() if request.POST.get("remove") else assignable_people()
     person = pool.filter(pk=int(person_id)).first() if is_id(person_id) else None
     if person is None:
         messages.error(request, "Choose someone on the team.")
@@ -604,7 +604,7 @@ def project_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         "project": project,
         "members": members,
         "addable": (
-            assignable_users().exclude(pk__in=[m.pk for m in members])
+            assignable_people().exclude(pk__in=[m.pk for m in members])
             if is_manager
             else []
         ),
@@ -618,7 +618,7 @@ def project_add_member(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_object_or_404(Project, pk=pk)
     person_id = request.POST.get("person", "")
     person = (
-        assignable_users().filter(pk=int(person_id)).first()
+        assignable_people().filter(pk=int(person_id)).first()
         if is_id(person_id)
         else None
     )
