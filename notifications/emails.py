@@ -24,11 +24,12 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from notifications import calendars
+from notifications import calendars, merge
 from notifications.addresses import bounce_address, reply_address
 from notifications.contexts import TASK_GONE, Skip, filled, task_changes
 from notifications.kinds import KINDS, TASK_KINDS, Reason, footer_reason
 from notifications.links import absolute_url
+from notifications.merge import Drafts
 from notifications.models import Delivery
 from notifications.mutes import mute_token
 from notifications.preferences import unsubscribe_token
@@ -75,29 +76,81 @@ def build_message(
     delivery: Delivery,
     tasks: Mapping[int, Task] | None = None,
     changes: Sequence[Delivery] | None = None,
+    drafts: Drafts | None = None,
 ) -> EmailMultiAlternatives:
     """The message for a delivery, with a Message-ID that is the same on every try.
 
     `tasks` is what tasks_for() loaded for the whole batch; without it the task
     is read for this delivery alone. With `changes` (merged into it within its
-    task's coalescing window) it tells them all in one email.
+    task's coalescing window) it tells them all in one email. With `drafts`
+    (the batch's), an email about a task is filled in from the one its
+    readers share (notifications/merge.py).
     """
     if not delivery.address:
         raise Undeliverable("the recipient has no email address")
     if tasks is None:
         tasks = tasks_for([delivery])
-    told = [delivery, *(changes or ())]
     if changes:
         message = compose_changes(delivery, changes, tasks)
         task = tasks.get(delivery.context.get("task_id"))
     else:
         task = live_task(delivery, tasks)
-        message = compose(delivery, task, thread_of(delivery, tasks))
+        thread = thread_of(delivery, tasks)
+        if drafts is not None and delivery.kind in TASK_KINDS:
+            return merged(delivery, task, thread, drafts)
+        message = compose(delivery, task, thread)
+    finish(message, delivery, task, [delivery, *(changes or ())])
+    return message
+
+
+def finish(
+    message: EmailMultiAlternatives,
+    delivery: Delivery,
+    task: Task | None,
+    told: Sequence[Delivery],
+) -> None:
+    """The calendar event of a task given a due date, and where mail about the
+    message comes back."""
     wants_event = any(KINDS[each.kind].calendar for each in told)
     if task is not None and task.due_date is not None and wants_event:
         message.attach(calendars.attachment(task))
     return_addresses(message, delivery)
-    return message
+
+
+def merged(
+    delivery: Delivery, task: Task | None, thread: Thread | None, drafts: Drafts
+) -> EmailMultiAlternatives:
+    """This reader's email, filled in from the draft its group shares."""
+
+    def write(markers: dict[str, str]) -> EmailMultiAlternatives:
+        message = compose(delivery, task, thread, personal=markers)
+        finish(message, delivery, task, [delivery])
+        message.to = [markers["to"]]
+        if "reply_to" in markers:
+            message.reply_to = [markers["reply_to"]]
+        return message
+
+    values = personal_values(delivery, task, thread)
+    return drafts.message(delivery, values, envelope_sender(delivery), write)
+
+
+def personal_values(
+    delivery: Delivery, task: Task | None, thread: Thread | None
+) -> dict[str, str]:
+    """What is this reader's own in an email about a task (merge.py): the
+    links signed for them, their address, Reply-To and Message-ID."""
+    context = {
+        **surroundings(delivery, thread),
+        **KINDS[delivery.kind].context(delivery, task),
+    }
+    headers = headers_for(delivery, thread)
+    values = {name: str(context[name]) for name in merge.LINKS if context.get(name)}
+    values |= {name: headers[name] for name in merge.HEADERS if name in headers}
+    values["to"] = delivery.address
+    reply = reply_to_of(delivery)
+    if reply is not None:
+        values["reply_to"] = reply
+    return values
 
 
 def compose_changes(
@@ -140,10 +193,30 @@ def return_addresses(message: EmailMultiAlternatives, delivery: Delivery) -> Non
     if not settings.INBOUND_DOMAIN:
         return
     message.extra_headers["From"] = message.from_email
-    message.from_email = bounce_address(delivery.pk)
+    message.from_email = envelope_sender(delivery)
+    reply = reply_to_of(delivery)
+    if reply is not None:
+        message.reply_to = [reply]
+
+
+def envelope_sender(delivery: Delivery) -> str:
+    """The envelope sender (Return-Path): the delivery's signed bounce address
+    with INBOUND_DOMAIN set, else the From address."""
+    if not settings.INBOUND_DOMAIN:
+        return str(settings.DEFAULT_FROM_EMAIL)
+    return bounce_address(delivery.pk)
+
+
+def reply_to_of(delivery: Delivery) -> str | None:
+    """Where a reply to an email about a live task goes (INBOUND_DOMAIN set)."""
     task_id = delivery.context.get("task_id")
-    if KINDS[delivery.kind].live_task and isinstance(task_id, int):
-        message.reply_to = [reply_address(delivery.recipient_id, task_id)]
+    if not settings.INBOUND_DOMAIN or not KINDS[delivery.kind].live_task:
+        return None
+    return (
+        reply_address(delivery.recipient_id, task_id)
+        if isinstance(task_id, int)
+        else None
+    )
 
 
 def compose(
@@ -152,16 +225,23 @@ def compose(
     thread: Thread | None = None,
     context: dict[str, Any] | None = None,
     template: str = "",
+    personal: Mapping[str, str] | None = None,
 ) -> EmailMultiAlternatives:
     """The message its kind's builder writes for this delivery and task (or
-    with this context), in its task's thread, with every header."""
+    with this context), in its task's thread, with every header; `personal`
+    puts a draft's markers in place of the reader's own values (merge.py)."""
     if context is None:
         context = KINDS[delivery.kind].context(delivery, task)
     context = {**surroundings(delivery, thread), **context}
+    marked = dict(personal or {})
+    context.update({name: marked[name] for name in merge.LINKS if name in marked})
     message = make_message(
         delivery.kind, delivery.recipient, context, delivery.address, template
     )
     message.extra_headers.update(headers_for(delivery, thread))
+    message.extra_headers.update(
+        {name: marked[name] for name in merge.HEADERS if name in marked}
+    )
     return message
 
 

@@ -29,6 +29,7 @@ from django.utils import timezone
 from notifications.contexts import Skip
 from notifications.emails import Undeliverable, build_message, tasks_for
 from notifications.kinds import ACCOUNT_KINDS, TASK_KINDS
+from notifications.merge import Drafts
 from notifications.metrics import MetricsTally
 from notifications.models import Delivery, Suppression
 from notifications.pace import Turn, shared_pace
@@ -178,6 +179,7 @@ class BatchRun:
         )
         self.checked: set[int] = set()  # wanted, as wanted_now found
         self.tasks = tasks_for(deliveries)  # one query for the batch
+        self.drafts = Drafts()  # each email about a task rendered once (merge.py)
         emails = (delivery.address for delivery in deliveries)
         self.suppressed = Suppression.objects.of(emails) if deliveries else {}
         self.wishes = Wishes(deliveries, self.tasks)
@@ -345,7 +347,8 @@ class BatchRun:
     def build(self, delivery: Delivery) -> EmailMultiAlternatives | None:
         """The message, or None when the delivery was settled without one."""
         try:
-            return build_message(delivery, self.tasks, self.changes.get(delivery.pk))
+            changes = self.changes.get(delivery.pk)
+            return build_message(delivery, self.tasks, changes, self.drafts)
         except Skip as reason:
             delivery.skip(str(reason))
             self.report.count("skipped", delivery)

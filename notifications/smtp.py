@@ -28,6 +28,7 @@ from django.core.mail.message import sanitize_address
 from django.utils.functional import cached_property
 
 from notifications.dkim import Signer
+from notifications.merge import wire_bytes
 
 # After this many dropped connections in a batch the client stops dialling and
 # fails fast, so one batch does not wait out a dead server once per message.
@@ -447,8 +448,7 @@ class SMTPClient:
         encoding = message.encoding or settings.DEFAULT_CHARSET
         sender = sanitize_address(message.from_email, encoding)
         recipients = [sanitize_address(a, encoding) for a in message.recipients()]
-        # Django's MIME classes take a linesep; the standard library's do not.
-        data = message.message().as_bytes(linesep="\r\n")  # type: ignore[call-arg]
+        data = wire_bytes(message)
         if signer is not None:
             data = signer.sign(data)
         try:
