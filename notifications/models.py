@@ -505,6 +505,19 @@ def assignment_insert(
     return statement, params
 
 
+def leave_sending_sql(database: BaseDatabaseWrapper, changes: dict[str, Any]) -> str:
+    """UPDATE these columns of a row this run claimed (its id, still sending,
+    by this run's token), as Delivery._leave_sending does with the ORM. Only
+    quoted names are interpolated; every value is a parameter."""
+    quote = database.ops.quote_name
+    columns = ", ".join(f"{quote(column)} = %s" for column in changes)
+    return (
+        f"UPDATE {quote(Delivery._meta.db_table)} SET {columns} "  # noqa: S608
+        f"WHERE {quote('id')} = %s AND {quote('status')} = %s "
+        f"AND {quote('claim_token')} = %s"
+    )
+
+
 def ready(now: datetime) -> Q:
     """A queued row a claim may take now: no time set, or its time has come."""
     return Q(not_before__isnull=True) | Q(not_before__lte=now)
@@ -685,16 +698,29 @@ class Delivery(models.Model):
         relay: str = Relay.PRIMARY,
         provider_message_id: str = "",
     ) -> bool:
-        """sending -> sent: the server (of this relay) accepted the message."""
-        return self._leave_sending(
-            status=Delivery.Status.SENT,
-            sent_at=timezone.now(),
-            smtp_reply=reply[:500],
-            message_id=message_id,
-            relay=relay,
-            provider_message_id=provider_message_id[:255],
-            last_error="",
-        )
+        """sending -> sent: the server (of this relay) accepted the message.
+
+        As _leave_sending, but written out: a run writes this once per email,
+        and compiling the ORM's UPDATE cost more than running it.
+        """
+        database = connections[Delivery.objects.db]
+        now = database.ops.adapt_datetimefield_value(timezone.now())
+        changes: dict[str, Any] = {
+            "status": Delivery.Status.SENT.value,
+            "sent_at": now,
+            "updated_at": now,
+            "smtp_reply": reply[:500],
+            "message_id": message_id,
+            "relay": str(relay),
+            "provider_message_id": provider_message_id[:255],
+            "last_error": "",
+        }
+        guard: list[Any] = [self.pk, Delivery.Status.SENDING.value, self.claim_token]
+        with database.cursor() as cursor:
+            cursor.execute(
+                leave_sending_sql(database, changes), [*changes.values(), *guard]
+            )
+            return bool(cursor.rowcount == 1)
 
     def mark_failed(self, reason: str) -> bool:
         """sending -> failed: refused for good, or out of attempts."""
