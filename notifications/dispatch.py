@@ -4,11 +4,19 @@ notifications/ knows nothing of Celery: it sends `deliveries_due` (signals.py)
 once the transaction that recorded the rows commits, and worker/ (which imports
 notifications, never the other way round) publishes the jobs. A rolled-back
 transaction announces nothing.
+
+During a request the announcement waits for the request's end
+(request_finished: the response has gone to the client), and everything the
+request committed goes as one announcement per lane: the person at the screen
+never waits for the broker. A process that dies in between leaves the rows
+queued, and the sweep publishes them (SPEC section 4, step 5).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
+from contextvars import ContextVar
 
 from django.db import transaction
 
@@ -36,8 +44,34 @@ def dispatch_any_on_commit(delivery_ids: Iterable[int]) -> None:
     dispatch_on_commit(bulk, urgent=False)
 
 
+logger = logging.getLogger(__name__)
+# The ids a request's commits announced, by lane (urgent or not), until it ends;
+# None outside a request.
+held: ContextVar[dict[bool, list[int]] | None] = ContextVar("held", default=None)
+
+
 def announce(delivery_ids: Sequence[int], *, urgent: bool) -> None:
+    waiting = held.get()
+    if waiting is not None:
+        waiting.setdefault(urgent, []).extend(delivery_ids)
+        return
     deliveries_due.send(sender=None, delivery_ids=delivery_ids, urgent=urgent)
+
+
+def hold_announcements() -> None:
+    """A request begins: what its commits announce waits for its end."""
+    held.set({})
+
+
+def release_announcements() -> None:
+    """A request ended: announce what it held, one announcement per lane."""
+    waiting = held.get()
+    held.set(None)
+    for urgent, ids in sorted((waiting or {}).items(), reverse=True):
+        answers = deliveries_due.send_robust(None, delivery_ids=ids, urgent=urgent)
+        for _receiver, answer in answers:
+            if isinstance(answer, Exception):  # the rows stay for the sweep
+                logger.error("Announcing deliveries failed: %r", answer)
 
 
 def split_by_lane(delivery_ids: Iterable[int]) -> tuple[list[int], list[int]]:

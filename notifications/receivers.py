@@ -18,10 +18,11 @@ from anymail.signals import (
     tracking,
 )
 from django.contrib.auth import get_user_model
+from django.core.signals import request_finished, request_started
 from django.db.models.signals import m2m_changed, post_save, pre_delete
 
+from notifications import dispatch, inbox, recording
 from notifications import inbound as intake
-from notifications import inbox, recording
 from notifications.kinds import HISTORY_KINDS
 from notifications.tracking import record_event
 from tasks.models import Activity, Task
@@ -148,6 +149,14 @@ def on_tracking(
     record_event(event, esp_name)
 
 
+def on_request_started(sender: type, **kwargs: Any) -> None:
+    dispatch.hold_announcements()
+
+
+def on_request_finished(sender: type, **kwargs: Any) -> None:
+    dispatch.release_announcements()
+
+
 def connect_receivers() -> None:
     """Connect every receiver with an explicit sender and dispatch_uid."""
     m2m_changed.connect(
@@ -203,5 +212,13 @@ def connect_receivers() -> None:
         dispatch_uid="notifications.on_invitation_sent",
     )
     inbound.connect(on_inbound, dispatch_uid="notifications.on_inbound")
+    # Jobs are published once the response has gone (dispatch.py). Sent by
+    # Django's handlers, WSGI and ASGI alike: no one sender to name.
+    request_started.connect(
+        on_request_started, dispatch_uid="notifications.on_request_started"
+    )
+    request_finished.connect(
+        on_request_finished, dispatch_uid="notifications.on_request_finished"
+    )
     # Every ESP's tracking view sends it: no one sender to name.
     tracking.connect(on_tracking, dispatch_uid="notifications.on_tracking")
