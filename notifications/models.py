@@ -252,6 +252,33 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
             cursor.execute(statement, values)
             return sorted(row[0] for row in cursor.fetchall())
 
+    def wait_until(
+        self, rows: Sequence[Delivery], when: datetime, wait: str
+    ) -> set[int]:
+        """sending -> queued, not claimed before `when`, the attempt given back:
+        the coalescing window of their task, or their recipient's quiet hours.
+        Rows of one run waiting for one time, in one UPDATE; returns the ids
+        moved (a row the sweep gave to another run since is not)."""
+        ids = [row.pk for row in rows]
+        mine = self.filter(
+            pk__in=ids, status=Delivery.Status.SENDING, claim_token=rows[0].claim_token
+        )
+        moved = mine.update(
+            status=Delivery.Status.QUEUED,
+            attempts=F("attempts") - 1,
+            not_before=when,
+            next_attempt_at=when,
+            claim_token="",
+            waiting_for=wait,
+            updated_at=timezone.now(),
+        )
+        if moved == len(ids):
+            return set(ids)
+        waiting = self.filter(
+            pk__in=ids, status=Delivery.Status.QUEUED, not_before=when
+        )
+        return set(waiting.values_list("pk", flat=True))
+
     def claim(self, delivery_ids: Sequence[int], job_id: str = "") -> list[Delivery]:
         """queued -> sending: take the queued ones among these ids for one run.
 
@@ -755,18 +782,6 @@ class Delivery(models.Model):
             claim_token="",
             waiting_for=wait,
             last_error=reason,
-        )
-
-    def wait_until(self, when: datetime, wait: str) -> bool:
-        """sending -> queued, not claimed before `when`, the attempt given back:
-        the coalescing window of its task, or its recipient's quiet hours."""
-        return self._leave_sending(
-            status=Delivery.Status.QUEUED,
-            attempts=F("attempts") - 1,
-            not_before=when,
-            next_attempt_at=when,
-            claim_token="",
-            waiting_for=wait,
         )
 
     def merge_into(self, lead: Delivery) -> bool:

@@ -21,6 +21,7 @@ Account emails never wait: someone is at the screen for them.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -135,6 +136,8 @@ class Plan:
     # own (the first row's run gathers them; the sweep, should its job be
     # lost), so that one run, not two at once, ends each window.
     joined: set[int] = field(default_factory=set)
+    # What each waiting row waits for (Delivery.Wait), until written.
+    waits_for: dict[int, str] = field(default_factory=dict)
 
 
 def plan_batch(claimed: list[Delivery], now: datetime) -> Plan:
@@ -160,6 +163,7 @@ def plan_batch(claimed: list[Delivery], now: datetime) -> Plan:
         plan.deliveries.append(delivery)
         if pair_of(delivery) is not None and timing.window > 0:
             leads.append(delivery)
+    write_waits(plan)
     if leads:
         pairs = {pair for lead in leads if (pair := pair_of(lead))}
         plan.deliveries = Delivery.objects.claim_changes(leads[0], pairs)
@@ -195,18 +199,30 @@ def hand_back(
     starts: dict[Pair, datetime] | None,
     timing: Timing,
 ) -> None:
-    """The row waits (wait_until); at its first timing (`starts` given) it
+    """The row waits (write_waits); at its first timing (`starts` given) it
     opens its task's window for the next change, or joins the one open."""
     when, why = wait
-    if not delivery.wait_until(when, why):
-        return  # no longer this run's: nothing to record
     plan.waiting.append((delivery, when))
+    plan.waits_for[delivery.pk] = why
     pair = pair_of(delivery)
     if starts is None or pair is None:
         return
     if timing.window > 0 and pair in starts:
         plan.joined.add(delivery.pk)
     starts.setdefault(pair, when)
+
+
+def write_waits(plan: Plan) -> None:
+    """Hand the waiting rows back (Delivery.objects.wait_until), one UPDATE per
+    time and cause: the rows one transaction recorded wait alike. A row no
+    longer this run's (the sweep gave it to another) is left out of the plan."""
+    groups: dict[tuple[datetime, str], list[Delivery]] = defaultdict(list)
+    for delivery, when in plan.waiting:
+        groups[(when, plan.waits_for[delivery.pk])].append(delivery)
+    moved: set[int] = set()
+    for (when, why), rows in groups.items():
+        moved |= Delivery.objects.wait_until(rows, when, why)
+    plan.waiting = [(row, when) for row, when in plan.waiting if row.pk in moved]
 
 
 def early_ids(delivery_ids: Sequence[int], now: datetime) -> dict[int, datetime]:
