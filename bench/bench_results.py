@@ -72,6 +72,7 @@ class PathRun:
     seconds: float
     lost: int
     duplicated: int
+    cpu: float = 0.0  # CPU seconds of the loop's process (the loop alone)
 
     @property
     def rate(self) -> float:
@@ -95,6 +96,17 @@ class Throughput:
         """The product's best rate from the first request, over the loop's."""
         loop = self.best("loop", "request").rate
         return self.best("product", "request").rate / loop if loop else 0.0
+
+    def ahead_of_peers(self) -> bool:
+        """The product's best rate from the first request beats every peer's."""
+        product = self.best("product", "request").rate
+        peers = ("django", "celery_email", "post_office")
+        return all(product > self.best(peer, "request").rate for peer in peers)
+
+    def loop_cpu_ms(self) -> float:
+        """The plain loop's CPU per email, in its fastest run."""
+        loop = self.best("loop", "request")
+        return 1000 * loop.cpu / loop.emails if loop.emails else 0.0
 
     def losses(self, path: str) -> tuple[int, int]:
         """Emails lost and duplicated over every run of this path."""

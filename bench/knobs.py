@@ -20,3 +20,6 @@ ROUNDS = knob("BENCH_ROUNDS", 2)  # of the throughput comparison, the best one c
 ISOLATION_SAMPLES = knob("BENCH_ISOLATION_SAMPLES", 60)
 LATENCY_SAMPLES = knob("BENCH_LATENCY_SAMPLES", 20)
 ACTIVATION_SAMPLES = knob("BENCH_ACTIVATION_SAMPLES", 10)
+# make bench runs with coalescing on (every notification waits this window
+# first); its timings of notifications count from the window's end.
+WINDOW = knob("BENCH_COALESCE_SECONDS", 1)

@@ -22,6 +22,7 @@ from bench.knobs import (
     ISOLATION_SAMPLES,
     LATENCY_SAMPLES,
     ROUNDS,
+    WINDOW,
     WORKERS,
 )
 from bench.profile import profile_send_batch
@@ -35,7 +36,7 @@ BACKLOG_PEOPLE = 200  # x 10 tasks: the 2,000 emails the activation email overta
 def main() -> int:
     started = time.monotonic()
     print("make bench: starting PostgreSQL database, Redis, SMTP, web, worker, beat")
-    with Stack("bench") as stack:
+    with Stack("bench", {"NOTIFICATIONS_COALESCE_SECONDS": str(WINDOW)}) as stack:
         rig = Rig.prepare(stack, "Benchmark")
         results = measure(rig)
         printed = bench_tables.tables(results)
