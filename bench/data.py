@@ -52,10 +52,12 @@ def create_employees(prefix: str, count: int) -> list[User]:
     """Active Employees made in bulk: no signal, so no activation email."""
     from django.contrib.auth.hashers import make_password
     from django.contrib.auth.models import Group
+    from django.utils import timezone
 
     from users.models import Role, User
 
     password = make_password(None)  # unusable: they never sign in
+    now = timezone.now()
     users = User.objects.bulk_create(
         User(
             username=f"{prefix}{i:05d}",
@@ -64,6 +66,7 @@ def create_employees(prefix: str, count: int) -> list[User]:
             last_name=f"{prefix.title()} {i}",
             password=password,
             is_active=True,
+            approved_at=now,  # as an Admin's invitation makes them: assignable
         )
         for i in range(count)
     )

@@ -177,6 +177,8 @@ class Stack:
             "FRONTEND_URL": self.frontend_url,
             # Every benchmark client signs up from 127.0.0.1: no per-client limit.
             "RATELIMIT_ENABLE": "False",
+            # The runs sign people up (closed by default in production).
+            "SIGN_UP_OPEN": "True",
             # One email per change, at once: the runs count emails per change
             # (run 11, bench/coalescing.py, sets its own window).
             "NOTIFICATIONS_COALESCE_SECONDS": "0",
