@@ -29,4 +29,11 @@ def celery_settings() -> dict[str, Any]:
     return {key: getattr(settings, name) for key, name in pairs if key in SETTING_KEYS}
 
 
-CONFIG = celery_settings()
+CONFIG = celery_settings() | {
+    # Read by Celery's Django fixup, which otherwise closes every database
+    # connection before and after each job: a new PostgreSQL connection per
+    # job cost more CPU than the job's own queries (bench/RESULTS.md). Django's
+    # CONN_MAX_AGE and health checks look after a kept connection; the fixup
+    # still closes them every 2 x this many jobs.
+    "CELERY_DB_REUSE_MAX": 100,
+}
