@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from notifications.models import Delivery, Suppression
 from notifications.mutes import mute_token
@@ -312,6 +312,16 @@ def open_page(page: Page, site: str, product_page: ProductPage) -> None:
         return
     with page.expect_navigation():
         button.click()
+
+
+def header_link(page: Page, name: str) -> Locator:
+    """A link of the header's navigation, its menu opened first where the link
+    waits behind the Menu button (narrower than 1280 px)."""
+    menu = page.get_by_role("button", name="Menu")
+    if menu.is_visible() and menu.get_attribute("aria-expanded") == "false":
+        menu.click()
+    nav = page.get_by_role("navigation", name="Main")
+    return nav.get_by_role("link", name=name, exact=True)
 
 
 def posting_in_place(page: Page, act: Callable[[], object]) -> None:

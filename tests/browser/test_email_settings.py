@@ -10,6 +10,7 @@ from notifications.emails import build_message
 from notifications.models import Delivery, Preference
 from notifications.preferences import modes_of
 from notifications.previews import html_of, preview
+from tests.browser.product_pages import header_link
 from tests.factories import DeliveryFactory, TaskFactory, UserFactory
 from tests.support.browser import screenshot
 from users.models import User
@@ -35,7 +36,7 @@ def test_a_person_chooses_a_digest_for_assignments_from_the_header_menu(
     user = UserFactory(password=PASSWORD)
     page = browser.new_page(viewport={"width": width, "height": 900})
     sign_in(page, site, user)
-    page.get_by_role("link", name="Email settings").click()
+    header_link(page, "Email settings").click()
     expect(page.get_by_role("heading", name="Email preferences")).to_be_visible()
     expect(page.get_by_text("Account emails (activating your account")).to_be_visible()
     group = page.get_by_role("group", name="Task assigned")
