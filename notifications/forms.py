@@ -18,7 +18,6 @@ from notifications.models import (
 from notifications.reminders import DEFAULT, MAX_DAYS_BEFORE
 from tasks.models import Project
 from ui.forms import TailwindFormMixin
-from users.forms import time_zone_choices
 
 Level = NotificationLevel.Level
 LEVEL_HELP = {
@@ -105,11 +104,6 @@ class PreferencesForm(TailwindFormMixin, forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text="No notification email on these days; they come the day after.",
-    )
-    time_zone = forms.ChoiceField(
-        label="Your time zone",
-        choices=time_zone_choices,
-        help_text="Times on the pages and in your emails are written in it.",
     )
 
     def __init__(

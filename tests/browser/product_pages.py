@@ -49,9 +49,10 @@ def view_options(view: str) -> dict[str, object]:
 
 
 @contextmanager
-def axed_page(browser: Browser, view: str) -> Iterator[Page]:
-    """A fresh page seen as `view`, with axe-core loaded on every document."""
-    with fresh_page(browser, **view_options(view)) as page:
+def axed_page(browser: Browser, view: str, **options: object) -> Iterator[Page]:
+    """A fresh page seen as `view`, with axe-core loaded on every document;
+    `options`: more of the browser context's (a time zone, a locale)."""
+    with fresh_page(browser, **view_options(view), **options) as page:
         page.context.add_init_script(path=str(AXE))
         yield page
 
