@@ -205,9 +205,13 @@ def task_page_context(
     is_manager: bool,
     comment_form: CommentForm | None = None,
 ) -> dict[str, Any]:
-    """The task, its comments (oldest first), its history (newest first) and
-    its watchers, in a number of queries that does not grow with any of them."""
-    history = list(task.activity.select_related("actor", "person"))
+    """The task, its comments and its history (both oldest first: the two
+    timelines read the same way, as a conversation does, the latest next to
+    the comment box) and its watchers, in a number of queries that does not
+    grow with any of them."""
+    history = list(
+        task.activity.select_related("actor", "person").order_by("created_at", "id")
+    )
     watching = watchers(task)
     return {
         "task": task,
@@ -244,9 +248,9 @@ def with_assigner(
 ) -> list[tuple[User, Activity | None]]:
     """Each assignee beside the latest entry that assigned them (or None)."""
     latest: dict[int, Activity] = {}
-    for entry in history:  # newest first
+    for entry in history:  # oldest first: a later assignment replaces one before
         if entry.verb == Activity.Verb.ASSIGNED and entry.person_id is not None:
-            latest.setdefault(entry.person_id, entry)
+            latest[entry.person_id] = entry
     return [(person, latest.get(person.pk)) for person in task.assigned_to.all()]
 
 
