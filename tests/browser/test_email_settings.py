@@ -1,7 +1,8 @@
 """Email settings in headless Chromium: the preferences page, the unsubscribe page
 reached from a real email's link, and every email read on a phone; a person
 who joins takes their browser's time zone, which the email settings name and
-the profile alone changes (1366 and 390 px, light and dark, with axe)."""
+the profile alone changes; each project's choice reads in full (1366 and 390
+px, light and dark, with axe)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,18 @@ from notifications.emails import build_message
 from notifications.models import Delivery, Preference
 from notifications.preferences import modes_of
 from notifications.previews import html_of, preview
-from tests.browser.product_pages import VIEWS, axed_page, header_link
-from tests.factories import DeliveryFactory, TaskFactory, UserFactory
+from tests.browser.product_pages import (
+    VIEWS,
+    axed_page,
+    header_link,
+    sideways_overflow,
+)
+from tests.factories import (
+    DeliveryFactory,
+    ProjectFactory,
+    TaskFactory,
+    UserFactory,
+)
 from tests.support.axe import report, serious_violations
 from tests.support.browser import screenshot
 from users.accounts import invitation_stamp, invite
@@ -24,6 +35,16 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "Harbour#Lights42"
 PHONE = {"width": 390, "height": 844}
 Kind, Mode = Delivery.Kind, Preference.Mode
+# How much wider a select's longest choice is than the room for its text.
+CUT_SHORT = """(select) => {
+  const style = getComputedStyle(select);
+  const pen = document.createElement("canvas").getContext("2d");
+  pen.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+  const widest = Math.max(
+    ...Array.from(select.options, (option) => pen.measureText(option.text).width));
+  const padding = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+  return widest - (select.clientWidth - padding);
+}"""
 
 
 def sign_in(page: Page, site: str, user: User) -> None:
@@ -126,4 +147,25 @@ def test_who_joins_takes_the_browsers_time_zone_and_changes_it_on_the_profile(
         zone = page.get_by_label("Time zone", exact=True)
         expect(zone).to_have_value("America/Sao_Paulo")
         expect(zone).to_be_in_viewport()
+        assert found == {}, report(found)
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_each_projects_choice_reads_in_full(
+    browser: Browser, site: str, view: str
+) -> None:
+    ProjectFactory(name="A launch with a rather long project name, on two lines")
+    ProjectFactory(name="Harbour refit")
+    user = UserFactory(role=Role.MANAGER, password=PASSWORD)  # sees every project
+    with axed_page(browser, view) as page:
+        sign_in(page, site, user)
+        page.goto(f"{site}/notifications/preferences/")
+        selects = page.get_by_test_id("project-levels").get_by_role("combobox")
+        expect(selects).to_have_count(2)
+        for select in selects.all():
+            assert select.evaluate(CUT_SHORT) <= 0, select.input_value()
+        assert sideways_overflow(page) <= 0
+        found = {}
+        if violations := serious_violations(page):
+            found["email-settings"] = violations
         assert found == {}, report(found)
