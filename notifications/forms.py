@@ -17,8 +17,7 @@ from notifications.models import (
 )
 from notifications.reminders import DEFAULT, MAX_DAYS_BEFORE
 from tasks.models import Project
-from ui.forms import TailwindFormMixin
-from users.forms import time_zone_choices
+from ui.forms import TailwindFormMixin, style
 
 Level = NotificationLevel.Level
 LEVEL_HELP = {
@@ -106,11 +105,6 @@ class PreferencesForm(TailwindFormMixin, forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text="No notification email on these days; they come the day after.",
     )
-    time_zone = forms.ChoiceField(
-        label="Your time zone",
-        choices=time_zone_choices,
-        help_text="Times on the pages and in your emails are written in it.",
-    )
 
     def __init__(
         self,
@@ -128,7 +122,9 @@ class PreferencesForm(TailwindFormMixin, forms.Form):
                 choices=level_choices(default),
                 required=False,
                 initial=level,
-                widget=forms.Select(attrs={"class": "sm:max-w-[15rem]"}),
+                # As wide as its longest choice beside the project's name
+                # (which wraps), so no choice is cut short.
+                widget=forms.Select(attrs={"class": "sm:w-auto sm:shrink-0"}),
             )
         labels = dict(Delivery.Kind.choices)
         for kind in PREFERENCE_KINDS:
@@ -139,6 +135,8 @@ class PreferencesForm(TailwindFormMixin, forms.Form):
                 widget=forms.RadioSelect,
                 initial=modes[kind],
             )
+        for name in [*self.project_field_names(), *PREFERENCE_KINDS]:
+            style(self.fields[name].widget)  # added after the mixin styled the rest
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -162,8 +160,11 @@ class PreferencesForm(TailwindFormMixin, forms.Form):
             "quiet_days": "".join(sorted(self.cleaned_data["quiet_days"])),
         }
 
+    def project_field_names(self) -> list[str]:
+        return [project_field(str(project.pk)) for project in self.projects]
+
     def project_fields(self) -> list[forms.BoundField]:
-        return [self[project_field(str(project.pk))] for project in self.projects]
+        return [self[name] for name in self.project_field_names()]
 
     def kind_fields(self) -> list[forms.BoundField]:
         return [self[kind] for kind in PREFERENCE_KINDS]

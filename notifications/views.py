@@ -225,7 +225,6 @@ def preferences(request: AuthenticatedRequest) -> HttpResponse:
         initial={
             "digest_time": schedule.send_at,
             **timing_initial(schedule),
-            "time_zone": user.zone.key,
             "default_level": levels.default_level(user),
         },
     )
@@ -245,6 +244,8 @@ def preferences(request: AuthenticatedRequest) -> HttpResponse:
         "reminders": reminders,
         "complaint": complaint,
         "calendar_link": calendars.feed_link(feed) if feed else "",
+        # Set on the profile only: one place for a person's time zone.
+        "time_zone": user.zone.key.replace("_", " "),
     }
     return render(request, "notifications/preferences.html", context)
 
@@ -321,8 +322,6 @@ def save_preferences(
     for name, value in timing.items():
         setattr(schedule, name, value)
     schedule.save(update_fields=["send_at", *timing])
-    user.time_zone = form.cleaned_data["time_zone"]
-    user.save(update_fields=["time_zone"])
 
 
 # One-click unsubscribe comes from mail clients: no session, no CSRF token. The

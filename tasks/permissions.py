@@ -20,12 +20,12 @@ from typing import Any, cast
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 
 from tasks.models import Project, Task
 from users.models import Role, User
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def manager_required(view: View) -> View:
@@ -33,7 +33,7 @@ def manager_required(view: View) -> View:
 
     @login_required
     @wraps(view)
-    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         # login_required has run: the user is a User.
         if not cast(User, request.user).is_manager:
             raise PermissionDenied("Only Managers and Admins can do this.")

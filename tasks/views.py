@@ -205,9 +205,13 @@ def task_page_context(
     is_manager: bool,
     comment_form: CommentForm | None = None,
 ) -> dict[str, Any]:
-    """The task, its comments (oldest first), its history (newest first) and
-    its watchers, in a number of queries that does not grow with any of them."""
-    history = list(task.activity.select_related("actor", "person"))
+    """The task, its comments and its history (both oldest first: the two
+    timelines read the same way, as a conversation does, the latest next to
+    the comment box) and its watchers, in a number of queries that does not
+    grow with any of them."""
+    history = list(
+        task.activity.select_related("actor", "person").order_by("created_at", "id")
+    )
     watching = watchers(task)
     return {
         "task": task,
@@ -244,9 +248,9 @@ def with_assigner(
 ) -> list[tuple[User, Activity | None]]:
     """Each assignee beside the latest entry that assigned them (or None)."""
     latest: dict[int, Activity] = {}
-    for entry in history:  # newest first
+    for entry in history:  # oldest first: a later assignment replaces one before
         if entry.verb == Activity.Verb.ASSIGNED and entry.person_id is not None:
-            latest.setdefault(entry.person_id, entry)
+            latest[entry.person_id] = entry
     return [(person, latest.get(person.pk)) for person in task.assigned_to.all()]
 
 
@@ -402,9 +406,25 @@ def task_status(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         messages.info(request, f"“{task}” was already {task.get_status_display()}.")
     back = safe_next(request, task.get_absolute_url())
     if is_htmx(request):
-        context = list_context_of(request, back, is_manager=is_manager)
-        return render(request, "tasks/_status_changed.html", {**context, "task": task})
+        return changed_row(request, task.pk, back, is_manager=is_manager)
     return redirect(back)
+
+
+def changed_row(
+    request: AuthenticatedRequest,
+    pk: int,
+    path: str,
+    *,
+    is_manager: bool,
+    editing: bool = False,
+) -> HttpResponse:
+    """htmx's answer to a change made from a row of the list at `path`: the
+    row as it is now (its edit form left open when the change came from it),
+    the messages and the count cards."""
+    task = get_object_or_404(with_list_relations(Task.objects.all()), pk=pk)
+    context = list_context_of(request, path, is_manager=is_manager)
+    context |= {"task": task, "editing": task.pk if editing else None}
+    return render(request, "tasks/_row_changed.html", context)
 
 
 def list_context_of(
@@ -422,6 +442,7 @@ def list_context_of(
         "is_manager": is_manager,
         "quick_status": True,
         "status_choices": Task.Status.choices,
+        "bulk_people": assignable_people() if is_manager else None,
         "list_query": params,
         "list_base": url.path,
         "list_path": path,
@@ -470,8 +491,10 @@ def bulk_choices(request: HttpRequest) -> tuple[str | None, User | None]:
 
 @manager_required
 @require_POST
-def task_due_date(request: HttpRequest, pk: int) -> HttpResponse:
-    """Managers set or clear a due date from the task's page."""
+@limit_per_account("tasks.update", "RATELIMIT_TASK_UPDATES")
+def task_due_date(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Managers set or clear a due date from the task's page or a row of the
+    list (htmx swaps the row; without JavaScript, back to `next`)."""
     task = get_object_or_404(Task, pk=pk)
     form = TaskDueDateForm(request.POST, instance=task)
     if not form.is_valid():
@@ -481,13 +504,15 @@ def task_due_date(request: HttpRequest, pk: int) -> HttpResponse:
         day = formats.date_format(task.due_date) if task.due_date else "none"
         messages.success(request, f"Due date of “{task}”: {day}.")
         warn_of_a_past_due_date(request, form, task)
-    return redirect(task)
+    return back_from_quick_edit(request, task, task.get_absolute_url())
 
 
 @manager_required
 @require_POST
-def task_assign(request: HttpRequest, pk: int) -> HttpResponse:
-    """Managers add someone to the task, or remove someone, from its page."""
+@limit_per_account("tasks.update", "RATELIMIT_TASK_UPDATES")
+def task_assign(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Managers add someone to the task, or remove someone, from its page or
+    a row of the list."""
     task = get_object_or_404(Task, pk=pk)
     person_id = request.POST.get("person", "")
     pool = task.assigned_to.all() if request.POST.get("remove") else assignable_people()
@@ -500,7 +525,20 @@ def task_assign(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         task.assigned_to.add(person)
         messages.success(request, f"{person} is assigned to “{task}”.")
-    return redirect(f"{task.get_absolute_url()}#people-heading")
+    return back_from_quick_edit(
+        request, task, f"{task.get_absolute_url()}#people-heading"
+    )
+
+
+def back_from_quick_edit(
+    request: AuthenticatedRequest, task: Task, fallback: str
+) -> HttpResponse:
+    """The row, for htmx (the change came from the list at `next`); else a
+    redirect to `next`, or to the task's page the form was on."""
+    back = safe_next(request, fallback)
+    if is_htmx(request):
+        return changed_row(request, task.pk, back, is_manager=True, editing=True)
+    return redirect(back)
 
 
 @manager_required

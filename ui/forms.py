@@ -28,9 +28,14 @@ class TailwindFormMixin(_FormBase):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
-            widget = field.widget
-            classes = classes_for(widget)
-            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {classes}".strip()
+            style(field.widget)
+
+
+def style(widget: forms.Widget) -> None:
+    """The product's classes after the widget's own. For a field a form adds
+    once the mixin has run (one per project, say)."""
+    classes = classes_for(widget)
+    widget.attrs["class"] = f"{widget.attrs.get('class', '')} {classes}".strip()
 
 
 def classes_for(widget: forms.Widget) -> str:

@@ -158,7 +158,7 @@ class SignUpForm(AccountFormMixin, AccountPasswordMixin, UserCreationForm[User])
         """A zone the browser named, or none (the site's): never an error, for
         a field nobody sees."""
         zone: str = self.cleaned_data.get("time_zone") or ""
-        return zone if zone in available_timezones() else ""
+        return zone if zone in livable_zones() else ""
 
     def save(self, commit: bool = True) -> User:
         user: User = super().save(commit=False)
@@ -292,11 +292,14 @@ def folded(text: str) -> str:
 NOT_A_PLACE = frozenset({"Factory", "localtime", "posixrules"})
 
 
+def livable_zones() -> set[str]:
+    """Every time zone a person may live in."""
+    return available_timezones() - NOT_A_PLACE
+
+
 def time_zone_choices() -> list[tuple[str, str]]:
-    """Every time zone a person may live in, as the profile and the email
-    settings offer them."""
-    names = sorted(available_timezones() - NOT_A_PLACE)
-    return [(name, name.replace("_", " ")) for name in names]
+    """The zones the profile offers (the one place a person sets theirs)."""
+    return [(name, name.replace("_", " ")) for name in sorted(livable_zones())]
 
 
 class ProfileForm(AccountFormMixin, forms.ModelForm[User]):
@@ -305,7 +308,8 @@ class ProfileForm(AccountFormMixin, forms.ModelForm[User]):
     time_zone = forms.ChoiceField(
         label="Time zone",
         choices=time_zone_choices,
-        help_text="Dates and times on the pages and in your emails are written in it.",
+        help_text="Dates and times on the pages and in your emails are written in "
+        "it; your digest, reminders and quiet hours follow it.",
     )
 
     class Meta:

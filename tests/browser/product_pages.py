@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from notifications.models import Delivery, Suppression
 from notifications.mutes import mute_token
@@ -49,9 +49,10 @@ def view_options(view: str) -> dict[str, object]:
 
 
 @contextmanager
-def axed_page(browser: Browser, view: str) -> Iterator[Page]:
-    """A fresh page seen as `view`, with axe-core loaded on every document."""
-    with fresh_page(browser, **view_options(view)) as page:
+def axed_page(browser: Browser, view: str, **options: object) -> Iterator[Page]:
+    """A fresh page seen as `view`, with axe-core loaded on every document;
+    `options`: more of the browser context's (a time zone, a locale)."""
+    with fresh_page(browser, **view_options(view), **options) as page:
         page.context.add_init_script(path=str(AXE))
         yield page
 
@@ -312,6 +313,16 @@ def open_page(page: Page, site: str, product_page: ProductPage) -> None:
         return
     with page.expect_navigation():
         button.click()
+
+
+def header_link(page: Page, name: str) -> Locator:
+    """A link of the header's navigation, its menu opened first where the link
+    waits behind the Menu button (narrower than 1280 px)."""
+    menu = page.get_by_role("button", name="Menu")
+    if menu.is_visible() and menu.get_attribute("aria-expanded") == "false":
+        menu.click()
+    nav = page.get_by_role("navigation", name="Main")
+    return nav.get_by_role("link", name=name, exact=True)
 
 
 def posting_in_place(page: Page, act: Callable[[], object]) -> None:

@@ -1,6 +1,6 @@
 """Comments and the history of a task in headless Chromium, at 1366 and 390 px:
 through htmx (no reload, announced, focus kept), by keyboard, and without
-JavaScript."""
+JavaScript; both timelines oldest first (light and dark, with axe)."""
 
 from __future__ import annotations
 
@@ -8,17 +8,21 @@ import re
 
 import pytest
 from django.http import HttpRequest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
+from tasks.activity import add_comment
 from tasks.models import Comment, Task
 from tests.browser.product_pages import (
     PASSWORD,
+    VIEWS,
     WIDTHS,
+    axed_page,
     posting_in_place,
     sideways_overflow,
     sign_in,
 )
 from tests.factories import TaskDetailFactory, UserFactory
+from tests.support.axe import report, serious_violations
 from tests.support.browser import screenshot
 from users.actor import acting_as
 from users.models import Role, User
@@ -71,9 +75,11 @@ def test_an_assignee_comments_without_a_reload_and_hears_it(
     comments = sized.get_by_test_id("comments")
     expect(comments).to_contain_text("Ladder is back.")
     expect(sized.get_by_role("status")).to_have_text(re.compile("Comment added."))
-    expect(history.locator("li").first).to_have_text(
+    # The history reads as the comments do, oldest first: the new one last.
+    expect(history.locator("li").last).to_have_text(
         re.compile(r"Ann Smith commented\s*\w{3} \d+ \w{3} \d{4}, \d\d:\d\d")
     )
+    expect(history.locator("li").first).to_contain_text("Mia Manager created the task")
     expect(comment_box(sized)).to_be_focused()
     expect(comment_box(sized)).to_have_value("")
     assert sized.evaluate("window.sameDocument") is True
@@ -155,3 +161,27 @@ def test_someone_not_on_the_task_cannot_open_or_comment_on_it(
 
     assert response is not None and response.status == 403
     assert not Comment.objects.exists()
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_comments_and_history_both_read_oldest_first(
+    browser: Browser, site: str, view: str
+) -> None:
+    task = task_made_by_mia()
+    ann = User.objects.get(username="ann")
+    add_comment(task, ann, "First: sanded.")
+    add_comment(task, ann, "Second: painted.")
+    with axed_page(browser, view) as page:
+        sign_in(page, site, "ann")
+        page.goto(f"{site}/tasks/{task.pk}/")
+        comments = page.get_by_test_id("comments").locator("> li")
+        history = page.get_by_test_id("history").locator("> li")
+        expect(comments.first).to_contain_text("First: sanded.")
+        expect(comments.last).to_contain_text("Second: painted.")
+        expect(history.first).to_contain_text("Mia Manager created the task")
+        expect(history.last).to_contain_text("Ann Smith commented")
+        expect(page.get_by_text("Oldest first")).to_be_visible()
+        found = {}
+        if violations := serious_violations(page):
+            found["task-page"] = violations
+        assert found == {}, report(found)

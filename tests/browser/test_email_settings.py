@@ -1,5 +1,8 @@
 """Email settings in headless Chromium: the preferences page, the unsubscribe page
-reached from a real email's link, and every email read on a phone."""
+reached from a real email's link, and every email read on a phone; a person
+who joins takes their browser's time zone, which the email settings name and
+the profile alone changes; each project's choice reads in full (1366 and 390
+px, light and dark, with axe)."""
 
 from __future__ import annotations
 
@@ -10,14 +13,38 @@ from notifications.emails import build_message
 from notifications.models import Delivery, Preference
 from notifications.preferences import modes_of
 from notifications.previews import html_of, preview
-from tests.factories import DeliveryFactory, TaskFactory, UserFactory
+from tests.browser.product_pages import (
+    VIEWS,
+    axed_page,
+    header_link,
+    sideways_overflow,
+)
+from tests.factories import (
+    DeliveryFactory,
+    ProjectFactory,
+    TaskFactory,
+    UserFactory,
+)
+from tests.support.axe import report, serious_violations
 from tests.support.browser import screenshot
-from users.models import User
+from users.accounts import invitation_stamp, invite
+from users.models import Role, User
+from users.tokens import invitation_token
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "Harbour#Lights42"
 PHONE = {"width": 390, "height": 844}
 Kind, Mode = Delivery.Kind, Preference.Mode
+# How much wider a select's longest choice is than the room for its text.
+CUT_SHORT = """(select) => {
+  const style = getComputedStyle(select);
+  const pen = document.createElement("canvas").getContext("2d");
+  pen.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+  const widest = Math.max(
+    ...Array.from(select.options, (option) => pen.measureText(option.text).width));
+  const padding = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+  return widest - (select.clientWidth - padding);
+}"""
 
 
 def sign_in(page: Page, site: str, user: User) -> None:
@@ -35,7 +62,7 @@ def test_a_person_chooses_a_digest_for_assignments_from_the_header_menu(
     user = UserFactory(password=PASSWORD)
     page = browser.new_page(viewport={"width": width, "height": 900})
     sign_in(page, site, user)
-    page.get_by_role("link", name="Email settings").click()
+    header_link(page, "Email settings").click()
     expect(page.get_by_role("heading", name="Email preferences")).to_be_visible()
     expect(page.get_by_text("Account emails (activating your account")).to_be_visible()
     group = page.get_by_role("group", name="Task assigned")
@@ -90,3 +117,55 @@ def test_every_email_reads_on_a_phone_without_sideways_scrolling(
     assert float(font.removesuffix("px")) >= 15  # readable, not shrunk to fit
     screenshot(page, f"email-{kind}-390")
     page.close()
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_who_joins_takes_the_browsers_time_zone_and_changes_it_on_the_profile(
+    browser: Browser, site: str, view: str
+) -> None:
+    ada = UserFactory(role=Role.ADMIN)
+    invitation = invite("noor@example.com", Role.EMPLOYEE, by=ada)
+    token = invitation_token(invitation.pk, invitation_stamp(invitation))
+    with axed_page(browser, view, timezone_id="America/Sao_Paulo") as page:
+        page.goto(f"{site}/users/invitations/{token}/")
+        page.fill("#id_password1", PASSWORD)
+        page.fill("#id_password2", PASSWORD)
+        with page.expect_navigation():
+            page.get_by_role("button", name="Join the team").click()
+        assert (
+            User.objects.get(email="noor@example.com").time_zone == "America/Sao_Paulo"
+        )
+
+        header_link(page, "Email settings").click()
+        said = page.get_by_test_id("time-zone")
+        expect(said).to_contain_text("America/Sao Paulo")
+        expect(page.get_by_label("Your time zone")).to_have_count(0)  # not here
+        found = {}
+        if violations := serious_violations(page):
+            found["email-settings"] = violations
+        said.get_by_role("link", name="Change it on your profile").click()
+        zone = page.get_by_label("Time zone", exact=True)
+        expect(zone).to_have_value("America/Sao_Paulo")
+        expect(zone).to_be_in_viewport()
+        assert found == {}, report(found)
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_each_projects_choice_reads_in_full(
+    browser: Browser, site: str, view: str
+) -> None:
+    ProjectFactory(name="A launch with a rather long project name, on two lines")
+    ProjectFactory(name="Harbour refit")
+    user = UserFactory(role=Role.MANAGER, password=PASSWORD)  # sees every project
+    with axed_page(browser, view) as page:
+        sign_in(page, site, user)
+        page.goto(f"{site}/notifications/preferences/")
+        selects = page.get_by_test_id("project-levels").get_by_role("combobox")
+        expect(selects).to_have_count(2)
+        for select in selects.all():
+            assert select.evaluate(CUT_SHORT) <= 0, select.input_value()
+        assert sideways_overflow(page) <= 0
+        found = {}
+        if violations := serious_violations(page):
+            found["email-settings"] = violations
+        assert found == {}, report(found)

@@ -12,6 +12,7 @@ from tasks.models import Task
 from tests.browser.product_pages import (
     ROLES,
     WIDTHS,
+    header_link,
     open_page,
     seed_world,
     sideways_overflow,
@@ -167,7 +168,7 @@ def test_the_delivery_log_is_usable_on_a_phone(sized: Page, site: str) -> None:
     )
     sign_in(sized, site, "mira")
 
-    sized.get_by_role("link", name="Emails").click()
+    header_link(sized, "Emails").click()
     sized.get_by_label("Recipient (username or email)").fill("quill@")
     sized.get_by_role("button", name="Filter").click()
 

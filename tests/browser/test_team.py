@@ -18,6 +18,7 @@ from tests.browser.product_pages import (
     PASSWORD,
     VIEWS,
     axed_page,
+    header_link,
     sideways_overflow,
 )
 from tests.factories import UserFactory
@@ -88,7 +89,7 @@ def test_an_admin_runs_the_team_and_an_invited_person_joins(
     the_team()
     found: dict[str, list[object]] = {}
     sign_in_as(view, site, "ada")
-    view.get_by_role("link", name="Team").click()
+    header_link(view, "Team").click()
     expect(view.get_by_role("heading", name="Team", exact=True)).to_be_visible()
     no_violations(view, "team", found)
 

@@ -23,7 +23,6 @@ def settings_form(**fields: str) -> dict[str, str]:
     return {
         **base,
         "digest_time": "08:00",
-        "time_zone": "UTC",
         "default_level": "participating",
         **fields,
     }

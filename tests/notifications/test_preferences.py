@@ -50,14 +50,28 @@ class TestThePage:
         choices = {kind: Mode.IMMEDIATE for kind in modes_of(user)}
         choices |= {Kind.TASK_ASSIGNED: Mode.DIGEST, Kind.TASK_COMMENTED: Mode.OFF}
         response = client.post(PAGE, {
-            **choices, "digest_time": "17:30", "time_zone": "Europe/Paris",
-            "default_level": "participating",
+            **choices, "digest_time": "17:30", "default_level": "participating",
         })  # fmt: skip
         assert response.status_code == 302
-        assert fresh(user).zone.key == "Europe/Paris"
         assert modes_of(user)[Kind.TASK_ASSIGNED] == Mode.DIGEST
         assert modes_of(user)[Kind.TASK_COMMENTED] == Mode.OFF
         assert DigestSchedule.objects.get(user=user).send_at == datetime.time(17, 30)
+
+    def test_the_time_zone_is_said_and_changed_on_the_profile_only(
+        self, client: Client
+    ) -> None:
+        user = UserFactory(time_zone="America/New_York")
+        client.force_login(user)
+        page = client.get(PAGE).text
+        assert "follow your time zone" in page and "America/New York" in page
+        assert f'href="{reverse("users:profile")}#id_time_zone"' in page
+        assert 'name="time_zone"' not in page
+        choices = dict.fromkeys(modes_of(user), Mode.IMMEDIATE)
+        client.post(PAGE, {
+            **choices, "digest_time": "08:00", "default_level": "participating",
+            "time_zone": "Asia/Tokyo",
+        })  # fmt: skip
+        assert fresh(user).time_zone == "America/New_York"
 
     def test_a_bad_choice_is_a_field_error(self, client: Client) -> None:
         client.force_login(UserFactory())

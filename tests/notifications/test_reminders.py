@@ -370,7 +370,6 @@ class TestTheSettingsPage:
         return {
             "default_level": "participating",
             "digest_time": "08:00",
-            "time_zone": "Europe/Paris",
             **{kind: Mode.IMMEDIATE for kind in modes_of(user)},
             **reminders,
         }

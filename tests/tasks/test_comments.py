@@ -260,7 +260,9 @@ def test_htmx_shows_the_errors_in_place_and_clears_a_stale_message(
 # History and "created by" ---------------------------------------------------------
 
 
-def test_the_history_tells_who_did_what_newest_first(ann: User) -> None:
+def test_the_history_tells_who_did_what_oldest_first_as_the_comments(
+    ann: User,
+) -> None:
     mia = ManagerFactory(username="mia", first_name="Mia", last_name="Manager")
     as_mia, as_ann = signed_in(mia), signed_in(ann)
     as_mia.post("/tasks/create/", {
@@ -281,14 +283,15 @@ def test_the_history_tells_who_did_what_newest_first(ann: User) -> None:
     history = text_of(page.text.split('data-testid="history"')[1])
 
     assert [entry.sentence for entry in page.context["history"]] == [
-        "Mia Manager unassigned Ann Smith",
-        "Mia Manager moved the due date from Mon 7 Dec 2026 to Tue 8 Dec 2026",
-        "Ann Smith commented",
-        "Ann Smith changed the status from Pending to In progress",
-        "Mia Manager assigned Ann Smith",
         "Mia Manager created the task",
+        "Mia Manager assigned Ann Smith",
+        "Ann Smith changed the status from Pending to In progress",
+        "Ann Smith commented",
+        "Mia Manager moved the due date from Mon 7 Dec 2026 to Tue 8 Dec 2026",
+        "Mia Manager unassigned Ann Smith",
     ]
-    assert history.index("Ann Smith commented") < history.index("created the task")
+    assert history.index("created the task") < history.index("Ann Smith commented")
+    assert "Oldest first" in page.text
     assert f'href="#comment-{task.comments.get().pk}"' in page.text
     assert "Created by Mia Manager (you)" in text_of(page.text)
 
@@ -317,6 +320,19 @@ def test_assignees_show_who_assigned_them(ann: User, task: Task) -> None:
 
     assert "Bob Stone assigned by Mia Manager" in people
     assert "Ann Smith assigned by" not in people  # assigned outside a request
+
+
+def test_an_assignee_shows_who_assigned_them_last(ann: User, task: Task) -> None:
+    mia = ManagerFactory(first_name="Mia", last_name="Manager")
+    max_ = ManagerFactory(first_name="Max", last_name="Moss")
+    bob = EmployeeFactory(first_name="Bob", last_name="Stone")
+    signed_in(mia).post(f"/tasks/{task.pk}/assign/", {"person": bob.pk})
+    signed_in(mia).post(f"/tasks/{task.pk}/assign/", {"person": bob.pk, "remove": "1"})
+    signed_in(max_).post(f"/tasks/{task.pk}/assign/", {"person": bob.pk})
+
+    people = text_of(signed_in(mia).get(task.get_absolute_url()).text)
+
+    assert "Bob Stone assigned by Max Moss" in people
 
 
 def test_a_person_assigning_themselves_reads_naturally(ann: User) -> None:

@@ -1,6 +1,6 @@
-"""Faster editing from the list: Managers change a status from any row, a due
-date is optional and one in the past is kept with a warning, and the list
-has Today, Upcoming and Overdue views."""
+"""Faster editing from the list: Managers change a status, a due date and the
+assignees from any row, a due date is optional and one in the past is kept
+with a warning, and the list has Today, Upcoming and Overdue views."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from users.models import User
 
 pytestmark = pytest.mark.django_db
 TODAY = datetime.date(2030, 5, 15)
+HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 def days(count: int) -> datetime.date:
@@ -171,3 +172,81 @@ def test_a_member_reads_the_status_without_a_control_to_change_it(
     assert (
         client.post(f"/tasks/{task.pk}/due-date/", {"due_date": ""}).status_code == 403
     )
+
+
+def test_a_manager_sets_a_rows_due_date_in_place(client: Client, manager: User) -> None:
+    task = TaskFactory(title="Paint", due_date=days(3))
+    client.force_login(manager)
+    listed = client.get("/tasks/").text
+    assert f'action="/tasks/{task.pk}/due-date/"' in listed
+    response = client.post(
+        f"/tasks/{task.pk}/due-date/",
+        {"due_date": "2031-01-02", "next": "/tasks/?sort=title"},
+        **HTMX,
+    )
+    assert response.status_code == 200
+    row = response.text
+    assert f'<tr id="task-row-{task.pk}"' in row
+    # The row comes back with its edit form open, showing the new date.
+    assert 'data-testid="row-edit" open' in row
+    assert 'value="2031-01-02"' in row
+    assert "Due date of “Paint”: Thu 2 Jan 2031." in row
+    assert fresh(task).due_date == datetime.date(2031, 1, 2)
+
+
+def test_a_manager_assigns_and_unassigns_from_a_row_in_place(
+    client: Client, manager: User, employee: User
+) -> None:
+    task = TaskFactory(title="Paint")
+    client.force_login(manager)
+    added = client.post(
+        f"/tasks/{task.pk}/assign/",
+        {"person": employee.pk, "next": "/tasks/"},
+        **HTMX,
+    ).text
+    assert list(task.assigned_to.all()) == [employee]
+    assert f"{employee} is assigned to “Paint”." in added
+    assert f'id="unassign-{task.pk}-{employee.pk}"' in added
+    removed = client.post(
+        f"/tasks/{task.pk}/assign/",
+        {"person": employee.pk, "remove": "1", "next": "/tasks/"},
+        **HTMX,
+    ).text
+    assert not task.assigned_to.exists()
+    assert 'data-testid="unassigned"' in removed
+    # Whoever was removed is offered again.
+    assert f'<option value="{employee.pk}">' in removed
+
+
+def test_without_javascript_a_rows_edits_come_back_to_the_list(
+    client: Client, manager: User, employee: User
+) -> None:
+    task = TaskFactory()
+    client.force_login(manager)
+    response = client.post(
+        f"/tasks/{task.pk}/assign/", {"person": employee.pk, "next": "/?sort=title"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/?sort=title"
+    response = client.post(
+        f"/tasks/{task.pk}/due-date/", {"due_date": "", "next": "/?sort=title"}
+    )
+    assert response["Location"] == "/?sort=title"
+    assert fresh(task).due_date is None
+
+
+def test_an_assignee_changes_a_rows_status_but_not_its_date_or_people(
+    client: Client, employee: User
+) -> None:
+    task = TaskFactory(assigned_to=[employee], due_date=days(3))
+    client.force_login(employee)
+    listed = client.get("/").text
+    assert f'id="status-{task.pk}"' in listed
+    assert 'data-testid="row-edit"' not in listed
+    for url, data in (
+        (f"/tasks/{task.pk}/due-date/", {"due_date": ""}),
+        (f"/tasks/{task.pk}/assign/", {"person": employee.pk, "remove": "1"}),
+    ):
+        assert client.post(url, data, **HTMX).status_code == 403
+    assert fresh(task).due_date == days(3)
+    assert list(task.assigned_to.all()) == [employee]

@@ -265,6 +265,8 @@ def test_from_the_managers_full_list_the_answer_swaps_no_count_cards(
     )
     assert f'id="task-row-{task.pk}"' in response.text
     assert 'id="status-counts"' not in response.text
+    # The row swapped in can still be ticked for a change of many tasks.
+    assert f'id="select-{task.pk}"' in response.text
 
 
 def test_without_javascript_the_status_form_still_posts_and_returns(

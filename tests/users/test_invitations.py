@@ -66,7 +66,9 @@ def link_of(delivery: Delivery) -> str:
     return found.group(1)
 
 
-def accept(client: Client, path: str, username: str = "noor") -> Any:
+def accept(
+    client: Client, path: str, username: str = "noor", time_zone: str = ""
+) -> Any:
     return client.post(
         path,
         {
@@ -75,6 +77,7 @@ def accept(client: Client, path: str, username: str = "noor") -> Any:
             "last_name": "Haddad",
             "password1": PASSWORD,
             "password2": PASSWORD,
+            "time_zone": time_zone,  # static/js/time-zone.js: the browser's
         },
     )
 
@@ -117,6 +120,19 @@ def test_choosing_a_password_creates_the_account_signed_in_with_its_role(
     assert noor.email == "noor@example.com"
     assert client.get("/").wsgi_request.user == noor
     assert fresh(invitation).account == noor and not fresh(invitation).is_pending
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"), [("Asia/Kolkata", "Asia/Kolkata"), ("Nowhere/Else", "")]
+)
+def test_the_new_account_takes_the_browsers_time_zone(
+    client: Client, admin: User, sent: str, kept: str
+) -> None:
+    invitation = invite("noor@example.com", Role.EMPLOYEE, by=admin)
+    path = link_of(invitation_email(invitation))
+    assert "data-browser-time-zone" in client.get(path).text
+    accept(client, path, time_zone=sent)
+    assert User.objects.get(username="noor").time_zone == kept
 
 
 def test_opening_the_link_creates_nothing(client: Client, admin: User) -> None:

@@ -54,14 +54,15 @@ def test_it_saves_the_name_and_time_zone(client: Client, user: User) -> None:
     assert '<option value="Europe/London" selected>' in response.text
 
 
-def test_the_time_zone_is_the_one_the_preferences_page_shows(
+def test_the_email_settings_name_the_zone_set_here_and_link_to_it(
     client: Client, user: User
 ) -> None:
     client.post(
         PROFILE, {"first_name": "A", "last_name": "L", "time_zone": "Asia/Tokyo"}
     )
     page = client.get(reverse("notifications:preferences")).text
-    assert '<option value="Asia/Tokyo" selected>' in page
+    assert "<strong" in page and ">Asia/Tokyo</strong>" in page
+    assert f'href="{PROFILE}#id_time_zone"' in page
 
 
 def test_an_unknown_time_zone_is_refused_beside_the_field(

@@ -138,7 +138,12 @@ def test_accounts_created_active_get_no_activation_email(db: None) -> None:
 
 @pytest.mark.parametrize(
     ("sent", "kept"),
-    [("Europe/Lisbon", "Europe/Lisbon"), ("Mars/Olympus", ""), ("", "")],
+    [
+        ("Europe/Lisbon", "Europe/Lisbon"),
+        ("Mars/Olympus", ""),
+        ("Factory", ""),  # in the zone database, but no place to live
+        ("", ""),  # no JavaScript: the site's zone
+    ],
 )
 @pytest.mark.django_db
 def test_a_new_account_takes_the_browsers_time_zone(

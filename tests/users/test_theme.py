@@ -3,6 +3,8 @@ the account, so every page (and every device) shows it."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -23,7 +25,9 @@ def test_the_chosen_appearance_is_kept_and_marks_every_page(
     response = client.post("/users/profile/theme/", {"theme": theme}, follow=True)
     assert fresh(employee).theme == theme
     page = client.get("/").content.decode()
-    assert f'sm:scroll-pt-24{html_class}">' in page
+    html = re.search(r'<html [^>]*class="([^"]*)"', page)
+    assert html is not None
+    assert {"light", "dark"} & set(html.group(1).split()) == set(html_class.split())
     assert f'<meta name="color-scheme" content="{scheme}">' in page
     assert "Appearance:" in response.content.decode()
 
