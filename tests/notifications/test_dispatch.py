@@ -48,7 +48,7 @@ def test_outside_a_request_an_announcement_goes_at_once(announced: Announced) ->
     assert announced == [([4], False)]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_new_task_is_published_after_the_response_has_gone(
     announced: Announced,
 ) -> None:
