@@ -10,6 +10,8 @@ The yardstick is a plain smtplib loop on one connection (it has no requests: bot
 of its clocks are its send time). The peers run in processes of their own
 (bench/peers.py) from .venv-bench, where django-post-office and
 django-celery-email are installed; the product's environment never holds them.
+The product's transactions run there too, with its receivers connected: in this
+process they would share one interpreter with the SMTP server.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench.bench_results import PathRun, Throughput
-from bench.data import commit_tasks, create_task
 from bench.inbox import expected_keys, markers
 from bench.knobs import WINDOW
 from devtools.processes import Process
@@ -93,31 +94,15 @@ class Comparison:
         # Letters only: the marker the inbox reads is [a-z]{2,12}-\d{5}.
         prefix = f"{path.replace('_', '')[:4]}{clock[0]}{letters(self.sequence)}"
         expected = expected_keys(markers(prefix, self.tasks), self.people)
+        started = self.peer(path, prefix, clock)
         if path == "product":
-            started = self.product(prefix, clock)
-        else:
-            started = self.peer(path, prefix, clock)
+            started += WINDOW  # its clock starts when its first window ends
         self.rig.wait_for(expected, 600)
         arrivals = self.rig.inbox.tally(expected, prefix)
         seconds = self.rig.inbox.last_arrival(expected) - started
         return PathRun(
             path, clock, len(expected), seconds, arrivals.lost, arrivals.duplicated
         )
-
-    def product(self, prefix: str, clock: str) -> float:
-        """In this process, as the web would: the product's receivers record and
-        publish each transaction's emails on commit. Its clock starts when the
-        first email's coalescing window ends (knobs.WINDOW)."""
-        from django.db import transaction
-
-        tags = markers(prefix, self.tasks)
-        if clock == "commit":
-            return commit_tasks(self.rig.project, tags, self.people).at + WINDOW
-        started = time.monotonic()
-        for tag in tags:
-            with transaction.atomic():
-                create_task(self.rig.project, f"Load {tag}", self.people)
-        return started + WINDOW
 
     def peer(self, path: str, prefix: str, clock: str) -> float:
         people = ",".join(str(person.pk) for person in self.people)

@@ -14,7 +14,10 @@ as a request would make it, with the product's own email receivers disconnected:
 Prints JSON: the wall-clock time the clock starts at. The bench process reads the
 end at its SMTP server (the last email of PREFIX accepted).
 
-Peers:
+Peers, and the product run the same way (a process of its own, its
+receivers connected) so that all of them share the bench process's SMTP
+server alike:
+- product: the product's own receivers and worker;
 - django: Django's SMTP backend, one connection kept open, send_messages per unit;
 - post_office: django-post-office, mail.send() queues a row per email (in the
   transaction), then send_queued_mail sends them (durable);
@@ -42,7 +45,8 @@ def main() -> None:
     with open(sys.argv[7]) as file:
         content = json.load(file)
     django.setup()
-    import bench.quiet  # noqa: F401  its import disconnects the product's receivers
+    if peer != "product":
+        import bench.quiet  # noqa: F401  its import disconnects the product's receivers
 
     run = PeerRun(PEERS[peer](), content, prefix, project_id, people_ids)
     started = run.requests(units) if clock == "request" else run.one_commit(units)
@@ -107,7 +111,18 @@ class CeleryEmail(Peer):
         self.connection.send_messages(messages)  # publishes chunks of 10
 
 
+class Product(Peer):
+    """The product itself, as the web runs it: its receivers record each
+    transaction's emails and publish them on commit to its own worker."""
+
+    durable = True
+
+    def take(self, messages: list[Any]) -> None:
+        """Nothing: the receivers did it all when the task was assigned."""
+
+
 PEERS: dict[str, Callable[[], Peer]] = {
+    "product": Product,
     "django": DjangoConnection,
     "post_office": PostOffice,
     "celery_email": CeleryEmail,
@@ -145,12 +160,15 @@ class PeerRun:
         from django.db import transaction
 
         tags = markers(self.prefix, units)
+        committed: list[float] = []
         with transaction.atomic():
+            # Registered first: the time of the COMMIT, before any other hook.
+            transaction.on_commit(lambda: committed.append(time.time()))
             for tag in tags:
                 self.create_task(tag)
                 if self.peer.durable:
                     self.peer.take(self.messages(tag))
-        started = time.time()
+        started = committed[0]
         if not self.peer.durable:
             for tag in tags:
                 self.peer.take(self.messages(tag))

@@ -279,8 +279,12 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         )
         return set(waiting.values_list("pk", flat=True))
 
-    def claim(self, delivery_ids: Sequence[int], job_id: str = "") -> list[Delivery]:
-        """queued -> sending: take the queued ones among these ids for one run.
+    def claim(
+        self, delivery_ids: Sequence[int], job_id: str = "", fill_to: int = 0
+    ) -> list[Delivery]:
+        """queued -> sending: take the queued ones among these ids for one run,
+        and, with `fill_to`, other notifications due now up to that many
+        (claim_companions).
 
         Of two runs holding the same ids, one gets each row; rows sent, failed or
         taken by another run are left out. The claim spends an attempt and notes
@@ -291,9 +295,38 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         token = uuid.uuid4().hex
         now = timezone.now()
         queued = self.filter(pk__in=delivery_ids, status=Delivery.Status.QUEUED)
-        queued.filter(ready(now)).update(**claimed_now(token, now, job_id))
+        taken = queued.filter(ready(now)).update(**claimed_now(token, now, job_id))
+        if 0 < taken < fill_to:
+            self.claim_companions(token, now, job_id, fill_to - taken)
         claimed = self.filter(claim_token=token).select_related("recipient")
         return list(claimed.order_by("pk"))
+
+    def claim_companions(
+        self, token: str, now: datetime, job_id: str, room: int
+    ) -> None:
+        """queued -> sending, into a run of notifications with room to spare:
+        up to `room` other notifications due now that no run has tried yet,
+        oldest first. Each request publishes its own few emails; a run that
+        takes the next requests' as well renders and connects once for them
+        all, and their own jobs, finding them taken, end at once.
+
+        Not account emails (their lane is faster), nor rows waiting for a
+        coalescing window: a window's first row gathers the others
+        (claim_changes), so that one run, not two, ends it.
+        """
+        if self.filter(claim_token=token, kind__in=kinds.ACCOUNT_KINDS).exists():
+            return
+        fresh = self.filter(
+            ready(now),
+            status=Delivery.Status.QUEUED,
+            attempts=0,
+            next_attempt_at__lte=now,
+        ).exclude(kind__in=kinds.ACCOUNT_KINDS)
+        fresh = fresh.exclude(waiting_for=Delivery.Wait.WINDOW)
+        oldest = fresh.order_by("pk").values("pk")[:room]
+        self.filter(
+            pk__in=models.Subquery(oldest), status=Delivery.Status.QUEUED
+        ).update(**claimed_now(token, now, job_id))
 
     def claim_changes(
         self, lead: Delivery, pairs: Iterable[tuple[int, int]]

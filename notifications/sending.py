@@ -122,17 +122,21 @@ class BatchReport:
         }
 
 
-def send_batch(delivery_ids: Sequence[int], job_id: str = "") -> BatchReport:
+def send_batch(
+    delivery_ids: Sequence[int], job_id: str = "", fill_to: int = 0
+) -> BatchReport:
     """Claim the queued deliveries among these ids (none while sending is paused),
-    hand back those whose time has not come (timing.py), then send each over one
-    connection and record its outcome at once."""
-    claimed = Delivery.objects.claim(delivery_ids, job_id)
+    and other notifications due now up to `fill_to` (the worker's jobs: a batch
+    renders and connects once for more emails), hand back those whose time has
+    not come (timing.py), then send each over one connection and record its
+    outcome at once."""
+    claimed = Delivery.objects.claim(delivery_ids, job_id, fill_to)
     now = timezone.now()
     plan = plan_batch(claimed, now)
     run = BatchRun(plan.deliveries, plan.windowed)
     for delivery, until in plan.waiting:
         run.report.wait(delivery, until, publish=delivery.pk not in plan.joined)
-    if len(claimed) < len(delivery_ids):
+    if not set(delivery_ids) <= {delivery.pk for delivery in claimed}:
         for pk, until in early_ids(delivery_ids, now).items():
             run.report.come_back(pk, until)
     try:

@@ -56,7 +56,8 @@ def deliver_emails(self: Task[Any, Any], delivery_ids: list[int]) -> dict[str, i
     their time (a coalescing window, quiet hours: notifications/timing.py) go
     in jobs of their own, due then.
     """
-    report = send_batch(delivery_ids, job_id=self.request.id or "")
+    job_id, fill_to = self.request.id or "", settings.NOTIFICATIONS_BATCH_SIZE
+    report = send_batch(delivery_ids, job_id, fill_to)
     logger.info("deliver_emails %s", report.summary())
     for countdown, ids in report.later.items():  # their time is still to come
         publish_deliveries(ids, countdown=countdown)

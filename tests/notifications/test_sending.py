@@ -158,6 +158,44 @@ class TestAccepted:
         assert len(mail_server.received) == 11
 
 
+class TestCompanions:
+    """A run with room takes the notifications other jobs will bring (each
+    request publishes its own few), so one batch renders and connects once."""
+
+    def test_a_run_with_room_sends_the_next_requests_emails_too(
+        self, smtp: SMTPServer
+    ) -> None:
+        first, later = assignment_deliveries(2), assignment_deliveries(3)
+        assert send_batch(pks(first), fill_to=50).sent == 5
+        assert {fresh(row).status for row in later} == {Status.SENT}
+        assert send_batch(pks(later), fill_to=50).sent == 0  # their job ends at once
+        assert len(smtp.received) == 5
+
+    def test_it_takes_no_more_than_its_room(self, smtp: SMTPServer) -> None:
+        rows = assignment_deliveries(5)
+        assert send_batch(pks(rows[:1]), fill_to=3).sent == 3
+        assert [fresh(row).status for row in rows[3:]] == [Status.QUEUED] * 2
+
+    def test_account_emails_and_rows_in_a_window_are_left_to_their_jobs(
+        self, smtp: SMTPServer
+    ) -> None:
+        [own] = assignment_deliveries(1)
+        activation = Delivery.objects.get(recipient=UserFactory(is_active=False))
+        [windowed] = assignment_deliveries(1)
+        windowed.waiting_for, windowed.not_before = Delivery.Wait.WINDOW, timezone.now()
+        windowed.save()
+        assert send_batch([own.pk], fill_to=50).sent == 1
+        assert fresh(activation).status == fresh(windowed).status == Status.QUEUED
+
+    def test_a_run_of_account_emails_takes_no_notification(
+        self, smtp: SMTPServer
+    ) -> None:
+        activation = Delivery.objects.get(recipient=UserFactory(is_active=False))
+        [notification] = assignment_deliveries(1)
+        assert send_batch([activation.pk], fill_to=50).sent == 1
+        assert fresh(notification).status == Status.QUEUED
+
+
 class TestSkipped:
     def test_an_active_account_gets_no_activation_email(self, smtp: SMTPServer) -> None:
         user = UserFactory(is_active=False)
