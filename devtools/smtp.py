@@ -109,6 +109,7 @@ class MailSink:
     rejected: Counter[str] = field(default_factory=Counter)  # 550s by address
     lock: threading.Lock = field(default_factory=threading.Lock)
     connections: int = 0  # SMTP sessions greeted with EHLO: one per connection
+    pipelining: bool = True  # offered in the EHLO reply, as Postfix and Gmail do
 
     async def handle_EHLO(
         self,
@@ -121,6 +122,8 @@ class MailSink:
         session.host_name = hostname  # what aiosmtpd does when there is no hook
         with self.lock:
             self.connections += 1
+        if self.pipelining:  # aiosmtpd reads pipelined commands one by one
+            responses.insert(-1, "250-PIPELINING")
         return responses
 
     async def handle_RCPT(

@@ -453,16 +453,21 @@ class SMTPClient:
             data = signer.sign(data)
         try:
             smtp.ehlo_or_helo_if_needed()
-            code, reply = smtp.mail(sender)
+            pipelining = can_pipeline(smtp, sender, recipients)
+            if pipelining:
+                replies = _pipelined_envelope(smtp, sender, recipients[0])
+                code, reply = replies[0]
+            else:
+                code, reply = smtp.mail(sender)
         except OSError as error:  # before MAIL was answered: nothing was sent
             raise StaleConnection(str(error)) from error
         try:
             if code != 250:
                 raise smtplib.SMTPSenderRefused(code, reply, sender)
-            refused = _refused_recipients(smtp, recipients)
-            if refused:
-                raise smtplib.SMTPRecipientsRefused(refused)
-            code, reply = smtp.data(data)  # raises SMTPDataError itself unless 354
+            if pipelining:
+                code, reply = _pipelined_data(smtp, recipients[0], replies, data)
+            else:
+                code, reply = _one_by_one(smtp, recipients, data)
             if code != 250:
                 raise smtplib.SMTPDataError(code, reply)
         except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused):
@@ -554,6 +559,62 @@ def _missing_extension(
         f"{where} offers no SMTP AUTH on this connection ({error}). Most providers "
         "offer it only over TLS: set EMAIL_USE_TLS or EMAIL_USE_SSL."
     )
+
+
+def can_pipeline(smtp: smtplib.SMTP, sender: str, recipients: list[str]) -> bool:
+    """Whether MAIL, RCPT and DATA may go in one write (RFC 2920): the server
+    offered PIPELINING to our EHLO, and the envelope is one plain ASCII
+    recipient, as every email of ours."""
+    envelope = [sender, *recipients]
+    ascii_only = all(address.isascii() for address in envelope)
+    return bool(smtp.has_extn("pipelining")) and len(recipients) == 1 and ascii_only
+
+
+def _pipelined_envelope(
+    smtp: smtplib.SMTP, sender: str, recipient: str
+) -> list[tuple[int, bytes]]:
+    """MAIL, RCPT and DATA written at once; their three replies, in order."""
+    commands = (
+        f"MAIL FROM:{smtplib.quoteaddr(sender)}\r\n"
+        f"RCPT TO:{smtplib.quoteaddr(recipient)}\r\n"
+        "DATA\r\n"
+    )
+    smtp.send(commands)
+    return [smtp.getreply() for _ in range(3)]
+
+
+def _pipelined_data(
+    smtp: smtplib.SMTP, recipient: str, replies: list[tuple[int, bytes]], data: bytes
+) -> tuple[int, bytes]:
+    """After an accepted MAIL: RCPT's and DATA's replies, then the message and
+    the server's final reply. A refused recipient fails DATA too (no valid
+    recipient), so nothing of the message is written."""
+    code, reply = replies[1]
+    if code not in (250, 251):
+        raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
+    code, reply = replies[2]
+    if code != 354:
+        raise smtplib.SMTPDataError(code, reply)
+    smtp.send(_dot_stuffed(data))
+    return smtp.getreply()
+
+
+def _one_by_one(
+    smtp: smtplib.SMTP, recipients: list[str], data: bytes
+) -> tuple[int, bytes]:
+    """After an accepted MAIL, without pipelining: RCPT per recipient, DATA."""
+    refused = _refused_recipients(smtp, recipients)
+    if refused:
+        raise smtplib.SMTPRecipientsRefused(refused)
+    return smtp.data(data)  # raises SMTPDataError itself unless 354
+
+
+def _dot_stuffed(data: bytes) -> bytes:
+    """The message as DATA sends it (RFC 5321 4.5.2, as smtplib.data does)."""
+    stuffed = re.sub(rb"(?m)^\.", b"..", data)
+    if not stuffed.endswith(b"\r\n"):
+        stuffed += b"\r\n"
+    return stuffed + b".\r\n"
 
 
 def _refused_recipients(

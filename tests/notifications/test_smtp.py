@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import errno
 import smtplib
+import socket
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -291,3 +293,73 @@ def test_a_batch_goes_over_one_connection(email_settings: DjangoSettings) -> Non
         client.close()
     assert [r[:3] for r in replies] == ["250"] * 3
     assert plain.sink.connections == 1
+
+
+# PIPELINING (RFC 2920) ---------------------------------------------------------------
+
+
+class PipeliningOnlyServer:
+    """A server that offers PIPELINING and answers MAIL, RCPT and DATA only once
+    all three have arrived: a client waiting for MAIL's reply before RCPT
+    would wait until its timeout. Records what it read."""
+
+    def __init__(self, rcpt_reply: bytes = b"250 2.1.5 Ok") -> None:
+        self.rcpt_reply = rcpt_reply
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.envelope = b""
+        self.message = b""
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self) -> None:
+        connection, _ = self.listener.accept()
+        with connection, connection.makefile("rb") as lines:
+            connection.sendall(b"220 test ESMTP\r\n")
+            lines.readline()  # EHLO
+            connection.sendall(b"250-test\r\n250-PIPELINING\r\n250 8BITMIME\r\n")
+            self.envelope = b"".join(lines.readline() for _ in range(3))
+            accepted = self.rcpt_reply.startswith(b"250")
+            data = b"354 Go ahead" if accepted else b"554 5.5.1 No valid recipients"
+            connection.sendall(b"250 2.1.0 Ok\r\n" + self.rcpt_reply + b"\r\n")
+            connection.sendall(data + b"\r\n")
+            if not accepted:
+                lines.readline()  # RSET
+                connection.sendall(b"250 Ok\r\n")
+                return
+            while not self.message.endswith(b"\r\n.\r\n"):
+                self.message += lines.readline()
+            connection.sendall(b"250 2.0.0 Ok: queued as PIPE1\r\n")
+
+
+def pipelined_send(settings: DjangoSettings, server: PipeliningOnlyServer) -> str:
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = server.port, 5
+    client = SMTPClient()
+    try:
+        body = EmailMessage("Hello", ".A line with a dot\n", "noreply@example.com",
+                            ["ann@example.com"])  # fmt: skip
+        return client.send(body).reply
+    finally:
+        client.backend.connection = None  # the test server hangs up by itself
+
+
+def test_mail_rcpt_and_data_go_in_one_write_where_the_server_offers_it(
+    email_settings: DjangoSettings,
+) -> None:
+    server = PipeliningOnlyServer()
+    assert pipelined_send(email_settings, server) == "250 2.0.0 Ok: queued as PIPE1"
+    assert server.envelope == (
+        b"MAIL FROM:<noreply@example.com>\r\nRCPT TO:<ann@example.com>\r\nDATA\r\n"
+    )
+    assert b"\r\n..A line with a dot\r\n" in server.message  # dot-stuffed
+
+
+def test_a_recipient_refused_in_a_pipeline_is_refused_and_nothing_is_sent(
+    email_settings: DjangoSettings,
+) -> None:
+    server = PipeliningOnlyServer(rcpt_reply=b"550 5.1.1 User unknown")
+    with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
+        pipelined_send(email_settings, server)
+    assert classify(Failure.from_error(refused.value)) is UNKNOWN
+    assert server.message == b""
