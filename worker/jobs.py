@@ -66,6 +66,20 @@ def deliver_emails(self: Task[Any, Any], delivery_ids: list[int]) -> dict[str, i
     return report.summary()
 
 
+@app.task(name="notifications.release_deliveries", ignore_result=True)
+def release_deliveries(delivery_ids: list[int]) -> int:
+    """Publish, now that their time has come, rows that waited for it (a
+    coalescing window, quiet hours).
+
+    A worker holds a job due later until its time, then runs it at once,
+    ahead of every job still in the broker: the window of a burst ending
+    would put its thousands of emails before the next activation email. This
+    small job is held instead, and the emails join their lane when due,
+    behind the account emails (worker/queues.py).
+    """
+    return len(publish_deliveries(delivery_ids))
+
+
 # Every 30 s: no stored result and no Flower events, which would crowd out the
 # jobs people look for. What it did is logged.
 @app.task(name="notifications.sweep_outbox", ignore_result=True, send_events=False)
@@ -157,8 +171,10 @@ def publish_deliveries(
 
 
 def publish(chunk: list[int], queue: str, countdown: float = 0) -> bool:
+    """A deliver_emails job now, or one that publishes it when due."""
+    job = release_deliveries if countdown > 0 else deliver_emails
     try:
-        deliver_emails.apply_async(
+        job.apply_async(
             args=(chunk,),
             queue=queue,
             countdown=countdown,

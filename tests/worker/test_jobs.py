@@ -19,7 +19,12 @@ from devtools.smtp import SMTPServer
 from notifications.models import Delivery
 from tests.factories import DeliveryFactory, fresh, pks, queued_deliveries
 from tests.support.broker import published_ids, queued_jobs
-from worker.jobs import deliver_emails, purge_outbox, sweep_outbox
+from worker.jobs import (
+    deliver_emails,
+    purge_outbox,
+    release_deliveries,
+    sweep_outbox,
+)
 
 pytestmark = pytest.mark.django_db
 Status = Delivery.Status
@@ -86,6 +91,20 @@ def test_a_row_waiting_for_its_window_goes_in_a_job_due_when_the_window_ends(
     assert published_ids(broker_queue) == [delivery.pk]
     due = datetime.fromisoformat(message["headers"]["eta"])
     assert fresh(delivery).not_before <= due <= timezone.now() + timedelta(seconds=121)
+    assert message["headers"]["task"] == "notifications.release_deliveries"
+
+
+def test_rows_whose_time_came_join_their_lane_behind_account_emails(
+    broker_queue: redis.Redis,
+) -> None:
+    """Released when due, as a job of the lane (no time of its own): a worker
+    takes account emails first, rather than running it the moment it is due."""
+    [delivery] = queued_deliveries()
+    assert release_deliveries.apply(args=[[delivery.pk]]).get() == 1
+    [message] = queued_jobs(broker_queue, "bulk")
+    assert message["headers"]["task"] == "notifications.deliver_emails"
+    assert message["headers"]["eta"] is None
+    assert published_ids(broker_queue) == [delivery.pk]
 
 
 def test_the_job_retries_until_every_email_arrived_exactly_once(
