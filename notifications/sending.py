@@ -123,20 +123,29 @@ class BatchReport:
 
 
 def send_batch(
-    delivery_ids: Sequence[int], job_id: str = "", fill_to: int = 0
+    delivery_ids: Sequence[int],
+    job_id: str = "",
+    fill_to: int = 0,
+    released: bool = False,
 ) -> BatchReport:
     """Claim the queued deliveries among these ids (none while sending is paused),
     and other notifications due now up to `fill_to` (the worker's jobs: a batch
     renders and connects once for more emails), hand back those whose time has
     not come (timing.py), then send each over one connection and record its
-    outcome at once."""
+    outcome at once.
+
+    A run `released` at its rows' time that finds them not due yet ran a
+    moment early, and publishes them again for it (timing.early_ids). Any
+    other run leaves such rows alone: another run timed them (a companion
+    claim) and published them, or joined them to a window that gathers them.
+    """
     claimed = Delivery.objects.claim(delivery_ids, job_id, fill_to)
     now = timezone.now()
     plan = plan_batch(claimed, now)
     run = BatchRun(plan.deliveries, plan.windowed)
     for delivery, until in plan.waiting:
         run.report.wait(delivery, until, publish=delivery.pk not in plan.joined)
-    if not set(delivery_ids) <= {delivery.pk for delivery in claimed}:
+    if released and not set(delivery_ids) <= {delivery.pk for delivery in claimed}:
         for pk, until in early_ids(delivery_ids, now).items():
             run.report.come_back(pk, until)
     try:

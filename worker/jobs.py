@@ -47,7 +47,9 @@ BROKER_ERRORS = (OperationalError, redis.RedisError, ConnectionError, TimeoutErr
 
 
 @app.task(bind=True, name="notifications.deliver_emails", max_retries=None)
-def deliver_emails(self: Task[Any, Any], delivery_ids: list[int]) -> dict[str, int]:
+def deliver_emails(
+    self: Task[Any, Any], delivery_ids: list[int], released: bool = False
+) -> dict[str, int]:
     """Send the queued deliveries among these ids over one SMTP connection.
 
     The deliveries that failed transiently, must wait for the pace or were not
@@ -57,7 +59,7 @@ def deliver_emails(self: Task[Any, Any], delivery_ids: list[int]) -> dict[str, i
     in jobs of their own, due then.
     """
     job_id, fill_to = self.request.id or "", settings.NOTIFICATIONS_BATCH_SIZE
-    report = send_batch(delivery_ids, job_id, fill_to)
+    report = send_batch(delivery_ids, job_id, fill_to, released)
     logger.info("deliver_emails %s", report.summary())
     for countdown, ids in report.later.items():  # their time is still to come
         publish_deliveries(ids, countdown=countdown)
@@ -77,7 +79,7 @@ def release_deliveries(delivery_ids: list[int]) -> int:
     small job is held instead, and the emails join their lane when due,
     behind the account emails (worker/queues.py).
     """
-    return len(publish_deliveries(delivery_ids))
+    return len(publish_deliveries(delivery_ids, released=True))
 
 
 # Every 30 s: no stored result and no Flower events, which would crowd out the
@@ -152,7 +154,11 @@ def purge_job_results(before: datetime, batch: int = 1000) -> int:
 
 
 def publish_deliveries(
-    delivery_ids: Sequence[int], *, urgent: bool = False, countdown: float = 0
+    delivery_ids: Sequence[int],
+    *,
+    urgent: bool = False,
+    countdown: float = 0,
+    released: bool = False,
 ) -> list[int]:
     """Publish one deliver_emails job per chunk of ids (due in `countdown`
     seconds); return the ids published.
@@ -165,17 +171,22 @@ def publish_deliveries(
     queue = queues.URGENT if urgent else queues.BULK
     for start in range(0, len(delivery_ids), size):
         chunk = list(delivery_ids[start : start + size])
-        if publish(chunk, queue, countdown):
+        if publish(chunk, queue, countdown, released):
             published += chunk
     return published
 
 
-def publish(chunk: list[int], queue: str, countdown: float = 0) -> bool:
-    """A deliver_emails job now, or one that publishes it when due."""
-    job = release_deliveries if countdown > 0 else deliver_emails
+def publish(
+    chunk: list[int], queue: str, countdown: float = 0, released: bool = False
+) -> bool:
+    """A deliver_emails job now, or one that publishes it when due (`released`:
+    then, for rows whose time has come)."""
+    job, args = deliver_emails, (chunk, released) if released else (chunk,)
+    if countdown > 0:
+        job, args = release_deliveries, (chunk,)
     try:
         job.apply_async(
-            args=(chunk,),
+            args=args,
             queue=queue,
             countdown=countdown,
             retry=True,

@@ -265,8 +265,23 @@ class TestCoalescing:
         [row] = Delivery.objects.all()
         send_batch([row.pk])
         later(clock, window - 2)
-        report = send_batch([row.pk])
+        report = send_batch([row.pk], released=True)
         assert dict(report.later) == {2: [row.pk]}
+
+    def test_a_row_another_run_timed_and_joined_gets_no_job_of_its_own(
+        self, clock: time_machine.Traveller, window: int
+    ) -> None:
+        """Its own first job finds it waiting: the run that took it along
+        (claim_companions) joined it to the window its task's first change
+        opened, whose run gathers it; a job of its own would end the window
+        twice."""
+        ann = UserFactory(role=Role.EMPLOYEE)
+        task = assigned_task(ann)
+        task.assigned_to.remove(ann)
+        first, removal = Delivery.objects.order_by("pk")
+        assert dict(send_batch([first.pk], fill_to=50).later) == {window: [first.pk]}
+        later(clock, window - 2)
+        assert dict(send_batch([removal.pk]).later) == {}
 
     def test_a_claim_takes_no_row_before_its_time(
         self, clock: time_machine.Traveller, window: int
