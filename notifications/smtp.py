@@ -9,6 +9,7 @@ relays of notifications/relays.py and asks this module what went wrong.
 from __future__ import annotations
 
 import errno
+import functools
 import re
 import smtplib
 import socket
@@ -446,8 +447,8 @@ class SMTPClient:
         """MAIL, RCPT, DATA as smtplib.sendmail does, keeping the final reply (the
         server's queue id), and leaving the session ready for the next message."""
         encoding = message.encoding or settings.DEFAULT_CHARSET
-        sender = sanitize_address(message.from_email, encoding)
-        recipients = [sanitize_address(a, encoding) for a in message.recipients()]
+        sender = envelope_address(message.from_email, encoding)
+        recipients = [envelope_address(a, encoding) for a in message.recipients()]
         data = wire_bytes(message)
         if signer is not None:
             data = signer.sign(data)
@@ -559,6 +560,13 @@ def _missing_extension(
         f"{where} offers no SMTP AUTH on this connection ({error}). Most providers "
         "offer it only over TLS: set EMAIL_USE_TLS or EMAIL_USE_SSL."
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def envelope_address(address: str, encoding: str) -> str:
+    """An address as the envelope carries it (Django's sanitize_address, which
+    parses it whole: the same sender and readers come back email after email)."""
+    return sanitize_address(address, encoding)
 
 
 def can_pipeline(smtp: smtplib.SMTP, sender: str, recipients: list[str]) -> bool:
