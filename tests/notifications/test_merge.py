@@ -3,9 +3,12 @@ same, is byte for byte the email each reader would get alone."""
 
 from __future__ import annotations
 
+import datetime
 import re
+from collections.abc import Iterator
 
 import pytest
+import time_machine
 from pytest_django.fixtures import Settings as DjangoSettings
 
 from notifications.emails import build_message, tasks_for
@@ -20,6 +23,16 @@ from users.models import Role
 pytestmark = pytest.mark.django_db
 # What differs between two builds of one email: when, and the MIME boundaries.
 DATE = re.compile(rb"^Date: .*$|={15}[0-9]+==", re.MULTILINE)
+
+
+@pytest.fixture(autouse=True)
+def still_clock() -> Iterator[None]:
+    """One moment for the draft and the email built alone: a calendar event's
+    DTSTAMP says when it was made, to the second."""
+    with time_machine.travel(
+        datetime.datetime(2030, 3, 1, 9, tzinfo=datetime.UTC), tick=False
+    ):
+        yield
 
 
 @pytest.fixture(autouse=True)
