@@ -322,11 +322,14 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
             attempts=0,
             next_attempt_at__lte=now,
         ).exclude(kind__in=kinds.ACCOUNT_KINDS)
-        fresh = fresh.exclude(waiting_for=Delivery.Wait.WINDOW)
-        oldest = fresh.order_by("pk").values("pk")[:room]
-        self.filter(
-            pk__in=models.Subquery(oldest), status=Delivery.Status.QUEUED
-        ).update(**claimed_now(token, now, job_id))
+        fresh = fresh.exclude(waiting_for=Delivery.Wait.WINDOW).order_by("pk")
+        # Rows another run is claiming are skipped, not waited for: two runs
+        # taking companions at once would otherwise lock each other's rows in
+        # turn (a deadlock, which PostgreSQL ends by failing one of them).
+        with transaction.atomic():
+            locked = fresh.select_for_update(skip_locked=True, of=("self",))
+            ids = list(locked.values_list("pk", flat=True)[:room])
+            self.filter(pk__in=ids).update(**claimed_now(token, now, job_id))
 
     def claim_changes(
         self, lead: Delivery, pairs: Iterable[tuple[int, int]]
