@@ -20,7 +20,9 @@ filled draft is byte for byte the email built for the reader alone.
 from __future__ import annotations
 
 import json
+import re
 import secrets
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.policy import compat32
@@ -118,7 +120,22 @@ class Draft:
             raw = raw.replace(mark.encode(), value.encode())
         if max(map(len, raw.split(b"\r\n"))) > LINE_LIMIT:
             return None
-        return raw
+        return own_boundaries(raw)
+
+
+BOUNDARY = re.compile(rb'boundary="(={15}[0-9]+==)"')
+
+
+def own_boundaries(raw: bytes) -> bytes:
+    """The message with MIME boundaries of its own, made as the email package
+    makes them: no two readers' emails share the draft's."""
+    for boundary in set(BOUNDARY.findall(raw)):
+        fresh = boundary
+        while fresh in raw:
+            token = secrets.randbelow(sys.maxsize)
+            fresh = f"{'=' * 15}{token:019d}==".encode()
+        raw = raw.replace(boundary, fresh)
+    return raw
 
 
 def replaced(text: str, values: dict[str, str]) -> str:

@@ -79,6 +79,15 @@ def test_a_filled_draft_is_the_email_its_reader_would_get_alone(kind: str) -> No
         assert message.from_email == build_message(reader).from_email
 
 
+def test_each_reader_s_email_has_mime_boundaries_of_its_own() -> None:
+    readers = readers_of("task_assigned", TaskFactory())
+    drafts, tasks = Drafts(), tasks_for(readers)
+    sent = [wire_bytes(build_message(r, tasks, drafts=drafts)) for r in readers]
+    boundaries = [set(re.findall(rb'boundary="([^"]+)"', each)) for each in sent]
+    assert all(len(found) == 2 for found in boundaries)  # mixed, alternative
+    assert not boundaries[0] & boundaries[1] and not boundaries[1] & boundaries[2]
+
+
 def test_no_marker_is_left_in_what_a_reader_gets() -> None:
     task = TaskFactory()
     readers = readers_of("task_assigned", task)
