@@ -143,9 +143,9 @@ def personal_values(
         **surroundings(delivery, thread),
         **KINDS[delivery.kind].context(delivery, task),
     }
-    headers = headers_for(delivery, thread)
     values = {name: str(context[name]) for name in merge.LINKS if context.get(name)}
-    values |= {name: headers[name] for name in merge.HEADERS if name in headers}
+    values["Message-ID"] = message_id_for(delivery)
+    values["List-Unsubscribe"] = list_unsubscribe(values["unsubscribe_link"])
     values["to"] = delivery.address
     reply = reply_to_of(delivery)
     if reply is not None:
@@ -285,11 +285,16 @@ def headers_for(delivery: Delivery, thread: Thread | None) -> dict[str, str]:
     if KINDS[delivery.kind].account:
         return headers
     headers.update(AUTOMATIC)
-    headers["List-Unsubscribe"] = f"<{unsubscribe_link(delivery)}>"
+    headers["List-Unsubscribe"] = list_unsubscribe(unsubscribe_link(delivery))
     headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     if thread is not None:
         headers.update(thread_headers(thread, delivery.reason))
     return headers
+
+
+def list_unsubscribe(link: str) -> str:
+    """The List-Unsubscribe header's value (RFC 2369): the link in brackets."""
+    return f"<{link}>"
 
 
 def unsubscribe_link(delivery: Delivery) -> str:

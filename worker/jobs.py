@@ -181,7 +181,7 @@ def publish(
 ) -> bool:
     """A deliver_emails job now, or one that publishes it when due (`released`:
     then, for rows whose time has come)."""
-    job, args = deliver_emails, (chunk, released) if released else (chunk,)
+    job, args = deliver_emails, ((chunk, True) if released else (chunk,))
     if countdown > 0:
         job, args = release_deliveries, (chunk,)
     try:
