@@ -8,7 +8,9 @@ transaction announces nothing.
 During a request the announcement waits for the request's end
 (request_finished: the response has gone to the client), and everything the
 request committed goes as one announcement per lane: the person at the screen
-never waits for the broker. A process that dies in between leaves the rows
+never waits for the broker. Changes to a task are announced for when their
+coalescing window ends (timing.seconds_until_due), not for a worker to claim
+them now only to hand them back. A process that dies in between leaves the rows
 queued, and the sweep publishes them (SPEC section 4, step 5).
 """
 
@@ -17,12 +19,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
+from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from notifications.kinds import ACCOUNT_KINDS
 from notifications.models import Delivery
 from notifications.signals import deliveries_due
+from notifications.timing import seconds_until_due
 
 
 def dispatch_on_commit(delivery_ids: Sequence[int], *, urgent: bool) -> None:
@@ -55,7 +60,7 @@ def announce(delivery_ids: Sequence[int], *, urgent: bool) -> None:
     if waiting is not None:
         waiting.setdefault(urgent, []).extend(delivery_ids)
         return
-    deliveries_due.send(sender=None, delivery_ids=delivery_ids, urgent=urgent)
+    deliveries_due.send(sender=None, **announcement(delivery_ids, urgent=urgent))
 
 
 def hold_announcements() -> None:
@@ -68,10 +73,19 @@ def release_announcements() -> None:
     waiting = held.get()
     held.set(None)
     for urgent, ids in sorted((waiting or {}).items(), reverse=True):
-        answers = deliveries_due.send_robust(None, delivery_ids=ids, urgent=urgent)
+        answers = deliveries_due.send_robust(None, **announcement(ids, urgent=urgent))
         for _receiver, answer in answers:
             if isinstance(answer, Exception):  # the rows stay for the sweep
                 logger.error("Announcing deliveries failed: %r", answer)
+
+
+def announcement(delivery_ids: Sequence[int], *, urgent: bool) -> dict[str, Any]:
+    """deliveries_due's arguments: the ids, their lane, and in how many
+    seconds the first of them may go. Changes to a task wait for a coalescing
+    window: their job is published for its end, so no worker claims them
+    only to hand them back (account emails never wait)."""
+    countdown = 0.0 if urgent else seconds_until_due(delivery_ids, timezone.now())
+    return {"delivery_ids": delivery_ids, "urgent": urgent, "countdown": countdown}
 
 
 def split_by_lane(delivery_ids: Iterable[int]) -> tuple[list[int], list[int]]:

@@ -173,7 +173,7 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
                 event_key=e.event_key,
                 context=e.context,
                 reason=e.reason,
-                next_attempt_at=now,
+                next_attempt_at=first_due(e.kind or kind, now),
             )
             for e in entries
         }
@@ -243,11 +243,12 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         """
         database = connections[self.db]
         statement, params = assignment_insert(database, assignments)
-        kind = Delivery.Kind.TASK_ASSIGNED
-        now = database.ops.adapt_datetimefield_value(timezone.now())
+        kind, moment = Delivery.Kind.TASK_ASSIGNED, timezone.now()
+        now = database.ops.adapt_datetimefield_value(moment)
+        due = database.ops.adapt_datetimefield_value(first_due(kind, moment))
         # The parameters of ASSIGNMENT_ROW, in its order, then the WHERE's.
         reason, queued = Delivery.Reason.ASSIGNED, Delivery.Status.QUEUED
-        values = [kind, f"{kind}:", by, reason, queued, now, now, now, *params]
+        values = [kind, f"{kind}:", by, reason, queued, now, now, due, *params]
         with database.cursor() as cursor:
             cursor.execute(statement, values)
             return sorted(row[0] for row in cursor.fetchall())
@@ -579,6 +580,17 @@ def leave_sending_sql(database: BaseDatabaseWrapper, changes: dict[str, Any]) ->
         f"WHERE {quote('id')} = %s AND {quote('status')} = %s "
         f"AND {quote('claim_token')} = %s"
     )
+
+
+def first_due(kind: str, now: datetime) -> datetime:
+    """When a row recorded now is first due: a change to a task once the site's
+    coalescing window has passed (a worker applies its reader's own window
+    when it claims the row: timing.py), anything else now. The sweep and
+    companion claims take queued rows once due, so a change waiting for its
+    window is left to the job published for that time (dispatch.py)."""
+    if kind in kinds.CHANGE_KINDS:
+        return now + timedelta(seconds=settings.NOTIFICATIONS_COALESCE_SECONDS)
+    return now
 
 
 def ready(now: datetime) -> Q:

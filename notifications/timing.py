@@ -4,7 +4,9 @@ Both are a time on the outbox row (Delivery.not_before) that no claim takes it
 before: the rows themselves wait, so a worker killed meanwhile loses and
 doubles nothing (the sweep publishes them once due, the claim is a guarded
 UPDATE). A worker decides a row's time the first time it claims it
-(plan_batch), and hands the row back to wait (Delivery.wait_until):
+(plan_batch), and hands the row back to wait (Delivery.wait_until). The job
+for a change to a task is published for when its reader's window ends
+(seconds_until_due), so that first claim usually finds it due:
 
 - Coalescing. An email about a task waits its reader's window (their choice,
   else NOTIFICATIONS_COALESCE_SECONDS) after the first change to that task
@@ -28,7 +30,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Min
+from django.db.models import Min, OuterRef, Subquery
 
 from notifications.kinds import ACCOUNT_KINDS, CHANGE_KINDS, Kind
 from notifications.models import Delivery, DigestSchedule
@@ -234,6 +236,33 @@ def early_ids(delivery_ids: Sequence[int], now: datetime) -> dict[int, datetime]
         pk__in=list(delivery_ids), not_before__lte=soon
     )
     return {row.pk: row.not_before for row in rows if row.not_before is not None}
+
+
+def seconds_until_due(delivery_ids: Sequence[int], now: datetime) -> float:
+    """How long until the first of these rows may go, as far as their records
+    tell (one query): a change to a task that no worker has timed waits for
+    its reader's window; any other row may go now. Quiet hours only ever make
+    it later, which the worker's claim then finds.
+
+    0 (publish now) when a row may go now, or when the wait is longer than the
+    broker may safely hold a job (half its visibility timeout): a worker
+    times such rows at once, as it does every row it claims.
+    """
+    window = DigestSchedule.objects.filter(user_id=OuterRef("recipient_id"))
+    rows = (
+        Delivery.objects.filter(pk__in=list(delivery_ids))
+        .annotate(window=Subquery(window.values("coalesce_seconds")[:1]))
+        .values_list("kind", "created_at", "not_before", "attempts", "window")
+    )
+    default = settings.NOTIFICATIONS_COALESCE_SECONDS
+    first = None
+    for kind, created_at, not_before, attempts, own in rows:
+        if kind not in CHANGE_KINDS or not_before is not None or attempts:
+            return 0.0
+        due = created_at + timedelta(seconds=default if own is None else own)
+        first = due if first is None else min(first, due)
+    wait = (first - now).total_seconds() if first is not None else 0.0
+    return wait if 0 < wait <= settings.CELERY_VISIBILITY_TIMEOUT / 2 else 0.0
 
 
 def time_of(

@@ -233,10 +233,15 @@ def close_relay_connections(**kwargs: object) -> None:
 
 
 def publish_due_deliveries(
-    sender: object, delivery_ids: Sequence[int], urgent: bool, **kwargs: object
+    sender: object,
+    delivery_ids: Sequence[int],
+    urgent: bool,
+    countdown: float = 0,
+    **kwargs: object,
 ) -> None:
-    """Receiver of notifications' deliveries_due: connected in worker/apps.py."""
-    publish_deliveries(delivery_ids, urgent=urgent)
+    """Receiver of notifications' deliveries_due: connected in worker/apps.py.
+    Rows due later are published as a release job due then (publish)."""
+    publish_deliveries(delivery_ids, urgent=urgent, countdown=countdown)
 
 
 def deliveries_count(count: int) -> str:

@@ -1,12 +1,18 @@
-"""Fixtures for the notifications tests: TLS for the local SMTP servers."""
+"""Fixtures for the notifications tests: TLS for the local SMTP servers, and
+what the app announces to the worker app."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import trustme
 from pytest_django.fixtures import Settings as DjangoSettings
 
 from devtools.smtp import Certificate
+from notifications.signals import deliveries_due
+from tests.support.broker import Announcement
 from tests.support.mail import LOGIN
 
 
@@ -34,3 +40,18 @@ def email_settings(
     settings.EMAIL_HOST_USER, settings.EMAIL_HOST_PASSWORD = LOGIN
     settings.EMAIL_SSL_CAFILE = certificate.cafile
     return settings
+
+
+@pytest.fixture
+def announced() -> Iterator[list[Announcement]]:
+    """What deliveries_due announces while the test runs, in order."""
+    calls: list[Announcement] = []
+
+    def listen(
+        delivery_ids: list[int], urgent: bool, countdown: float, **kwargs: Any
+    ) -> None:
+        calls.append((list(delivery_ids), urgent, countdown))
+
+    deliveries_due.connect(listen, dispatch_uid="tests.announced")
+    yield calls
+    deliveries_due.disconnect(dispatch_uid="tests.announced")

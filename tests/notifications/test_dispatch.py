@@ -1,38 +1,21 @@
-"""A request's jobs are published once its response has gone, one per lane."""
+"""A request's jobs are published once its response has gone, one per lane,
+each due when the first of its emails may go."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
-from django.core.signals import request_finished
-from django.test import Client
+from pytest_django.fixtures import Settings as DjangoSettings
 
 from notifications.dispatch import announce, hold_announcements, release_announcements
-from notifications.models import Delivery
-from notifications.receivers import on_request_finished
-from notifications.signals import deliveries_due
-from tests.factories import EmployeeFactory, ManagerFactory, ProjectFactory
-from users.models import User
+from notifications.models import Delivery, DigestSchedule
+from tests.factories import DeliveryFactory, EmployeeFactory
+from tests.support.broker import Announcement
 
-Announced = list[tuple[list[int], bool]]
-
-
-@pytest.fixture
-def announced() -> Iterator[Announced]:
-    calls: Announced = []
-
-    def listen(delivery_ids: list[int], urgent: bool, **kwargs: Any) -> None:
-        calls.append((list(delivery_ids), urgent))
-
-    deliveries_due.connect(listen, dispatch_uid="test_dispatch.listen")
-    yield calls
-    deliveries_due.disconnect(dispatch_uid="test_dispatch.listen")
+pytestmark = pytest.mark.django_db
 
 
 def test_what_a_request_announces_goes_at_its_end_once_per_lane(
-    announced: Announced,
+    announced: list[Announcement],
 ) -> None:
     hold_announcements()
     announce([1, 2], urgent=False)
@@ -40,55 +23,63 @@ def test_what_a_request_announces_goes_at_its_end_once_per_lane(
     announce([3], urgent=False)
     assert announced == []
     release_announcements()
-    assert announced == [([7], True), ([1, 2, 3], False)]
+    assert announced == [([7], True, 0.0), ([1, 2, 3], False, 0.0)]
 
 
-def test_outside_a_request_an_announcement_goes_at_once(announced: Announced) -> None:
-    announce([4], urgent=False)
-    assert announced == [([4], False)]
-
-
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_a_new_task_is_published_after_the_response_has_gone(
-    announced: Announced,
+def test_outside_a_request_an_announcement_goes_at_once(
+    announced: list[Announcement],
 ) -> None:
-    """Assigning three people commits their rows inside the request; the one
-    announcement comes when Django closes the response (request_finished),
-    not at the commit."""
-    closing: list[bool] = []
-    request_finished.disconnect(dispatch_uid="notifications.on_request_finished")
-    request_finished.connect(
-        lambda **kwargs: closing.append(True), weak=False, dispatch_uid="test.closing"
-    )
-    request_finished.connect(
-        on_request_finished, dispatch_uid="notifications.on_request_finished"
-    )
-    announced_while_closing: list[bool] = []
-    deliveries_due.connect(
-        lambda **kwargs: announced_while_closing.append(bool(closing)),
-        weak=False,
-        dispatch_uid="test.while_closing",
-    )
-    client = Client()
-    client.force_login(ManagerFactory())
-    people = EmployeeFactory.create_batch(3)
-    try:
-        response = client.post("/tasks/create/", task_for(people))
-    finally:
-        request_finished.disconnect(dispatch_uid="test.closing")
-        deliveries_due.disconnect(dispatch_uid="test.while_closing")
-    assert response.status_code == 302
-    recorded = sorted(Delivery.objects.values_list("pk", flat=True))
-    assert len(recorded) == 3
-    assert announced == [(recorded, False)]
-    assert announced_while_closing == [True]
+    announce([4], urgent=False)
+    assert announced == [([4], False, 0.0)]
 
 
-def task_for(people: list[User]) -> dict[str, object]:
-    return {
-        "title": "Paint the fence",
-        "project": ProjectFactory().pk,
-        "status": "PENDING",
-        "priority": "M",
-        "assigned_to": [person.pk for person in people],
-    }
+def test_a_change_is_announced_for_when_its_window_ends(
+    announced: list[Announcement], settings: DjangoSettings
+) -> None:
+    settings.NOTIFICATIONS_COALESCE_SECONDS = 120
+    change = DeliveryFactory(kind=Delivery.Kind.TASK_ASSIGNED)
+    announce([change.pk], urgent=False)
+    [(_, _, countdown)] = announced
+    assert 119 < countdown <= 120
+
+
+def test_the_soonest_window_among_the_readers_sets_the_time(
+    announced: list[Announcement], settings: DjangoSettings
+) -> None:
+    """One reader gathers changes for 15 minutes, one for the site's two."""
+    settings.NOTIFICATIONS_COALESCE_SECONDS = 120
+    patient, other = EmployeeFactory(), EmployeeFactory()
+    DigestSchedule.objects.create(user=patient, coalesce_seconds=900)
+    changes = [DeliveryFactory(recipient=person) for person in (patient, other)]
+    announce([change.pk for change in changes], urgent=False)
+    [(_, _, countdown)] = announced
+    assert 119 < countdown <= 120
+
+
+@pytest.mark.parametrize(
+    ("own_window", "attempts"),
+    [(0, 0), (3600, 0), (None, 1)],
+    ids=["the reader wants each change at once", "too long to hold", "tried"],
+)
+def test_rows_announced_for_now(
+    announced: list[Announcement],
+    settings: DjangoSettings,
+    own_window: int | None,
+    attempts: int,
+) -> None:
+    settings.NOTIFICATIONS_COALESCE_SECONDS = 120
+    person = EmployeeFactory()
+    if own_window is not None:
+        DigestSchedule.objects.create(user=person, coalesce_seconds=own_window)
+    change = DeliveryFactory(recipient=person, attempts=attempts)
+    announce([change.pk], urgent=False)
+    assert announced == [([change.pk], False, 0.0)]
+
+
+def test_account_emails_never_wait(
+    announced: list[Announcement], settings: DjangoSettings
+) -> None:
+    settings.NOTIFICATIONS_COALESCE_SECONDS = 120
+    activation = DeliveryFactory(kind=Delivery.Kind.ACTIVATION, context={})
+    announce([activation.pk], urgent=True)
+    assert announced == [([activation.pk], True, 0.0)]

@@ -203,7 +203,10 @@ class TestQueryCount:
         with CaptureQueriesContext(connection) as queries:
             for callback in callbacks:
                 callback()
-        assert queries.captured_queries == []
+        # One read, at most: when the first of them may go (their window).
+        sql = [query["sql"] for query in queries.captured_queries]
+        assert [s for s in sql if not s.lstrip().upper().startswith("SELECT")] == []
+        assert len(sql) <= 1
         assert len(queued_jobs(broker_queue)) == 1
 
 

@@ -14,6 +14,9 @@ from django.conf import settings
 
 from project import celery_app
 
+# What deliveries_due announced: the ids, urgent or not, and the countdown.
+Announcement = tuple[list[int], bool, float]
+
 QUEUES = tuple(settings.CELERY_TASK_QUEUES)
 # kombu's Redis transport keeps the jobs a worker has taken but not yet
 # acknowledged (acks_late: until they finish, and retries until they are due) here.

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 import redis
@@ -16,8 +18,15 @@ from django_celery_results.models import TaskResult
 from pytest_django.fixtures import Settings as DjangoSettings
 
 from devtools.smtp import SMTPServer
-from notifications.models import Delivery
-from tests.factories import DeliveryFactory, fresh, pks, queued_deliveries
+from notifications.models import Delivery, DigestSchedule
+from tests.factories import (
+    DeliveryFactory,
+    EmployeeFactory,
+    TaskFactory,
+    fresh,
+    pks,
+    queued_deliveries,
+)
 from tests.support.broker import published_ids, queued_jobs
 from worker.jobs import (
     deliver_emails,
@@ -92,6 +101,43 @@ def test_a_row_waiting_for_its_window_goes_in_a_job_due_when_the_window_ends(
     due = datetime.fromisoformat(message["headers"]["eta"])
     assert fresh(delivery).not_before <= due <= timezone.now() + timedelta(seconds=121)
     assert message["headers"]["task"] == "notifications.release_deliveries"
+
+
+def test_a_change_to_a_task_is_published_for_when_its_window_ends(
+    broker_queue: redis.Redis,
+    settings: DjangoSettings,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    """No worker claims the email only to hand it back: its job is due when
+    the window ends, and the sweep leaves it alone until then."""
+    settings.NOTIFICATIONS_COALESCE_SECONDS = 120
+    task, person = TaskFactory(), EmployeeFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        task.assigned_to.add(person)
+    [delivery] = Delivery.objects.all()
+    [message] = queued_jobs(broker_queue, "bulk")
+    assert message["headers"]["task"] == "notifications.release_deliveries"
+    assert published_ids(broker_queue) == [delivery.pk]
+    due = datetime.fromisoformat(message["headers"]["eta"])
+    window_end = delivery.created_at + timedelta(seconds=120)
+    assert abs(due - window_end) < timedelta(seconds=1)
+    assert sweep_outbox.apply().get()["redispatched"] == 0
+    assert fresh(delivery).attempts == 0
+
+
+def test_a_reader_who_wants_each_change_at_once_is_published_at_once(
+    broker_queue: redis.Redis,
+    settings: DjangoSettings,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    settings.NOTIFICATIONS_COALESCE_SECONDS = 120
+    task, person = TaskFactory(), EmployeeFactory()
+    DigestSchedule.objects.create(user=person, coalesce_seconds=0)
+    with django_capture_on_commit_callbacks(execute=True):
+        task.assigned_to.add(person)
+    [message] = queued_jobs(broker_queue, "bulk")
+    assert message["headers"]["task"] == "notifications.deliver_emails"
+    assert message["headers"]["eta"] is None
 
 
 def test_rows_whose_time_came_join_their_lane_behind_account_emails(
