@@ -299,8 +299,8 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         taken = queued.filter(ready(now)).update(**claimed_now(token, now, job_id))
         if 0 < taken < fill_to:
             self.claim_companions(token, now, job_id, fill_to - taken)
-        claimed = self.filter(claim_token=token).select_related("recipient")
-        return list(claimed.order_by("pk"))
+        claimed = self.filter(claim_token=token, status=Delivery.Status.SENDING)
+        return list(claimed.select_related("recipient").order_by("pk"))
 
     def claim_companions(
         self, token: str, now: datetime, job_id: str, room: int
@@ -315,7 +315,8 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         coalescing window: a window's first row gathers the others
         (claim_changes), so that one run, not two, ends it.
         """
-        if self.filter(claim_token=token, kind__in=kinds.ACCOUNT_KINDS).exists():
+        mine = self.filter(claim_token=token, status=Delivery.Status.SENDING)
+        if mine.filter(kind__in=kinds.ACCOUNT_KINDS).exists():
             return
         fresh = self.filter(
             ready(now),
@@ -356,8 +357,10 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         waiting.filter(attempts=0, kind__in=kinds.CHANGE_KINDS).update(
             **claimed_now(lead.claim_token, now, lead.job_id)
         )
-        claimed = self.filter(claim_token=lead.claim_token).select_related("recipient")
-        return list(claimed.order_by("pk"))
+        claimed = self.filter(
+            claim_token=lead.claim_token, status=Delivery.Status.SENDING
+        )
+        return list(claimed.select_related("recipient").order_by("pk"))
 
     def merged_with(self, leads: Iterable[int]) -> DeliveryQuerySet:
         """The changes merged into these rows' emails (Delivery.merge_into),
@@ -655,7 +658,10 @@ class Delivery(models.Model):
 
     kind = models.CharField(max_length=20, choices=kinds.kind_choices)
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="deliveries"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        db_index=False,  # led by the (recipient, created_at) index below
     )
     # One row per event and recipient: recording the same event twice is a no-op.
     event_key = models.CharField(max_length=200, unique=True)
@@ -679,7 +685,7 @@ class Delivery(models.Model):
     # so empty until a worker takes it. Matches django-celery-results' task_id.
     job_id = models.CharField(max_length=255, blank=True)
     # Set by the conditional update that claims the row for one job run.
-    claim_token = models.CharField(max_length=36, blank=True, db_index=True)
+    claim_token = models.CharField(max_length=36, blank=True)
     smtp_reply = models.CharField(max_length=500, blank=True)
     message_id = models.CharField(max_length=255, blank=True)
     relay = models.CharField(max_length=10, choices=Relay.choices, blank=True)
@@ -704,7 +710,12 @@ class Delivery(models.Model):
     # The daily digest a held delivery went out in (set when it is bundled), or
     # the email that told it with the other changes to its task (Delivery.merge_into).
     digest = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="bundled"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="bundled",
+        db_index=False,  # the partial delivery_bundled below
     )
     # Its recipient's, in the app's inbox (the kinds about a task): when they
     # read it and how (in the app, or by following the email's link), and when
@@ -720,9 +731,31 @@ class Delivery(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "deliveries"
+        # Every index is written by each INSERT and by each change of status
+        # (no status change is a HOT update), so the ones only a status reads
+        # are partial: they hold the few rows queued or sending, not the
+        # millions sent.
         indexes = [
-            models.Index(fields=["status", "next_attempt_at"]),
-            models.Index(fields=["status", "claimed_at"]),
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="queued"),
+                name="delivery_queued",
+            ),  # the sweep, the companion claims, the metrics' oldest wait
+            models.Index(
+                fields=["claim_token"],
+                condition=Q(status="sending"),
+                name="delivery_claimed",
+            ),  # a run's rows
+            models.Index(
+                fields=["claimed_at"],
+                condition=Q(status="sending"),
+                name="delivery_sending",
+            ),  # the sweep's stuck rows
+            models.Index(
+                fields=["digest"],
+                condition=Q(digest__isnull=False),
+                name="delivery_bundled",
+            ),  # what a digest or a merged email told
             models.Index(fields=["recipient", "-created_at"]),
             models.Index(fields=["status", "kind"]),  # the metrics' counts
             # Partial, so recording a delivery (a request) does not write them.

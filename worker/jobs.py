@@ -77,9 +77,14 @@ def release_deliveries(delivery_ids: list[int]) -> int:
     ahead of every job still in the broker: the window of a burst ending
     would put its thousands of emails before the next activation email. This
     small job is held instead, and the emails join their lane when due,
-    behind the account emails (worker/queues.py).
+    behind the account emails (worker/queues.py). Rows another run took
+    meanwhile (a companion claim) need no job of their own.
     """
-    return len(publish_deliveries(delivery_ids, released=True))
+    waiting = Delivery.objects.filter(
+        pk__in=delivery_ids, status=Delivery.Status.QUEUED
+    ).order_by("pk")
+    still = list(waiting.values_list("pk", flat=True))
+    return len(publish_deliveries(still, released=True))
 
 
 # Every 30 s: no stored result and no Flower events, which would crowd out the

@@ -153,6 +153,17 @@ def test_rows_whose_time_came_join_their_lane_behind_account_emails(
     assert published_ids(broker_queue) == [delivery.pk]
 
 
+def test_rows_taken_before_their_release_get_no_job_of_their_own(
+    broker_queue: redis.Redis,
+) -> None:
+    """A run with room took them as companions once due: nothing is left for
+    a job to do."""
+    taken, waiting = queued_deliveries(2)
+    Delivery.objects.claim([taken.pk])
+    assert release_deliveries.apply(args=[[taken.pk, waiting.pk]]).get() == 1
+    assert published_ids(broker_queue) == [waiting.pk]
+
+
 def test_the_job_retries_until_every_email_arrived_exactly_once(
     smtp: SMTPServer, settings: DjangoSettings
 ) -> None:
