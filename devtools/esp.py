@@ -170,6 +170,9 @@ def as_mime(message: dict[str, Any]) -> EmailMessage:
 def _handler(api: PostmarkAPI) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive: one connection for many sends
+        # The headers and the body go out as two writes: under Nagle's algorithm the
+        # body would wait for the client's delayed ACK (40 ms) on every request.
+        disable_nagle_algorithm = True
 
         def setup(self) -> None:
             super().setup()
