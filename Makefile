@@ -22,9 +22,12 @@ run: $(INSTALLED)
 ## CELERY_BROKER_URL say otherwise). Tests never need a real SECRET_KEY.
 ## TEST_PROCESSES pytest-xdist processes share the modules out (0: all in this
 ## one process, quicker for a single test).
+## Bytecode is written (git-ignored __pycache__) even where PYTHONDONTWRITEBYTECODE
+## is set: otherwise each pytest-xdist process, and each Python process a test
+## starts, compiles our sources and rewrites the test modules' asserts again.
 TEST_PROCESSES ?= 2
 PYTEST := SECRET_KEY=$${SECRET_KEY:-test-only-secret-key-that-is-long-enough-for-django-checks} \
-	$(BIN)/pytest --numprocesses $(TEST_PROCESSES)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest --numprocesses $(TEST_PROCESSES)
 test: $(INSTALLED)
 	$(PYTEST) $(PYTEST_ARGS)
 

@@ -48,7 +48,7 @@ class Process:
                 raise RuntimeError(f"{self.name} exited early:\n{self.log()[-3000:]}")
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{self.name} not ready:\n{self.log()[-3000:]}")
-            time.sleep(0.1)
+            time.sleep(0.02)  # each wait overshoots the ready line by up to this
 
     def log(self) -> str:
         return (

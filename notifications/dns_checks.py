@@ -18,6 +18,8 @@ from django.conf import settings
 from notifications.dkim import Signer
 
 OK, MISSING, NOTE, UNKNOWN = "ok", "missing", "note", "could not check"
+# Seconds for the whole of one lookup, retries included.
+DNS_TIMEOUT = 3.0
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,7 @@ class Lookup:
     """TXT records by name, through one resolver (the system's, or a given
     nameserver: the domain's own, say, before a change has propagated)."""
 
-    def __init__(self, nameserver: str = "", timeout: float = 3.0) -> None:
+    def __init__(self, nameserver: str = "", timeout: float = DNS_TIMEOUT) -> None:
         self.resolver = dns.resolver.Resolver(configure=not nameserver)
         if nameserver:
             host, _, port = nameserver.partition(":")

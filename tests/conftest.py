@@ -28,7 +28,12 @@ from project import celery_app
 from tests.factories import EmployeeFactory, ManagerFactory
 from tests.support.broker import own_database, point_publisher_at
 from tests.support.browser import Screenshots
-from tests.support.collection import markers_due, modules_mixing_flushes
+from tests.support.collection import (
+    flushes_database,
+    markers_due,
+    modules_mixing_flushes,
+    uses_database,
+)
 from tests.support.esp import MailServer, esp_settings
 from tests.support.processes import SHARED_WORKER, SharedWorker, child_environment
 from users.models import User
@@ -62,6 +67,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             " transactional_db, live_server) to a module of their own: "
             + ", ".join(mixed)
         )
+
+
+@pytest.hookimpl(specname="pytest_collection_modifyitems", trylast=True)
+def pytest_collection_modifyitems_no_database_first(items: list[pytest.Item]) -> None:
+    """After pytest-django's order (rolled back, then flushing, then no database),
+    the modules without a database move to the front, keeping their order.
+
+    pytest-xdist hands modules out in this order as processes free up; the last
+    ones decide when the run ends. Among those without a database are the
+    longest modules (settings loaded in fresh processes), which made a long tail;
+    the flushing modules, now last, are shorter. A process still never runs a
+    rolled-back test after a flushing one: a module moves only when none of its
+    tests has a database (pytest-xdist keeps a module's tests together)."""
+    with_database = {
+        item.path for item in items if uses_database(item) or flushes_database(item)
+    }
+    items.sort(key=lambda item: item.path in with_database)
 
 
 @pytest.hookimpl(trylast=True)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.support import fresh_python
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBE = (
@@ -17,22 +17,16 @@ PROBE = (
 
 
 def toolbar_installed(**env: str) -> bool:
-    """Loads the settings in a fresh process with these variables."""
+    """Loads the settings in a fresh process (tests.support.fresh_python) with
+    these variables."""
     environment = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "project.settings",
         "SECRET_KEY": "probe-only-secret-key-that-is-long-enough-for-django",
         **env,
     }
-    result = subprocess.run(
-        [sys.executable, "-c", PROBE],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
+    result = fresh_python.run(PROBE, cwd=ROOT, env=environment, timeout=60)
+    result.check_returncode()
     return result.stdout.strip() == "True"
 
 

@@ -252,7 +252,7 @@ class TestTransient:
     def test_a_silent_server_times_out_as_transient(
         self, mail_server: MailServer, settings: DjangoSettings
     ) -> None:
-        time_out_after(1, settings)
+        time_out_after(0.3, settings)
         mail_server.behaviour.mode = "hang"
         [delivery] = queued_deliveries()
         assert send_batch([delivery.pk]).retry_ids == [delivery.pk]

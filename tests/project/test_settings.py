@@ -1,4 +1,5 @@
-"""Settings read at start-up: each case imports them in a fresh process."""
+"""Settings read at start-up: each case imports them in a fresh process
+(tests.support.fresh_python)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import random
 import secrets
 import string
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.support import fresh_python
 
 ROOT = Path(__file__).resolve().parents[2]
 # Seeded: every pytest-xdist worker must collect the same parameters.
@@ -35,9 +37,8 @@ def start(expr: str = "1", **env: str) -> subprocess.CompletedProcess[str]:
         if not key.startswith(("SECRET_KEY", "DEBUG", "BEHIND_PROXY"))
     }
     code = "import django; django.setup(); " + PRINT.format(expr=expr)
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    return fresh_python.run(
+        code, cwd=ROOT, timeout=60,
         env={**base, "DJANGO_SETTINGS_MODULE": "project.settings", "DEBUG": "False",
              "SECRET_KEY": secrets.token_urlsafe(50), **env},
     )  # fmt: skip

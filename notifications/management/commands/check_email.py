@@ -21,7 +21,7 @@ from django.core.mail.utils import DNS_NAME
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from notifications.dkim import process_signer
-from notifications.dns_checks import OK, Lookup, check_records, from_domain
+from notifications.dns_checks import DNS_TIMEOUT, OK, Lookup, check_records, from_domain
 from notifications.esp import BackendTransport
 from notifications.relays import SEND_ERRORS, fallback_settings
 from notifications.smtp import Failure, SMTPClient, explain_session_failure, meaning
@@ -43,6 +43,13 @@ class Command(BaseCommand):
             help="ask this DNS server (HOST or HOST:PORT) instead of the system's",
         )
         parser.add_argument(
+            "--dns-timeout",
+            type=float,
+            default=DNS_TIMEOUT,
+            help="seconds to wait for DNS answers before saying it did not answer"
+            f" (default {DNS_TIMEOUT:g})",
+        )
+        parser.add_argument(
             "--no-dns", action="store_true", help="skip the SPF, DKIM and DMARC checks"
         )
 
@@ -58,7 +65,7 @@ class Command(BaseCommand):
             self.stdout.write("The fallback relay (EMAIL_FALLBACK_*):")
             self.check_relay(SMTPClient(**fallback).backend, to)
         if not options["no_dns"]:
-            self.check_dns(options["nameserver"])
+            self.check_dns(options["nameserver"], options["dns_timeout"])
 
     def check_relay(self, backend: EmailBackend, to: str | None) -> None:
         self.stdout.write(f"Checking {describe(backend)}")
@@ -122,13 +129,13 @@ class Command(BaseCommand):
         self.stdout.write(f"  {name}: ok")
         return result
 
-    def check_dns(self, nameserver: str) -> None:
+    def check_dns(self, nameserver: str, timeout: float) -> None:
         domain = from_domain()
         asked = nameserver or "the system's resolver"
         self.stdout.write(
             f"DNS records of {domain} (DEFAULT_FROM_EMAIL), from {asked}:"
         )
-        findings = check_records(domain, process_signer(), Lookup(nameserver))
+        findings = check_records(domain, process_signer(), Lookup(nameserver, timeout))
         for finding in findings:
             style = self.style.SUCCESS if finding.status == OK else self.style.WARNING
             self.stdout.write(
