@@ -152,6 +152,11 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         """Held for a digest that has not been recorded yet."""
         return self.filter(status=Delivery.Status.HELD, digest__isnull=True)
 
+    def still_queued(self, delivery_ids: Iterable[int]) -> list[int]:
+        """The ids among these of rows still queued, in order."""
+        queued = self.filter(pk__in=list(delivery_ids), status=Delivery.Status.QUEUED)
+        return list(queued.order_by("pk").values_list("pk", flat=True))
+
     def due(self, now: datetime) -> DeliveryQuerySet:
         return self.filter(status=Delivery.Status.QUEUED, next_attempt_at__lte=now)
 

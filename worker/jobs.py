@@ -80,10 +80,7 @@ def release_deliveries(delivery_ids: list[int]) -> int:
     behind the account emails (worker/queues.py). Rows another run took
     meanwhile (a companion claim) need no job of their own.
     """
-    waiting = Delivery.objects.filter(
-        pk__in=delivery_ids, status=Delivery.Status.QUEUED
-    ).order_by("pk")
-    still = list(waiting.values_list("pk", flat=True))
+    still = Delivery.objects.still_queued(delivery_ids)
     return len(publish_deliveries(still, released=True))
 
 
