@@ -84,6 +84,7 @@ item before its email leaves is what the worker checks (wishes.py: skipped,
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -339,33 +340,40 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
             self.filter(pk__in=ids).update(**claimed_now(token, now, job_id))
 
     def claim_changes(
-        self, lead: Delivery, pairs: Iterable[tuple[int, int]]
+        self,
+        lead: Delivery,
+        pairs: Iterable[tuple[int, int]],
+        claimed: list[Delivery],
     ) -> list[Delivery]:
         """queued -> sending, into the lead's run: every change to these
         (recipient, task) pairs still waiting, untimed, due, or waiting for a
         window (two workers timing a task's first changes at once may give
         them times a moment apart), so that one email tells them all once the
-        window of the first has ended.
+        window of the first has ended. Returns the run's rows: `claimed` (its
+        rows so far) as it is when there was nothing to gather.
 
         Rows a run has tried before (attempts) are emails of their own and stay,
         and so do rows given a later time for another reason (a reminder, quiet
         hours).
         """
-        about = Q()
+        people: dict[int, set[int]] = defaultdict(set)  # by task: a term per task
         for recipient_id, task_id in pairs:
-            about |= Q(recipient_id=recipient_id, context__task_id=task_id)
+            people[task_id].add(recipient_id)
+        about = Q()
+        for task_id, readers in sorted(people.items()):
+            about |= Q(context__task_id=task_id, recipient_id__in=sorted(readers))
         if not about:
-            return []
+            return claimed
         now = timezone.now()
         gathered = ready(now) | Q(waiting_for=Delivery.Wait.WINDOW)
         waiting = self.filter(about, gathered, status=Delivery.Status.QUEUED)
-        waiting.filter(attempts=0, kind__in=kinds.CHANGE_KINDS).update(
+        taken = waiting.filter(attempts=0, kind__in=kinds.CHANGE_KINDS).update(
             **claimed_now(lead.claim_token, now, lead.job_id)
         )
-        claimed = self.filter(
-            claim_token=lead.claim_token, status=Delivery.Status.SENDING
-        )
-        return list(claimed.select_related("recipient").order_by("pk"))
+        if not taken:
+            return claimed
+        mine = self.filter(claim_token=lead.claim_token, status=Delivery.Status.SENDING)
+        return list(mine.select_related("recipient").order_by("pk"))
 
     def merged_with(self, leads: Iterable[int]) -> DeliveryQuerySet:
         """The changes merged into these rows' emails (Delivery.merge_into),

@@ -168,7 +168,9 @@ def plan_batch(claimed: list[Delivery], now: datetime) -> Plan:
     write_waits(plan)
     if leads:
         pairs = {pair for lead in leads if (pair := pair_of(lead))}
-        plan.deliveries = Delivery.objects.claim_changes(leads[0], pairs)
+        plan.deliveries = Delivery.objects.claim_changes(
+            leads[0], pairs, plan.deliveries
+        )
         plan.windowed = {d.pk for d in plan.deliveries if pair_of(d) in pairs}
     return plan
 
