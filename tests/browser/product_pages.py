@@ -317,7 +317,11 @@ def open_page(page: Page, site: str, product_page: ProductPage) -> None:
 
 def header_link(page: Page, name: str) -> Locator:
     """A link of the header's navigation, its menu opened first where the link
-    waits behind the Menu button (narrower than 1280 px)."""
+    waits behind the Menu button (narrower than 1280 px).
+
+    The page is loaded first: a URL reached (sign-in's redirect) may come
+    before its header, or before static/js/menu.js listens for the click."""
+    page.wait_for_load_state("load")
     menu = page.get_by_role("button", name="Menu")
     if menu.is_visible() and menu.get_attribute("aria-expanded") == "false":
         menu.click()
