@@ -296,6 +296,7 @@ def sign_in(page: Page, site: str, username: str) -> None:
     page.fill("#id_password", PASSWORD)
     page.locator("main").get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(f"{site}/")
+    page.wait_for_load_state("load")  # its header's menu listens from then on
 
 
 def open_page(page: Page, site: str, product_page: ProductPage) -> None:

@@ -16,6 +16,7 @@ from tests.browser.product_pages import (
     VIEWS,
     axed_page,
     sideways_overflow,
+    sign_in,
 )
 from tests.factories import ProjectFactory, TaskDetailFactory, UserFactory
 from tests.support.axe import report, serious_violations
@@ -62,20 +63,12 @@ def harbour() -> Project:
     return project
 
 
-def sign_in_as(page: Page, site: str, username: str) -> None:
-    page.goto(f"{site}/users/sign-in/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.locator("main").get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{site}/")
-
-
 def test_an_employee_sees_a_projects_tasks_only_as_a_member(
     manager_page: Page, employee_page: Page, site: str, view_name: str
 ) -> None:
     project = harbour()
     found: dict[str, object] = {}
-    sign_in_as(employee_page, site, "ann")
+    sign_in(employee_page, site, "ann")
     response = employee_page.goto(f"{site}/tasks/projects/{project.pk}/")
     assert response is not None and response.status == 403
     employee_page.goto(f"{site}/tasks/projects/")
@@ -83,7 +76,7 @@ def test_an_employee_sees_a_projects_tasks_only_as_a_member(
         "Harbour refit"
     )
 
-    sign_in_as(manager_page, site, "mia")
+    sign_in(manager_page, site, "mia")
     manager_page.goto(f"{site}/tasks/projects/")
     manager_page.get_by_role("link", name="Harbour refit", exact=True).click()
     manager_page.select_option("#id_member", label="Ann Lee (ann)")

@@ -20,6 +20,7 @@ from tests.browser.product_pages import (
     axed_page,
     header_link,
     sideways_overflow,
+    sign_in,
 )
 from tests.factories import UserFactory
 from tests.support.axe import report, serious_violations
@@ -57,14 +58,6 @@ def the_team() -> None:
     activate_account(dana)
 
 
-def sign_in_as(page: Page, site: str, username: str) -> None:
-    page.goto(f"{site}/users/sign-in/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.locator("main").get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{site}/")
-
-
 def no_violations(page: Page, name: str, found: dict[str, list[object]]) -> None:
     if violations := serious_violations(page):
         found[name] = violations  # type: ignore[assignment]
@@ -88,7 +81,7 @@ def test_an_admin_runs_the_team_and_an_invited_person_joins(
 ) -> None:
     the_team()
     found: dict[str, list[object]] = {}
-    sign_in_as(view, site, "ada")
+    sign_in(view, site, "ada")
     header_link(view, "Team").click()
     expect(view.get_by_role("heading", name="Team", exact=True)).to_be_visible()
     no_violations(view, "team", found)
@@ -137,7 +130,7 @@ def test_an_admin_runs_the_team_and_an_invited_person_joins(
 @pytest.mark.parametrize("view", ["desktop-light", "phone-dark"], indirect=True)
 def test_a_manager_reads_the_team_without_its_controls(view: Page, site: str) -> None:
     the_team()
-    sign_in_as(view, site, "mia")
+    sign_in(view, site, "mia")
     view.goto(f"{site}/team/")
     expect(view.get_by_test_id("people")).to_contain_text("Ada Admin")
     expect(view.get_by_role("button", name="Send invitation")).to_have_count(0)
