@@ -1,4 +1,5 @@
-"""Pages that fit a phone, a 404 with a way back, and a list whose counts add up."""
+"""A 404 with a way back, and a list whose counts add up. (That no page is
+wider than a phone is read in test_accessibility's walk over every page.)"""
 
 from __future__ import annotations
 
@@ -10,10 +11,8 @@ from playwright.sync_api import Page, expect
 from notifications.models import Delivery
 from tasks.models import Task
 from tests.browser.product_pages import (
-    ROLES,
     WIDTHS,
     header_link,
-    open_page,
     seed_world,
     sideways_overflow,
     sign_in,
@@ -22,24 +21,6 @@ from tests.factories import DeliveryFactory, UserFactory
 from tests.support.browser import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.mark.parametrize("sized", ["phone"], indirect=True)
-@pytest.mark.parametrize("role", ROLES)
-def test_no_page_scrolls_sideways_on_a_phone(sized: Page, site: str, role: str) -> None:
-    world = seed_world()
-    username, pages_of = ROLES[role]
-    if username:
-        sign_in(sized, site, username)
-
-    too_wide = {}
-    for product_page in pages_of(world):
-        open_page(sized, site, product_page)
-        if overflow := sideways_overflow(sized):
-            too_wide[product_page.name] = overflow
-            screenshot(sized, f"layout-too-wide-{role}-{product_page.name}")
-
-    assert too_wide == {}, f"pages wider than 390 px, by how much: {too_wide}"
 
 
 @pytest.mark.parametrize("sized", WIDTHS, indirect=True)
