@@ -38,21 +38,14 @@ DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
 WIDTHS = {"desktop": DESKTOP, "phone": PHONE}
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
-# Every page of the newer browser tests is seen at both widths, light and dark.
-VIEWS = ["desktop-light", "desktop-dark", "phone-light", "phone-dark"]
-
-
-def view_options(view: str) -> dict[str, object]:
-    """The browser context's viewport and colour scheme of a VIEWS name."""
-    width, scheme = view.split("-")
-    return {"viewport": WIDTHS[width], "color_scheme": scheme}
 
 
 @contextmanager
-def axed_page(browser: Browser, view: str, **options: object) -> Iterator[Page]:
-    """A fresh page seen as `view`, with axe-core loaded on every document;
-    `options`: more of the browser context's (a time zone, a locale)."""
-    with fresh_page(browser, **view_options(view), **options) as page:
+def axed_page(browser: Browser, width: str, **options: object) -> Iterator[Page]:
+    """A fresh page at a WIDTHS width, with axe-core loaded on every document
+    (tests.support.axe reads it light and dark); `options`: more of the
+    browser context's (a time zone, a locale)."""
+    with fresh_page(browser, viewport=WIDTHS[width], **options) as page:
         page.context.add_init_script(path=str(AXE))
         yield page
 

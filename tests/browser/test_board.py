@@ -14,20 +14,20 @@ from playwright.sync_api import Browser, Page, expect
 from tasks.models import Task
 from tests.browser.product_pages import (
     PASSWORD,
-    VIEWS,
+    WIDTHS,
     axed_page,
     posting_in_place,
     sideways_overflow,
 )
 from tests.factories import ProjectFactory, TaskDetailFactory, UserFactory
-from tests.support.axe import report, serious_violations
+from tests.support.axe import light_and_dark_violations, report
 from tests.support.browser import screenshot
 from users.models import Role
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(params=VIEWS)
+@pytest.fixture(params=WIDTHS)
 def view(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     with axed_page(browser, str(request.param)) as page:
         yield page
@@ -75,7 +75,7 @@ def test_a_card_moves_by_mouse_and_by_keyboard(
     hull, deck = a_project()
     open_board(view, site, hull)
     found: dict[str, object] = {}
-    if violations := serious_violations(view):
+    if violations := light_and_dark_violations(view):
         found["board"] = violations
     assert sideways_overflow(view) <= 0
     screenshot(view, f"board-{request.node.callspec.id}")
@@ -103,6 +103,6 @@ def test_a_card_moves_by_mouse_and_by_keyboard(
     expect(view.locator(f"#move-button-{deck.pk}")).to_be_focused()  # not <body>
     deck.refresh_from_db()
     assert deck.status == Task.Status.COMPLETED
-    if violations := serious_violations(view):
+    if violations := light_and_dark_violations(view):
         found["board-after-moves"] = violations
     assert found == {}, report(found)  # type: ignore[arg-type]

@@ -17,20 +17,20 @@ from playwright.sync_api import Browser, Page, expect
 from tasks.models import Task
 from tests.browser.product_pages import (
     PASSWORD,
-    VIEWS,
+    WIDTHS,
     axed_page,
     posting_in_place,
     sideways_overflow,
     sign_in,
 )
 from tests.factories import ProjectFactory, TaskDetailFactory, UserFactory
-from tests.support.axe import report, serious_violations
+from tests.support.axe import light_and_dark_violations, report
 from users.models import Role
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(params=VIEWS)
+@pytest.fixture(params=WIDTHS)
 def view(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     with axed_page(browser, str(request.param)) as page:
         yield page
@@ -72,7 +72,7 @@ def test_a_manager_edits_from_the_list_one_row_and_many_at_once(
     sign_in(view, site, "mia")
     view.goto(f"{site}/tasks/")
     found: dict[str, object] = {}
-    if violations := serious_violations(view):
+    if violations := light_and_dark_violations(view):
         found["list"] = violations
     assert sideways_overflow(view) <= 0
 
@@ -94,7 +94,7 @@ def test_a_manager_edits_from_the_list_one_row_and_many_at_once(
         view.get_by_role("button", name="Apply to selected").click()
     expect(view.locator("#messages")).to_contain_text("2 tasks changed.")
     assert status_of(deck) == status_of(rope) == Task.Status.COMPLETED
-    if violations := serious_violations(view):
+    if violations := light_and_dark_violations(view):
         found["list-after-bulk"] = violations
 
     view.get_by_test_id("when-tabs").get_by_role("link", name="Today").click()
@@ -116,7 +116,7 @@ def test_a_manager_changes_a_rows_due_date_and_people_by_keyboard(
     due = row.get_by_label("Due date")
     expect(due).to_be_visible()
     found: dict[str, object] = {}
-    if violations := serious_violations(view):
+    if violations := light_and_dark_violations(view):
         found["row-edit-open"] = violations
     assert sideways_overflow(view) <= 0
 
@@ -138,6 +138,6 @@ def test_a_manager_changes_a_rows_due_date_and_people_by_keyboard(
     posting_in_place(view, remove.click)
     expect(row.get_by_test_id("unassigned")).to_be_visible()
     assert not hull.assigned_to.exists()
-    if violations := serious_violations(view):
+    if violations := light_and_dark_violations(view):
         found["row-edit-after"] = violations
     assert found == {}, report(found)  # type: ignore[arg-type]

@@ -14,7 +14,7 @@ from notifications.models import Delivery, Preference
 from notifications.preferences import modes_of
 from notifications.previews import html_of, preview
 from tests.browser.product_pages import (
-    VIEWS,
+    WIDTHS,
     axed_page,
     header_link,
     sideways_overflow,
@@ -25,7 +25,7 @@ from tests.factories import (
     TaskFactory,
     UserFactory,
 )
-from tests.support.axe import report, serious_violations
+from tests.support.axe import light_and_dark_violations, report
 from tests.support.browser import screenshot
 from users.accounts import invitation_stamp, invite
 from users.models import Role, User
@@ -119,7 +119,7 @@ def test_every_email_reads_on_a_phone_without_sideways_scrolling(
     page.close()
 
 
-@pytest.mark.parametrize("view", VIEWS)
+@pytest.mark.parametrize("view", WIDTHS)
 def test_who_joins_takes_the_browsers_time_zone_and_changes_it_on_the_profile(
     browser: Browser, site: str, view: str
 ) -> None:
@@ -141,7 +141,7 @@ def test_who_joins_takes_the_browsers_time_zone_and_changes_it_on_the_profile(
         expect(said).to_contain_text("America/Sao Paulo")
         expect(page.get_by_label("Your time zone")).to_have_count(0)  # not here
         found = {}
-        if violations := serious_violations(page):
+        if violations := light_and_dark_violations(page):
             found["email-settings"] = violations
         said.get_by_role("link", name="Change it on your profile").click()
         zone = page.get_by_label("Time zone", exact=True)
@@ -150,7 +150,7 @@ def test_who_joins_takes_the_browsers_time_zone_and_changes_it_on_the_profile(
         assert found == {}, report(found)
 
 
-@pytest.mark.parametrize("view", VIEWS)
+@pytest.mark.parametrize("view", WIDTHS)
 def test_each_projects_choice_reads_in_full(
     browser: Browser, site: str, view: str
 ) -> None:
@@ -166,6 +166,6 @@ def test_each_projects_choice_reads_in_full(
             assert select.evaluate(CUT_SHORT) <= 0, select.input_value()
         assert sideways_overflow(page) <= 0
         found = {}
-        if violations := serious_violations(page):
+        if violations := light_and_dark_violations(page):
             found["email-settings"] = violations
         assert found == {}, report(found)

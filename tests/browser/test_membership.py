@@ -13,20 +13,20 @@ from playwright.sync_api import Browser, Page, expect
 from tasks.models import Project
 from tests.browser.product_pages import (
     PASSWORD,
-    VIEWS,
+    WIDTHS,
     axed_page,
     sideways_overflow,
     sign_in,
 )
 from tests.factories import ProjectFactory, TaskDetailFactory, UserFactory
-from tests.support.axe import report, serious_violations
+from tests.support.axe import light_and_dark_violations, report
 from tests.support.browser import screenshot
 from users.models import Role
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(params=VIEWS)
+@pytest.fixture(params=WIDTHS)
 def view_name(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
@@ -83,7 +83,7 @@ def test_an_employee_sees_a_projects_tasks_only_as_a_member(
     with manager_page.expect_navigation():
         manager_page.get_by_role("button", name="Add member").click()
     expect(manager_page.get_by_test_id("members")).to_contain_text("Ann Lee")
-    if violations := serious_violations(manager_page):
+    if violations := light_and_dark_violations(manager_page):
         found["project-as-manager"] = violations
     assert sideways_overflow(manager_page) <= 0
 
@@ -91,7 +91,7 @@ def test_an_employee_sees_a_projects_tasks_only_as_a_member(
     employee_page.get_by_role("link", name="Harbour refit", exact=True).click()
     expect(employee_page.get_by_test_id("task-list")).to_contain_text("Paint the hull")
     expect(employee_page.get_by_role("button", name="Add member")).to_have_count(0)
-    if violations := serious_violations(employee_page):
+    if violations := light_and_dark_violations(employee_page):
         found["project-as-member"] = violations
     assert sideways_overflow(employee_page) <= 0
     screenshot(employee_page, f"project-as-member-{view_name}")

@@ -34,6 +34,18 @@ def serious_violations(page: Page) -> list[dict[str, Any]]:
     return page.evaluate(RUN_AXE)
 
 
+def light_and_dark_violations(page: Page) -> list[dict[str, Any]]:
+    """serious_violations of the same document with the colour scheme dark,
+    then light (where it is left). Each violation's help names its scheme."""
+    found = []
+    for scheme in ("dark", "light"):
+        page.emulate_media(color_scheme=scheme)
+        found += [
+            {**v, "help": f"{v['help']} ({scheme})"} for v in serious_violations(page)
+        ]
+    return found
+
+
 def report(found: dict[str, list[dict[str, Any]]]) -> str:
     lines = []
     for name, violations in found.items():
