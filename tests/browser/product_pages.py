@@ -37,6 +37,12 @@ PASSWORD = "Harbour#Lights42"
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
 WIDTHS = {"desktop": DESKTOP, "phone": PHONE}
+# The views axe reads every page in: (viewport, colour scheme) by name.
+VIEWS = {
+    "1366": (DESKTOP, "light"),
+    "390": (PHONE, "light"),
+    "1366-dark": (DESKTOP, "dark"),
+}
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
 
 

@@ -1,14 +1,8 @@
-"""axe-core in Chromium over every page of the product and the HTML emails.
+"""axe-core in Chromium over the HTML emails and the hovered buttons; every page
+of the product is read by axe in test_every_page's walk.
 
-Fails on any serious or critical violation, at 1366 and 390 px, signed out and as
-each role (forms shown with their errors included), and once more at 1366 px with
-the system asking for dark mode; and on any page wider than a 390 px phone.
-axe-core is vendored (tests/browser/vendor) at the version pinned in package.json.
-
-A product page is opened once and read as each view in turn: its layout and
-colours follow the viewport and the colour scheme without a reload (no script of
-the product reads either), so the width and the scheme change under the same
-document rather than three browsers loading it three times.
+Fails on any serious or critical violation. axe-core is vendored
+(tests/browser/vendor) at the version pinned in package.json.
 """
 
 from __future__ import annotations
@@ -20,26 +14,10 @@ from playwright.sync_api import Browser, BrowserContext, Page
 
 from notifications.models import Delivery
 from notifications.previews import EXTRA, html_of, preview
-from tests.browser.product_pages import (
-    AXE,
-    DESKTOP,
-    PHONE,
-    ROLES,
-    open_page,
-    seed_world,
-    sideways_overflow,
-    sign_in,
-)
+from tests.browser.product_pages import AXE, ROLES, VIEWS, seed_world, sign_in
 from tests.support.axe import report, serious_violations
-from tests.support.browser import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-VIEWS = {
-    "1366": (DESKTOP, "light"),
-    "390": (PHONE, "light"),
-    "1366-dark": (DESKTOP, "dark"),
-}
 
 
 @pytest.fixture
@@ -55,39 +33,6 @@ def view(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     page.set_default_timeout(15_000)
     yield page
     context.close()
-
-
-def show_as(page: Page, view: str) -> None:
-    viewport, scheme = VIEWS[view]
-    page.set_viewport_size(viewport)
-    page.emulate_media(color_scheme=scheme)
-
-
-@pytest.mark.parametrize("view", ["1366"], indirect=True, ids=["every-view"])
-@pytest.mark.parametrize("role", ROLES)
-def test_no_page_has_a_serious_or_critical_axe_violation_or_scrolls_sideways(
-    view: Page, site: str, role: str
-) -> None:
-    """At 390 px no page may be wider than the screen either (WCAG 1.4.10,
-    reflow)."""
-    world = seed_world()
-    username, pages_of = ROLES[role]
-    if username:
-        sign_in(view, site, username)
-
-    found, too_wide = {}, {}
-    for product_page in pages_of(world):
-        open_page(view, site, product_page)
-        for name in VIEWS:
-            show_as(view, name)
-            if violations := serious_violations(view):
-                found[f"{product_page.name} at {name}"] = violations
-            if VIEWS[name][0] == PHONE and (overflow := sideways_overflow(view)) > 0:
-                too_wide[product_page.name] = overflow
-                screenshot(view, f"too-wide-{role}-{product_page.name}")
-
-    assert found == {}, report(found)
-    assert too_wide == {}, f"pages wider than 390 px, by how much: {too_wide}"
 
 
 @pytest.mark.parametrize("view", ["1366", "390"], indirect=True)
