@@ -4,17 +4,21 @@ to notifications/inbound.py and answers with what became of it.
 Addresses are checked at RCPT, before any data is sent: only a genuine address
 of ours is taken (550 5.1.1 for anything else). A message larger than
 INBOUND_MAX_MESSAGE_BYTES is refused by aiosmtpd itself (552). The database
-work runs in Django's one thread for synchronous code, with connections
-checked before and after each message, as a request's are.
+work runs in one thread of the listener's own, with connections checked before
+and after each message, as a request's are; its connection is closed when the
+listener stops.
 """
 
 from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 from notifications.addresses import read_address
 from notifications.inbound import Outcome, Verdict, receive
@@ -45,6 +49,15 @@ def take(content: bytes, recipients: list[str], sender: str) -> Outcome:
 
 
 class InboundHandler:
+    def __init__(self) -> None:
+        self.database_thread = ThreadPoolExecutor(1, thread_name_prefix="inbound-db")
+
+    def close(self) -> None:
+        """Close the database thread's connection (kept for CONN_MAX_AGE), then
+        the thread."""
+        self.database_thread.submit(connections.close_all).result()
+        self.database_thread.shutdown()
+
     async def handle_RCPT(
         self,
         server: SMTP,
@@ -66,13 +79,24 @@ class InboundHandler:
         content = envelope.content
         assert isinstance(content, bytes)  # decode_data is off
         sender = envelope.mail_from or ""
-        outcome = await sync_to_async(take)(content, list(envelope.rcpt_tos), sender)
+        in_database_thread = sync_to_async(
+            take, thread_sensitive=False, executor=self.database_thread
+        )
+        outcome = await in_database_thread(content, list(envelope.rcpt_tos), sender)
         return smtp_reply(outcome)
 
 
-def inbound_server(host: str, port: int) -> Controller:
-    """The listener, not started: start() and stop() it."""
-    return Controller(
+class InboundController(Controller):
+    handler: InboundHandler
+
+    def stop(self, *args: Any, **kwargs: Any) -> None:
+        super().stop(*args, **kwargs)
+        self.handler.close()
+
+
+def inbound_server(host: str, port: int) -> InboundController:
+    """The listener, not started: start() and stop() it, once."""
+    return InboundController(
         InboundHandler(),
         hostname=host,
         port=port,

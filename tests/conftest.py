@@ -161,9 +161,11 @@ def shared_smtp_server() -> Iterator[SMTPServer]:
 
 @pytest.fixture(scope="session")
 def shared_worker(
-    broker_url: str, pytestconfig: pytest.Config
+    broker_url: str, pytestconfig: pytest.Config, django_db_setup: None
 ) -> Iterator[SharedWorker]:
-    """The Celery worker process the end-to-end tests share (started on demand)."""
+    """The Celery worker process the end-to-end tests share (started on demand).
+    After the test database (django_db_setup), so it is stopped, its
+    connections closed, before the database is dropped."""
     shared = SharedWorker(broker_url)
     pytestconfig.stash[SHARED_WORKER] = shared
     yield shared
