@@ -28,7 +28,11 @@ INVALID = "This link is invalid or has already been used"
 
 @pytest.fixture
 def user() -> User:
-    return UserFactory(username="ada", email="ada@old.example")
+    # Names fixed: a random one (Faker's "Brenda") can be too like NEW_PASSWORD for
+    # Django's UserAttributeSimilarityValidator, which would refuse it.
+    return UserFactory(
+        username="ada", first_name="Ada", last_name="Lovelace", email="ada@old.example"
+    )
 
 
 def move(user: User, address: str) -> AddressChange:
