@@ -20,18 +20,17 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from tests.browser.product_pages import (
-    AXE,
-    DESKTOP,
     PHONE,
     ROLES,
     VIEWS,
+    axed_page,
     open_page,
     seed_world,
     sideways_overflow,
     sign_in,
 )
 from tests.support.axe import report, serious_violations
-from tests.support.browser import fresh_page, keep_if_failed, screenshot
+from tests.support.browser import keep_if_failed, screenshot
 from tests.support.csp import RECORD_VIOLATIONS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -41,8 +40,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def walker(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     """A page with axe and the policy's violations recorded on every document
     (init scripts: the page's policy does not apply to them)."""
-    with fresh_page(browser, viewport=DESKTOP) as page:
-        page.context.add_init_script(path=str(AXE))
+    with axed_page(browser, "desktop") as page:
         page.context.add_init_script(RECORD_VIOLATIONS)
         yield page
         keep_if_failed(page, request)

@@ -12,9 +12,9 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.product_pages import (
-    AXE,
     DESKTOP,
     PHONE,
+    axed_page,
     seed_world,
     sign_in,
 )
@@ -27,8 +27,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def phone(browser: Browser) -> Iterator[Page]:
     """At 390 px; axe reads it light and dark (the layout is the same in both)."""
-    with fresh_page(browser, viewport=PHONE) as page:
-        page.context.add_init_script(path=str(AXE))
+    with axed_page(browser, "phone") as page:
         yield page
 
 
