@@ -105,7 +105,7 @@ def task_assigned(delivery: Delivery, task: Task | None) -> Context:
         "task": task,
         "facts": facts,
         "excerpt": Truncator(task.description).chars(300),
-        "link": reading(absolute_url("tasks:detail", task.pk), delivery.pk),
+        **task_link(task, delivery.pk),
         "by": by,
     }
 
@@ -122,7 +122,7 @@ def task_deleted(delivery: Delivery, _task: Task | None) -> Context:
         "title": snapshot.get("title", ""),
         "facts": facts,
         "by": snapshot.get("by", ""),
-        "link": reading(absolute_url("tasks:list"), delivery.pk),
+        **task_link(None, delivery.pk),  # the task is gone: to their tasks
     }
 
 
@@ -207,7 +207,8 @@ def earlier_comments(snapshot: dict[str, Any]) -> list[Context]:
 
 def task_link(task: Task | None, delivery_id: int | None) -> Context:
     """To the task, or to the reader's tasks when they may no longer open it;
-    following it reads the notification in the app."""
+    following it reads the notification in the app. The link of every email
+    about a task (mail merge fills in each reader's: emails.personal_values)."""
     if task is None:
         link, label = absolute_url("tasks:list"), "See your tasks"
     else:

@@ -26,7 +26,13 @@ from django.utils import timezone
 
 from notifications import calendars, merge
 from notifications.addresses import bounce_address, reply_address
-from notifications.contexts import TASK_GONE, Skip, filled, task_changes
+from notifications.contexts import (
+    TASK_GONE,
+    Skip,
+    filled,
+    task_changes,
+    task_link,
+)
 from notifications.kinds import KINDS, TASK_KINDS, Reason, footer_reason
 from notifications.links import absolute_url
 from notifications.merge import Drafts
@@ -138,12 +144,10 @@ def personal_values(
     delivery: Delivery, task: Task | None, thread: Thread | None
 ) -> dict[str, str]:
     """What is this reader's own in an email about a task (merge.py): the
-    links signed for them, their address, Reply-To and Message-ID."""
-    context = {
-        **surroundings(delivery, thread),
-        **KINDS[delivery.kind].context(delivery, task),
-    }
-    values = {name: str(context[name]) for name in merge.LINKS if context.get(name)}
+    links signed for them, their address, Reply-To and Message-ID. Only
+    these are worked out per reader; the rest is the draft's."""
+    values = {"link": task_link(task, delivery.pk)["link"]}
+    values |= footer_links(delivery, thread)
     values["Message-ID"] = message_id_for(delivery)
     values["List-Unsubscribe"] = list_unsubscribe(values["unsubscribe_link"])
     values["to"] = delivery.address
@@ -254,18 +258,26 @@ def surroundings(delivery: Delivery, thread: Thread | None) -> dict[str, Any]:
         return {}
     links = {
         "preferences_link": absolute_url("notifications:preferences"),
-        "unsubscribe_link": unsubscribe_link(delivery),
+        **footer_links(delivery, thread),
     }
     if declared.task is None or thread is None:
         return links
-    token = mute_token(delivery.recipient_id, thread.task_id)
     return {
         **links,
         "thread": thread,
         "headline": filled(declared.task.headline, delivery.context),
         "reason": footer_reason(delivery.kind, delivery.reason, thread.project),
-        "mute_link": absolute_url("notifications:mute", token=token),
     }
+
+
+def footer_links(delivery: Delivery, thread: Thread | None) -> dict[str, str]:
+    """The footer's links signed for this reader: unsubscribe from the kind
+    and, in a task's thread, mute the task."""
+    links = {"unsubscribe_link": unsubscribe_link(delivery)}
+    if KINDS[delivery.kind].task is not None and thread is not None:
+        token = mute_token(delivery.recipient_id, thread.task_id)
+        links["mute_link"] = absolute_url("notifications:mute", token=token)
+    return links
 
 
 # Every notification is written by a machine: no out-of-office reply, please

@@ -153,10 +153,11 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         """Held for a digest that has not been recorded yet."""
         return self.filter(status=Delivery.Status.HELD, digest__isnull=True)
 
-    def still_queued(self, delivery_ids: Iterable[int]) -> list[int]:
-        """The ids among these of rows still queued, in order."""
+    def still_queued(self, delivery_ids: Iterable[int]) -> dict[int, datetime | None]:
+        """{id: its time (not_before)} of the rows among these still queued,
+        in order."""
         queued = self.filter(pk__in=list(delivery_ids), status=Delivery.Status.QUEUED)
-        return list(queued.order_by("pk").values_list("pk", flat=True))
+        return dict(queued.order_by("pk").values_list("pk", "not_before"))
 
     def due(self, now: datetime) -> DeliveryQuerySet:
         return self.filter(status=Delivery.Status.QUEUED, next_attempt_at__lte=now)
@@ -303,7 +304,9 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         now = timezone.now()
         queued = self.filter(pk__in=delivery_ids, status=Delivery.Status.QUEUED)
         taken = queued.filter(ready(now)).update(**claimed_now(token, now, job_id))
-        if 0 < taken < fill_to:
+        if not taken:  # another run took them (a companion claim) or sent them
+            return []
+        if taken < fill_to:
             self.claim_companions(token, now, job_id, fill_to - taken)
         claimed = self.filter(claim_token=token, status=Delivery.Status.SENDING)
         return list(claimed.select_related("recipient").order_by("pk"))

@@ -43,13 +43,7 @@ from notifications.relays import (
     process_relays,
 )
 from notifications.smtp import Accepted, Failure, Verdict, classify, unanswered
-from notifications.timing import (
-    Pair,
-    cancelled_out,
-    early_ids,
-    pair_of,
-    plan_batch,
-)
+from notifications.timing import Pair, cancelled_out, pair_of, plan_batch
 from notifications.wishes import Wishes
 from project.redis import redis_client
 
@@ -123,10 +117,7 @@ class BatchReport:
 
 
 def send_batch(
-    delivery_ids: Sequence[int],
-    job_id: str = "",
-    fill_to: int = 0,
-    released: bool = False,
+    delivery_ids: Sequence[int], job_id: str = "", fill_to: int = 0
 ) -> BatchReport:
     """Claim the queued deliveries among these ids (none while sending is paused),
     and other notifications due now up to `fill_to` (the worker's jobs: a batch
@@ -134,20 +125,16 @@ def send_batch(
     not come (timing.py), then send each over one connection and record its
     outcome at once.
 
-    A run `released` at its rows' time that finds them not due yet ran a
-    moment early, and publishes them again for it (timing.early_ids). Any
-    other run leaves such rows alone: another run timed them (a companion
-    claim) and published them, or joined them to a window that gathers them.
+    A run that finds nothing to claim (another run's companion claim took its
+    rows: most jobs in a burst) ends after that one query.
     """
     claimed = Delivery.objects.claim(delivery_ids, job_id, fill_to)
-    now = timezone.now()
-    plan = plan_batch(claimed, now)
+    if not claimed:
+        return BatchReport()
+    plan = plan_batch(claimed, timezone.now())
     run = BatchRun(plan.deliveries, plan.windowed)
     for delivery, until in plan.waiting:
         run.report.wait(delivery, until, publish=delivery.pk not in plan.joined)
-    if released and not set(delivery_ids) <= {delivery.pk for delivery in claimed}:
-        for pk, until in early_ids(delivery_ids, now).items():
-            run.report.come_back(pk, until)
     try:
         run.send_all()
     finally:

@@ -23,6 +23,7 @@ Account emails never wait: someone is at the screen for them.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -42,8 +43,8 @@ ASSIGNED_THEN_REMOVED = "assigned and removed again within the window"
 REMOVED_THEN_ASSIGNED = "removed and assigned again within the window"
 DATE_MOVED_BACK = "the due date moved back to where it was within the window"
 STATUS_BACK = "the status went back to where it was within the window"
-# A job that runs this many seconds or less before its rows' time publishes
-# them again for it (timing.early_ids).
+# A release that runs this many seconds or less before its rows' time publishes
+# them again for it (timing.due_or_early).
 EARLY = 5
 
 
@@ -229,15 +230,23 @@ def write_waits(plan: Plan) -> None:
     plan.waiting = [(row, when) for row, when in plan.waiting if row.pk in moved]
 
 
-def early_ids(delivery_ids: Sequence[int], now: datetime) -> dict[int, datetime]:
-    """{row id: its time} for the rows among these that wait for a time only
-    moments away: their job ran a little early (clocks of two machines), so
-    they need another, or nothing would take them before the sweep."""
+def due_or_early(
+    queued: dict[int, datetime | None], now: datetime
+) -> tuple[list[int], dict[int, list[int]]]:
+    """Of these queued rows and their times: the ids due now (or not timed
+    yet: the claim times them), and, by the whole seconds until it, those
+    whose time is only moments away: their release ran a little early (the
+    clocks of two machines), so they need another. Rows a worker gave a later
+    time have a job of their own, or the sweep takes them."""
     soon = now + timedelta(seconds=EARLY)
-    rows = Delivery.objects.waiting_after(now).filter(
-        pk__in=list(delivery_ids), not_before__lte=soon
-    )
-    return {row.pk: row.not_before for row in rows if row.not_before is not None}
+    due: list[int] = []
+    early: dict[int, list[int]] = defaultdict(list)
+    for pk, when in queued.items():
+        if when is None or when <= now:
+            due.append(pk)
+        elif when <= soon:
+            early[math.ceil((when - now).total_seconds())].append(pk)
+    return due, dict(early)
 
 
 def seconds_until_due(delivery_ids: Sequence[int], now: datetime) -> float:

@@ -29,6 +29,7 @@ from notifications.relays import close_process_relays
 from notifications.reminders import record_due_reminders
 from notifications.sending import send_batch
 from notifications.sweep import postpone_published, sweep
+from notifications.timing import due_or_early
 from users import accounts
 from worker import queues
 from worker.celery_app import app
@@ -47,9 +48,7 @@ BROKER_ERRORS = (OperationalError, redis.RedisError, ConnectionError, TimeoutErr
 
 
 @app.task(bind=True, name="notifications.deliver_emails", max_retries=None)
-def deliver_emails(
-    self: Task[Any, Any], delivery_ids: list[int], released: bool = False
-) -> dict[str, int]:
+def deliver_emails(self: Task[Any, Any], delivery_ids: list[int]) -> dict[str, int]:
     """Send the queued deliveries among these ids over one SMTP connection.
 
     The deliveries that failed transiently, must wait for the pace or were not
@@ -59,7 +58,7 @@ def deliver_emails(
     in jobs of their own, due then.
     """
     job_id, fill_to = self.request.id or "", settings.NOTIFICATIONS_BATCH_SIZE
-    report = send_batch(delivery_ids, job_id, fill_to, released)
+    report = send_batch(delivery_ids, job_id, fill_to)
     logger.info("deliver_emails %s", report.summary())
     for countdown, ids in report.later.items():  # their time is still to come
         publish_deliveries(ids, countdown=countdown)
@@ -78,10 +77,14 @@ def release_deliveries(delivery_ids: list[int]) -> int:
     would put its thousands of emails before the next activation email. This
     small job is held instead, and the emails join their lane when due,
     behind the account emails (worker/queues.py). Rows another run took
-    meanwhile (a companion claim) need no job of their own.
+    meanwhile (a companion claim) need no job of their own; rows whose time
+    is a moment away (the clocks of two machines) get another release then.
     """
-    still = Delivery.objects.still_queued(delivery_ids)
-    return len(publish_deliveries(still, released=True))
+    queued = Delivery.objects.still_queued(delivery_ids)
+    due, early = due_or_early(queued, timezone.now())
+    for countdown, ids in early.items():
+        publish_deliveries(ids, countdown=countdown)
+    return len(publish_deliveries(due))
 
 
 # Every 30 s: no stored result and no Flower events, which would crowd out the
@@ -160,7 +163,6 @@ def publish_deliveries(
     *,
     urgent: bool = False,
     countdown: float = 0,
-    released: bool = False,
 ) -> list[int]:
     """Publish one deliver_emails job per chunk of ids (due in `countdown`
     seconds); return the ids published.
@@ -173,22 +175,18 @@ def publish_deliveries(
     queue = queues.URGENT if urgent else queues.BULK
     for start in range(0, len(delivery_ids), size):
         chunk = list(delivery_ids[start : start + size])
-        if publish(chunk, queue, countdown, released):
+        if publish(chunk, queue, countdown):
             published += chunk
     return published
 
 
-def publish(
-    chunk: list[int], queue: str, countdown: float = 0, released: bool = False
-) -> bool:
-    """A deliver_emails job now, or one that publishes it when due (`released`:
-    then, for rows whose time has come)."""
-    job, args = deliver_emails, ((chunk, True) if released else (chunk,))
-    if countdown > 0:
-        job, args = release_deliveries, (chunk,)
+def publish(chunk: list[int], queue: str, countdown: float = 0) -> bool:
+    """A deliver_emails job now, or a release_deliveries job that publishes
+    one when due."""
+    job = release_deliveries if countdown > 0 else deliver_emails
     try:
         job.apply_async(
-            args=args,
+            args=(chunk,),
             queue=queue,
             countdown=countdown,
             retry=True,

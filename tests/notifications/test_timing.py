@@ -258,16 +258,6 @@ class TestCoalescing:
         later(clock, window - 30)
         assert send_batch([first.pk]).skipped == 2
 
-    def test_a_job_that_runs_a_moment_early_publishes_its_row_again(
-        self, clock: time_machine.Traveller, window: int
-    ) -> None:
-        assigned_task(UserFactory(role=Role.EMPLOYEE))
-        [row] = Delivery.objects.all()
-        send_batch([row.pk])
-        later(clock, window - 2)
-        report = send_batch([row.pk], released=True)
-        assert dict(report.later) == {2: [row.pk]}
-
     def test_a_row_another_run_timed_and_joined_gets_no_job_of_its_own(
         self, clock: time_machine.Traveller, window: int
     ) -> None:

@@ -164,6 +164,23 @@ def test_rows_taken_before_their_release_get_no_job_of_their_own(
     assert published_ids(broker_queue) == [waiting.pk]
 
 
+def test_a_release_that_runs_a_moment_early_is_released_again_then(
+    broker_queue: redis.Redis,
+) -> None:
+    """The clocks of two machines differ: a row whose time is still two
+    seconds away gets a release due then, not a job that would find it early
+    and leave it to the sweep."""
+    [delivery] = queued_deliveries()
+    its_time = timezone.now() + timedelta(seconds=2)
+    Delivery.objects.filter(pk=delivery.pk).update(not_before=its_time)
+    assert release_deliveries.apply(args=[[delivery.pk]]).get() == 0
+    [message] = queued_jobs(broker_queue, "bulk")
+    assert message["headers"]["task"] == "notifications.release_deliveries"
+    assert published_ids(broker_queue) == [delivery.pk]
+    due = datetime.fromisoformat(message["headers"]["eta"])
+    assert its_time <= due <= its_time + timedelta(seconds=1)
+
+
 def test_the_job_retries_until_every_email_arrived_exactly_once(
     smtp: SMTPServer, settings: DjangoSettings
 ) -> None:
