@@ -93,7 +93,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connections, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, Q, QuerySet
 from django.utils import timezone
 
 from notifications import kinds
@@ -298,13 +298,15 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         taken by another run are left out. The claim spends an attempt and notes
         the Celery job id, so the web process never writes it back.
         """
-        if SendingPause.objects.is_paused():
-            return []
         token = uuid.uuid4().hex
         now = timezone.now()
         queued = self.filter(pk__in=delivery_ids, status=Delivery.Status.QUEUED)
-        taken = queued.filter(ready(now)).update(**claimed_now(token, now, job_id))
-        if not taken:  # another run took them (a companion claim) or sent them
+        # One statement: nothing is taken while sending is paused.
+        unpaused = ~Exists(SendingPause.objects.all())
+        taken = queued.filter(ready(now), unpaused).update(
+            **claimed_now(token, now, job_id)
+        )
+        if not taken:  # paused, or another run took them (a companion claim)
             return []
         if taken < fill_to:
             self.claim_companions(token, now, job_id, fill_to - taken)
