@@ -9,6 +9,7 @@ person, and signs no one in: it counts only for its recipient, signed in.
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import urlencode
 
@@ -22,9 +23,18 @@ READ_SIGNER = signing.Signer(salt="notifications.read")
 
 
 def absolute_url(viewname: str, *args: object, **kwargs: object) -> str:
-    """The link to a named URL, for an email: FRONTEND_URL plus the reversed path."""
+    """The link to a named URL, for an email: FRONTEND_URL plus the reversed
+    path (remembered when it names no token: the same few paths are in every
+    email of a batch)."""
     frontend: str = settings.FRONTEND_URL
-    return frontend + reverse(viewname, args=args, kwargs=kwargs)
+    if kwargs:
+        return frontend + reverse(viewname, args=args, kwargs=kwargs)
+    return frontend + site_path(viewname, *args)
+
+
+@functools.lru_cache(maxsize=1024)
+def site_path(viewname: str, *args: object) -> str:
+    return reverse(viewname, args=args)
 
 
 def reading(url: str, delivery_id: int | None) -> str:

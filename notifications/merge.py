@@ -44,6 +44,7 @@ POLICY = compat32.clone(linesep="\r\n")
 # Markers differ from run to run, so no title or comment can spell one.
 NONCE = secrets.token_hex(6)
 LINE_LIMIT = 998  # RFC 5322: characters per line, CRLF excluded
+FOLD_AT = POLICY.max_line_length or 0  # a longer header line is folded
 
 
 def marker(name: str) -> str:
@@ -110,7 +111,7 @@ class Draft:
             mark = MARKERS[name]
             if name in HEADER_LINES:
                 header = HEADER_LINES[name]
-                line = POLICY.fold_binary(header, value)
+                line = header_line(header, value)
                 raw = raw.replace(f"{header}: {mark}\r\n".encode(), line)
                 continue
             # A link's marker stands in the text (as is) and the HTML (escaped)
@@ -121,6 +122,15 @@ class Draft:
         if max(map(len, raw.split(b"\r\n"))) > LINE_LIMIT:
             return None
         return own_boundaries(raw)
+
+
+def header_line(header: str, value: str) -> bytes:
+    """The header as the email package writes it: as it is when it fits in a
+    line (an ASCII value, as filled_raw checked), else folded as it folds it."""
+    line = f"{header}: {value}"
+    if len(line) <= FOLD_AT and "\r" not in value:
+        return f"{line}\r\n".encode()
+    return POLICY.fold_binary(header, value)
 
 
 BOUNDARY = re.compile(rb'boundary="(={15}[0-9]+==)"')

@@ -4,7 +4,9 @@ same, is byte for byte the email each reader would get alone."""
 from __future__ import annotations
 
 import datetime
+import random
 import re
+import string
 from collections.abc import Iterator
 
 import pytest
@@ -13,7 +15,14 @@ from pytest_django.fixtures import Settings as DjangoSettings
 
 from notifications.emails import build_message, tasks_for
 from notifications.kinds import KINDS, TASK_KINDS
-from notifications.merge import MARKERS, Drafts, MergedMessage, wire_bytes
+from notifications.merge import (
+    MARKERS,
+    POLICY,
+    Drafts,
+    MergedMessage,
+    header_line,
+    wire_bytes,
+)
 from notifications.models import Delivery
 from notifications.previews import SNAPSHOT
 from tasks.models import Task
@@ -118,3 +127,17 @@ def test_an_address_that_is_not_ascii_gets_the_mime_django_builds() -> None:
     message = build_message(reader, tasks_for([reader]), drafts=Drafts())
     assert isinstance(message, MergedMessage) and message.raw is None
     assert DATE.sub(b"", wire_bytes(message)) == alone(reader)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_header_filled_in_is_written_as_the_email_package_writes_it(
+    seed: int,
+) -> None:
+    """Short values go in as they are (nothing to fold), long ones folded:
+    either way the reader's header reads as Django's MIME would write it."""
+    pick = random.Random(seed)
+    letters = string.ascii_letters + string.digits + ' \t<>@.:;,=?-_/"()'
+    for _ in range(2000):
+        header = pick.choice(["To", "Reply-To", "Message-ID", "List-Unsubscribe"])
+        value = "".join(pick.choice(letters) for _ in range(pick.randint(0, 120)))
+        assert header_line(header, value) == POLICY.fold_binary(header, value)
