@@ -67,7 +67,11 @@ def deliver_emails(self: Task[Any, Any], delivery_ids: list[int]) -> dict[str, i
     return report.summary()
 
 
-@app.task(name="notifications.release_deliveries", ignore_result=True)
+# A hop on the way to the jobs people look for (deliver_emails, with results
+# and Flower events): a burst has one per request, so it sends neither.
+@app.task(
+    name="notifications.release_deliveries", ignore_result=True, send_events=False
+)
 def release_deliveries(delivery_ids: list[int]) -> int:
     """Publish, now that their time has come, rows that waited for it (a
     coalescing window, quiet hours).
