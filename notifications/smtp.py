@@ -569,6 +569,13 @@ def envelope_address(address: str, encoding: str) -> str:
     return sanitize_address(address, encoding)
 
 
+@functools.lru_cache(maxsize=4096)
+def quoted(address: str) -> str:
+    """<address>, as MAIL and RCPT write it (smtplib.quoteaddr, which parses
+    it whole: the same sender and readers come back email after email)."""
+    return smtplib.quoteaddr(address)
+
+
 def can_pipeline(smtp: smtplib.SMTP, sender: str, recipients: list[str]) -> bool:
     """Whether MAIL, RCPT and DATA may go in one write (RFC 2920): the server
     offered PIPELINING to our EHLO, and the envelope is one plain ASCII
@@ -582,11 +589,7 @@ def _pipelined_envelope(
     smtp: smtplib.SMTP, sender: str, recipient: str
 ) -> list[tuple[int, bytes]]:
     """MAIL, RCPT and DATA written at once; their three replies, in order."""
-    commands = (
-        f"MAIL FROM:{smtplib.quoteaddr(sender)}\r\n"
-        f"RCPT TO:{smtplib.quoteaddr(recipient)}\r\n"
-        "DATA\r\n"
-    )
+    commands = f"MAIL FROM:{quoted(sender)}\r\nRCPT TO:{quoted(recipient)}\r\nDATA\r\n"
     smtp.send(commands)
     return [smtp.getreply() for _ in range(3)]
 
@@ -619,7 +622,8 @@ def _one_by_one(
 
 def _dot_stuffed(data: bytes) -> bytes:
     """The message as DATA sends it (RFC 5321 4.5.2, as smtplib.data does)."""
-    stuffed = re.sub(rb"(?m)^\.", b"..", data)
+    starts_a_line = data.startswith(b".") or b"\n." in data
+    stuffed = re.sub(rb"(?m)^\.", b"..", data) if starts_a_line else data
     if not stuffed.endswith(b"\r\n"):
         stuffed += b"\r\n"
     return stuffed + b".\r\n"
