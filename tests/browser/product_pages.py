@@ -289,10 +289,10 @@ ROLES = {
 }
 
 
-def sign_in(page: Page, site: str, username: str) -> None:
+def sign_in(page: Page, site: str, username: str, password: str = PASSWORD) -> None:
     page.goto(f"{site}/users/sign-in/")
     page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
+    page.fill("#id_password", password)
     page.locator("main").get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(f"{site}/")
     page.wait_for_load_state("load")  # its header's menu listens from then on

@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from devtools.processes import Process
 from devtools.smtp import SMTPServer
-from tests.browser.product_pages import header_link
+from tests.browser.product_pages import header_link, sideways_overflow, sign_in
 from tests.factories import UserFactory
 from tests.support.browser import fresh_page, screenshot
 from tests.support.csp import RECORD_VIOLATIONS
@@ -37,31 +37,14 @@ def ada(db: None) -> User:
     )  # fmt: skip
 
 
-def sign_in(page: Page, site: str, identifier: str, password: str = PASSWORD) -> None:
-    page.goto(f"{site}/users/sign-in/")
-    page.fill("#id_username", identifier)
-    page.fill("#id_password", password)
-    page.locator("main").get_by_role("button", name="Sign in").click()
-    expect(page.get_by_test_id("bell")).to_be_visible()  # signed in
-
-
-def scrolls_sideways(page: Page) -> bool:
-    return bool(
-        page.evaluate(
-            "document.documentElement.scrollWidth > "
-            "document.documentElement.clientWidth"
-        )
-    )
-
-
 def test_the_profile_changes_name_and_time_zone(
     page: Page, site: str, width: int, ada: User
 ) -> None:
     page.add_init_script(RECORD_VIOLATIONS)
-    sign_in(page, site, "ADA@example.com")  # by email, in another case
+    sign_in(page, site, "ADA@example.com", PASSWORD)  # by email, in another case
     header_link(page, "Profile").click()
     expect(page.get_by_role("heading", name="Your profile")).to_be_visible()
-    assert not scrolls_sideways(page)
+    assert sideways_overflow(page) == 0
     screenshot(page, f"profile-{width}")
 
     page.locator("#id_first_name").fill("Augusta Ada")
@@ -77,7 +60,7 @@ def test_the_profile_changes_name_and_time_zone(
 def test_the_password_changes_and_the_session_stays(
     page: Page, site: str, width: int, ada: User
 ) -> None:
-    sign_in(page, site, "ada")
+    sign_in(page, site, "ada", PASSWORD)
     page.goto(f"{site}/users/profile/")
     page.get_by_role("link", name="Change password").click()
     page.fill("#id_old_password", PASSWORD)
@@ -88,7 +71,7 @@ def test_the_password_changes_and_the_session_stays(
     expect(page.locator("#id_new_password2_error")).to_have_count(1)
     expect(page.locator("#id_new_password1")).to_have_value(PASSPHRASE)
     expect(page.locator("#id_old_password")).to_have_value(PASSWORD)
-    assert not scrolls_sideways(page)
+    assert sideways_overflow(page) == 0
     screenshot(page, f"password-change-mismatch-{width}")
 
     page.fill("#id_new_password2", PASSPHRASE)
@@ -124,7 +107,7 @@ def test_the_show_button_works_with_the_keyboard_and_is_announced(
     expect(status).to_have_attribute("aria-live", "polite")
     # The other field is untouched.
     expect(page.locator("#id_password2")).to_have_attribute("type", "password")
-    assert not scrolls_sideways(page)
+    assert sideways_overflow(page) == 0
     screenshot(page, f"show-password-{width}")
 
     page.keyboard.press("Space")
@@ -185,7 +168,7 @@ def test_the_sign_up_errors_are_shown_once(page: Page, site: str, width: int) ->
     summary = page.get_by_test_id("error-summary")
     expect(summary.get_by_role("link", name="uppercase letter")).to_have_count(1)
     expect(page.locator("#id_password1")).to_have_value("harbour")
-    assert not scrolls_sideways(page)
+    assert sideways_overflow(page) == 0
     screenshot(page, f"sign-up-errors-once-{width}")
 
 
@@ -194,7 +177,7 @@ def test_an_email_change_is_confirmed_from_the_new_mailbox(
     page: Page, site: str, ada: User, worker: Process, smtp_server: SMTPServer
 ) -> None:
     """The worker sends both emails; the link from the new mailbox confirms once."""
-    sign_in(page, site, "ada")
+    sign_in(page, site, "ada", PASSWORD)
     page.goto(f"{site}/users/profile/")
     page.get_by_label("New email address", exact=True).fill("ada@lovelace.example")
     page.get_by_label("Current password", exact=True).fill(PASSWORD)
