@@ -88,7 +88,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import connections, models, transaction
@@ -121,6 +121,16 @@ ASSIGNMENT_ROW = {
     "waiting_for": "''",
     "read_via": "''",
 }
+
+
+class RowWait(NamedTuple):
+    """DeliveryQuerySet.waits_of's answer for one row."""
+
+    kind: str
+    created_at: datetime
+    not_before: datetime | None
+    attempts: int
+    own_window: int | None
 
 
 @dataclass(frozen=True)
@@ -158,6 +168,33 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         in order."""
         queued = self.filter(pk__in=list(delivery_ids), status=Delivery.Status.QUEUED)
         return dict(queued.order_by("pk").values_list("pk", "not_before"))
+
+    def waits_of(self, delivery_ids: Sequence[int]) -> list[RowWait]:
+        """What tells when each of these rows may first go: its kind, when it
+        was recorded, the time a worker gave it, its attempts and its reader's
+        own coalescing window (timing.seconds_until_due).
+
+        Written out rather than built by the ORM: every request that records
+        a notification pays for it (after its response), and compiling the
+        subquery cost three times what running it did. Only quoted names are
+        interpolated; the ids are parameters.
+        """
+        ids = list(delivery_ids)
+        if not ids:
+            return []
+        quote = connections[self.db].ops.quote_name
+        schedules = quote(DigestSchedule._meta.db_table)
+        deliveries = quote(Delivery._meta.db_table)
+        statement = (
+            "SELECT d.id, d.kind, d.created_at, d.not_before, d.attempts, "  # noqa: S608
+            f"(SELECT s.coalesce_seconds FROM {schedules} s "
+            "WHERE s.user_id = d.recipient_id) AS own_window "
+            f"FROM {deliveries} d WHERE d.id IN ({', '.join(['%s'] * len(ids))})"
+        )
+        return [
+            RowWait(*(getattr(row, name) for name in RowWait._fields))
+            for row in self.raw(statement, ids)
+        ]
 
     def due(self, now: datetime) -> DeliveryQuerySet:
         return self.filter(status=Delivery.Status.QUEUED, next_attempt_at__lte=now)

@@ -31,7 +31,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Min, OuterRef, Subquery
+from django.db.models import Min
 
 from notifications.kinds import ACCOUNT_KINDS, CHANGE_KINDS, Kind
 from notifications.models import Delivery, DigestSchedule
@@ -259,15 +259,11 @@ def seconds_until_due(delivery_ids: Sequence[int], now: datetime) -> float:
     broker may safely hold a job (half its visibility timeout): a worker
     times such rows at once, as it does every row it claims.
     """
-    window = DigestSchedule.objects.filter(user_id=OuterRef("recipient_id"))
-    rows = (
-        Delivery.objects.filter(pk__in=list(delivery_ids))
-        .annotate(window=Subquery(window.values("coalesce_seconds")[:1]))
-        .values_list("kind", "created_at", "not_before", "attempts", "window")
-    )
     default = settings.NOTIFICATIONS_COALESCE_SECONDS
     first = None
-    for kind, created_at, not_before, attempts, own in rows:
+    for kind, created_at, not_before, attempts, own in Delivery.objects.waits_of(
+        delivery_ids
+    ):
         if kind not in CHANGE_KINDS or not_before is not None or attempts:
             return 0.0
         due = created_at + timedelta(seconds=default if own is None else own)
