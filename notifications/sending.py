@@ -13,7 +13,6 @@ Levels, outermost first: send_batch (one job run) -> BatchRun.send (one email)
 from __future__ import annotations
 
 import logging
-import math
 import random
 import time
 from collections import defaultdict
@@ -43,7 +42,13 @@ from notifications.relays import (
     process_relays,
 )
 from notifications.smtp import Accepted, Failure, Verdict, classify, unanswered
-from notifications.timing import Pair, cancelled_out, pair_of, plan_batch
+from notifications.timing import (
+    Pair,
+    cancelled_out,
+    pair_of,
+    plan_batch,
+    whole_seconds_until,
+)
 from notifications.wishes import Wishes
 from project.redis import redis_client
 
@@ -101,7 +106,7 @@ class BatchReport:
         """A job takes this row at its time, or the sweep does when the wait is
         longer than the broker may safely hold a job (half its visibility
         timeout: Redis hands a job held longer to a second worker)."""
-        delay = math.ceil((until - timezone.now()).total_seconds())
+        delay = whole_seconds_until(until, timezone.now())
         if delay <= settings.CELERY_VISIBILITY_TIMEOUT / 2:
             self.later[max(delay, 0)].append(delivery_id)
 

@@ -230,6 +230,12 @@ def write_waits(plan: Plan) -> None:
     plan.waiting = [(row, when) for row, when in plan.waiting if row.pk in moved]
 
 
+def whole_seconds_until(when: datetime, now: datetime) -> int:
+    """The seconds a job published now waits to run at `when`, rounded up:
+    a job due then never runs before it."""
+    return math.ceil((when - now).total_seconds())
+
+
 def due_or_early(
     queued: dict[int, datetime | None], now: datetime
 ) -> tuple[list[int], dict[int, list[int]]]:
@@ -245,7 +251,7 @@ def due_or_early(
         if when is None or when <= now:
             due.append(pk)
         elif when <= soon:
-            early[math.ceil((when - now).total_seconds())].append(pk)
+            early[whole_seconds_until(when, now)].append(pk)
     return due, dict(early)
 
 
