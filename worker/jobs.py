@@ -31,7 +31,7 @@ from notifications.sending import send_batch
 from notifications.sweep import postpone_published, sweep
 from notifications.timing import due_or_early
 from users import accounts
-from worker import queues
+from worker import queues, releases
 from worker.celery_app import app
 
 logger = logging.getLogger(__name__)
@@ -68,13 +68,13 @@ def deliver_emails(self: Task[Any, Any], delivery_ids: list[int]) -> dict[str, i
 
 
 # A hop on the way to the jobs people look for (deliver_emails, with results
-# and Flower events): a burst has one per request, so it sends neither.
+# and Flower events): a burst has several a second, so it sends neither.
 @app.task(
     name="notifications.release_deliveries", ignore_result=True, send_events=False
 )
-def release_deliveries(delivery_ids: list[int]) -> int:
+def release_deliveries(queue: str, moment: int) -> int:
     """Publish, now that their time has come, rows that waited for it (a
-    coalescing window, quiet hours).
+    coalescing window, quiet hours), gathered for this moment (releases.py).
 
     A worker holds a job due later until its time, then runs it at once,
     ahead of every job still in the broker: the window of a burst ending
@@ -84,11 +84,12 @@ def release_deliveries(delivery_ids: list[int]) -> int:
     meanwhile (a companion claim) need no job of their own; rows whose time
     is a moment away (the clocks of two machines) get another release then.
     """
-    queued = Delivery.objects.still_queued(delivery_ids)
+    queued = Delivery.objects.still_queued(releases.take(queue, moment))
     due, early = due_or_early(queued, timezone.now())
+    urgent = queue == queues.URGENT
     for countdown, ids in early.items():
-        publish_deliveries(ids, countdown=countdown)
-    return len(publish_deliveries(due))
+        publish_deliveries(ids, urgent=urgent, countdown=countdown)
+    return len(publish_deliveries(due, urgent=urgent))
 
 
 # Every 30 s: no stored result and no Flower events, which would crowd out the
@@ -185,17 +186,13 @@ def publish_deliveries(
 
 
 def publish(chunk: list[int], queue: str, countdown: float = 0) -> bool:
-    """A deliver_emails job now, or a release_deliveries job that publishes
-    one when due."""
-    job = release_deliveries if countdown > 0 else deliver_emails
+    """A deliver_emails job now, or the ids gathered for when they are due
+    (a release_deliveries job publishes them then)."""
     try:
-        job.apply_async(
-            args=(chunk,),
-            queue=queue,
-            countdown=countdown,
-            retry=True,
-            retry_policy=PUBLISH_RETRY_POLICY,
-        )
+        if countdown <= 0:
+            send(deliver_emails, (chunk,), queue)
+        elif moment := releases.gather(chunk, queue, countdown):
+            send(release_deliveries, (queue, moment), queue, moment)
     except BROKER_ERRORS as error:
         logger.warning(
             "Broker unreachable; %s stay queued for the sweep: %s",
@@ -204,6 +201,19 @@ def publish(chunk: list[int], queue: str, countdown: float = 0) -> bool:
         )
         return False
     return True
+
+
+def send(
+    job: Task[Any, Any], args: tuple[Any, ...], queue: str, moment: int = 0
+) -> None:
+    countdown = releases.seconds_until(moment) if moment else 0
+    job.apply_async(
+        args=args,
+        queue=queue,
+        countdown=countdown,
+        retry=True,
+        retry_policy=PUBLISH_RETRY_POLICY,
+    )
 
 
 @worker_process_init.connect

@@ -13,6 +13,7 @@ import redis
 from django.conf import settings
 
 from project import celery_app
+from worker import releases
 
 # What deliveries_due announced: the ids, urgent or not, and the countdown.
 Announcement = tuple[list[int], bool, float]
@@ -31,11 +32,17 @@ def queued_jobs(broker: redis.Redis, queue: str | None = None) -> list[dict[str,
 
 
 def published_ids(broker: redis.Redis, queue: str | None = None) -> list[int]:
-    """Delivery ids in the deliver_emails jobs waiting in the real broker."""
-    bodies = [
-        json.loads(base64.b64decode(m["body"])) for m in queued_jobs(broker, queue)
-    ]
-    return sorted(pk for args, _, _ in bodies for pk in args[0])
+    """Delivery ids waiting in the real broker: in deliver_emails jobs, and
+    gathered for the release jobs waiting there (worker/releases.py)."""
+    ids: list[int] = []
+    for message in queued_jobs(broker, queue):
+        args = json.loads(base64.b64decode(message["body"]))[0]
+        if message["headers"]["task"] == "notifications.release_deliveries":
+            gathered = broker.lrange(releases.keys(*args)[0], 0, -1)
+            ids += [int(pk) for pk in gathered]
+        else:
+            ids += args[0]
+    return sorted(ids)
 
 
 def broker_idle(broker: redis.Redis) -> bool:

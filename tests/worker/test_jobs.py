@@ -28,8 +28,10 @@ from tests.factories import (
     queued_deliveries,
 )
 from tests.support.broker import published_ids, queued_jobs
+from worker import releases
 from worker.jobs import (
     deliver_emails,
+    publish_deliveries,
     purge_outbox,
     release_deliveries,
     sweep_outbox,
@@ -37,6 +39,13 @@ from worker.jobs import (
 
 pytestmark = pytest.mark.django_db
 Status = Delivery.Status
+
+
+def gathered(delivery_ids: list[int]) -> tuple[str, int]:
+    """A release job's arguments, its ids gathered as a request gathers them."""
+    moment = releases.gather(delivery_ids, "bulk", 0.001)
+    assert moment is not None
+    return "bulk", moment
 
 
 def test_each_row_names_the_job_run_that_claimed_it(smtp: SMTPServer) -> None:
@@ -146,7 +155,7 @@ def test_rows_whose_time_came_join_their_lane_behind_account_emails(
     """Released when due, as a job of the lane (no time of its own): a worker
     takes account emails first, rather than running it the moment it is due."""
     [delivery] = queued_deliveries()
-    assert release_deliveries.apply(args=[[delivery.pk]]).get() == 1
+    assert release_deliveries.apply(args=gathered([delivery.pk])).get() == 1
     [message] = queued_jobs(broker_queue, "bulk")
     assert message["headers"]["task"] == "notifications.deliver_emails"
     assert message["headers"]["eta"] is None
@@ -160,7 +169,7 @@ def test_rows_taken_before_their_release_get_no_job_of_their_own(
     a job to do."""
     taken, waiting = queued_deliveries(2)
     Delivery.objects.claim([taken.pk])
-    assert release_deliveries.apply(args=[[taken.pk, waiting.pk]]).get() == 1
+    assert release_deliveries.apply(args=gathered([taken.pk, waiting.pk])).get() == 1
     assert published_ids(broker_queue) == [waiting.pk]
 
 
@@ -173,12 +182,44 @@ def test_a_release_that_runs_a_moment_early_is_released_again_then(
     [delivery] = queued_deliveries()
     its_time = timezone.now() + timedelta(seconds=2)
     Delivery.objects.filter(pk=delivery.pk).update(not_before=its_time)
-    assert release_deliveries.apply(args=[[delivery.pk]]).get() == 0
+    assert release_deliveries.apply(args=gathered([delivery.pk])).get() == 0
     [message] = queued_jobs(broker_queue, "bulk")
     assert message["headers"]["task"] == "notifications.release_deliveries"
     assert published_ids(broker_queue) == [delivery.pk]
     due = datetime.fromisoformat(message["headers"]["eta"])
     assert its_time <= due <= its_time + timedelta(seconds=1)
+
+
+def test_requests_in_the_same_moment_share_one_release(
+    broker_queue: redis.Redis, settings: DjangoSettings
+) -> None:
+    """A burst publishes a release per moment its rows fall due in, not one per
+    request; the release publishes them all, in one job."""
+    first, second, third = queued_deliveries(3)
+    for delivery in (first, second, third):
+        publish_deliveries([delivery.pk], countdown=60)
+    [message] = queued_jobs(broker_queue, "bulk")
+    assert message["headers"]["task"] == "notifications.release_deliveries"
+    assert published_ids(broker_queue) == pks([first, second, third])
+    broker_queue.delete("bulk")
+    args = json.loads(base64.b64decode(message["body"]))[0]
+    assert release_deliveries.apply(args=args).get() == 3
+    [job] = queued_jobs(broker_queue, "bulk")
+    assert job["headers"]["task"] == "notifications.deliver_emails"
+    assert published_ids(broker_queue) == pks([first, second, third])
+
+
+def test_ids_gathered_after_their_moment_was_released_get_a_release_of_their_own(
+    broker_queue: redis.Redis,
+) -> None:
+    """A request that reaches a moment its release already took publishes the
+    release again: no id waits in a list nobody will read."""
+    early, late = queued_deliveries(2)
+    moment = releases.gather([early.pk], "bulk", 0.1)
+    assert moment is not None
+    assert releases.take("bulk", moment) == [early.pk]
+    assert releases.gather([late.pk], "bulk", 0.1) == moment
+    assert releases.take("bulk", moment) == [late.pk]
 
 
 def test_the_job_retries_until_every_email_arrived_exactly_once(
