@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -27,15 +28,19 @@ from django.utils import timezone
 from notifications.kinds import ACCOUNT_KINDS
 from notifications.models import Delivery
 from notifications.signals import deliveries_due
-from notifications.timing import seconds_until_due
+from notifications.timing import countdown_to, seconds_until_due
 
 
-def dispatch_on_commit(delivery_ids: Sequence[int], *, urgent: bool) -> None:
-    """Announce the ids once the caller's transaction commits; never on rollback."""
+def dispatch_on_commit(
+    delivery_ids: Sequence[int], *, urgent: bool, first_due: datetime | None = None
+) -> None:
+    """Announce the ids once the caller's transaction commits; never on rollback.
+    `first_due`: when the first of them may go, where their recording knew it
+    (otherwise the announcement asks the database)."""
     ids = list(delivery_ids)
 
     def announce_recorded_deliveries() -> None:
-        announce(ids, urgent=urgent)
+        announce(ids, urgent=urgent, first_due=first_due)
 
     if ids:
         # robust: a failure here is logged, never raised into the committed request.
@@ -50,17 +55,22 @@ def dispatch_any_on_commit(delivery_ids: Iterable[int]) -> None:
 
 
 logger = logging.getLogger(__name__)
-# The ids a request's commits announced, by lane (urgent or not), until it ends;
+# What a request's commits announced, by lane (urgent or not), until it ends:
+# the ids, and when the first of them may go if their recording knew it.
 # None outside a request.
-held: ContextVar[dict[bool, list[int]] | None] = ContextVar("held", default=None)
+Announced = tuple[list[int], datetime | None]
+held: ContextVar[dict[bool, list[Announced]] | None] = ContextVar("held", default=None)
 
 
-def announce(delivery_ids: Sequence[int], *, urgent: bool) -> None:
+def announce(
+    delivery_ids: Sequence[int], *, urgent: bool, first_due: datetime | None = None
+) -> None:
     waiting = held.get()
     if waiting is not None:
-        waiting.setdefault(urgent, []).extend(delivery_ids)
+        waiting.setdefault(urgent, []).append((list(delivery_ids), first_due))
         return
-    deliveries_due.send(sender=None, **announcement(delivery_ids, urgent=urgent))
+    arguments = announcement(delivery_ids, urgent=urgent, first_due=first_due)
+    deliveries_due.send(sender=None, **arguments)
 
 
 def hold_announcements() -> None:
@@ -72,19 +82,32 @@ def release_announcements() -> None:
     """A request ended: announce what it held, one announcement per lane."""
     waiting = held.get()
     held.set(None)
-    for urgent, ids in sorted((waiting or {}).items(), reverse=True):
-        answers = deliveries_due.send_robust(None, **announcement(ids, urgent=urgent))
+    for urgent, parts in sorted((waiting or {}).items(), reverse=True):
+        ids = [pk for part, _ in parts for pk in part]
+        known = [due for _, due in parts if due is not None]
+        first_due = min(known) if len(known) == len(parts) else None
+        arguments = announcement(ids, urgent=urgent, first_due=first_due)
+        answers = deliveries_due.send_robust(None, **arguments)
         for _receiver, answer in answers:
             if isinstance(answer, Exception):  # the rows stay for the sweep
                 logger.error("Announcing deliveries failed: %r", answer)
 
 
-def announcement(delivery_ids: Sequence[int], *, urgent: bool) -> dict[str, Any]:
+def announcement(
+    delivery_ids: Sequence[int], *, urgent: bool, first_due: datetime | None = None
+) -> dict[str, Any]:
     """deliveries_due's arguments: the ids, their lane, and in how many
     seconds the first of them may go. Changes to a task wait for a coalescing
     window: their job is published for its end, so no worker claims them
-    only to hand them back (account emails never wait)."""
-    countdown = 0.0 if urgent else seconds_until_due(delivery_ids, timezone.now())
+    only to hand them back (account emails never wait). The time comes from
+    their recording where it knew it, otherwise from one query."""
+    now = timezone.now()
+    if urgent:
+        countdown = 0.0
+    elif first_due is not None:
+        countdown = countdown_to(first_due, now)
+    else:
+        countdown = seconds_until_due(delivery_ids, now)
     return {"delivery_ids": delivery_ids, "urgent": urgent, "countdown": countdown}
 
 

@@ -123,6 +123,15 @@ ASSIGNMENT_ROW = {
 }
 
 
+class Recorded(NamedTuple):
+    """What record_assignments recorded: the new rows' ids, and when the first
+    of them may go as far as the INSERT knows (its readers' own windows), so
+    announcing them asks the database nothing more (None: nothing recorded)."""
+
+    ids: list[int]
+    first_due: datetime | None
+
+
 class RowWait(NamedTuple):
     """DeliveryQuerySet.waits_of's answer for one row."""
 
@@ -276,14 +285,16 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
             found += rows.values_list(column, flat=True)
         return found
 
-    def record_assignments(self, assignments: QuerySet[Any], by: str) -> list[int]:
+    def record_assignments(self, assignments: QuerySet[Any], by: str) -> Recorded:
         """(nothing) -> queued, one "task assigned" delivery per assignment row,
         in one INSERT ... SELECT: the request that assigns ten people pays one
         statement for their emails, whichever side they were assigned from.
 
         The key is the assignment row's id (removing someone and adding them
         again makes a new row, so a new email); a row recorded before is left
-        as it was and its id is not returned (it was dispatched then).
+        as it was and its id is not returned (it was dispatched then). Each
+        new row comes back with its reader's own coalescing window, which
+        gives the time the first of them may go.
         """
         database = connections[self.db]
         statement, params = assignment_insert(database, assignments)
@@ -295,7 +306,14 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         values = [kind, f"{kind}:", by, reason, queued, now, now, due, *params]
         with database.cursor() as cursor:
             cursor.execute(statement, values)
-            return sorted(row[0] for row in cursor.fetchall())
+            rows = cursor.fetchall()
+        if not rows:
+            return Recorded([], None)
+        default = settings.NOTIFICATIONS_COALESCE_SECONDS
+        shortest = min(default if own is None else own for _, own in rows)
+        return Recorded(
+            sorted(pk for pk, _ in rows), moment + timedelta(seconds=shortest)
+        )
 
     def wait_until(
         self, rows: Sequence[Delivery], when: datetime, wait: str
@@ -613,6 +631,7 @@ def assignment_insert(
     through = quote(assignments.model._meta.db_table)
     task_model = assignments.model._meta.get_field("task").related_model
     tasks = quote(task_model._meta.db_table)
+    schedules = quote(DigestSchedule._meta.db_table)
     json_object = (
         "jsonb_build_object" if database.vendor == "postgresql" else "json_object"
     )
@@ -622,7 +641,9 @@ def assignment_insert(
         f"INSERT INTO {quote(Delivery._meta.db_table)} ({columns}) "  # noqa: S608
         f"SELECT {values} FROM {through} a JOIN {tasks} t ON t.id = a.task_id "
         f"WHERE a.id IN ({rows}) "
-        f"ON CONFLICT ({quote('event_key')}) DO NOTHING RETURNING {quote('id')}"
+        f"ON CONFLICT ({quote('event_key')}) DO NOTHING RETURNING {quote('id')}, "
+        f"(SELECT s.coalesce_seconds FROM {schedules} s "
+        f"WHERE s.user_id = {quote('recipient_id')})"
     )
     return statement, params
 

@@ -47,8 +47,8 @@ def record_task_assigned(assignments: QuerySet[Any]) -> list[int]:
     actor = current_actor()
     if actor is not None:
         assignments = assignments.exclude(user_id=actor.pk)
-    ids = Delivery.objects.record_assignments(assignments, by=name_of(actor))
-    dispatch_on_commit(ids, urgent=False)
+    ids, first_due = Delivery.objects.record_assignments(assignments, by=name_of(actor))
+    dispatch_on_commit(ids, urgent=False, first_due=first_due)
     return ids
 
 

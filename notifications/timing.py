@@ -274,7 +274,13 @@ def seconds_until_due(delivery_ids: Sequence[int], now: datetime) -> float:
             return 0.0
         due = created_at + timedelta(seconds=default if own is None else own)
         first = due if first is None else min(first, due)
-    wait = (first - now).total_seconds() if first is not None else 0.0
+    return countdown_to(first, now)
+
+
+def countdown_to(first_due: datetime | None, now: datetime) -> float:
+    """Seconds from now until `first_due`; 0 (publish now) when it has come,
+    is unknown, or is further than the broker may safely hold a job."""
+    wait = (first_due - now).total_seconds() if first_due is not None else 0.0
     return wait if 0 < wait <= settings.CELERY_VISIBILITY_TIMEOUT / 2 else 0.0
 
 

@@ -3,12 +3,15 @@ each due when the first of its emails may go."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 from pytest_django.fixtures import Settings as DjangoSettings
 
 from notifications.dispatch import announce, hold_announcements, release_announcements
 from notifications.models import Delivery, DigestSchedule
-from tests.factories import DeliveryFactory, EmployeeFactory
+from tests.factories import DeliveryFactory, EmployeeFactory, TaskFactory
 from tests.support.broker import Announcement
 
 pytestmark = pytest.mark.django_db
@@ -54,6 +57,29 @@ def test_the_soonest_window_among_the_readers_sets_the_time(
     announce([change.pk for change in changes], urgent=False)
     [(_, _, countdown)] = announced
     assert 119 < countdown <= 120
+
+
+def test_assigning_people_announces_their_window_without_asking_again(
+    announced: list[Announcement],
+    settings: DjangoSettings,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+    django_assert_num_queries: Callable[..., Any],
+) -> None:
+    """The assignment's INSERT brings back each reader's own window: the
+    announcement after the commit asks the database nothing more."""
+    settings.NOTIFICATIONS_COALESCE_SECONDS = 120
+    task, quick, patient = TaskFactory(), EmployeeFactory(), EmployeeFactory()
+    DigestSchedule.objects.create(user=quick, coalesce_seconds=30)
+    DigestSchedule.objects.create(user=patient, coalesce_seconds=900)
+    with django_capture_on_commit_callbacks() as callbacks:
+        task.assigned_to.add(quick, patient)
+    with django_assert_num_queries(0):
+        for callback in callbacks:
+            callback()
+    [(ids, urgent, countdown)] = announced
+    assert ids == sorted(Delivery.objects.values_list("pk", flat=True))
+    assert not urgent
+    assert 29 < countdown <= 30
 
 
 @pytest.mark.parametrize(
