@@ -190,9 +190,10 @@ def publish(chunk: list[int], queue: str, countdown: float = 0) -> bool:
     (a release_deliveries job publishes them then)."""
     try:
         if countdown <= 0:
-            send(deliver_emails, (chunk,), queue)
+            publish_job(deliver_emails, (chunk,), queue)
         elif moment := releases.gather(chunk, queue, countdown):
-            send(release_deliveries, (queue, moment), queue, moment)
+            due_in = releases.seconds_until(moment)
+            publish_job(release_deliveries, (queue, moment), queue, due_in)
     except BROKER_ERRORS as error:
         logger.warning(
             "Broker unreachable; %s stay queued for the sweep: %s",
@@ -203,10 +204,9 @@ def publish(chunk: list[int], queue: str, countdown: float = 0) -> bool:
     return True
 
 
-def send(
-    job: Task[Any, Any], args: tuple[Any, ...], queue: str, moment: int = 0
+def publish_job(
+    job: Task[Any, Any], args: tuple[Any, ...], queue: str, countdown: float = 0
 ) -> None:
-    countdown = releases.seconds_until(moment) if moment else 0
     job.apply_async(
         args=args,
         queue=queue,
