@@ -37,7 +37,7 @@ PATHS = {
 }
 STEPS = {
     "record_task_assigned": "recording the deliveries (one INSERT ... SELECT)",
-    "publish": "publishing the job to Redis",
+    "publish": "handing the ids to Redis (gathered for their release, or a job)",
 }
 PROFILE_PARTS = {
     "templates": "templates (3 per email)",
