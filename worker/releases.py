@@ -10,9 +10,9 @@ the job that releases it, due at the moment's end. Both are one MULTI, so a
 request that comes after its moment was released starts the moment again and
 publishes its own job: no id is left behind in a list nobody reads.
 
-Should Redis lose a list (it keeps nothing on disk), the rows are still
-queued in the database, and the sweep publishes them once they are past due,
-as it does for a lost job.
+Should Redis lose a list (it keeps nothing on disk), or the release job not
+reach the broker, the rows are still queued in the database, and the sweep
+publishes them once they are past due, as it does for a lost job.
 """
 
 from __future__ import annotations
