@@ -9,9 +9,10 @@ During a request the announcement waits for the request's end
 (request_finished: the response has gone to the client), and everything the
 request committed goes as one announcement per lane: the person at the screen
 never waits for the broker. Changes to a task are announced for when their
-coalescing window ends (timing.seconds_until_due), not for a worker to claim
-them now only to hand them back. A process that dies in between leaves the rows
-queued, and the sweep publishes them (SPEC section 4, step 5).
+coalescing window ends (as their recording knew it, or
+timing.seconds_until_due), not for a worker to claim them now only to hand
+them back. A process that dies in between leaves the rows queued, and the
+sweep publishes them (SPEC section 4, step 5).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 from django.db import transaction
 from django.utils import timezone
@@ -58,7 +59,7 @@ logger = logging.getLogger(__name__)
 # What a request's commits announced, by lane (urgent or not), until it ends:
 # the ids, and when the first of them may go if their recording knew it.
 # None outside a request.
-Announced = tuple[list[int], datetime | None]
+Announced: TypeAlias = tuple[list[int], datetime | None]
 held: ContextVar[dict[bool, list[Announced]] | None] = ContextVar("held", default=None)
 
 

@@ -632,18 +632,19 @@ def assignment_insert(
     task_model = assignments.model._meta.get_field("task").related_model
     tasks = quote(task_model._meta.db_table)
     schedules = quote(DigestSchedule._meta.db_table)
+    deliveries = quote(Delivery._meta.db_table)
     json_object = (
         "jsonb_build_object" if database.vendor == "postgresql" else "json_object"
     )
     columns = ", ".join(quote(column) for column in ASSIGNMENT_ROW)
     values = ", ".join(ASSIGNMENT_ROW.values()).format(json_object=json_object)
     statement = (
-        f"INSERT INTO {quote(Delivery._meta.db_table)} ({columns}) "  # noqa: S608
+        f"INSERT INTO {deliveries} ({columns}) "  # noqa: S608
         f"SELECT {values} FROM {through} a JOIN {tasks} t ON t.id = a.task_id "
         f"WHERE a.id IN ({rows}) "
         f"ON CONFLICT ({quote('event_key')}) DO NOTHING RETURNING {quote('id')}, "
         f"(SELECT s.coalesce_seconds FROM {schedules} s "
-        f"WHERE s.user_id = {quote('recipient_id')})"
+        f"WHERE s.user_id = {deliveries}.{quote('recipient_id')})"
     )
     return statement, params
 

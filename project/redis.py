@@ -4,7 +4,8 @@ CELERY_BROKER_URL names one Redis (redis://, rediss://) or Sentinels watching a
 primary (sentinel://host:port;sentinel://host:port/0, with the primary's name in
 REDIS_SENTINEL_MASTER). parse_sentinels() reads such a URL for everyone (the
 settings' rate-limit cache too), and redis_client() is the one client the pace,
-the metrics and /healthz use, so they follow a failover as Celery does.
+the metrics, /healthz and the gathered releases (worker/releases.py) use, so
+they follow a failover as Celery does.
 """
 
 from __future__ import annotations

@@ -54,8 +54,8 @@ def deliver_emails(self: Task[Any, Any], delivery_ids: list[int]) -> dict[str, i
     The deliveries that failed transiently, must wait for the pace or were not
     reached in time are retried as a new run with just their ids (in the same
     queue); the delivery rows count the attempts, not Celery. Those waiting for
-    their time (a coalescing window, quiet hours: notifications/timing.py) go
-    in jobs of their own, due then.
+    their time (a coalescing window, quiet hours: notifications/timing.py) are
+    released then (releases.py).
     """
     job_id, fill_to = self.request.id or "", settings.NOTIFICATIONS_BATCH_SIZE
     report = send_batch(delivery_ids, job_id, fill_to)
@@ -69,10 +69,8 @@ def deliver_emails(self: Task[Any, Any], delivery_ids: list[int]) -> dict[str, i
 
 # A hop on the way to the jobs people look for (deliver_emails, with results
 # and Flower events): a burst has several a second, so it sends neither.
-@app.task(
-    name="notifications.release_deliveries", ignore_result=True, send_events=False
-)
-def release_deliveries(queue: str, moment: int) -> int:
+@app.task(name="notifications.release_moment", ignore_result=True, send_events=False)
+def release_moment(queue: str, moment: int) -> int:
     """Publish, now that their time has come, rows that waited for it (a
     coalescing window, quiet hours), gathered for this moment (releases.py).
 
@@ -80,13 +78,27 @@ def release_deliveries(queue: str, moment: int) -> int:
     ahead of every job still in the broker: the window of a burst ending
     would put its thousands of emails before the next activation email. This
     small job is held instead, and the emails join their lane when due,
-    behind the account emails (worker/queues.py). Rows another run took
-    meanwhile (a companion claim) need no job of their own; rows whose time
-    is a moment away (the clocks of two machines) get another release then.
+    behind the account emails (worker/queues.py).
     """
-    queued = Delivery.objects.still_queued(releases.take(queue, moment))
+    return release(releases.take(queue, moment), urgent=queue == queues.URGENT)
+
+
+# Release jobs published before releases were gathered (b7faab2) carry their
+# ids; they may still wait in a broker during a deploy. Remove after a release.
+@app.task(
+    name="notifications.release_deliveries", ignore_result=True, send_events=False
+)
+def release_deliveries(delivery_ids: list[int]) -> int:
+    return release(delivery_ids, urgent=False)
+
+
+def release(delivery_ids: Sequence[int], *, urgent: bool) -> int:
+    """Publish the rows among these still queued and due now. Rows another
+    run took meanwhile (a companion claim) need no job of their own; rows
+    whose time is a moment away (the clocks of two machines) get another
+    release then."""
+    queued = Delivery.objects.still_queued(delivery_ids)
     due, early = due_or_early(queued, timezone.now())
-    urgent = queue == queues.URGENT
     for countdown, ids in early.items():
         publish_deliveries(ids, urgent=urgent, countdown=countdown)
     return len(publish_deliveries(due, urgent=urgent))
@@ -169,8 +181,9 @@ def publish_deliveries(
     urgent: bool = False,
     countdown: float = 0,
 ) -> list[int]:
-    """Publish one deliver_emails job per chunk of ids (due in `countdown`
-    seconds); return the ids published.
+    """Publish one deliver_emails job per chunk of ids, or, when they are due
+    in `countdown` seconds, gather them for their release then; return the
+    ids published or gathered.
 
     Never raises: with Redis down the deliveries stay queued and the sweep
     publishes them later, so a request neither fails nor hangs on it.
@@ -187,13 +200,13 @@ def publish_deliveries(
 
 def publish(chunk: list[int], queue: str, countdown: float = 0) -> bool:
     """A deliver_emails job now, or the ids gathered for when they are due
-    (a release_deliveries job publishes them then)."""
+    (a release_moment job publishes them then)."""
     try:
         if countdown <= 0:
             publish_job(deliver_emails, (chunk,), queue)
         elif moment := releases.gather(chunk, queue, countdown):
             due_in = releases.seconds_until(moment)
-            publish_job(release_deliveries, (queue, moment), queue, due_in)
+            publish_job(release_moment, (queue, moment), queue, due_in)
     except BROKER_ERRORS as error:
         logger.warning(
             "Broker unreachable; %s stay queued for the sweep: %s",
@@ -254,7 +267,7 @@ def publish_due_deliveries(
     **kwargs: object,
 ) -> None:
     """Receiver of notifications' deliveries_due: connected in worker/apps.py.
-    Rows due later are published as a release job due then (publish)."""
+    Rows due later are gathered for their release then (publish)."""
     publish_deliveries(delivery_ids, urgent=urgent, countdown=countdown)
 
 

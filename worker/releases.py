@@ -10,9 +10,10 @@ the job that releases it, due at the moment's end. Both are one MULTI, so a
 request that comes after its moment was released starts the moment again and
 publishes its own job: no id is left behind in a list nobody reads.
 
-Should Redis lose a list (it keeps nothing on disk), or the release job not
-reach the broker, the rows are still queued in the database, and the sweep
-publishes them once they are past due, as it does for a lost job.
+Should Redis lose a list (it keeps nothing on disk), the release job not
+reach the broker, or a worker die between taking a list and publishing its
+rows, the rows are still queued in the database, and the sweep publishes them
+once they are past due, as it does for a lost job: later, never lost.
 """
 
 from __future__ import annotations
@@ -38,7 +39,9 @@ PREFIX = "notifications:release"
 def gather(delivery_ids: Sequence[int], queue: str, countdown: float) -> int | None:
     """Add the ids to the moment they fall due in; that moment's number when
     this call is the first to reach it (its caller publishes the release),
-    None when a release is already on its way."""
+    None when a release is already on its way (or there is nothing to add)."""
+    if not delivery_ids:
+        return None
     moment = math.ceil((time.time() + countdown) / RELEASE_STEP)
     ids, job = keys(queue, moment)
     ttl = math.ceil(countdown) + SPARE_SECONDS

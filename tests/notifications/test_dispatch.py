@@ -4,9 +4,11 @@ each due when the first of its emails may go."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from pytest_django.fixtures import Settings as DjangoSettings
 
 from notifications.dispatch import announce, hold_announcements, release_announcements
@@ -80,6 +82,36 @@ def test_assigning_people_announces_their_window_without_asking_again(
     assert ids == sorted(Delivery.objects.values_list("pk", flat=True))
     assert not urgent
     assert 29 < countdown <= 30
+
+
+def test_a_request_whose_recordings_all_knew_their_time_asks_nothing(
+    announced: list[Announcement],
+    django_assert_num_queries: Callable[..., Any],
+) -> None:
+    soon = timezone.now() + timedelta(seconds=30)
+    hold_announcements()
+    announce([1], urgent=False, first_due=soon + timedelta(seconds=20))
+    announce([2], urgent=False, first_due=soon)
+    with django_assert_num_queries(0):
+        release_announcements()
+    [(ids, _, countdown)] = announced
+    assert ids == [1, 2]
+    assert 29 < countdown <= 30
+
+
+def test_a_request_with_any_part_of_unknown_time_asks_for_all_of_it(
+    announced: list[Announcement], settings: DjangoSettings
+) -> None:
+    """One query for the lane's ids, not a guess from the part that knew."""
+    settings.NOTIFICATIONS_COALESCE_SECONDS = 120
+    known, unknown = (DeliveryFactory(kind=Delivery.Kind.TASK_ASSIGNED) for _ in "ab")
+    hold_announcements()
+    announce([known.pk], urgent=False, first_due=timezone.now() + timedelta(hours=2))
+    announce([unknown.pk], urgent=False)
+    release_announcements()
+    [(ids, _, countdown)] = announced
+    assert ids == [known.pk, unknown.pk]
+    assert 119 < countdown <= 120
 
 
 @pytest.mark.parametrize(

@@ -37,7 +37,7 @@ def published_ids(broker: redis.Redis, queue: str | None = None) -> list[int]:
     ids: list[int] = []
     for message in queued_jobs(broker, queue):
         args = json.loads(base64.b64decode(message["body"]))[0]
-        if message["headers"]["task"] == "notifications.release_deliveries":
+        if message["headers"]["task"] == "notifications.release_moment":
             gathered = broker.lrange(releases.keys(*args)[0], 0, -1)
             ids += [int(pk) for pk in gathered]
         else:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -17,7 +19,7 @@ from django.utils import timezone
 from django_celery_results.models import TaskResult
 from pytest_django.fixtures import Settings as DjangoSettings
 
-from devtools.smtp import SMTPServer
+from devtools.smtp import SMTPServer, free_port
 from notifications.models import Delivery, DigestSchedule
 from tests.factories import (
     DeliveryFactory,
@@ -34,6 +36,7 @@ from worker.jobs import (
     publish_deliveries,
     purge_outbox,
     release_deliveries,
+    release_moment,
     sweep_outbox,
 )
 
@@ -41,11 +44,20 @@ pytestmark = pytest.mark.django_db
 Status = Delivery.Status
 
 
-def gathered(delivery_ids: list[int]) -> tuple[str, int]:
+def gathered(delivery_ids: list[int], queue: str = "bulk") -> tuple[str, int]:
     """A release job's arguments, its ids gathered as a request gathers them."""
-    moment = releases.gather(delivery_ids, "bulk", 0.001)
+    moment = releases.gather(delivery_ids, queue, 0.001)
     assert moment is not None
-    return "bulk", moment
+    return queue, moment
+
+
+@pytest.fixture
+def still_clock(monkeypatch: pytest.MonkeyPatch) -> float:
+    """The releases' clock stopped, so calls one after another fall due in the
+    same moment however long the test takes between them."""
+    now = time.time()
+    monkeypatch.setattr(releases, "time", SimpleNamespace(time=lambda: now))
+    return now
 
 
 def test_each_row_names_the_job_run_that_claimed_it(smtp: SMTPServer) -> None:
@@ -109,7 +121,7 @@ def test_a_row_waiting_for_its_window_goes_in_a_job_due_when_the_window_ends(
     assert published_ids(broker_queue) == [delivery.pk]
     due = datetime.fromisoformat(message["headers"]["eta"])
     assert fresh(delivery).not_before <= due <= timezone.now() + timedelta(seconds=121)
-    assert message["headers"]["task"] == "notifications.release_deliveries"
+    assert message["headers"]["task"] == "notifications.release_moment"
 
 
 def test_a_change_to_a_task_is_published_for_when_its_window_ends(
@@ -125,7 +137,7 @@ def test_a_change_to_a_task_is_published_for_when_its_window_ends(
         task.assigned_to.add(person)
     [delivery] = Delivery.objects.all()
     [message] = queued_jobs(broker_queue, "bulk")
-    assert message["headers"]["task"] == "notifications.release_deliveries"
+    assert message["headers"]["task"] == "notifications.release_moment"
     assert published_ids(broker_queue) == [delivery.pk]
     due = datetime.fromisoformat(message["headers"]["eta"])
     window_end = delivery.created_at + timedelta(seconds=120)
@@ -155,7 +167,7 @@ def test_rows_whose_time_came_join_their_lane_behind_account_emails(
     """Released when due, as a job of the lane (no time of its own): a worker
     takes account emails first, rather than running it the moment it is due."""
     [delivery] = queued_deliveries()
-    assert release_deliveries.apply(args=gathered([delivery.pk])).get() == 1
+    assert release_moment.apply(args=gathered([delivery.pk])).get() == 1
     [message] = queued_jobs(broker_queue, "bulk")
     assert message["headers"]["task"] == "notifications.deliver_emails"
     assert message["headers"]["eta"] is None
@@ -169,7 +181,7 @@ def test_rows_taken_before_their_release_get_no_job_of_their_own(
     a job to do."""
     taken, waiting = queued_deliveries(2)
     Delivery.objects.claim([taken.pk])
-    assert release_deliveries.apply(args=gathered([taken.pk, waiting.pk])).get() == 1
+    assert release_moment.apply(args=gathered([taken.pk, waiting.pk])).get() == 1
     assert published_ids(broker_queue) == [waiting.pk]
 
 
@@ -182,16 +194,16 @@ def test_a_release_that_runs_a_moment_early_is_released_again_then(
     [delivery] = queued_deliveries()
     its_time = timezone.now() + timedelta(seconds=2)
     Delivery.objects.filter(pk=delivery.pk).update(not_before=its_time)
-    assert release_deliveries.apply(args=gathered([delivery.pk])).get() == 0
+    assert release_moment.apply(args=gathered([delivery.pk])).get() == 0
     [message] = queued_jobs(broker_queue, "bulk")
-    assert message["headers"]["task"] == "notifications.release_deliveries"
+    assert message["headers"]["task"] == "notifications.release_moment"
     assert published_ids(broker_queue) == [delivery.pk]
     due = datetime.fromisoformat(message["headers"]["eta"])
     assert its_time <= due <= its_time + timedelta(seconds=1)
 
 
 def test_requests_in_the_same_moment_share_one_release(
-    broker_queue: redis.Redis, settings: DjangoSettings
+    broker_queue: redis.Redis, still_clock: float
 ) -> None:
     """A burst publishes a release per moment its rows fall due in, not one per
     request; the release publishes them all, in one job."""
@@ -199,18 +211,18 @@ def test_requests_in_the_same_moment_share_one_release(
     for delivery in (first, second, third):
         publish_deliveries([delivery.pk], countdown=60)
     [message] = queued_jobs(broker_queue, "bulk")
-    assert message["headers"]["task"] == "notifications.release_deliveries"
+    assert message["headers"]["task"] == "notifications.release_moment"
     assert published_ids(broker_queue) == pks([first, second, third])
     broker_queue.delete("bulk")
     args = json.loads(base64.b64decode(message["body"]))[0]
-    assert release_deliveries.apply(args=args).get() == 3
+    assert release_moment.apply(args=args).get() == 3
     [job] = queued_jobs(broker_queue, "bulk")
     assert job["headers"]["task"] == "notifications.deliver_emails"
     assert published_ids(broker_queue) == pks([first, second, third])
 
 
 def test_ids_gathered_after_their_moment_was_released_get_a_release_of_their_own(
-    broker_queue: redis.Redis,
+    broker_queue: redis.Redis, still_clock: float
 ) -> None:
     """A request that reaches a moment its release already took publishes the
     release again: no id waits in a list nobody will read."""
@@ -220,6 +232,39 @@ def test_ids_gathered_after_their_moment_was_released_get_a_release_of_their_own
     assert releases.take("bulk", moment) == [early.pk]
     assert releases.gather([late.pk], "bulk", 0.1) == moment
     assert releases.take("bulk", moment) == [late.pk]
+
+
+def test_released_account_emails_stay_in_their_lane(
+    broker_queue: redis.Redis,
+) -> None:
+    [activation] = queued_deliveries(kind=Delivery.Kind.ACTIVATION, context={})
+    assert release_moment.apply(args=gathered([activation.pk], "priority")).get() == 1
+    [message] = queued_jobs(broker_queue, "priority")
+    assert message["headers"]["task"] == "notifications.deliver_emails"
+    assert queued_jobs(broker_queue, "bulk") == []
+
+
+def test_a_release_published_before_releases_were_gathered_still_runs(
+    broker_queue: redis.Redis,
+) -> None:
+    """A job that carries its ids, as they were published before, may still
+    wait in the broker during a deploy: its rows still go."""
+    [delivery] = queued_deliveries()
+    assert release_deliveries.apply(args=[[delivery.pk]]).get() == 1
+    assert published_ids(broker_queue) == [delivery.pk]
+
+
+def test_with_redis_unreachable_rows_due_later_stay_queued_for_the_sweep(
+    broker_queue: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing is gathered and nothing raises: the request goes on, and the
+    sweep publishes the rows once past due."""
+    unreachable = redis.Redis(port=free_port(), socket_connect_timeout=1)
+    monkeypatch.setattr(releases, "redis_client", lambda: unreachable)
+    [delivery] = queued_deliveries()
+    assert publish_deliveries([delivery.pk], countdown=60) == []
+    assert fresh(delivery).status == Status.QUEUED
+    assert queued_jobs(broker_queue) == []
 
 
 def test_the_job_retries_until_every_email_arrived_exactly_once(
