@@ -309,8 +309,7 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
             rows = cursor.fetchall()
         if not rows:
             return Recorded([], None)
-        default = settings.NOTIFICATIONS_COALESCE_SECONDS
-        shortest = min(default if own is None else own for _, own in rows)
+        shortest = min(coalescing_window(own) for _, own in rows)
         return Recorded(
             sorted(pk for pk, _ in rows), moment + timedelta(seconds=shortest)
         )
@@ -671,6 +670,12 @@ def first_due(kind: str, now: datetime) -> datetime:
     if kind in kinds.CHANGE_KINDS:
         return now + timedelta(seconds=settings.NOTIFICATIONS_COALESCE_SECONDS)
     return now
+
+
+def coalescing_window(own: int | None) -> int:
+    """A reader's coalescing window in seconds: their own choice
+    (DigestSchedule.coalesce_seconds), or the site's when they made none."""
+    return settings.NOTIFICATIONS_COALESCE_SECONDS if own is None else own
 
 
 def ready(now: datetime) -> Q:

@@ -34,7 +34,7 @@ from django.conf import settings
 from django.db.models import Min
 
 from notifications.kinds import ACCOUNT_KINDS, CHANGE_KINDS, Kind
-from notifications.models import Delivery, DigestSchedule
+from notifications.models import Delivery, DigestSchedule, coalescing_window
 
 Wait = Delivery.Wait
 Pair = tuple[int, int]  # (recipient id, task id): one thread of one person
@@ -105,13 +105,11 @@ def timings_for(deliveries: Iterable[Delivery]) -> dict[int, Timing]:
 
 
 def timing_of(zone: ZoneInfo, schedule: DigestSchedule | None) -> Timing:
-    default = settings.NOTIFICATIONS_COALESCE_SECONDS
     if schedule is None:
-        return Timing(zone, default)
-    window = schedule.coalesce_seconds
+        return Timing(zone, coalescing_window(None))
     return Timing(
         zone,
-        default if window is None else window,
+        coalescing_window(schedule.coalesce_seconds),
         schedule.quiet_from,
         schedule.quiet_until,
         frozenset(int(day) for day in schedule.quiet_days),
@@ -265,14 +263,13 @@ def seconds_until_due(delivery_ids: Sequence[int], now: datetime) -> float:
     broker may safely hold a job (half its visibility timeout): a worker
     times such rows at once, as it does every row it claims.
     """
-    default = settings.NOTIFICATIONS_COALESCE_SECONDS
     first = None
     for kind, created_at, not_before, attempts, own in Delivery.objects.waits_of(
         delivery_ids
     ):
         if kind not in CHANGE_KINDS or not_before is not None or attempts:
             return 0.0
-        due = created_at + timedelta(seconds=default if own is None else own)
+        due = created_at + timedelta(seconds=coalescing_window(own))
         first = due if first is None else min(first, due)
     return countdown_to(first, now)
 
