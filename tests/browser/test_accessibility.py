@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, BrowserContext, Page
 
 from notifications.models import Delivery
 from notifications.previews import EXTRA, html_of, preview
-from tests.browser.product_pages import AXE, ROLES, VIEWS, seed_world, sign_in
+from tests.browser.product_pages import AXE, ROLES, VIEWS, seed_world, signed_in
 from tests.support.axe import report, serious_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -74,6 +74,6 @@ def test_a_hovered_button_keeps_its_text_readable(view: Page, site: str) -> None
         if violations := serious_violations(view):
             found[name] = violations
         if name == "Sign in":
-            sign_in(view, site, ROLES["manager"][0])
+            signed_in(view, site, ROLES["manager"][0])
 
     assert found == {}, report(found)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.product_pages import AXE, PASSWORD, WIDTHS, sign_in
+from tests.browser.product_pages import AXE, PASSWORD, WIDTHS, signed_in
 from tests.factories import UserFactory
 from tests.support.axe import report, serious_violations
 from tests.support.browser import fresh_page, screenshot
@@ -38,8 +38,7 @@ def test_the_chosen_appearance_wins_over_the_system(
     found: dict[str, object] = {}
     with fresh_page(browser, viewport=WIDTHS[width], color_scheme=system) as page:
         page.context.add_init_script(path=str(AXE))
-        sign_in(page, site, "ann")
-        page.goto(f"{site}/users/profile/")
+        signed_in(page, site, "ann", "/users/profile/")
         choose(page, chosen)
         expect(page.get_by_test_id("appearance").get_by_label(chosen)).to_be_checked()
         assert page.evaluate(BACKGROUND) == expected

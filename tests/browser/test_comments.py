@@ -18,7 +18,7 @@ from tests.browser.product_pages import (
     axed_page,
     posting_in_place,
     sideways_overflow,
-    sign_in,
+    signed_in,
 )
 from tests.factories import TaskDetailFactory, UserFactory
 from tests.support.axe import light_and_dark_violations, report
@@ -59,8 +59,7 @@ def test_an_assignee_comments_without_a_reload_and_hears_it(
 ) -> None:
     width = request.node.callspec.id
     task = task_made_by_mia()
-    sign_in(sized, site, "ann")
-    sized.goto(f"{site}/tasks/{task.pk}/")
+    signed_in(sized, site, "ann", f"/tasks/{task.pk}/")
     history = sized.get_by_test_id("history")
     expect(history).to_contain_text("Mia Manager assigned Ann Smith")
     expect(history).to_contain_text("Mia Manager created the task")
@@ -97,8 +96,7 @@ def test_by_keyboard_an_empty_comment_is_refused_then_fixed(
     sized: Page, site: str, request: pytest.FixtureRequest
 ) -> None:
     task = task_made_by_mia()
-    sign_in(sized, site, "mia")
-    sized.goto(f"{site}/tasks/{task.pk}/")
+    signed_in(sized, site, "mia", f"/tasks/{task.pk}/")
 
     comment_box(sized).focus()
     sized.keyboard.press("Tab")
@@ -127,8 +125,7 @@ def test_without_javascript_the_comment_posts_and_the_page_shows_it(
     no_script: Page, site: str, request: pytest.FixtureRequest
 ) -> None:
     task = task_made_by_mia()
-    sign_in(no_script, site, "ann")
-    no_script.goto(f"{site}/tasks/{task.pk}/")
+    signed_in(no_script, site, "ann", f"/tasks/{task.pk}/")
 
     with no_script.expect_navigation():
         no_script.get_by_role("button", name="Post comment").click()
@@ -154,7 +151,7 @@ def test_someone_not_on_the_task_cannot_open_or_comment_on_it(
 ) -> None:
     task = task_made_by_mia()
     person(Role.EMPLOYEE, "zoe", "Zoe", "Outsider")
-    sign_in(page, site, "zoe")
+    signed_in(page, site, "zoe")
 
     response = page.goto(f"{site}/tasks/{task.pk}/")
 
@@ -171,8 +168,7 @@ def test_comments_and_history_both_read_oldest_first(
     add_comment(task, ann, "First: sanded.")
     add_comment(task, ann, "Second: painted.")
     with axed_page(browser, view) as page:
-        sign_in(page, site, "ann")
-        page.goto(f"{site}/tasks/{task.pk}/")
+        signed_in(page, site, "ann", f"/tasks/{task.pk}/")
         comments = page.get_by_test_id("comments").locator("> li")
         history = page.get_by_test_id("history").locator("> li")
         expect(comments.first).to_contain_text("First: sanded.")

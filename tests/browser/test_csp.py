@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect
 
-from tests.browser.product_pages import DESKTOP, seed_world, sign_in
+from tests.browser.product_pages import DESKTOP, seed_world, signed_in
 from tests.support.csp import RECORD_VIOLATIONS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -55,7 +55,7 @@ def test_the_inline_status_change_works_under_the_policy(
     strict: Page, site: str
 ) -> None:
     seed_world()
-    sign_in(strict, site, "ann")
+    signed_in(strict, site, "ann")
     strict.evaluate("window.__samePage = true")
     row_id = strict.locator("tbody tr").first.get_attribute("data-task-id")
     row = strict.locator(f"#task-row-{row_id}")
@@ -81,8 +81,7 @@ def test_a_comment_with_a_mention_posts_under_the_policy_without_errors(
     errors: list[str] = []
     strict.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     world = seed_world()
-    sign_in(strict, site, "ann")
-    strict.goto(f"{site}/tasks/{world.task_id}/")
+    signed_in(strict, site, "ann", f"/tasks/{world.task_id}/")
     box = strict.get_by_label("Add a comment")
     with strict.expect_response(lambda response: "/mentions/" in response.url):
         box.press_sequentially("Thanks @a")
@@ -102,8 +101,7 @@ def test_a_comment_posted_and_a_card_moved_in_place_break_nothing(
     """htmx answers swapped in (a comment; a card dragged on the board) under
     the strict policy: no violation, and no reload."""
     world = seed_world()
-    sign_in(strict, site, "ann")
-    strict.goto(f"{site}/tasks/{world.task_id}/")
+    signed_in(strict, site, "ann", f"/tasks/{world.task_id}/")
     strict.evaluate("window.__samePage = true")
     strict.get_by_label("Add a comment").fill("Second coat is dry.")
     strict.get_by_role("button", name="Post comment").click()

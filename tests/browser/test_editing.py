@@ -21,7 +21,7 @@ from tests.browser.product_pages import (
     axed_page,
     posting_in_place,
     sideways_overflow,
-    sign_in,
+    signed_in,
 )
 from tests.factories import ProjectFactory, TaskDetailFactory, UserFactory
 from tests.support.axe import light_and_dark_violations, report
@@ -69,8 +69,7 @@ def test_a_manager_edits_from_the_list_one_row_and_many_at_once(
     view: Page, site: str
 ) -> None:
     tasks = some_tasks()
-    sign_in(view, site, "mia")
-    view.goto(f"{site}/tasks/")
+    signed_in(view, site, "mia", "/tasks/")
     found: dict[str, object] = {}
     if violations := light_and_dark_violations(view):
         found["list"] = violations
@@ -107,8 +106,7 @@ def test_a_manager_changes_a_rows_due_date_and_people_by_keyboard(
     view: Page, site: str
 ) -> None:
     hull = some_tasks()["Paint the hull"]
-    sign_in(view, site, "mia")
-    view.goto(f"{site}/tasks/")
+    signed_in(view, site, "mia", "/tasks/")
     row = view.locator(f"#task-row-{hull.pk}")
     edit = row.get_by_text("Edit")
     edit.focus()

@@ -7,17 +7,19 @@ px, light and dark, with axe)."""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from notifications.emails import build_message
 from notifications.models import Delivery, Preference
 from notifications.preferences import modes_of
 from notifications.previews import html_of, preview
 from tests.browser.product_pages import (
+    PASSWORD,
     WIDTHS,
     axed_page,
     header_link,
     sideways_overflow,
+    signed_in,
 )
 from tests.factories import (
     DeliveryFactory,
@@ -32,7 +34,6 @@ from users.models import Role, User
 from users.tokens import invitation_token
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-PASSWORD = "Harbour#Lights42"
 PHONE = {"width": 390, "height": 844}
 Kind, Mode = Delivery.Kind, Preference.Mode
 # How much wider a select's longest choice is than the room for its text.
@@ -47,21 +48,13 @@ CUT_SHORT = """(select) => {
 }"""
 
 
-def sign_in(page: Page, site: str, user: User) -> None:
-    page.goto(f"{site}/users/sign-in/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.locator("main").get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{site}/")
-
-
 @pytest.mark.parametrize("width", [1366, 390])
 def test_a_person_chooses_a_digest_for_assignments_from_the_header_menu(
     browser: Browser, site: str, width: int
 ) -> None:
     user = UserFactory(password=PASSWORD)
     page = browser.new_page(viewport={"width": width, "height": 900})
-    sign_in(page, site, user)
+    signed_in(page, site, user.username)
     header_link(page, "Email settings").click()
     expect(page.get_by_role("heading", name="Email preferences")).to_be_visible()
     expect(page.get_by_text("Account emails (activating your account")).to_be_visible()
@@ -158,8 +151,7 @@ def test_each_projects_choice_reads_in_full(
     ProjectFactory(name="Harbour refit")
     user = UserFactory(role=Role.MANAGER, password=PASSWORD)  # sees every project
     with axed_page(browser, view) as page:
-        sign_in(page, site, user)
-        page.goto(f"{site}/notifications/preferences/")
+        signed_in(page, site, user.username, "/notifications/preferences/")
         selects = page.get_by_test_id("project-levels").get_by_role("combobox")
         expect(selects).to_have_count(2)
         for select in selects.all():

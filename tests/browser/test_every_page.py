@@ -27,7 +27,7 @@ from tests.browser.product_pages import (
     open_page,
     seed_world,
     sideways_overflow,
-    sign_in,
+    signed_in,
 )
 from tests.support.axe import report, serious_violations
 from tests.support.browser import keep_if_failed, screenshot
@@ -59,7 +59,7 @@ def test_every_page_passes_axe_fits_a_phone_and_keeps_its_policy(
     world = seed_world()
     username, pages_of = ROLES[role]
     if username:
-        sign_in(walker, site, username)
+        signed_in(walker, site, username)
 
     found, too_wide, blocked = {}, {}, {}
     for product_page in pages_of(world):

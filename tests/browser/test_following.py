@@ -22,7 +22,7 @@ from tests.browser.product_pages import (
     WIDTHS,
     posting_in_place,
     sideways_overflow,
-    sign_in,
+    signed_in,
 )
 from tests.factories import ProjectFactory, TaskDetailFactory, UserFactory
 from tests.support.axe import report, serious_violations
@@ -86,8 +86,7 @@ def test_a_manager_watches_a_task_and_adds_a_watcher(
 ) -> None:
     width = request.node.callspec.id
     task, _ = team()
-    sign_in(axed, site, "max")
-    axed.goto(f"{site}/tasks/{task.pk}/")
+    signed_in(axed, site, "max", f"/tasks/{task.pk}/")
     listed = axed.get_by_test_id("watchers")
     expect(listed).to_contain_text("Mia Manager")
     expect(listed).to_contain_text("Ann Smith")
@@ -119,8 +118,7 @@ def test_mentioning_by_keyboard_with_the_suggestions(
 ) -> None:
     width = request.node.callspec.id
     task, people = team()
-    sign_in(axed, site, "ann")
-    axed.goto(f"{site}/tasks/{task.pk}/")
+    signed_in(axed, site, "ann", f"/tasks/{task.pk}/")
     box = axed.get_by_label("Add a comment")
     box.focus()
     axed.keyboard.type("Ready for paint. @m")
@@ -164,8 +162,7 @@ def test_without_javascript_typing_the_username_mentions(
     no_script: Page, site: str
 ) -> None:
     task, people = team()
-    sign_in(no_script, site, "ann")
-    no_script.goto(f"{site}/tasks/{task.pk}/")
+    signed_in(no_script, site, "ann", f"/tasks/{task.pk}/")
     expect(no_script.get_by_role("listbox")).to_have_count(0)  # hidden, unused
     no_script.get_by_label("Add a comment").fill("@max over to you")
     with no_script.expect_navigation():
@@ -183,8 +180,7 @@ def test_levels_in_the_email_settings_and_on_the_projects_page(
     width = request.node.callspec.id
     task, people = team()
     quiet = ProjectFactory(name="Archive")
-    sign_in(axed, site, "mia")
-    axed.goto(f"{site}/notifications/preferences/")
+    signed_in(axed, site, "mia", "/notifications/preferences/")
     default = axed.get_by_role("group", name=re.compile("Every project"))
     default.get_by_role("radio", name=re.compile("^Mentions only")).check()
     axed.get_by_label("Archive").select_option(label="Off")

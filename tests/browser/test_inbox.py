@@ -27,7 +27,7 @@ from tests.browser.product_pages import (
     PASSWORD,
     WIDTHS,
     sideways_overflow,
-    sign_in,
+    signed_in,
 )
 from tests.factories import ProjectFactory, TaskDetailFactory, UserFactory
 from tests.support.axe import report, serious_violations
@@ -134,11 +134,11 @@ def test_the_bell_rises_falls_and_an_item_read_first_is_never_emailed(
     ):
         # An init script, not a <script> tag: the page's CSP does not apply to it.
         ann.context.add_init_script(path=str(AXE))
-        sign_in(ann, site, "ann")
+        signed_in(ann, site, "ann")
         expect(bell(ann)).to_have_accessible_name("Notifications, none unread")
         ann.evaluate("window.neverReloaded = true")
 
-        sign_in(mia, site, "mia")
+        signed_in(mia, site, "mia")
         assign_in_the_browser(mia, site, hull, "Ann Smith (ann)")
 
         # Ann's page, left alone, hears of it and says so.
@@ -214,7 +214,7 @@ def test_archiving_and_the_mentions_view_by_keyboard(
     add_comment(mast, people["mia"], "@ann the mast first, please")
     with fresh_page(browser, viewport=WIDTHS[width], color_scheme="dark") as ann:
         ann.context.add_init_script(path=str(AXE))
-        sign_in(ann, site, "ann")
+        signed_in(ann, site, "ann")
         expect(bell(ann)).to_have_accessible_name("Notifications, 3 unread")
         ann.goto(f"{site}/notifications/inbox/")
         no_serious_violation(ann, f"inbox-dark-{width}")

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tasks.models import Task
-from tests.browser.product_pages import WIDTHS, seed_world, sign_in
+from tests.browser.product_pages import WIDTHS, seed_world, signed_in
 from tests.support.browser import fresh_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -108,7 +108,7 @@ def test_the_first_tab_offers_a_skip_link_to_the_content(
     sized: Page, site: str
 ) -> None:
     seed_world()
-    sign_in(sized, site, "mira")
+    signed_in(sized, site, "mira")
 
     sized.keyboard.press("Tab")
 
@@ -128,8 +128,7 @@ def test_a_failed_submit_puts_the_focus_on_the_errors_and_their_fields(
     sized: Page, site: str
 ) -> None:
     seed_world()
-    sign_in(sized, site, "mira")
-    sized.goto(f"{site}/tasks/create/")
+    signed_in(sized, site, "mira", "/tasks/create/")
     sized.locator("#id_project").select_option(label="Harbour refit")
     sized.fill("#id_due_date", "2031-05-17")
     sized.locator("#id_description").focus()
@@ -169,8 +168,7 @@ def test_focus_is_never_hidden_going_back_through_a_long_form(
     sized: Page, site: str
 ) -> None:
     seed_world()
-    sign_in(sized, site, "mira")
-    sized.goto(f"{site}/tasks/create/")
+    signed_in(sized, site, "mira", "/tasks/create/")
     sized.locator("main").get_by_role("button", name="Create task").focus()
 
     stops = tab_through(sized, backwards=True)  # each stop asserted in sight
@@ -224,7 +222,7 @@ def test_the_tab_order_follows_the_visual_order(
     sized: Page, site: str, username: str
 ) -> None:
     world = seed_world()
-    sign_in(sized, site, username)
+    signed_in(sized, site, username)
     urls = [*PAGES_IN_ORDER[username], f"/tasks/{world.task_id}/"]
 
     problems = {}

@@ -15,7 +15,7 @@ from tests.browser.product_pages import (
     header_link,
     seed_world,
     sideways_overflow,
-    sign_in,
+    signed_in,
 )
 from tests.factories import DeliveryFactory, UserFactory
 from tests.support.browser import screenshot
@@ -28,7 +28,7 @@ def test_a_link_to_a_deleted_task_gets_a_404_with_a_way_back(
     sized: Page, site: str, request: pytest.FixtureRequest
 ) -> None:
     world = seed_world()
-    sign_in(sized, site, "ann")
+    signed_in(sized, site, "ann")
     Task.objects.filter(pk=world.task_id).delete()  # the old email's link
 
     response = sized.goto(f"{site}/tasks/{world.task_id}/")
@@ -80,7 +80,7 @@ def test_sorting_and_filtering_keep_the_count_cards_matching(
     sized: Page, site: str, request: pytest.FixtureRequest
 ) -> None:
     seed_world()
-    sign_in(sized, site, "mira")
+    signed_in(sized, site, "mira")
     ann = Task.objects.filter(assigned_to__username="ann")
 
     filter_by(sized, "Assignee", "Ann Lee (ann)")
@@ -129,7 +129,7 @@ def test_overlapping_avatars_never_cover_each_others_initials(
     sized: Page, site: str
 ) -> None:
     seed_world()
-    sign_in(sized, site, "mira")
+    signed_in(sized, site, "mira")
 
     groups = sized.locator('ul[aria-label="Assigned to"]')
     clearances = groups.evaluate_all(INITIALS_CLEARANCE)
@@ -147,7 +147,7 @@ def test_the_delivery_log_is_usable_on_a_phone(sized: Page, site: str) -> None:
         status=Delivery.Status.FAILED,
         last_error="550 5.1.1 no such user",
     )
-    sign_in(sized, site, "mira")
+    signed_in(sized, site, "mira")
 
     header_link(sized, "Emails").click()
     sized.get_by_label("Recipient (username or email)").fill("quill@")

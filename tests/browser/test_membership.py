@@ -16,7 +16,7 @@ from tests.browser.product_pages import (
     WIDTHS,
     axed_page,
     sideways_overflow,
-    sign_in,
+    signed_in,
 )
 from tests.factories import ProjectFactory, TaskDetailFactory, UserFactory
 from tests.support.axe import light_and_dark_violations, report
@@ -68,7 +68,7 @@ def test_an_employee_sees_a_projects_tasks_only_as_a_member(
 ) -> None:
     project = harbour()
     found: dict[str, object] = {}
-    sign_in(employee_page, site, "ann")
+    signed_in(employee_page, site, "ann")
     response = employee_page.goto(f"{site}/tasks/projects/{project.pk}/")
     assert response is not None and response.status == 403
     employee_page.goto(f"{site}/tasks/projects/")
@@ -76,8 +76,7 @@ def test_an_employee_sees_a_projects_tasks_only_as_a_member(
         "Harbour refit"
     )
 
-    sign_in(manager_page, site, "mia")
-    manager_page.goto(f"{site}/tasks/projects/")
+    signed_in(manager_page, site, "mia", "/tasks/projects/")
     manager_page.get_by_role("link", name="Harbour refit", exact=True).click()
     manager_page.select_option("#id_member", label="Ann Lee (ann)")
     with manager_page.expect_navigation():

@@ -16,7 +16,7 @@ from tests.browser.product_pages import (
     PHONE,
     axed_page,
     seed_world,
-    sign_in,
+    signed_in,
 )
 from tests.support.axe import light_and_dark_violations, report
 from tests.support.browser import SCREENSHOTS, Screenshots, fresh_page, screenshot
@@ -46,7 +46,7 @@ def test_the_first_task_is_on_the_first_screen_of_a_phone(
     phone: Page, site: str, username: str, request: pytest.FixtureRequest
 ) -> None:
     seed_world()
-    sign_in(phone, site, username)
+    signed_in(phone, site, username)
     first = phone.locator("[data-task-id]").first
     box = first.bounding_box()
     assert box is not None
@@ -76,14 +76,14 @@ def test_the_header_stays_on_screen_while_the_list_scrolls(
     phone: Page, site: str
 ) -> None:
     seed_world()
-    sign_in(phone, site, "mira")
+    signed_in(phone, site, "mira")
     phone.mouse.wheel(0, 1500)
     expect(phone.get_by_role("navigation", name="Main")).to_be_in_viewport()
 
 
 def test_the_headers_menu_opens_and_closes_by_keyboard(phone: Page, site: str) -> None:
     seed_world()
-    sign_in(phone, site, "mira")
+    signed_in(phone, site, "mira")
     menu = phone.get_by_role("button", name="Menu")
     profile = phone.get_by_role("link", name="Profile")
     expect(menu).to_have_attribute("aria-expanded", "false")
@@ -114,7 +114,7 @@ def test_without_javascript_the_menus_links_and_the_bulk_form_show(
     seed_world()
     options = {"viewport": PHONE, "java_script_enabled": False}
     with fresh_page(browser, **options) as page:
-        sign_in(page, site, "mira")
+        signed_in(page, site, "mira")
         expect(page.get_by_role("button", name="Sign out")).to_be_visible()
         expect(page.get_by_role("link", name="Profile")).to_be_visible()
         expect(page.get_by_role("button", name="Menu")).to_be_hidden()
@@ -129,7 +129,7 @@ def test_without_javascript_the_menus_links_and_the_bulk_form_show(
 
 def test_keyboard_shortcuts_and_their_help(desktop: Page, site: str) -> None:
     seed_world()
-    sign_in(desktop, site, "mira")
+    signed_in(desktop, site, "mira")
     links = desktop.locator("[data-task-id] a[href]")
     # Shown by the script that makes the keys work: it has run.
     expect(desktop.locator("[data-shortcuts-open]")).to_be_visible()

@@ -9,12 +9,12 @@ from playwright.sync_api import Page, expect
 
 from notifications.models import Delivery
 from tasks.models import Project, Task, TaskDetail
+from tests.browser.product_pages import PASSWORD, signed_in
 from tests.factories import ProjectFactory, TaskDetailFactory, UserFactory
 from tests.support.browser import screenshot
 from users.models import Role, User
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-PASSWORD = "Harbour#Lights42"
 PHONE = {"width": 390, "height": 844}
 
 
@@ -34,14 +34,6 @@ def assignment_emails() -> set[User]:
     recipients = [delivery.recipient for delivery in deliveries]
     assert len(recipients) == len(set(recipients)), "someone was told twice"
     return set(recipients)
-
-
-def sign_in(page: Page, site: str, username: str) -> None:
-    page.goto(f"{site}/users/sign-in/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.locator("main").get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{site}/")
 
 
 def expect_message(page: Page, text: str) -> None:
@@ -110,7 +102,7 @@ def test_a_manager_creates_edits_and_deletes_a_task(page: Page, site: str) -> No
     ann = person(Role.EMPLOYEE, "ann", "Ann", "Lee")
     bob = person(Role.EMPLOYEE, "bob", "Bob", "Stone")
     cid = person(Role.EMPLOYEE, "cid", "Cid", "Moor")
-    sign_in(page, site, "mira")
+    signed_in(page, site, "mira")
     expect(page.get_by_role("heading", name="Team dashboard")).to_be_visible()
 
     create_project(page)
@@ -149,7 +141,7 @@ def test_the_manager_dashboard_counts_and_reads_well_on_a_phone(
             priority=priority,
         )
         detail.task.assigned_to.add(ann)
-    sign_in(page, site, "mira")
+    signed_in(page, site, "mira")
 
     expect(page.locator('[data-count="total"]')).to_have_text("3")
     expect(page.locator('[data-count="in_progress"]')).to_have_text("1")
@@ -177,7 +169,7 @@ def test_an_employee_sees_only_their_tasks_and_changes_a_status(
     TaskDetailFactory(
         task__title="Order rope", task__project=project
     ).task.assigned_to.add(ann)
-    sign_in(page, site, "ann")
+    signed_in(page, site, "ann")
 
     tasks = page.get_by_test_id("task-list")
     expect(tasks).to_contain_text("Paint the lighthouse")

@@ -20,7 +20,7 @@ from tests.browser.product_pages import (
     axed_page,
     header_link,
     sideways_overflow,
-    sign_in,
+    signed_in,
 )
 from tests.factories import UserFactory
 from tests.support.axe import light_and_dark_violations, report
@@ -81,7 +81,7 @@ def test_an_admin_runs_the_team_and_an_invited_person_joins(
 ) -> None:
     the_team()
     found: dict[str, list[object]] = {}
-    sign_in(view, site, "ada")
+    signed_in(view, site, "ada")
     header_link(view, "Team").click()
     expect(view.get_by_role("heading", name="Team", exact=True)).to_be_visible()
     no_violations(view, "team", found)
@@ -130,8 +130,7 @@ def test_an_admin_runs_the_team_and_an_invited_person_joins(
 @pytest.mark.parametrize("view", ["desktop", "phone"], indirect=True)
 def test_a_manager_reads_the_team_without_its_controls(view: Page, site: str) -> None:
     the_team()
-    sign_in(view, site, "mia")
-    view.goto(f"{site}/team/")
+    signed_in(view, site, "mia", "/team/")
     expect(view.get_by_test_id("people")).to_contain_text("Ada Admin")
     expect(view.get_by_role("button", name="Send invitation")).to_have_count(0)
     expect(view.get_by_role("button", name=re.compile("^Deactivate"))).to_have_count(0)
