@@ -17,7 +17,7 @@ from bench.stats import per_email_ms, rate
 class RequestCost:
     """(1, 3a) `POST /tasks/create/` in this process, with Django's test client."""
 
-    queries: dict[int, int]  # by assignees; 0: ten, the assignment receiver off
+    queries: dict[int, int]  # by assignees; 0: ten, notifications off
     request_ms: float  # mean of a ten-assignee request
     steps_ms: dict[str, float]  # of that, the product's notification steps
     expected: set[Key]  # the emails these requests owe

@@ -37,6 +37,7 @@ PATHS = {
 }
 STEPS = {
     "record_task_assigned": "recording the deliveries (one INSERT ... SELECT)",
+    "record_activity": "recording its history's emails (the task's followers)",
     "publish": "handing the ids to Redis (gathered for their release, or a job)",
 }
 PROFILE_PARTS = {
@@ -294,7 +295,7 @@ def scale_table(results: BenchResults) -> Table:
     queries, small, large = results.request_cost.queries, results.small, results.large
     table = Table("(3) Scale", ("measure", "value", "target", "verdict"))
     table.add("SQL queries, create task assigning 1 user", queries[1], "", "")
-    table.add("  the same, 10 users, assignment receiver off", queries[0], "", "")
+    table.add("  the same, 10 users, notifications off", queries[0], "", "")
     table.add(
         "SQL queries, create task assigning 100 users",
         queries[100],

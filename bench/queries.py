@@ -1,8 +1,9 @@
 """`make bench` (3a, and the note under 1): `POST /tasks/create/` in this process.
 
 With Django's test client, after a warm-up request: the SQL queries of a request
-that assigns 1 user and 100, of a ten-assignee one with the assignment receiver
-off, and how much of a ten-assignee request the product's notification steps take.
+that assigns 1 user and 100, of a ten-assignee one with notifications off
+(bench/switch.py), and how much of a ten-assignee request the product's
+notification steps take.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
     from bench.rig import Rig
     from users.models import User
 
-RECEIVER_UID = "notifications.on_assignees_m2m_changed"
 TIMED_REQUESTS = 20
 
 
@@ -67,22 +67,12 @@ def count_queries(client: Client, rig: Rig) -> tuple[dict[int, int], set[Key]]:
 
 
 def count_queries_without_receiver(client: Client, rig: Rig) -> int:
-    """The same ten-assignee request with the assignment receiver disconnected."""
-    from django.db.models.signals import m2m_changed
+    """The same ten-assignee request with every notifications receiver
+    disconnected."""
+    from bench.switch import notifications_off
 
-    from notifications import receivers
-    from tasks.models import Task
-
-    through = Task.assigned_to.through
-    m2m_changed.disconnect(sender=through, dispatch_uid=RECEIVER_UID)
-    try:
+    with notifications_off():
         return create_task_counted(client, "Scale off", rig, rig.people[:10])
-    finally:
-        m2m_changed.connect(
-            receivers.on_assignees_m2m_changed,
-            sender=through,
-            dispatch_uid=RECEIVER_UID,
-        )
 
 
 def time_notification_steps(
@@ -93,7 +83,11 @@ def time_notification_steps(
     from notifications import recording
     from worker import jobs
 
-    steps = [(recording, "record_task_assigned"), (jobs, "publish")]
+    steps = [
+        (recording, "record_task_assigned"),
+        (recording, "record_activity"),
+        (jobs, "publish"),
+    ]
     spent = {name: 0.0 for _, name in steps}
     originals = {name: getattr(module, name) for module, name in steps}
     for module, name in steps:

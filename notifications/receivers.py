@@ -9,7 +9,8 @@ reports about a sent email, enter here too (django-anymail's signals).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from anymail.signals import (
     AnymailInboundEvent,
@@ -17,9 +18,9 @@ from anymail.signals import (
     inbound,
     tracking,
 )
-from django.contrib.auth import get_user_model
 from django.core.signals import request_finished, request_started
 from django.db.models.signals import m2m_changed, post_save, pre_delete
+from django.dispatch import Signal
 
 from notifications import dispatch, inbox, recording
 from notifications import inbound as intake
@@ -157,68 +158,41 @@ def on_request_finished(sender: type, **kwargs: Any) -> None:
     dispatch.release_announcements()
 
 
-def connect_receivers() -> None:
-    """Connect every receiver with an explicit sender and dispatch_uid."""
-    m2m_changed.connect(
-        on_assignees_m2m_changed,
-        sender=Task.assigned_to.through,
-        dispatch_uid="notifications.on_assignees_m2m_changed",
-    )
-    pre_delete.connect(
-        on_task_pre_delete,
-        sender=Task,
-        dispatch_uid="notifications.on_task_pre_delete",
-    )
-    activity_recorded.connect(
-        on_activity_recorded,
-        sender=Activity,
-        dispatch_uid="notifications.on_activity_recorded",
-    )
-    task_viewed.connect(
-        on_task_viewed,
-        sender=Task,
-        dispatch_uid="notifications.on_task_viewed",
-    )
-    user_model = get_user_model()
-    post_save.connect(
-        on_user_post_save,
-        sender=user_model,
-        dispatch_uid="notifications.on_user_post_save",
-    )
-    activation_requested.connect(
-        on_activation_requested,
-        sender=user_model,
-        dispatch_uid="notifications.on_activation_requested",
-    )
-    password_reset_requested.connect(
-        on_password_reset_requested,
-        sender=user_model,
-        dispatch_uid="notifications.on_password_reset_requested",
-    )
-    email_change_requested.connect(
-        on_email_change_requested,
-        sender=user_model,
-        dispatch_uid="notifications.on_email_change_requested",
-    )
-    email_changed.connect(
-        on_email_changed,
-        sender=user_model,
-        dispatch_uid="notifications.on_email_changed",
-    )
-    # Every ESP's inbound view sends it: no one sender to name.
-    invitation_sent.connect(
-        on_invitation_sent,
-        sender=User,
-        dispatch_uid="notifications.on_invitation_sent",
-    )
-    inbound.connect(on_inbound, dispatch_uid="notifications.on_inbound")
+class Connection(NamedTuple):
+    """A receiver, the signal it answers and the sender it listens to (None:
+    every sender); its dispatch_uid is "notifications." and its name."""
+
+    signal: Signal
+    receiver: Callable[..., None]
+    sender: type | None
+
+    @property
+    def uid(self) -> str:
+        return f"notifications.{self.receiver.__name__}"
+
+
+CONNECTIONS = (
+    Connection(m2m_changed, on_assignees_m2m_changed, Task.assigned_to.through),
+    Connection(pre_delete, on_task_pre_delete, Task),
+    Connection(activity_recorded, on_activity_recorded, Activity),
+    Connection(task_viewed, on_task_viewed, Task),
+    Connection(post_save, on_user_post_save, User),
+    Connection(activation_requested, on_activation_requested, User),
+    Connection(password_reset_requested, on_password_reset_requested, User),
+    Connection(email_change_requested, on_email_change_requested, User),
+    Connection(email_changed, on_email_changed, User),
+    Connection(invitation_sent, on_invitation_sent, User),
+    # Every ESP's inbound and tracking views send these: no one sender to name.
+    Connection(inbound, on_inbound, None),
+    Connection(tracking, on_tracking, None),
     # Jobs are published once the response has gone (dispatch.py). Sent by
     # Django's handlers, WSGI and ASGI alike: no one sender to name.
-    request_started.connect(
-        on_request_started, dispatch_uid="notifications.on_request_started"
-    )
-    request_finished.connect(
-        on_request_finished, dispatch_uid="notifications.on_request_finished"
-    )
-    # Every ESP's tracking view sends it: no one sender to name.
-    tracking.connect(on_tracking, dispatch_uid="notifications.on_tracking")
+    Connection(request_started, on_request_started, None),
+    Connection(request_finished, on_request_finished, None),
+)
+
+
+def connect_receivers() -> None:
+    """Connect every receiver with its sender and dispatch_uid."""
+    for each in CONNECTIONS:
+        each.signal.connect(each.receiver, sender=each.sender, dispatch_uid=each.uid)

@@ -1,0 +1,26 @@
+"""Notifications off and on again: every receiver of notifications/receivers.py
+disconnected, not only those of assignments (a task's creation also tells its
+project's watchers, through the activity receiver, and that is notifications'
+work too; a baseline that kept it would hide it from the ratios)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from notifications.receivers import CONNECTIONS, connect_receivers
+
+
+def disconnect_notifications() -> None:
+    for each in CONNECTIONS:
+        if not each.signal.disconnect(sender=each.sender, dispatch_uid=each.uid):
+            raise RuntimeError(f"{each.uid} was not connected: the baseline is wrong")
+
+
+@contextmanager
+def notifications_off() -> Iterator[None]:
+    disconnect_notifications()
+    try:
+        yield
+    finally:
+        connect_receivers()

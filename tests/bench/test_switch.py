@@ -1,0 +1,30 @@
+"""bench/switch.py: the "notifications off" baseline records no email at all,
+and everything is heard again afterwards."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.switch import notifications_off
+from notifications.levels import set_level
+from notifications.models import Delivery, NotificationLevel
+from tests.factories import EmployeeFactory, ManagerFactory, ProjectFactory, TaskFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_while_off_a_new_task_tells_neither_its_assignees_nor_the_watchers() -> None:
+    project, watcher = ProjectFactory(), ManagerFactory()
+    set_level(watcher, project, NotificationLevel.Level.WATCHING)
+    assignees = EmployeeFactory.create_batch(2)
+
+    with notifications_off():
+        TaskFactory(project=project, assigned_to=assignees)
+    assert not Delivery.objects.exists()
+
+    TaskFactory(project=project, assigned_to=assignees)
+    told = Delivery.objects.values_list("kind", "recipient")
+    assert sorted(told) == sorted(
+        [(Delivery.Kind.TASK_CREATED, watcher.pk)]
+        + [(Delivery.Kind.TASK_ASSIGNED, person.pk) for person in assignees]
+    )
