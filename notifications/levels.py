@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.db import connection
 from django.db.models import Q
 
 from notifications.models import NotificationLevel
@@ -23,14 +24,18 @@ DEFAULT = Level.PARTICIPATING
 
 def watching_project(project_id: int) -> set[int]:
     """Who watches every task of this project: chose Watching for it, or made
-    Watching their default and chose nothing else for it. One query."""
-    chosen_here = NotificationLevel.objects.filter(project_id=project_id)
-    watching = NotificationLevel.objects.filter(
-        Q(project_id=project_id)
-        | Q(project__isnull=True) & ~Q(user_id__in=chosen_here.values("user_id")),
-        level=Level.WATCHING,
+    Watching their default and chose nothing else for it. One query, written
+    out for the same reason as tasks.watching.following_rows: the request
+    that changes a task asks it. Only quoted names are interpolated."""
+    levels = connection.ops.quote_name(NotificationLevel._meta.db_table)
+    statement = (
+        f"SELECT user_id FROM {levels} WHERE level = %s AND ("  # noqa: S608
+        "project_id = %s OR project_id IS NULL AND user_id NOT IN "
+        f"(SELECT user_id FROM {levels} WHERE project_id = %s))"
     )
-    return set(watching.values_list("user_id", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [Level.WATCHING, project_id, project_id])
+        return {user_id for (user_id,) in cursor.fetchall()}
 
 
 def levels_for(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], str]:
