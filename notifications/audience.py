@@ -43,7 +43,7 @@ class Event:
 
 def audience(event: Event) -> dict[int, str]:
     """{user id: reason} for everyone told of this event."""
-    told = followers(event.task) if event.followers else {}
+    told = followers(event.task, event.actor_id) if event.followers else {}
     for user_id, reason in event.named.items():
         told[user_id] = strongest(reason, told.get(user_id))
     if event.actor_id is not None:
@@ -51,12 +51,16 @@ def audience(event: Event) -> dict[int, str]:
     return told
 
 
-def followers(task: Task) -> dict[int, str]:
-    """The task's watchers and its project's, who may see it, and why."""
+def followers(task: Task, actor_id: int | None = None) -> dict[int, str]:
+    """The task's watchers and its project's, who may see it, and why; never
+    the person who acted (whose access is then not asked: a task's creator is
+    usually its only watcher when it is made)."""
     following = watchers_of([task.pk])[task.pk]
     told = {user_id: Reason(part) for user_id, part in following.parts.items()}
     for user_id in watching_project(task.project_id) - following.stopped:
         told.setdefault(user_id, Reason.MANAGER)
+    if actor_id is not None:
+        told.pop(actor_id, None)
     allowed = people_who_can_see([task.pk], told)
     return {uid: reason for uid, reason in told.items() if (task.pk, uid) in allowed}
 

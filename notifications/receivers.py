@@ -71,16 +71,33 @@ def on_activity_recorded(
     sender: type[Activity], activities: list[Activity], **kwargs: Any
 ) -> None:
     """Created, unassigned, re-dated, status, commented: tasks' history says who
-    to tell. The tasks (and projects) of the entries are read once."""
+    to tell. The tasks (and projects) of the entries are read once, those the
+    request does not hold already."""
     telling = [each for each in activities if each.verb in HISTORY_KINDS]
     if not telling:
         return
-    tasks = Task.objects.select_related("project").in_bulk(
-        {activity.task_id for activity in telling}
-    )
+    unread = {each.task_id for each in telling if not holds_task(each)}
+    tasks = Task.objects.select_related("project").in_bulk(unread) if unread else {}
     for activity in telling:
-        activity.task = tasks[activity.task_id]
+        if activity.task_id in tasks:
+            activity.task = tasks[activity.task_id]
         recording.record_activity(activity)
+
+
+def holds_task(activity: Activity) -> bool:
+    """Whether the entry came with its task and the task's project, both read
+    from or written to the database: a task just saved by its form, a
+    comment's. A bare Project(pk=...) has no name to tell; it is still
+    `adding` (Django gives it a database when a task takes it, so `db` would
+    not say)."""
+    if not Activity.task.is_cached(activity):
+        return False
+    task = activity.task
+    return (
+        not task._state.adding
+        and Task.project.is_cached(task)
+        and not task.project._state.adding
+    )
 
 
 def on_task_viewed(sender: type[Task], task: Task, user: User, **kwargs: Any) -> None:

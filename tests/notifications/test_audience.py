@@ -8,12 +8,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from django.db import connection
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 
 from notifications.levels import set_default, set_level
 from notifications.models import Delivery, NotificationLevel
 from tasks.activity import add_comment
-from tasks.models import Task
+from tasks.models import Project, Task
 from tasks.watching import unwatch, watch
 from tests.factories import ManagerFactory, ProjectFactory, TaskFactory, UserFactory
 from users.actor import acting_as
@@ -151,6 +153,30 @@ class TestMentions:
 
 
 class TestProjectWatchers:
+    def test_a_new_tasks_email_names_its_project_however_the_task_was_made(
+        self,
+    ) -> None:
+        carl, project = ManagerFactory(), ProjectFactory(name="Harbour refit")
+        set_level(carl, project, Level.WATCHING)
+        Task.objects.create(project=project, title="With its project read")
+        Task.objects.create(project=Project(pk=project.pk), title="By its id only")
+        told_of = Delivery.objects.filter(kind=Kind.TASK_CREATED)
+        assert sorted(row.context["project"] for row in told_of) == [
+            "Harbour refit",
+            "Harbour refit",
+        ]
+
+    def test_a_task_made_by_its_only_follower_is_not_read_again(self) -> None:
+        """The request that made it holds the task and its project, and its
+        creator is the one who acted: neither is asked of the database."""
+        mia, project = ManagerFactory(), ProjectFactory()
+        with acting(mia), CaptureQueriesContext(connection) as made:
+            Task.objects.create(project=project, title="Kick-off")
+        asked = [query["sql"] for query in made.captured_queries]
+        assert not [sql for sql in asked if '"tasks_project"' in sql]
+        assert not [sql for sql in asked if '"users_user_groups"' in sql]
+        assert told() == {}
+
     def test_watching_a_project_tells_of_its_new_tasks_and_their_changes(
         self,
     ) -> None:
