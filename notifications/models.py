@@ -88,12 +88,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from django.conf import settings
 from django.db import connections, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Exists, F, Q, QuerySet
+from django.db.models import Exists, F, Q
 from django.utils import timezone
 
 from notifications import kinds
@@ -121,6 +121,14 @@ ASSIGNMENT_ROW = {
     "waiting_for": "''",
     "read_via": "''",
 }
+
+
+class Assignments(NamedTuple):
+    """The assignment (through) rows of these tasks and these people."""
+
+    through: type[models.Model]
+    task_ids: frozenset[int]
+    user_ids: frozenset[int]
 
 
 class Recorded(NamedTuple):
@@ -285,7 +293,7 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
             found += rows.values_list(column, flat=True)
         return found
 
-    def record_assignments(self, assignments: QuerySet[Any], by: str) -> Recorded:
+    def record_assignments(self, assignments: Assignments, by: str) -> Recorded:
         """(nothing) -> queued, one "task assigned" delivery per assignment row,
         in one INSERT ... SELECT: the request that assigns ten people pays one
         statement for their emails, whichever side they were assigned from.
@@ -617,19 +625,18 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
 
 
 def assignment_insert(
-    database: BaseDatabaseWrapper, assignments: QuerySet[Any]
+    database: BaseDatabaseWrapper, assignments: Assignments
 ) -> tuple[str, tuple[Any, ...]]:
     """record_assignments' INSERT ... SELECT, and the parameters of its WHERE.
 
-    Written out rather than built by the ORM: a request pays for this SQL. Only
-    quoted names and Django's own compiled SQL are interpolated; every value is
-    a parameter.
+    Written out rather than built by the ORM: a request pays for this SQL, and
+    compiling a queryset for its WHERE cost it more than running it. Only
+    quoted names are interpolated; every value is a parameter.
     """
     quote = database.ops.quote_name
-    rows, params = assignments.order_by().values("id").query.sql_with_params()
-    through = quote(assignments.model._meta.db_table)
-    task_model = assignments.model._meta.get_field("task").related_model
-    tasks = quote(task_model._meta.db_table)
+    through = quote(assignments.through._meta.db_table)
+    task_field = assignments.through._meta.get_field("task")
+    tasks = quote(cast("type[models.Model]", task_field.related_model)._meta.db_table)
     schedules = quote(DigestSchedule._meta.db_table)
     deliveries = quote(Delivery._meta.db_table)
     json_object = (
@@ -637,15 +644,21 @@ def assignment_insert(
     )
     columns = ", ".join(quote(column) for column in ASSIGNMENT_ROW)
     values = ", ".join(ASSIGNMENT_ROW.values()).format(json_object=json_object)
+    task_ids, user_ids = sorted(assignments.task_ids), sorted(assignments.user_ids)
     statement = (
         f"INSERT INTO {deliveries} ({columns}) "  # noqa: S608
         f"SELECT {values} FROM {through} a JOIN {tasks} t ON t.id = a.task_id "
-        f"WHERE a.id IN ({rows}) "
+        f"WHERE a.task_id IN ({placeholders(task_ids)}) "
+        f"AND a.user_id IN ({placeholders(user_ids)}) "
         f"ON CONFLICT ({quote('event_key')}) DO NOTHING RETURNING {quote('id')}, "
         f"(SELECT s.coalesce_seconds FROM {schedules} s "
         f"WHERE s.user_id = {deliveries}.{quote('recipient_id')})"
     )
-    return statement, params
+    return statement, (*task_ids, *user_ids)
+
+
+def placeholders(values: Sequence[object]) -> str:
+    return ", ".join(["%s"] * len(values))
 
 
 def leave_sending_sql(database: BaseDatabaseWrapper, changes: dict[str, Any]) -> str:

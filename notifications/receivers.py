@@ -25,6 +25,7 @@ from django.dispatch import Signal
 from notifications import dispatch, inbox, recording
 from notifications import inbound as intake
 from notifications.kinds import HISTORY_KINDS
+from notifications.models import Assignments
 from notifications.tracking import record_event
 from tasks.models import Activity, Task
 from tasks.signals import activity_recorded, task_viewed
@@ -52,11 +53,12 @@ def on_assignees_m2m_changed(
     """
     if action != "post_add" or not pk_set:
         return
+    through, added = Task.assigned_to.through, frozenset(pk_set)
     if reverse:  # user.tasks.add(*tasks): the instance is the user
-        added = {"user_id": instance.pk, "task_id__in": pk_set}
+        assignments = Assignments(through, added, frozenset([instance.pk]))
     else:  # task.assigned_to.add(*users)
-        added = {"task_id": instance.pk, "user_id__in": pk_set}
-    recording.record_task_assigned(Task.assigned_to.through.objects.filter(**added))
+        assignments = Assignments(through, frozenset([instance.pk]), added)
+    recording.record_task_assigned(assignments)
 
 
 def on_task_pre_delete(sender: type[Task], instance: Task, **kwargs: Any) -> None:

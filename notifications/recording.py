@@ -13,14 +13,13 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.text import Truncator
 
 from notifications.audience import Event, audience
 from notifications.dispatch import dispatch_on_commit
 from notifications.kinds import ACCOUNT_KINDS, HISTORY_KINDS, KINDS, FromHistory
-from notifications.models import Delivery, Entry
+from notifications.models import Assignments, Delivery, Entry
 from notifications.threading import started
 from tasks.models import Activity, Comment, Task
 from users.actor import current_actor
@@ -37,7 +36,7 @@ def record(kind: str, entries: Iterable[Entry]) -> list[int]:
     return ids
 
 
-def record_task_assigned(assignments: QuerySet[Any]) -> list[int]:
+def record_task_assigned(assignments: Assignments) -> list[int]:
     """Record "Task assigned" for these assignment (through) rows, in one
     statement, and dispatch them once committed.
 
@@ -46,7 +45,10 @@ def record_task_assigned(assignments: QuerySet[Any]) -> list[int]:
     """
     actor = current_actor()
     if actor is not None:
-        assignments = assignments.exclude(user_id=actor.pk)
+        told = assignments.user_ids - {actor.pk}
+        assignments = assignments._replace(user_ids=told)
+    if not assignments.user_ids or not assignments.task_ids:
+        return []
     ids, first_due = Delivery.objects.record_assignments(assignments, by=name_of(actor))
     dispatch_on_commit(ids, urgent=False, first_due=first_due)
     return ids

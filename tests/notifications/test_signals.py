@@ -20,7 +20,7 @@ from pytest_django.fixtures import Settings as DjangoSettings
 
 from devtools.smtp import SMTPServer
 from notifications import recording
-from notifications.models import Delivery, Entry
+from notifications.models import Assignments, Delivery, Entry
 from tasks.activity import add_comment
 from tasks.models import Task
 from tests.factories import ManagerFactory, ProjectFactory, TaskFactory, UserFactory
@@ -30,6 +30,11 @@ from users.models import Role, User
 
 pytestmark = pytest.mark.django_db
 Kind = Delivery.Kind
+
+
+def assignments_of(task: Task, users: list[User]) -> Assignments:
+    through = Task.assigned_to.through
+    return Assignments(through, frozenset([task.pk]), frozenset(u.pk for u in users))
 
 
 class Boom(Exception):
@@ -114,10 +119,7 @@ class TestAssignment:
         user = employees(1)[0]
         task = TaskFactory(assigned_to=[user])
         Delivery.objects.update(status=Delivery.Status.SENT, attempts=1)
-        row = Task.assigned_to.through.objects.get(task=task, user=user)
-        recording.record_task_assigned(
-            Task.assigned_to.through.objects.filter(pk=row.pk)
-        )
+        recording.record_task_assigned(assignments_of(task, [user]))
         delivery = Delivery.objects.get()  # still one row, left as it was
         assert (delivery.status, delivery.attempts) == (Delivery.Status.SENT, 1)
 
@@ -157,12 +159,10 @@ class TestQueryCount:
 
     def test_the_emails_of_an_assignment_are_one_statement(self) -> None:
         task, users = TaskFactory(), employees(10)
-        task.assigned_to.add(*users[:1])
-        rows = Task.assigned_to.through.objects.filter(task=task)
-        task.assigned_to.add(*users[1:])  # recorded now, through the receiver
+        task.assigned_to.add(*users)  # recorded now, through the receiver
         Delivery.objects.all().delete()
         with CaptureQueriesContext(connection) as queries:
-            ids = recording.record_task_assigned(rows)
+            ids = recording.record_task_assigned(assignments_of(task, users))
         [insert] = queries.captured_queries
         assert insert["sql"].startswith('INSERT INTO "notifications_delivery"')
         assert ids == sorted(Delivery.objects.values_list("pk", flat=True))
