@@ -21,14 +21,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from notifications.levels import watching_project
+from django.db import connection
+
+from notifications.levels import watching_project_sql
 from notifications.models import Delivery
 from tasks.models import Task
 from tasks.permissions import people_who_can_see
-from tasks.watching import watchers_of
+from tasks.watching import Following, Row, folded, following_sql
 
 Reason = Delivery.Reason
 STRONGEST_FIRST = list(Reason)
+PROJECT_PART = "project"  # a project watcher's rows, beside tasks.watching's parts
 
 
 @dataclass(frozen=True)
@@ -55,14 +58,30 @@ def followers(task: Task, actor_id: int | None = None) -> dict[int, str]:
     """The task's watchers and its project's, who may see it, and why; never
     the person who acted (whose access is then not asked: a task's creator is
     usually its only watcher when it is made)."""
-    following = watchers_of([task.pk])[task.pk]
+    following, project_watchers = watchers_and_project_watchers(task)
     told = {user_id: Reason(part) for user_id, part in following.parts.items()}
-    for user_id in watching_project(task.project_id) - following.stopped:
+    for user_id in project_watchers - following.stopped:
         told.setdefault(user_id, Reason.MANAGER)
     if actor_id is not None:
         told.pop(actor_id, None)
     allowed = people_who_can_see([task.pk], told)
     return {uid: reason for uid, reason in told.items() if (task.pk, uid) in allowed}
+
+
+def watchers_and_project_watchers(task: Task) -> tuple[Following, set[int]]:
+    """The task's Following and its project's watchers, in one statement:
+    tasks.watching's rows and levels' ids as rows of a part of their own."""
+    rows_sql, rows_params = following_sql({task.pk})
+    project_sql, project_params = watching_project_sql(task.project_id)
+    statement = f"{rows_sql} UNION ALL SELECT %s, user_id, %s FROM ({project_sql}) w"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(
+            statement, [*rows_params, task.pk, PROJECT_PART, *project_params]
+        )
+        rows: list[Row] = cursor.fetchall()
+    project_watchers = {user_id for _, user_id, part in rows if part == PROJECT_PART}
+    following = folded({task.pk}, (row for row in rows if row[2] != PROJECT_PART))
+    return following[task.pk], project_watchers
 
 
 def strongest(reason: str, other: str | None) -> str:

@@ -22,20 +22,19 @@ Level = NotificationLevel.Level
 DEFAULT = Level.PARTICIPATING
 
 
-def watching_project(project_id: int) -> set[int]:
+def watching_project_sql(project_id: int) -> tuple[str, list[int | str]]:
     """Who watches every task of this project: chose Watching for it, or made
-    Watching their default and chose nothing else for it. One query, written
-    out for the same reason as tasks.watching.following_rows: the request
-    that changes a task asks it. Only quoted names are interpolated."""
+    Watching their default and chose nothing else for it. The statement
+    (their user ids) and its parameters, which notifications.audience adds to
+    tasks.watching.following_sql's; written out for the same reason. Only
+    quoted names are interpolated."""
     levels = connection.ops.quote_name(NotificationLevel._meta.db_table)
     statement = (
         f"SELECT user_id FROM {levels} WHERE level = %s AND ("  # noqa: S608
         "project_id = %s OR project_id IS NULL AND user_id NOT IN "
         f"(SELECT user_id FROM {levels} WHERE project_id = %s))"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(statement, [Level.WATCHING, project_id, project_id])
-        return {user_id for (user_id,) in cursor.fetchall()}
+    return statement, [Level.WATCHING, project_id, project_id]
 
 
 def levels_for(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], str]:

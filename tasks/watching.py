@@ -26,6 +26,7 @@ from users.models import User
 ASSIGNED, CREATED, WATCHING = "assigned", "created", "watching"
 STRONGEST_FIRST = (ASSIGNED, CREATED, WATCHING)
 STOPPED = "stopped"  # a Watch row of someone who pressed "Stop watching"
+Row = tuple[int, int, str]  # task id, user id, part
 
 
 @dataclass
@@ -42,10 +43,14 @@ def watchers_of(task_ids: Iterable[int]) -> dict[int, Following]:
     """Per task id, who follows it and who stopped, in one query however many
     tasks and people."""
     tasks = set(task_ids)
+    return folded(tasks, following_rows(tasks) if tasks else [])
+
+
+def folded(tasks: set[int], rows: Iterable[Row]) -> dict[int, Following]:
+    """following_rows as each task's Following: everyone for their strongest
+    part, nobody who stopped."""
     found = {task_id: Following() for task_id in tasks}
-    if not tasks:
-        return found
-    for task_id, user_id, part in following_rows(tasks):
+    for task_id, user_id, part in rows:
         following = found[task_id]
         if part == STOPPED:
             following.stopped.add(user_id)
@@ -57,9 +62,18 @@ def watchers_of(task_ids: Iterable[int]) -> dict[int, Following]:
     return found
 
 
-def following_rows(tasks: set[int]) -> list[tuple[int, int, str]]:
+def following_rows(tasks: set[int]) -> list[Row]:
+    statement, params = following_sql(tasks)
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        rows: list[Row] = cursor.fetchall()
+    return rows
+
+
+def following_sql(tasks: set[int]) -> tuple[str, list[int | str]]:
     """(task id, user id, part) for every Watch row (watching, or STOPPED),
-    creator and assignee of these tasks, in one UNION ALL.
+    creator and assignee of these tasks, in one UNION ALL; and its parameters
+    (notifications.audience adds the project's watchers to it).
 
     Written out rather than built by the ORM: the request that changes a task
     asks it for its history's audience, and compiling three querysets cost
@@ -79,10 +93,7 @@ def following_rows(tasks: set[int]) -> list[tuple[int, int, str]]:
     )
     order = sorted(tasks)
     params: list[int | str] = [WATCHING, STOPPED, *order, CREATED, *order]
-    with connection.cursor() as cursor:
-        cursor.execute(statement, [*params, ASSIGNED, *order])
-        rows: list[tuple[int, int, str]] = cursor.fetchall()
-    return rows
+    return statement, [*params, ASSIGNED, *order]
 
 
 def stronger(part: str, other: str | None) -> bool:
