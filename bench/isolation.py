@@ -27,7 +27,7 @@ class Servers:
     """The three gunicorn servers of make bench."""
 
     on: WebServer  # the product
-    off: WebServer  # the product, its email receivers disconnected (bench/quiet.py)
+    off: WebServer  # the product, notifications off (bench/quiet.py)
     seed: WebServer  # sending inside the request (bench/seed_style.py)
 
 

@@ -5,7 +5,7 @@ assignment emails, each run as its own process against the same SMTP server.
 DJANGO_SETTINGS_MODULE=bench.peer_settings and the stack's environment. Every
 peer sends UNITS x 10 emails (one per person, the product's rendered assignment
 email with a marker in the subject). Each unit is a task created for ten people,
-as a request would make it, with the product's own email receivers disconnected:
+as a request would make it, with the product's notifications off (bench/switch.py):
 
 - CLOCK "request": one transaction per unit, the peer's work for its ten emails
   inside it (send them, queue them or publish them), as 200 requests would;

@@ -31,7 +31,7 @@ def request_cost(rig: Rig) -> RequestCost:
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(rig.manager)
     queries, expected = count_queries(client, rig)
-    queries[0] = count_queries_without_receiver(client, rig)
+    queries[0] = count_queries_notifications_off(client, rig)
     request_ms, steps_ms, timed = time_notification_steps(client, rig)
     return RequestCost(queries, request_ms, steps_ms, expected | timed)
 
@@ -66,7 +66,7 @@ def count_queries(client: Client, rig: Rig) -> tuple[dict[int, int], set[Key]]:
     return counts, expected
 
 
-def count_queries_without_receiver(client: Client, rig: Rig) -> int:
+def count_queries_notifications_off(client: Client, rig: Rig) -> int:
     """The same ten-assignee request with every notifications receiver
     disconnected."""
     from bench.switch import notifications_off

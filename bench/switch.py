@@ -25,8 +25,8 @@ def disconnect_notifications() -> None:
 def notifications_off() -> Iterator[None]:
     from notifications.receivers import connect_receivers
 
-    disconnect_notifications()
     try:
+        disconnect_notifications()
         yield
     finally:
         connect_receivers()

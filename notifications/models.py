@@ -124,7 +124,9 @@ ASSIGNMENT_ROW = {
 
 
 class Assignments(NamedTuple):
-    """The assignment (through) rows of these tasks and these people."""
+    """The assignment (through) rows of these tasks and these people: one
+    task and its new assignees, or one person and their new tasks, as an
+    m2m_changed signal names them (with more of both, every pair counts)."""
 
     through: type[models.Model]
     task_ids: frozenset[int]
@@ -304,6 +306,8 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         new row comes back with its reader's own coalescing window, which
         gives the time the first of them may go.
         """
+        if not assignments.task_ids or not assignments.user_ids:
+            return Recorded([], None)  # an empty IN () is an error on PostgreSQL
         database = connections[self.db]
         statement, params = assignment_insert(database, assignments)
         kind, moment = Delivery.Kind.TASK_ASSIGNED, timezone.now()

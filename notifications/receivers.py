@@ -87,12 +87,14 @@ def on_activity_recorded(
 
 
 def holds_task(activity: Activity) -> bool:
-    """Whether the entry came with its task and the task's project, both read
-    from or written to the database: a task just saved by its form, a
-    comment's. A bare Project(pk=...) has no name to tell; it is still
-    `adding` (Django gives it a database when a task takes it, so `db` would
-    not say)."""
-    if not Activity.task.is_cached(activity):
+    """Whether the entry is a task's creation that came with the task and its
+    project, both read from or written to the database: what the snapshot
+    tells is then what the request has just written. (A change's task may
+    be an instance read earlier, whose other fields another request may have
+    changed since: those are read again.) A bare Project(pk=...) has no name
+    to tell; it is still `adding` (Django gives it a database when a task
+    takes it, so `db` would not say)."""
+    if activity.verb != Activity.Verb.CREATED or not Activity.task.is_cached(activity):
         return False
     task = activity.task
     return (

@@ -304,6 +304,7 @@ def signed_in(page: Page, site: str, username: str, path: str = "/") -> None:
     cookie = {"name": name, "value": client.cookies[name].value, "url": site}
     page.context.add_cookies([cookie])
     page.goto(site + path)
+    expect(page).to_have_url(site + path)  # not sent to the sign-in page
     page.wait_for_load_state("load")  # its header's menu listens from then on
 
 

@@ -123,6 +123,12 @@ class TestAssignment:
         delivery = Delivery.objects.get()  # still one row, left as it was
         assert (delivery.status, delivery.attempts) == (Delivery.Status.SENT, 1)
 
+    def test_an_assignment_of_nobody_records_nothing(self) -> None:
+        task = TaskFactory()
+        assert recording.record_task_assigned(assignments_of(task, [])) == []
+        nobody = Assignments(Task.assigned_to.through, frozenset(), frozenset())
+        assert Delivery.objects.record_assignments(nobody, by="").ids == []
+
     def test_a_backend_that_returns_no_ids_still_dispatches_them(
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:  # SQLite before 3.35: recording of the other kinds still works
