@@ -47,8 +47,6 @@ def record_task_assigned(assignments: Assignments) -> list[int]:
     if actor is not None:
         told = assignments.user_ids - {actor.pk}
         assignments = assignments._replace(user_ids=told)
-    if not assignments.user_ids or not assignments.task_ids:
-        return []
     ids, first_due = Delivery.objects.record_assignments(assignments, by=name_of(actor))
     dispatch_on_commit(ids, urgent=False, first_due=first_due)
     return ids
