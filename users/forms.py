@@ -5,7 +5,6 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
-from zoneinfo import available_timezones
 
 from django import forms
 from django.contrib.auth import password_validation
@@ -22,7 +21,7 @@ from django.forms.boundfield import BoundField
 
 from ui.forms import TailwindFormMixin
 from users.accounts import email_taken, find_account, pending_invitations
-from users.models import Invitation, Role, User
+from users.models import Invitation, Role, User, time_zone_names
 from users.signals import activation_requested, password_reset_requested
 from users.validators import account_password_validators
 
@@ -292,9 +291,9 @@ def folded(text: str) -> str:
 NOT_A_PLACE = frozenset({"Factory", "localtime", "posixrules"})
 
 
-def livable_zones() -> set[str]:
+def livable_zones() -> frozenset[str]:
     """Every time zone a person may live in."""
-    return available_timezones() - NOT_A_PLACE
+    return time_zone_names() - NOT_A_PLACE
 
 
 def time_zone_choices() -> list[tuple[str, str]]:
