@@ -20,11 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import cast
 
 from django.db import connection
 
 from notifications.levels import watching_project_sql
 from notifications.models import Delivery
+from notifications.prepared import fetch_all
 from tasks.models import Task
 from tasks.permissions import people_who_can_see
 from tasks.watching import Following, Row, folded, following_sql
@@ -74,11 +76,8 @@ def watchers_and_project_watchers(task: Task) -> tuple[Following, set[int]]:
     rows_sql, rows_params = following_sql({task.pk})
     project_sql, project_params = watching_project_sql(task.project_id)
     statement = f"{rows_sql} UNION ALL SELECT %s, user_id, %s FROM ({project_sql}) w"  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(
-            statement, [*rows_params, task.pk, PROJECT_PART, *project_params]
-        )
-        rows: list[Row] = cursor.fetchall()
+    params = [*rows_params, task.pk, PROJECT_PART, *project_params]
+    rows = cast("list[Row]", fetch_all(connection, statement, params))
     project_watchers = {user_id for _, user_id, part in rows if part == PROJECT_PART}
     following = folded({task.pk}, (row for row in rows if row[2] != PROJECT_PART))
     return following[task.pk], project_watchers

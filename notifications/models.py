@@ -97,6 +97,7 @@ from django.db.models import Exists, F, Q
 from django.utils import timezone
 
 from notifications import kinds
+from notifications.prepared import fetch_all
 
 # A new row's columns as record_assignments' SELECT writes them, from the
 # assignment row (a) and its task (t). Each %s is a parameter, in this order.
@@ -104,7 +105,10 @@ ASSIGNMENT_ROW = {
     "kind": "%s",
     "recipient_id": "a.user_id",
     "event_key": "%s || CAST(a.id AS TEXT)",
-    "context": "{json_object}('task_id', a.task_id, 'title', t.title, 'by', %s)",
+    # (The CAST names the parameter's type for notifications.prepared.)
+    "context": (
+        "{json_object}('task_id', a.task_id, 'title', t.title, 'by', CAST(%s AS TEXT))"
+    ),
     "reason": "%s",
     "status": "%s",
     "attempts": "0",
@@ -316,9 +320,7 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         # The parameters of ASSIGNMENT_ROW, in its order, then the WHERE's.
         reason, queued = Delivery.Reason.ASSIGNED, Delivery.Status.QUEUED
         values = [kind, f"{kind}:", by, reason, queued, now, now, due, *params]
-        with database.cursor() as cursor:
-            cursor.execute(statement, values)
-            rows = cursor.fetchall()
+        rows = fetch_all(database, statement, values)
         if not rows:
             return Recorded([], None)
         shortest = min(coalescing_window(own) for _, own in rows)

@@ -1,0 +1,67 @@
+"""The request's written-out statements, planned once per database connection.
+
+PostgreSQL plans every statement it is sent. The followers' UNION and the
+assignment emails' INSERT ... SELECT, which a request that changes a task
+pays for, spent more time being planned than being run (docs/benchmarks.md).
+psycopg2 does not prepare statements, so on PostgreSQL each is sent once as
+`PREPARE` (in the same round trip as its first `EXECUTE`) and as `EXECUTE`
+afterwards, for as long as the connection is kept (DB_CONN_MAX_AGE). A kept
+connection holds one per statement text: a few, as they differ only in how
+many ids they name. Other databases run the statement as it is.
+
+A prepared statement outlives the transaction that made it, even a rolled
+back one. After a failed statement this module cannot know whether its
+`PREPARE` took, so the connection's next one starts with `DEALLOCATE ALL`.
+(A pooler that hands one session's statements to another, such as PgBouncer
+in transaction mode, needs its own prepared-statement support.)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+# The names prepared on each open connection (the driver's connection object),
+# or None where the next statement must first drop them all.
+prepared_on: WeakKeyDictionary[Any, set[str] | None] = WeakKeyDictionary()
+
+
+def fetch_all(
+    database: BaseDatabaseWrapper, statement: str, params: Sequence[Any]
+) -> list[tuple[Any, ...]]:
+    """`statement`'s rows (its %s placeholders filled from `params`), sent as a
+    prepared statement on PostgreSQL."""
+    with database.cursor() as cursor:
+        if database.vendor != "postgresql":
+            cursor.execute(statement, params)
+            return list(cursor.fetchall())
+        try:
+            cursor.execute(as_prepared(database.connection, statement), params)
+        except Exception:
+            prepared_on[database.connection] = None
+            raise
+        return list(cursor.fetchall())
+
+
+def as_prepared(driver_connection: Any, statement: str) -> str:
+    """What to send for `statement` on this connection: its EXECUTE, preceded
+    by its PREPARE the first time (and by DEALLOCATE ALL after a failure)."""
+    name = "written_" + hashlib.sha256(statement.encode()).hexdigest()[:24]
+    execute = f"EXECUTE {name} ({', '.join(['%s'] * statement.count('%s'))})"
+    names = prepared_on.get(driver_connection, set())
+    if names is not None and name in names:
+        return execute
+    prepared_on[driver_connection] = (names or set()) | {name}
+    start = "DEALLOCATE ALL; " if names is None else ""
+    return f"{start}PREPARE {name} AS {numbered(statement)}; {execute}"
+
+
+def numbered(statement: str) -> str:
+    """%s placeholders as PostgreSQL's $1, $2, ... in their order."""
+    counter = iter(range(1, statement.count("%s") + 1))
+    return re.sub("%s", lambda _: f"${next(counter)}", statement)
