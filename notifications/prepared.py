@@ -12,8 +12,8 @@ many ids they name. Other databases run the statement as it is.
 A prepared statement outlives the transaction that made it, even a rolled
 back one. After a failed statement this module cannot know whether its
 `PREPARE` took, so the connection's next one starts with `DEALLOCATE ALL`.
-(A pooler that hands one session's statements to another, such as PgBouncer
-in transaction mode, needs its own prepared-statement support.)
+(A pooler in between must keep each connection on one server session:
+PgBouncer's session mode does, its transaction mode does not.)
 """
 
 from __future__ import annotations
