@@ -40,10 +40,11 @@ def fetch_all(
         if database.vendor != "postgresql":
             cursor.execute(statement, params)
             return list(cursor.fetchall())
+        driver_connection = database.connection
         try:
-            cursor.execute(as_prepared(database.connection, statement), params)
+            cursor.execute(as_prepared(driver_connection, statement), params)
         except Exception:
-            prepared_on[database.connection] = None
+            prepared_on[driver_connection] = None
             raise
         return list(cursor.fetchall())
 
