@@ -6,8 +6,10 @@ pays for, spent more time being planned than being run (docs/benchmarks.md).
 psycopg2 does not prepare statements, so on PostgreSQL each is sent once as
 `PREPARE` (in the same round trip as its first `EXECUTE`) and as `EXECUTE`
 afterwards, for as long as the connection is kept (DB_CONN_MAX_AGE). A kept
-connection holds one per statement text: a few, as they differ only in how
-many ids they name. Other databases run the statement as it is.
+connection holds one per statement text, at most MOST_PREPARED: the texts
+differ only in how many ids they name. Other databases run the statement as
+it is. Both drivers are served: psycopg2 (tests, `make run`) and psycopg 3
+(the production image).
 
 A prepared statement outlives the transaction that made it, even a rolled
 back one. After a failed statement this module cannot know whether its
@@ -25,6 +27,11 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.postgresql.psycopg_any import is_psycopg3
+
+# Statements kept prepared per connection at most: the assignment emails'
+# INSERT has a text per count of ids; past this many, a new text runs as it is.
+MOST_PREPARED = 32
 
 # The names prepared on each open connection (the driver's connection object),
 # or None where the next statement must first drop them all.
@@ -37,15 +44,20 @@ def fetch_all(
     """`statement`'s rows (its %s placeholders filled from `params`), sent as a
     prepared statement on PostgreSQL."""
     with database.cursor() as cursor:
-        if database.vendor != "postgresql":
+        if database.vendor != "postgresql" or "%s" not in statement:
             cursor.execute(statement, params)
             return list(cursor.fetchall())
         driver_connection = database.connection
         try:
             cursor.execute(as_prepared(driver_connection, statement), params)
-        except Exception:
+        except BaseException:
             prepared_on[driver_connection] = None
             raise
+        if is_psycopg3:
+            # psycopg 3 keeps each statement's result and shows the first
+            # (PREPARE's, without rows); psycopg2 shows only the last.
+            while cursor.nextset():
+                pass
         return list(cursor.fetchall())
 
 
@@ -57,6 +69,8 @@ def as_prepared(driver_connection: Any, statement: str) -> str:
     names = prepared_on.get(driver_connection, set())
     if names is not None and name in names:
         return execute
+    if names is not None and len(names) >= MOST_PREPARED:
+        return statement
     prepared_on[driver_connection] = (names or set()) | {name}
     start = "DEALLOCATE ALL; " if names is None else ""
     return f"{start}PREPARE {name} AS {numbered(statement)}; {execute}"

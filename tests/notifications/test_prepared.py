@@ -8,7 +8,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from notifications.models import Delivery
-from notifications.prepared import as_prepared, fetch_all, prepared_on
+from notifications.prepared import MOST_PREPARED, as_prepared, fetch_all, prepared_on
 from tests.factories import TaskFactory, UserFactory
 from users.models import Role
 
@@ -40,6 +40,14 @@ def test_after_a_failure_the_connection_starts_again_from_nothing() -> None:
     prepared_on[driver] = None  # what fetch_all records when a statement fails
     assert as_prepared(driver, "SELECT %s").startswith("DEALLOCATE ALL; PREPARE ")
     assert as_prepared(driver, "SELECT %s").startswith("EXECUTE ")
+
+
+def test_past_the_most_kept_a_new_statement_runs_as_it_is() -> None:
+    driver = DriverConnection()
+    for count in range(1, MOST_PREPARED + 1):
+        as_prepared(driver, "SELECT %s" + ", %s" * count)
+    assert as_prepared(driver, "SELECT 1 WHERE 2 = %s") == "SELECT 1 WHERE 2 = %s"
+    assert as_prepared(driver, "SELECT %s, %s").startswith("EXECUTE ")
 
 
 def test_a_failed_statement_leaves_the_next_one_working() -> None:
