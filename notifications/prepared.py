@@ -67,12 +67,13 @@ def as_prepared(driver_connection: Any, statement: str) -> str:
     name = "written_" + hashlib.sha256(statement.encode()).hexdigest()[:24]
     execute = f"EXECUTE {name} ({', '.join(['%s'] * statement.count('%s'))})"
     names = prepared_on.get(driver_connection, set())
-    if names is not None and name in names:
-        return execute
-    if names is not None and len(names) >= MOST_PREPARED:
-        return statement
-    prepared_on[driver_connection] = (names or set()) | {name}
     start = "DEALLOCATE ALL; " if names is None else ""
+    names = names or set()
+    if name in names:
+        return execute
+    if len(names) >= MOST_PREPARED:
+        return statement
+    prepared_on[driver_connection] = names | {name}
     return f"{start}PREPARE {name} AS {numbered(statement)}; {execute}"
 
 
